@@ -1,0 +1,32 @@
+"""Adamax (Kingma & Ba, 2015, section 7.1) as composable optax transformations.
+
+Building blocks, composable in ``optax.chain`` in this order::
+
+    rescale -> optax.clip -> add_decayed_weights -> scale_by_adamax -> learning rate
+
+and :func:`adamax`, the alias that assembles them. :mod:`adamax_optax.arithmetic`
+records how each framework rounds the computation.
+"""
+
+from adamax_optax import arithmetic
+from adamax_optax.alias import adamax
+from adamax_optax.arithmetic import Arithmetic
+from adamax_optax.master_weights import MultiPrecisionState, multi_precision
+from adamax_optax.rescale import rescale
+from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
+from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
+
+__version__ = "0.1.0"
+
+__all__ = [
+  "Arithmetic",
+  "MultiPrecisionState",
+  "ScaleByAdamaxState",
+  "adamax",
+  "add_decayed_weights",
+  "add_decoupled_weight_decay",
+  "arithmetic",
+  "multi_precision",
+  "rescale",
+  "scale_by_adamax",
+]

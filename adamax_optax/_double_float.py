@@ -1,0 +1,115 @@
+"""Double-precision scalar arithmetic carried out in pairs of float32 values.
+
+MXNet and PyTorch compute the bias-corrected step size ``lr / (1 - b1**t)`` in Python
+doubles and round it to float32 once. Under ``jax.jit`` the step count is a traced int32
+and float64 is off by default (and slow or absent on accelerators), so the step size is
+computed here as an unevaluated sum ``hi + lo`` of two float32 values (about 44 bits of
+precision), then rounded to float32. The result equals the double computation's rounding
+except when the double value lies within about 2**-40 of a float32 rounding boundary.
+
+The splitting uses a bit mask rather than Veltkamp's multiply, so that every partial
+product is exact: XLA may contract a multiply and an add into a fused multiply-add, and
+that contraction cannot change an exact product. Each rounded sum passes through
+:func:`adamax_optax._rounding.rounded`, because XLA's simplifier otherwise rewrites
+``(a + b) - a`` to ``b`` and the error term vanishes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from adamax_optax._rounding import rounded
+
+_HIGH_BITS_MASK = np.uint32(0xFFFFF000)  # keeps sign, exponent and 11 explicit mantissa bits
+
+
+class DoubleFloat(NamedTuple):
+  """A value ``hi + lo`` with ``|lo| <= ulp(hi) / 2``, both float32 scalars."""
+
+  hi: jax.Array
+  lo: jax.Array
+
+
+def from_number(x) -> DoubleFloat:
+  """Splits a Python number (double) or a float32 array into a DoubleFloat."""
+  if isinstance(x, (int, float, np.floating, np.integer)):
+    hi = np.float32(x)
+    lo = np.float32(float(x) - float(hi))
+    return DoubleFloat(jnp.asarray(hi), jnp.asarray(lo))
+  hi = jnp.asarray(x, jnp.float32)
+  return DoubleFloat(hi, jnp.zeros_like(hi))
+
+
+def to_float32(x: DoubleFloat) -> jax.Array:
+  return x.hi + x.lo
+
+
+def _two_sum(a, b) -> DoubleFloat:
+  s = rounded(a + b)
+  bb = s - a
+  err = (a - (s - bb)) + (b - bb)
+  return DoubleFloat(s, err)
+
+
+def _fast_two_sum(a, b) -> DoubleFloat:
+  s = rounded(a + b)
+  return DoubleFloat(s, b - (s - a))
+
+
+def _split(a):
+  bits = jax.lax.bitcast_convert_type(a, jnp.uint32) & _HIGH_BITS_MASK
+  high = jax.lax.bitcast_convert_type(bits, jnp.float32)
+  return high, a - high
+
+
+def _two_product(a, b) -> DoubleFloat:
+  p = rounded(a * b)
+  a_hi, a_lo = _split(a)
+  b_hi, b_lo = _split(b)
+  err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+  return DoubleFloat(p, err)
+
+
+def add(x: DoubleFloat, y: DoubleFloat) -> DoubleFloat:
+  s = _two_sum(x.hi, y.hi)
+  t = _two_sum(x.lo, y.lo)
+  s = _fast_two_sum(s.hi, s.lo + t.hi)
+  return _fast_two_sum(s.hi, s.lo + t.lo)
+
+
+def negate(x: DoubleFloat) -> DoubleFloat:
+  return DoubleFloat(-x.hi, -x.lo)
+
+
+def multiply(x: DoubleFloat, y: DoubleFloat) -> DoubleFloat:
+  p = _two_product(x.hi, y.hi)
+  return _fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi))
+
+
+def divide(x: DoubleFloat, y: DoubleFloat) -> DoubleFloat:
+  q1 = x.hi / y.hi
+  r = add(x, negate(multiply(DoubleFloat(q1, jnp.zeros_like(q1)), y)))
+  q2 = r.hi / y.hi
+  r = add(r, negate(multiply(DoubleFloat(q2, jnp.zeros_like(q2)), y)))
+  q3 = r.hi / y.hi
+  q = _fast_two_sum(q1, q2)
+  return add(q, DoubleFloat(q3, jnp.zeros_like(q3)))
+
+
+def power(base: DoubleFloat, exponent: jax.Array) -> DoubleFloat:
+  """``base ** exponent`` for a non-negative int32 exponent, by binary powering."""
+  exponent = jnp.asarray(exponent, jnp.int32)
+  one = DoubleFloat(jnp.ones_like(base.hi), jnp.zeros_like(base.hi))
+  result = one
+  for bit in range(31):
+    take = (exponent >> bit) & 1
+    product = multiply(result, base)
+    result = DoubleFloat(
+      jnp.where(take == 1, product.hi, result.hi), jnp.where(take == 1, product.lo, result.lo)
+    )
+    base = multiply(base, base)
+  return result

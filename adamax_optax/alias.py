@@ -1,0 +1,112 @@
+"""``adamax``: the general alias assembling the chain from the building blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import optax
+
+from adamax_optax import arithmetic as arith
+from adamax_optax.rescale import rescale
+from adamax_optax.scale_by_adamax import scale_by_adamax
+from adamax_optax.validation import check_range
+from adamax_optax.weight_decay import add_decayed_weights
+
+
+def check_adamax_hyperparameters(b1, b2, eps) -> None:
+  """The ranges in which the Adamax update is defined."""
+  check_range("b1", b1, 0.0, 1.0, high_open=True)
+  check_range("b2", b2, 0.0, 1.0)
+  check_range("eps", eps, 0.0)
+
+
+def _is_static_zero(value) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+
+
+def adamax(
+  learning_rate: optax.ScalarOrSchedule,
+  b1: jax.typing.ArrayLike = 0.9,
+  b2: jax.typing.ArrayLike = 0.999,
+  eps: jax.typing.ArrayLike = 1e-8,
+  *,
+  eps_placement: arith.EpsPlacement = "max_grad",
+  gradient_scale: jax.typing.ArrayLike | None = None,
+  clip_value: jax.typing.ArrayLike | None = None,
+  weight_decay: jax.typing.ArrayLike = 0.0,
+  weight_decay_mask: Any | Callable[[optax.Params], Any] | None = None,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
+) -> optax.GradientTransformation:
+  r"""Adamax with optional gradient rescaling, elementwise clipping and L2 weight decay.
+
+  The chain is ``rescale -> clip -> add_decayed_weights -> scale_by_adamax ->
+  scale_by_learning_rate``; a stage whose option is left at its default is omitted.
+  With :math:`\tilde g_t = \mathrm{clip}(s\,g_t, -c, c) + \lambda w_{t-1}`:
+
+  .. math::
+
+    m_t = \beta_1 m_{t-1} + (1-\beta_1)\tilde g_t, \quad
+    u_t = \max(\beta_2 u_{t-1}, |\tilde g_t| + \epsilon), \quad
+    w_t = w_{t-1} - \alpha_t \frac{m_t}{(1-\beta_1^t)\, u_t}
+
+  (epsilon as ``eps_placement`` says; see :func:`scale_by_adamax`). With its defaults
+  it computes exactly what :func:`optax.adamax` computes.
+
+  Args:
+    learning_rate: a float or an optax schedule (called with 0 on the first step).
+    b1: first-moment decay, in [0, 1). Default 0.9.
+    b2: infinity-norm decay, in [0, 1]. Default 0.999.
+    eps: epsilon, >= 0. Default 1e-8.
+    eps_placement: ``"none"``, ``"denominator"``, ``"max_grad"`` (default) or
+      ``"max_norm"``.
+    gradient_scale: optional factor applied to the gradient first (MXNet's
+      ``rescale_grad``).
+    clip_value: optional bound > 0 for elementwise clipping to ``[-c, c]``.
+    weight_decay: coupled L2 rate, >= 0 (a number or a pytree of per-leaf rates).
+      Default 0 (no stage).
+    weight_decay_mask: optional pytree or callable selecting the leaves to decay.
+    mu_dtype: optional dtype of the first moment in the state.
+    nu_dtype: optional dtype of the infinity norm in the state.
+
+  Returns:
+    An :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamax_optax import adamax
+    >>> opt = adamax(learning_rate=0.003, clip_value=1.0, weight_decay=1e-4)
+    >>> params = jnp.array([1.0, 2.0, 3.0])
+    >>> state = opt.init(params)
+    >>> for _ in range(3):
+    ...   updates, state = opt.update(jax.grad(lambda p: (p**2).sum())(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(params)
+    [0.99099994 1.9909999  2.991     ]
+
+  References:
+    Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
+    (https://arxiv.org/abs/1412.6980).
+  """
+  check_range("learning_rate", learning_rate, allow_schedule=True)
+  check_adamax_hyperparameters(b1, b2, eps)
+  stages = []
+  if gradient_scale is not None:
+    stages.append(rescale(gradient_scale))
+  if clip_value is not None:
+    check_range("clip_value", clip_value, 0.0, low_open=True)
+    stages.append(optax.clip(clip_value))
+  if not _is_static_zero(weight_decay):
+    for rate in jax.tree.leaves(weight_decay):
+      check_range("weight_decay", rate, 0.0)
+    stages.append(add_decayed_weights(weight_decay, weight_decay_mask))
+  stages.append(
+    scale_by_adamax(b1, b2, eps, eps_placement=eps_placement, mu_dtype=mu_dtype, nu_dtype=nu_dtype)
+  )
+  stages.append(optax.scale_by_learning_rate(learning_rate))
+  return optax.chain(*stages)
+
+
+__all__ = ["adamax"]

@@ -1,0 +1,94 @@
+"""How each framework orders and rounds the Adamax arithmetic, in one place.
+
+Frameworks agree on the Adamax formula (Kingma & Ba, 2015, section 7.1) and disagree
+on the floating-point details, which is what separates their training curves after a
+few thousand steps. Those details are four independent choices, recorded here as an
+:class:`Arithmetic` value per framework and consumed by
+:func:`adamax_optax.scale_by_adamax`. Epsilon's placement, the fifth difference, is an
+argument of its own (``eps_placement``) because it changes the algorithm, not only the
+rounding.
+
+========================  =========  ============  ===============  ====================
+recipe                    moment     1 - b1        bias correction  step
+========================  =========  ============  ===============  ====================
+``OPTAX``                 ema        float64       float32_power    optax
+``MXNET``                 ema        float64       float64_power    scale_direction
+``MXNET1``                ema        float64       float64_power    scale_moment
+``MINDSPORE``             ema        float32       float32_power    scale_moment
+``MINDSPORE_NN``          ema        float32       float32_product  scale_direction
+``TORCH``                 fused_lerp float64       float64_power    scale_moment
+``KERAS``                 lerp       float64       float32_power    bias_in_denominator
+``PADDLE``                ema        float32       float32_product  scale_direction
+========================  =========  ============  ===============  ====================
+
+With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
+
+* moment ``ema``: ``m = m * b1 + g * c`` with both products rounded;
+  ``lerp``: ``m = m + (g - m) * c``; ``fused_lerp``: the same with one rounding (a
+  fused multiply-add, as PyTorch's ``lerp_`` on the CPU).
+* ``1 - b1``: ``float64`` rounds the double ``1 - b1`` once (``0.1f`` for 0.9);
+  ``float32`` subtracts in float32 (``1 - 0.9f = 0.100000024``). A traced ``b1`` (under
+  ``optax.inject_hyperparams``) is float32 already, so ``float64`` then acts as ``float32``.
+* bias correction ``bc = 1 - b1**t``: ``float32_power`` is a float32 power;
+  ``float64_power`` is a double power with ``lr / bc`` rounded to float32 once (MXNet and
+  PyTorch do this on the host; see :mod:`adamax_optax._double_float`); ``float32_product``
+  is a running float32 product ``p_t = p_{t-1} * b1`` kept in the state.
+* step (``s`` the learning rate, ``s / bc`` rounded as the bias-correction mode says):
+  ``optax`` is ``s * ((m / bc) / d)``; ``scale_direction`` is ``(m / d) * (s / bc)``;
+  ``scale_moment`` is ``((s / bc) * m) / d``; ``bias_in_denominator`` is
+  ``(s * m) / (bc * d)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+EpsPlacement = Literal["none", "denominator", "max_grad", "max_norm"]
+EPS_PLACEMENTS: tuple[str, ...] = ("none", "denominator", "max_grad", "max_norm")
+
+MomentUpdate = Literal["ema", "lerp", "fused_lerp"]
+ComplementPrecision = Literal["float64", "float32"]
+BiasCorrection = Literal["float32_power", "float64_power", "float32_product"]
+StepForm = Literal["optax", "scale_direction", "scale_moment", "bias_in_denominator"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Arithmetic:
+  """The rounding and operation order of one framework's Adamax step.
+
+  Attributes:
+    moment: how the first moment is updated: ``"ema"``, ``"lerp"`` or ``"fused_lerp"``.
+    one_minus_b1: precision of ``1 - b1``: ``"float64"`` or ``"float32"``.
+    bias_correction: ``"float32_power"``, ``"float64_power"`` or ``"float32_product"``.
+    step: where the learning rate and bias correction enter the update: ``"optax"``,
+      ``"scale_direction"``, ``"scale_moment"`` or ``"bias_in_denominator"``.
+  """
+
+  moment: MomentUpdate = "ema"
+  one_minus_b1: ComplementPrecision = "float64"
+  bias_correction: BiasCorrection = "float32_power"
+  step: StepForm = "optax"
+
+  def __post_init__(self):
+    for field, allowed in (
+      ("moment", MomentUpdate),
+      ("one_minus_b1", ComplementPrecision),
+      ("bias_correction", BiasCorrection),
+      ("step", StepForm),
+    ):
+      value = getattr(self, field)
+      if value not in allowed.__args__:
+        raise ValueError(f"Arithmetic.{field} must be one of {allowed.__args__}, got {value!r}.")
+
+
+OPTAX = Arithmetic()
+MXNET = Arithmetic(bias_correction="float64_power", step="scale_direction")
+MXNET1 = Arithmetic(bias_correction="float64_power", step="scale_moment")
+MINDSPORE = Arithmetic(one_minus_b1="float32", step="scale_moment")
+MINDSPORE_NN = Arithmetic(
+  one_minus_b1="float32", bias_correction="float32_product", step="scale_direction"
+)
+TORCH = Arithmetic(moment="fused_lerp", bias_correction="float64_power", step="scale_moment")
+KERAS = Arithmetic(moment="lerp", step="bias_in_denominator")
+PADDLE = MINDSPORE_NN

@@ -1,0 +1,262 @@
+"""The Adamax moment and step computation as an optax transformation."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from adamax_optax import _double_float as df
+from adamax_optax import arithmetic as arith
+from adamax_optax._rounding import rounded
+
+
+class ScaleByAdamaxState(NamedTuple):
+  """State of :func:`scale_by_adamax`.
+
+  Attributes:
+    count: number of updates applied so far, int32, saturating at its maximum.
+    mu: first moment ``m``, a pytree like the params.
+    nu: exponentially weighted infinity norm ``u``, a pytree like the params.
+    b1_power: float32 running product ``b1**count`` (read by the ``float32_product``
+      bias correction and kept by every mode so that all states share one type).
+  """
+
+  count: jax.Array
+  mu: optax.Updates
+  nu: optax.Updates
+  b1_power: jax.Array
+
+
+def _is_python_number(x) -> bool:
+  return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _one_minus_b1(b1, precision: str):
+  if precision == "float64" and _is_python_number(b1):
+    return 1.0 - float(b1)
+  return jnp.float32(1) - jnp.asarray(b1, jnp.float32)
+
+
+def _learning_rate_at(learning_rate, count):
+  if learning_rate is None:
+    return 1.0
+  if callable(learning_rate):
+    value = learning_rate(count)
+    if jnp.ndim(value) != 0:
+      raise ValueError(
+        "learning_rate schedule must return a scalar, got shape "
+        f"{jnp.shape(value)} at count {count}."
+      )
+    return value
+  return learning_rate
+
+
+def _float64_step_size(learning_rate, b1, t) -> jax.Array:
+  """``f32(lr / (1 - b1**t))`` computed as a double would compute it."""
+  if jax.config.jax_enable_x64:
+    b1_64 = jnp.asarray(b1, jnp.float64)
+    bc = 1.0 - b1_64 ** jnp.asarray(t, jnp.float64)
+    return (jnp.asarray(learning_rate, jnp.float64) / bc).astype(jnp.float32)
+  one = df.from_number(1.0)
+  bc = df.add(one, df.negate(df.power(df.from_number(b1), t)))
+  return df.to_float32(df.divide(df.from_number(learning_rate), bc))
+
+
+def _split_complex(fn):
+  """Applies a real-valued leaf update to real and imaginary parts separately.
+
+  Complex parameters are treated as pairs of reals, as PyTorch's optimizers do
+  (``torch.view_as_real``): each part gets its own infinity norm.
+  """
+
+  def wrapped(g, m, u, *scalars):
+    if not jnp.iscomplexobj(g):
+      return fn(g, m, u, *scalars)
+    real = fn(g.real, m.real, u.real, *scalars)
+    imag = fn(g.imag, m.imag, u.imag, *scalars)
+    return tuple(jax.lax.complex(r, i) for r, i in zip(real, imag, strict=True))
+
+  return wrapped
+
+
+def scale_by_adamax(
+  b1: jax.typing.ArrayLike = 0.9,
+  b2: jax.typing.ArrayLike = 0.999,
+  eps: jax.typing.ArrayLike = 1e-8,
+  *,
+  eps_placement: arith.EpsPlacement = "max_grad",
+  arithmetic: arith.Arithmetic = arith.OPTAX,
+  learning_rate: optax.ScalarOrSchedule | None = None,
+  initial_count: int = 0,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
+) -> optax.GradientTransformation:
+  r"""Rescales updates by the Adamax rule, with a chosen epsilon placement and rounding.
+
+  With :math:`g_t` the incoming update, :math:`t` the 1-based step and
+  :math:`\alpha_t` the learning rate (1 when ``learning_rate`` is ``None``):
+
+  .. math::
+
+    m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+    \hat\alpha_t = \alpha_t / (1 - \beta_1^t)
+
+  and, by ``eps_placement``:
+
+  ============== ================================================== =====================
+  placement      infinity norm :math:`u_t`                          update direction
+  ============== ================================================== =====================
+  ``none``       :math:`\max(\beta_2 u_{t-1}, |g_t|)`               :math:`m_t / u_t`
+  ``denominator`` :math:`\max(\beta_2 u_{t-1}, |g_t|)`              :math:`m_t/(u_t+\epsilon)`
+  ``max_grad``   :math:`\max(\beta_2 u_{t-1}, |g_t| + \epsilon)`    :math:`m_t / u_t`
+  ``max_norm``   :math:`\max(\beta_2 u_{t-1} + \epsilon, |g_t|)`    :math:`m_t / u_t`
+  ============== ================================================== =====================
+
+  ``none`` is the 2015 paper and MXNet 1.x (0/0 = NaN while :math:`u` is 0);
+  ``denominator`` is MXNet 2.0, MindSpore ``nn.AdaMax``, Keras and TensorFlow;
+  ``max_grad`` is optax, PyTorch and MindSpore ``experimental.optim.Adamax``;
+  ``max_norm`` is Paddle.
+
+  Without ``learning_rate`` the output is :math:`+\hat m_t / u_t` (optax's convention:
+  follow it with :func:`optax.scale_by_learning_rate`). With ``learning_rate`` the output
+  is the descent update :math:`-\hat\alpha_t\, m_t / u_t`, with the learning rate folded
+  into the bias correction as ``arithmetic`` says: this is the only way to reproduce
+  frameworks that round :math:`\alpha_t / (1 - \beta_1^t)` to float32 as one number.
+  Schedules are called with the update count before the step (0 first, as in optax).
+
+  Args:
+    b1: decay of the first moment, in [0, 1).
+    b2: decay of the infinity norm, in [0, 1].
+    eps: the epsilon, >= 0, placed as ``eps_placement`` says (ignored for ``"none"``).
+    eps_placement: ``"none"``, ``"denominator"``, ``"max_grad"`` (default, optax's) or
+      ``"max_norm"``.
+    arithmetic: operation order and rounding, an :class:`adamax_optax.Arithmetic`
+      (default :data:`adamax_optax.arithmetic.OPTAX`).
+    learning_rate: optional float or optax schedule folded into the step.
+    initial_count: updates already applied (MXNet's ``begin_num_update``); bias
+      correction and schedules continue from it.
+    mu_dtype: optional dtype of ``m`` in the state (e.g. ``jnp.bfloat16``).
+    nu_dtype: optional dtype of ``u`` in the state.
+
+  When either state dtype is given the arithmetic runs in at least float32 and is
+  rounded once on store, so a small ``eps`` never underflows. Otherwise it runs in the
+  update's dtype, as the frameworks do (MXNet computes float16 weights in float16).
+  Complex leaves are treated as pairs of reals, as in PyTorch.
+
+  Returns:
+    An :class:`optax.GradientTransformation` with state :class:`ScaleByAdamaxState`.
+
+  Example:
+    >>> import jax.numpy as jnp, optax
+    >>> from adamax_optax import scale_by_adamax
+    >>> opt = optax.chain(scale_by_adamax(), optax.scale_by_learning_rate(0.002))
+    >>> params = jnp.array([1.0, -2.0])
+    >>> updates, state = opt.update(2 * params, opt.init(params))
+    >>> print(updates)
+    [-0.002  0.002]
+
+  References:
+    Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
+    (https://arxiv.org/abs/1412.6980).
+  """
+  if eps_placement not in arith.EPS_PLACEMENTS:
+    raise ValueError(f"eps_placement must be one of {arith.EPS_PLACEMENTS}, got {eps_placement!r}.")
+  if not isinstance(arithmetic, arith.Arithmetic):
+    raise TypeError(
+      f"arithmetic must be an adamax_optax.Arithmetic, got {type(arithmetic).__name__}."
+    )
+  if not isinstance(initial_count, jax.core.Tracer):
+    is_int = np.issubdtype(np.asarray(initial_count).dtype, np.integer)
+    if not is_int or np.ndim(initial_count) or not 0 <= int(initial_count) < 2**31:
+      raise ValueError(f"initial_count must be an int in [0, 2**31), got {initial_count!r}.")
+  mu_dtype = None if mu_dtype is None else jnp.dtype(mu_dtype)
+  nu_dtype = None if nu_dtype is None else jnp.dtype(nu_dtype)
+  upcast = mu_dtype is not None or nu_dtype is not None
+  one_minus_b1 = _one_minus_b1(b1, arithmetic.one_minus_b1)
+
+  def init_fn(params):
+    mu = optax.tree.zeros_like(params, dtype=mu_dtype)
+    nu = optax.tree.zeros_like(params, dtype=nu_dtype)
+    count = jnp.asarray(initial_count, jnp.int32)
+    b1_power = jnp.asarray(b1, jnp.float32) ** count.astype(jnp.float32)
+    return ScaleByAdamaxState(count=count, mu=mu, nu=nu, b1_power=b1_power)
+
+  def compute_dtype(g):
+    return jnp.promote_types(g.dtype, jnp.float32) if upcast else g.dtype
+
+  def moment(g, m):
+    c = one_minus_b1
+    if arithmetic.moment == "ema":
+      return rounded(m * b1) + rounded(g * c)
+    if arithmetic.moment == "lerp":
+      return m + rounded((g - m) * c)
+    return m + (g - m) * c  # XLA contracts this into one fused multiply-add.
+
+  def infinity_norm(g, u):
+    decayed = u * b2
+    if eps_placement == "max_grad":
+      return jnp.maximum(decayed, jnp.abs(g) + eps)
+    if eps_placement == "max_norm":
+      return jnp.maximum(jnp.abs(g), rounded(decayed) + eps)
+    return jnp.maximum(decayed, jnp.abs(g))
+
+  def step(m, u, lr, bc, step_size):
+    """The update for the new moments; positive (a direction) when lr is None."""
+    d = u + eps if eps_placement == "denominator" else u
+    form = arithmetic.step
+    if form == "optax":
+      update = rounded(lr * ((m / bc.astype(m.dtype)) / d))
+    elif form == "scale_direction":
+      update = rounded((m / d) * step_size.astype(m.dtype))
+    elif form == "scale_moment":
+      update = (step_size.astype(m.dtype) * m) / d
+    else:
+      update = (lr * m) / (bc.astype(m.dtype) * d)
+    return update if learning_rate is None else -update
+
+  @_split_complex
+  def leaf_update(g, m, u, lr, bc, step_size):
+    dtype = compute_dtype(g)
+    g, m, u = g.astype(dtype), m.astype(dtype), u.astype(dtype)
+    m_new = moment(g, m)
+    u_new = infinity_norm(g, u)
+    return step(m_new, u_new, lr, bc, step_size), m_new, u_new
+
+  def update_fn(updates, state, params=None):
+    del params
+    count_inc = optax.safe_increment(state.count)
+    lr = _learning_rate_at(learning_rate, state.count)
+    b1_power = rounded(state.b1_power * jnp.asarray(b1, jnp.float32))
+    if arithmetic.bias_correction == "float32_product":
+      bc = 1 - b1_power
+    else:
+      bc = 1 - jnp.asarray(b1, jnp.float32) ** count_inc.astype(jnp.float32)
+    if arithmetic.bias_correction == "float64_power":
+      step_size = _float64_step_size(lr, b1, count_inc)
+    else:
+      step_size = jnp.asarray(lr, jnp.float32) / bc
+
+    grads, treedef = jax.tree.flatten(updates)
+    mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
+    results = [
+      leaf_update(g, m, u, lr, bc, step_size) for g, m, u in zip(grads, mus, nus, strict=True)
+    ]
+    new_updates = [r[0].astype(g.dtype) for r, g in zip(results, grads, strict=True)]
+    mu = [r[1].astype(m.dtype) for r, m in zip(results, mus, strict=True)]
+    nu = [r[2].astype(u.dtype) for r, u in zip(results, nus, strict=True)]
+    new_state = ScaleByAdamaxState(
+      count=count_inc,
+      mu=treedef.unflatten(mu),
+      nu=treedef.unflatten(nu),
+      b1_power=b1_power.astype(jnp.float32),
+    )
+    return treedef.unflatten(new_updates), new_state
+
+  return optax.GradientTransformation(init_fn, update_fn)
+
+
+__all__ = ["ScaleByAdamaxState", "scale_by_adamax"]

@@ -1,0 +1,119 @@
+"""Weight decay, coupled (L2 added to the gradient) and decoupled (applied to weights)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from adamax_optax._rounding import rounded
+from adamax_optax.validation import check_range, require_params
+
+WeightDecay = jax.typing.ArrayLike | Any
+
+
+def _rate_tree(weight_decay, params):
+  """Broadcasts a scalar rate to the params' structure; a pytree is used as given."""
+  if jax.tree.structure(weight_decay).num_leaves == 1 and jnp.ndim(weight_decay) == 0:
+    return jax.tree.map(lambda _: weight_decay, params)
+  return weight_decay
+
+
+def _mask_tree(mask, params):
+  """One bool per leaf: the mask as given, from the callable, or all True."""
+  if mask is None:
+    return jax.tree.map(lambda _: True, params)
+  return mask(params) if callable(mask) else mask
+
+
+def add_decayed_weights(
+  weight_decay: WeightDecay = 0.0,
+  mask: Any | Callable[[optax.Params], Any] | None = None,
+  *,
+  fused: bool = False,
+) -> optax.GradientTransformation:
+  r"""Adds coupled (L2) weight decay to the gradient: :math:`g \leftarrow g + \lambda w`.
+
+  Unlike :func:`optax.add_decayed_weights`, ``weight_decay`` may be a pytree with one
+  rate per parameter (MXNet's ``wd * wd_mult``), and the rounding is under control:
+  by default the product :math:`\lambda w` is rounded before the addition (MXNet,
+  MindSpore, Paddle); ``fused=True`` computes it as one fused multiply-add (PyTorch's
+  ``grad.add(param, alpha=wd)`` on the CPU), which XLA emits from the unrounded form.
+
+  Args:
+    weight_decay: a rate (number or 0-d array) for every leaf, or a pytree of rates
+      with the params' structure.
+    mask: optional pytree or callable of params giving the leaves to decay.
+    fused: round once (fused multiply-add) instead of twice.
+
+  Returns:
+    A stateless :class:`optax.GradientTransformation`; its ``update`` needs ``params``.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import add_decayed_weights
+    >>> w = jnp.array([1.0, -2.0])
+    >>> print(add_decayed_weights(0.1).update(jnp.zeros(2), None, w)[0])
+    [ 0.1 -0.2]
+  """
+  for rate in jax.tree.leaves(weight_decay):
+    check_range("weight_decay", rate)
+
+  def update_fn(updates, state, params=None):
+    require_params(params)
+    rates = _rate_tree(weight_decay, params)
+
+    def leaf(g, w, rate, decays):
+      if not decays:
+        return g
+      decay = w * rate if fused else rounded(w * rate)
+      return (g + decay).astype(g.dtype)
+
+    return jax.tree.map(leaf, updates, params, rates, _mask_tree(mask, params)), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def add_decoupled_weight_decay(
+  weight_decay: jax.typing.ArrayLike,
+  learning_rate: jax.typing.ArrayLike,
+  mask: Any | Callable[[optax.Params], Any] | None = None,
+) -> optax.GradientTransformation:
+  r"""Keras-style decoupled decay, applied to the weights before the incoming step.
+
+  Placed after the step in a chain, it turns the step :math:`\Delta` into the update
+  that takes :math:`w` to :math:`(w - (w \lambda)\, \eta) + \Delta`, rounded in that
+  order, which is what Keras 3 does (decay first, then the Adamax step, with the
+  learning rate :math:`\eta` not bias-corrected). The update is returned as the
+  difference from :math:`w`, which :func:`optax.apply_updates` adds back exactly
+  whenever the old and new weights are within a factor of two of each other.
+
+  Args:
+    weight_decay: the decay rate :math:`\lambda`.
+    learning_rate: the learning rate :math:`\eta` it is scaled by.
+    mask: optional pytree or callable of params giving the leaves to decay.
+
+  Returns:
+    A stateless :class:`optax.GradientTransformation`; its ``update`` needs ``params``.
+  """
+  check_range("weight_decay", weight_decay, 0.0)
+  check_range("learning_rate", learning_rate)
+
+  def update_fn(updates, state, params=None):
+    require_params(params)
+
+    def leaf(step, w, decays):
+      if not decays:
+        return step
+      decayed = w - rounded(rounded(w * weight_decay) * learning_rate)
+      return ((decayed + step) - w).astype(step.dtype)
+
+    return jax.tree.map(leaf, updates, params, _mask_tree(mask, params)), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+__all__ = ["add_decayed_weights", "add_decoupled_weight_decay"]

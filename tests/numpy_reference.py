@@ -1,0 +1,196 @@
+"""Independent NumPy replays of each framework's Adamax, one rounding per operation.
+
+Each function follows one section of ``shared/spec/SEMANTICS.md`` line by line, in
+float32 (or the parameter dtype), with the scalars rounded exactly as that framework
+rounds them. The tests compare the library against these replays and the replays
+against the golden trajectories recorded from the real frameworks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+F32 = np.float32
+
+
+def f32(x: float) -> np.float32:
+  """A Python double rounded once to float32."""
+  return np.float32(x)
+
+
+def _fma32(a, b, c):
+  """float32 fused multiply-add (the product is exact in float64; see the tests)."""
+  a, b, c = (np.asarray(v, np.float32) for v in (a, b, c))
+  return (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
+
+
+def mxnet2_step(
+  w,
+  g,
+  m,
+  u,
+  t,
+  *,
+  lr=0.002,
+  beta1=0.9,
+  beta2=0.999,
+  epsilon=1e-8,
+  rescale_grad=1.0,
+  clip_gradient=None,
+  wd=0.0,
+  lr_mult=1.0,
+  wd_mult=1.0,
+  dtype=np.float32,
+):
+  """MXNet 2.0: rescale, clip, weight decay, then the update with epsilon outside."""
+  s = np.dtype(dtype).type
+  lr_t = lr * lr_mult / (1.0 - beta1**t)
+  g = g * s(rescale_grad)
+  if clip_gradient is not None:
+    g = np.clip(g, -s(clip_gradient), s(clip_gradient))
+  g = g + w * s(wd * wd_mult)
+  m = m * s(beta1) + g * s(1.0 - beta1)
+  u = np.maximum(u * s(beta2), np.abs(g))
+  w = w - (m / (u + s(epsilon))) * s(lr_t)
+  return w, m, u
+
+
+def mxnet1_step(
+  w,
+  g,
+  m,
+  u,
+  t,
+  *,
+  lr=0.002,
+  beta1=0.9,
+  beta2=0.999,
+  rescale_grad=1.0,
+  clip_gradient=None,
+  wd=0.0,
+  lr_mult=1.0,
+  wd_mult=1.0,
+  dtype=np.float32,
+):
+  """MXNet 1.x: weight decay before clipping and no epsilon (0/0 is NaN)."""
+  s = np.dtype(dtype).type
+  lr_t = lr * lr_mult / (1.0 - beta1**t)
+  g = g * s(rescale_grad) + w * s(wd * wd_mult)
+  if clip_gradient is not None:
+    g = np.clip(g, -s(clip_gradient), s(clip_gradient))
+  m = m * s(beta1) + g * s(1.0 - beta1)
+  u = np.maximum(u * s(beta2), np.abs(g))
+  with np.errstate(invalid="ignore", divide="ignore"):
+    w = w - (m * s(lr_t)) / u
+  return w, m, u
+
+
+def mindspore_exp_step(
+  w, g, m, u, t, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
+):
+  """MindSpore experimental.optim.Adamax: float32 power, epsilon inside the max."""
+  b1, b2 = f32(betas[0]), f32(betas[1])
+  if maximize:
+    g = -g
+  if weight_decay != 0:
+    g = w * f32(weight_decay) + g
+  m = m * b1 + g * (F32(1) - b1)
+  u = np.maximum(u * b2, np.abs(g) + f32(eps))
+  clr = f32(lr) / (F32(1) - _pow32(b1, t))
+  w = w - (clr * m) / u
+  return w, m, u
+
+
+def _pow32(base: np.float32, t: int) -> np.float32:
+  """Correctly rounded float32 power of a float32 base."""
+  return np.float32(float(base) ** t)
+
+
+def mindspore_nn_step(
+  w,
+  g,
+  m,
+  u,
+  beta1_power,
+  *,
+  learning_rate=0.001,
+  beta1=0.9,
+  beta2=0.999,
+  eps=1e-8,
+  weight_decay=0.0,
+  loss_scale=1.0,
+):
+  """MindSpore nn.AdaMax: running float32 product of beta1, epsilon in the denominator."""
+  b1 = f32(beta1)
+  beta1_power = F32(beta1_power * b1)
+  g = (w * f32(weight_decay * loss_scale) + g) * f32(1.0 / loss_scale)
+  m = b1 * m + (F32(1) - b1) * g
+  u = np.maximum(f32(beta2) * u, np.abs(g))
+  w = w - (f32(learning_rate) / (F32(1) - beta1_power)) * (m / (u + f32(eps)))
+  return w, m, u, beta1_power
+
+
+def torch_step(
+  w, g, m, u, t, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
+):
+  """PyTorch single-tensor Adamax on the CPU, with its fused multiply-adds."""
+  if maximize:
+    g = -g
+  if weight_decay != 0:
+    g = _fma32(w, f32(weight_decay), g)
+  m = _fma32(f32(1.0 - betas[0]), g - m, m)
+  u = np.maximum(u * f32(betas[1]), np.abs(g) + f32(eps))
+  clr = lr / (1.0 - betas[0] ** t)
+  w = w + (f32(-clr) * m) / u
+  return w, m, u
+
+
+def keras_step(
+  w, g, m, u, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None
+):
+  """Keras 3: decoupled decay first, bias correction in the denominator."""
+  lr = f32(learning_rate)
+  if weight_decay:
+    w = w - (w * f32(weight_decay)) * lr
+  b1p = _pow32(f32(beta_1), t)
+  m = m + (g - m) * f32(1.0 - beta_1)
+  u = np.maximum(u * f32(beta_2), np.abs(g))
+  w = w - (lr * m) / ((F32(1) - b1p) * (u + f32(epsilon)))
+  return w, m, u
+
+
+def paddle_step(
+  w,
+  g,
+  m,
+  u,
+  beta1_pow,
+  *,
+  learning_rate=0.001,
+  beta1=0.9,
+  beta2=0.999,
+  epsilon=1e-8,
+  weight_decay=None,
+):
+  """Paddle: epsilon added to the decayed norm, running float32 product of beta1."""
+  b1 = f32(beta1)
+  if weight_decay:
+    g = g + w * f32(weight_decay)
+  m = b1 * m + (F32(1) - b1) * g
+  u = np.maximum(np.abs(g), f32(beta2) * u + f32(epsilon))
+  w = w - (f32(learning_rate) / (F32(1) - beta1_pow)) * (m / u)
+  return w, m, u, F32(beta1_pow * b1)
+
+
+def optax_step(w, g, m, u, t, *, learning_rate=0.002, b1=0.9, b2=0.999, eps=1e-8):
+  """optax.adamax as optax computes it (bias correction in float32)."""
+  m = g * f32(1.0 - b1) + m * f32(b1)
+  u = np.maximum(np.abs(g) + f32(eps), u * f32(b2))
+  bc = F32(1) - _pow32(f32(b1), t)
+  w = w + (m / bc / u) * -f32(learning_rate)
+  return w, m, u
+
+
+__all__ = [name for name in dir() if name.endswith("_step")] + ["f32", "math"]

@@ -1,0 +1,19 @@
+"""The examples run end to end and reach their stated results."""
+
+import importlib.util
+import pathlib
+
+EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
+
+
+def load(name):
+  spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_train_digits_exceeds_90_percent():
+  digits = load("train_digits")
+  accuracy = digits.main(["--epochs", "15"])
+  assert accuracy > 0.90
