@@ -8,10 +8,17 @@ and :func:`adamax`, the alias that assembles them. :mod:`adamax_optax.arithmetic
 records how each framework rounds the computation.
 """
 
-from adamax_optax import arithmetic
+from adamax_optax import arithmetic, param_groups
 from adamax_optax.alias import adamax
 from adamax_optax.arithmetic import Arithmetic
 from adamax_optax.master_weights import MultiPrecisionState, multi_precision
+from adamax_optax.mxnet import mxnet1_adamax, mxnet_adamax
+from adamax_optax.mxnet_schedulers import (
+  CosineScheduler,
+  FactorScheduler,
+  MultiFactorScheduler,
+  PolyScheduler,
+)
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
 from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
@@ -20,13 +27,20 @@ __version__ = "0.1.0"
 
 __all__ = [
   "Arithmetic",
+  "CosineScheduler",
+  "FactorScheduler",
+  "MultiFactorScheduler",
   "MultiPrecisionState",
+  "PolyScheduler",
   "ScaleByAdamaxState",
   "adamax",
   "add_decayed_weights",
   "add_decoupled_weight_decay",
   "arithmetic",
   "multi_precision",
+  "mxnet1_adamax",
+  "mxnet_adamax",
+  "param_groups",
   "rescale",
   "scale_by_adamax",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -92,6 +92,7 @@ def scale_by_adamax(
   arithmetic: arith.Arithmetic = arith.OPTAX,
   learning_rate: optax.ScalarOrSchedule | None = None,
   initial_count: int = 0,
+  zero_norm: Literal["nan", "skip"] = "nan",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
 ) -> optax.GradientTransformation:
@@ -139,6 +140,9 @@ def scale_by_adamax(
     learning_rate: optional float or optax schedule folded into the step.
     initial_count: updates already applied (MXNet's ``begin_num_update``); bias
       correction and schedules continue from it.
+    zero_norm: where the denominator is exactly 0 (only with ``eps_placement="none"`` or
+      ``eps=0``, for a coordinate whose gradient has always been 0): ``"nan"`` computes
+      0/0 as the paper and MXNet 1.x do; ``"skip"`` leaves the coordinate unchanged.
     mu_dtype: optional dtype of ``m`` in the state (e.g. ``jnp.bfloat16``).
     nu_dtype: optional dtype of ``u`` in the state.
 
@@ -165,6 +169,8 @@ def scale_by_adamax(
   """
   if eps_placement not in arith.EPS_PLACEMENTS:
     raise ValueError(f"eps_placement must be one of {arith.EPS_PLACEMENTS}, got {eps_placement!r}.")
+  if zero_norm not in ("nan", "skip"):
+    raise ValueError(f"zero_norm must be 'nan' or 'skip', got {zero_norm!r}.")
   if not isinstance(arithmetic, arith.Arithmetic):
     raise TypeError(
       f"arithmetic must be an adamax_optax.Arithmetic, got {type(arithmetic).__name__}."
@@ -216,6 +222,8 @@ def scale_by_adamax(
       update = (step_size.astype(m.dtype) * m) / d
     else:
       update = (lr * m) / (bc.astype(m.dtype) * d)
+    if zero_norm == "skip":
+      update = jnp.where(d == 0, jnp.zeros_like(update), update)
     return update if learning_rate is None else -update
 
   @_split_complex

@@ -17,3 +17,7 @@ def test_train_digits_exceeds_90_percent():
   digits = load("train_digits")
   accuracy = digits.main(["--epochs", "15"])
   assert accuracy > 0.90
+
+
+def test_port_from_mxnet_learns():
+  assert load("port_from_mxnet").main() > 0.9
