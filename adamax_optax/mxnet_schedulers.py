@@ -97,7 +97,7 @@ class MultiFactorScheduler(_Scheduler):
 
   Example:
     >>> from adamax_optax import MultiFactorScheduler
-    >>> print(MultiFactorScheduler(step=(3, 6), factor=0.1, base_lr=1.0)(7))
+    >>> print(round(float(MultiFactorScheduler(step=(3, 6), factor=0.1, base_lr=1.0)(7)), 6))
     0.01
   """
 
@@ -166,7 +166,7 @@ class CosineScheduler(_DecayToFinal):
 
   Example:
     >>> from adamax_optax import CosineScheduler
-    >>> print(CosineScheduler(max_update=10, base_lr=1.0)(5))
+    >>> print(round(float(CosineScheduler(max_update=10, base_lr=1.0)(5)), 6))
     0.5
   """
 
