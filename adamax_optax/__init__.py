@@ -11,7 +11,9 @@ records how each framework rounds the computation.
 from adamax_optax import arithmetic, param_groups
 from adamax_optax.alias import adamax
 from adamax_optax.arithmetic import Arithmetic
-from adamax_optax.master_weights import MultiPrecisionState, multi_precision
+from adamax_optax.keras import keras_adamax
+from adamax_optax.master_weights import MultiPrecisionState, in_higher_precision, multi_precision
+from adamax_optax.mindspore import mindspore_adamax, mindspore_nn_adamax
 from adamax_optax.mxnet import mxnet1_adamax, mxnet_adamax
 from adamax_optax.mxnet_schedulers import (
   CosineScheduler,
@@ -19,7 +21,9 @@ from adamax_optax.mxnet_schedulers import (
   MultiFactorScheduler,
   PolyScheduler,
 )
-from adamax_optax.rescale import rescale
+from adamax_optax.paddle import paddle_adamax
+from adamax_optax.pytorch import torch_adamax
+from adamax_optax.rescale import negate_gradients, rescale
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
 from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
 
@@ -37,10 +41,17 @@ __all__ = [
   "add_decayed_weights",
   "add_decoupled_weight_decay",
   "arithmetic",
+  "in_higher_precision",
+  "keras_adamax",
+  "mindspore_adamax",
+  "mindspore_nn_adamax",
   "multi_precision",
   "mxnet1_adamax",
   "mxnet_adamax",
+  "negate_gradients",
+  "paddle_adamax",
   "param_groups",
   "rescale",
   "scale_by_adamax",
+  "torch_adamax",
 ]

@@ -11,7 +11,7 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range
+from adamax_optax.validation import check_range, is_static_zero
 from adamax_optax.weight_decay import add_decayed_weights
 
 
@@ -20,10 +20,6 @@ def check_adamax_hyperparameters(b1, b2, eps) -> None:
   check_range("b1", b1, 0.0, 1.0, high_open=True)
   check_range("b2", b2, 0.0, 1.0)
   check_range("eps", eps, 0.0)
-
-
-def _is_static_zero(value) -> bool:
-  return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
 
 def adamax(
@@ -98,7 +94,7 @@ def adamax(
   if clip_value is not None:
     check_range("clip_value", clip_value, 0.0, low_open=True)
     stages.append(optax.clip(clip_value))
-  if not _is_static_zero(weight_decay):
+  if not is_static_zero(weight_decay):
     for rate in jax.tree.leaves(weight_decay):
       check_range("weight_decay", rate, 0.0)
     stages.append(add_decayed_weights(weight_decay, weight_decay_mask))

@@ -1,4 +1,5 @@
-"""Float32 master copies of low-precision weights (MXNet's ``multi_precision``)."""
+"""Low-precision weights updated in float32: master copies (MXNet's ``multi_precision``)
+or a float32 computation stored back once (MindSpore ``nn.AdaMax`` on float16)."""
 
 from __future__ import annotations
 
@@ -93,15 +94,77 @@ def multi_precision(
       is_leaf=is_none,
     )
 
-    def out(m, s, p):
-      if m is None:
-        return s.astype(p.dtype)
-      return m.astype(p.dtype).astype(master_dtype) - p.astype(master_dtype)
-
-    new_updates = jax.tree.map(out, master, steps, params, is_leaf=is_none)
+    new_updates = jax.tree.map(_stored_once, master, steps, params, is_leaf=is_none)
     return new_updates, MultiPrecisionState(master=master, inner=inner_state)
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-__all__ = ["MultiPrecisionState", "multi_precision"]
+def _stored_once(new_weight, step, param):
+  """The update taking ``param`` to ``cast(new_weight, param.dtype)`` under apply_updates.
+
+  The difference of two values of ``param``'s narrow type is exact in the wide type
+  while they are within a factor of 2**13 of each other (11 vs 24 significant bits),
+  so ``param + update`` lands on the rounded new weight. ``new_weight`` None: ``step``
+  is already the update of a leaf that is not low precision.
+  """
+  if new_weight is None:
+    return step.astype(param.dtype)
+  wide = new_weight.dtype
+  return new_weight.astype(param.dtype).astype(wide) - param.astype(wide)
+
+
+def in_higher_precision(
+  inner: optax.GradientTransformation,
+  compute_dtype: jax.typing.DTypeLike = jnp.float32,
+) -> optax.GradientTransformation:
+  r"""Runs ``inner`` in float32 on float16 and bfloat16 leaves, rounding the weight once.
+
+  For each leaf narrower than ``compute_dtype``, ``inner`` sees the gradient and the
+  weight upcast, computes in ``compute_dtype``, and the new weight is rounded back to
+  the leaf's dtype once: :math:`w \leftarrow \mathrm{cast}(w + \Delta)`. Unlike
+  :func:`multi_precision` no master copy is kept, and ``inner``'s state is built on the
+  params as given, so its moments keep the params' dtype (MindSpore ``nn.AdaMax`` on
+  float16 parameters). The returned update, in ``compute_dtype`` for those leaves, makes
+  :func:`optax.apply_updates` produce exactly the rounded new weight. Other leaves pass
+  through.
+
+  Args:
+    inner: the transformation to run in high precision.
+    compute_dtype: dtype to compute in. Default float32.
+
+  Returns:
+    An :class:`optax.GradientTransformation`; its ``update`` needs ``params``.
+
+  Example:
+    >>> import jax.numpy as jnp, optax
+    >>> from adamax_optax import in_higher_precision
+    >>> opt = in_higher_precision(optax.scale(-0.0004))
+    >>> w = jnp.array([1.0], jnp.float16)
+    >>> updates, _ = opt.update(w, opt.init(w), w)
+    >>> print(updates.dtype, optax.apply_updates(w, updates))
+    float32 [0.9995]
+  """
+  compute_dtype = jnp.dtype(compute_dtype)
+
+  def update_fn(updates, state, params=None):
+    require_params(params)
+    low = jax.tree.map(lambda p: _is_low_precision(p, compute_dtype), params)
+    upcast = lambda x, is_low: x.astype(compute_dtype) if is_low else x
+    wide_params = jax.tree.map(upcast, params, low)
+    steps, state = inner.update(jax.tree.map(upcast, updates, low), state, wide_params)
+    new_weights = jax.tree.map(
+      lambda w, s, is_low: (w + s).astype(compute_dtype) if is_low else None,
+      wide_params,
+      steps,
+      low,
+    )
+    new_updates = jax.tree.map(
+      _stored_once, new_weights, steps, params, is_leaf=lambda x: x is None
+    )
+    return new_updates, state
+
+  return optax.GradientTransformation(inner.init, update_fn)
+
+
+__all__ = ["MultiPrecisionState", "in_higher_precision", "multi_precision"]

@@ -3,12 +3,13 @@
 A parameter's *index* is its position in ``jax.tree_util.tree_leaves(params)`` and its
 *name* is its pytree path joined with ``"/"`` (dict keys, attribute names, sequence
 indices), e.g. ``"Dense_0/kernel"``. :func:`grouped` runs one transformation per distinct
-set of hyperparameters, the way MXNet's ``lr_mult`` and framework parameter groups do.
+set of hyperparameters, the way MXNet's ``lr_mult`` and framework parameter groups do;
+:func:`with_param_groups` reads PyTorch-style ``param_groups`` lists into it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import jax
 import optax
@@ -87,4 +88,104 @@ def grouped(
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-__all__ = ["grouped", "leaf_names", "per_leaf_values"]
+ParamSelector = Sequence[str] | str | Callable[[str, object], bool]
+
+
+def _check_groups(param_groups, allowed: Sequence[str]) -> list[Mapping]:
+  if isinstance(param_groups, (Mapping, str)) or not isinstance(param_groups, Sequence):
+    raise TypeError(
+      f"param_groups must be a list of dicts, each with a 'params' entry, got {param_groups!r}."
+    )
+  for i, group in enumerate(param_groups):
+    if not isinstance(group, Mapping):
+      raise TypeError(f"param_groups[{i}] must be a dict, got {type(group).__name__}.")
+    if "params" not in group:
+      raise ValueError(f"param_groups[{i}] has no 'params' entry.")
+    unknown = sorted(set(group) - {"params", *allowed})
+    if unknown:
+      raise ValueError(
+        f"param_groups[{i}] has unknown keys {unknown}; allowed: ['params', "
+        f"{', '.join(repr(k) for k in allowed)}]."
+      )
+    selector = group["params"]
+    names = [selector] if isinstance(selector, str) else selector
+    if not callable(selector) and not (
+      isinstance(names, Sequence) and all(isinstance(n, str) for n in names)
+    ):
+      raise TypeError(
+        f"param_groups[{i}]['params'] must be a list of parameter names or a callable "
+        f"(name, leaf) -> bool, got {selector!r}."
+      )
+  return list(param_groups)
+
+
+def _selects(selector: ParamSelector, name: str, leaf) -> bool:
+  if callable(selector):
+    return bool(selector(name, leaf))
+  return name in ([selector] if isinstance(selector, str) else selector)
+
+
+def group_labels(param_groups: Sequence[Mapping]) -> Callable[[optax.Params], list[int]]:
+  """``labels(tree)``: each leaf's group index, or -1 for a leaf in no group.
+
+  Raises a ValueError for a name that is not a parameter and for a parameter that two
+  groups select (MindSpore and PyTorch refuse that too).
+  """
+
+  def labels(tree) -> list[int]:
+    names = leaf_names(tree)
+    for i, group in enumerate(param_groups):
+      selector = group["params"]
+      if callable(selector):
+        continue
+      for name in [selector] if isinstance(selector, str) else selector:
+        if name not in names:
+          raise ValueError(
+            f"param_groups[{i}]['params'] names unknown parameter {name!r}; known names: {names}."
+          )
+    out = []
+    for name, leaf in zip(names, jax.tree.leaves(tree), strict=True):
+      hits = [i for i, g in enumerate(param_groups) if _selects(g["params"], name, leaf)]
+      if len(hits) > 1:
+        raise ValueError(
+          f"parameter {name!r} is in more than one group (param_groups indices {hits}); "
+          "a parameter may belong to one group only."
+        )
+      out.append(hits[0] if hits else -1)
+    return out
+
+  return labels
+
+
+def with_param_groups(
+  build: Callable[[dict], optax.GradientTransformation],
+  defaults: dict,
+  param_groups: Sequence[Mapping] | None,
+  check: Callable[[dict], None],
+) -> optax.GradientTransformation:
+  """``build(settings)`` for every parameter group, from a framework's ``param_groups``.
+
+  Each group is a dict with ``params`` (a list of parameter names or a callable
+  ``(name, leaf) -> bool``; the leaf is the parameter at ``init`` and the gradient at
+  ``update``, so select by name, shape or dtype, never by value) and any of the keys of
+  ``defaults``; a missing key, and every parameter in no group, takes ``defaults``.
+  ``check(overrides)`` validates one group's keys; its error is re-raised with the
+  group's index in front.
+  """
+  if param_groups is None or (isinstance(param_groups, Sequence) and len(param_groups) == 0):
+    return build(defaults)
+  groups = _check_groups(param_groups, tuple(defaults))
+  settings = []
+  for i, group in enumerate(groups):
+    overrides = {k: v for k, v in group.items() if k != "params"}
+    try:
+      check(overrides)
+    except (TypeError, ValueError) as error:
+      raise type(error)(f"param_groups[{i}]: {error}") from None
+    settings.append({**defaults, **overrides})
+  return grouped(
+    lambda label: build(defaults if label < 0 else settings[label]), group_labels(groups)
+  )
+
+
+__all__ = ["group_labels", "grouped", "leaf_names", "per_leaf_values", "with_param_groups"]

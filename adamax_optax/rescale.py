@@ -1,8 +1,9 @@
-"""Multiplying gradients by a constant, rounded where it stands."""
+"""Multiplying gradients by a constant, rounded where it stands, and flipping their sign."""
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from adamax_optax._rounding import rounded
@@ -38,4 +39,41 @@ def rescale(factor: jax.typing.ArrayLike) -> optax.GradientTransformation:
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
-__all__ = ["rescale"]
+def negate_gradients(enabled: jax.typing.ArrayLike = True) -> optax.GradientTransformation:
+  r"""Negates every update when ``enabled``: :math:`g \leftarrow -g`.
+
+  This is PyTorch's and MindSpore's ``maximize=True``: placed first in a chain, it turns
+  the descent on the objective into an ascent, before weight decay sees the gradient.
+  ``enabled`` may be a traced boolean (e.g. under :func:`optax.inject_hyperparams`).
+
+  Args:
+    enabled: whether to negate; a bool, or a 0-d array whose truth is read at run time.
+
+  Returns:
+    A stateless :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import negate_gradients
+    >>> print(negate_gradients().update(jnp.array([2.0, -4.0]), None)[0])
+    [-2.  4.]
+  """
+  if isinstance(enabled, str) or (
+    not isinstance(enabled, jax.core.Tracer) and jnp.ndim(enabled) != 0
+  ):
+    raise TypeError(f"enabled (maximize) must be a bool or a 0-d array, got {enabled!r}.")
+
+  def update_fn(updates, state, params=None):
+    del params
+    if isinstance(enabled, (jax.core.Tracer, jax.Array)):
+      flip = lambda g: jnp.where(jnp.asarray(enabled, bool), -g, g)
+    elif enabled:
+      flip = jnp.negative
+    else:
+      return updates, state
+    return jax.tree.map(flip, updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+__all__ = ["negate_gradients", "rescale"]

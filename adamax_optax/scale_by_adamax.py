@@ -41,6 +41,13 @@ def _one_minus_b1(b1, precision: str):
   return jnp.float32(1) - jnp.asarray(b1, jnp.float32)
 
 
+def _scalar(x, dtype):
+  """A hyperparameter in the computation's dtype: Python numbers stay weakly typed (so
+  they round once, from the double, to that dtype); arrays are cast, so a float32 value
+  does not promote a float16 computation."""
+  return x if _is_python_number(x) else jnp.asarray(x).astype(dtype)
+
+
 def _learning_rate_at(learning_rate, count):
   if learning_rate is None:
     return 1.0
@@ -148,7 +155,8 @@ def scale_by_adamax(
 
   When either state dtype is given the arithmetic runs in at least float32 and is
   rounded once on store, so a small ``eps`` never underflows. Otherwise it runs in the
-  update's dtype, as the frameworks do (MXNet computes float16 weights in float16).
+  update's dtype with every hyperparameter rounded to it, as MXNet computes float16
+  weights in float16.
   Complex leaves are treated as pairs of reals, as in PyTorch.
 
   Returns:
@@ -195,33 +203,40 @@ def scale_by_adamax(
     return jnp.promote_types(g.dtype, jnp.float32) if upcast else g.dtype
 
   def moment(g, m):
-    c = one_minus_b1
+    c, b1_ = _scalar(one_minus_b1, m.dtype), _scalar(b1, m.dtype)
     if arithmetic.moment == "ema":
-      return rounded(m * b1) + rounded(g * c)
+      return rounded(m * b1_) + rounded(g * c)
     if arithmetic.moment == "lerp":
       return m + rounded((g - m) * c)
-    return m + (g - m) * c  # XLA contracts this into one fused multiply-add.
+    # PyTorch's lerp: from the nearer end, one fused multiply-add (XLA contracts these).
+    from_m = m + (g - m) * c
+    rest = float(np.float32(1) - np.float32(c)) if _is_python_number(c) else 1 - c
+    from_g = g - (g - m) * rest
+    if _is_python_number(c):
+      return from_m if abs(c) < 0.5 else from_g
+    return jnp.where(jnp.abs(c) < 0.5, from_m, from_g)
 
   def infinity_norm(g, u):
-    decayed = u * b2
+    decayed, eps_ = u * _scalar(b2, u.dtype), _scalar(eps, u.dtype)
     if eps_placement == "max_grad":
-      return jnp.maximum(decayed, jnp.abs(g) + eps)
+      return jnp.maximum(decayed, jnp.abs(g) + eps_)
     if eps_placement == "max_norm":
-      return jnp.maximum(jnp.abs(g), rounded(decayed) + eps)
+      return jnp.maximum(jnp.abs(g), rounded(decayed) + eps_)
     return jnp.maximum(decayed, jnp.abs(g))
 
   def step(m, u, lr, bc, step_size):
     """The update for the new moments; positive (a direction) when lr is None."""
-    d = u + eps if eps_placement == "denominator" else u
+    d = u + _scalar(eps, u.dtype) if eps_placement == "denominator" else u
+    lr, bc, step_size = (_scalar(x, m.dtype) for x in (lr, bc, step_size))
     form = arithmetic.step
     if form == "optax":
-      update = rounded(lr * ((m / bc.astype(m.dtype)) / d))
+      update = rounded(lr * ((m / bc) / d))
     elif form == "scale_direction":
-      update = rounded((m / d) * step_size.astype(m.dtype))
+      update = rounded((m / d) * step_size)
     elif form == "scale_moment":
-      update = (step_size.astype(m.dtype) * m) / d
+      update = (step_size * m) / d
     else:
-      update = (lr * m) / (bc.astype(m.dtype) * d)
+      update = (lr * m) / (bc * d)
     if zero_norm == "skip":
       update = jnp.where(d == 0, jnp.zeros_like(update), update)
     return update if learning_rate is None else -update

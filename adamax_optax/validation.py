@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Sequence
 
 import jax
 import numpy as np
@@ -24,6 +25,11 @@ def is_concrete_number(value) -> bool:
   if isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer):
     return np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.number)
   return False
+
+
+def is_static_zero(value) -> bool:
+  """True for a Python or NumPy number equal to 0 (a stage it scales can be left out)."""
+  return is_concrete_number(value) and float(value) == 0
 
 
 def check_numeric(name: str, value, *, allow_schedule: bool = False) -> None:
@@ -66,6 +72,42 @@ def check_range(
   above = v >= high if high_open else v > high
   if below or above:
     raise ValueError(f"{name} must be in {interval}, got {value!r}.")
+
+
+def check_framework_rule(
+  name: str,
+  value,
+  rejects: Callable[[float], bool],
+  message: str,
+  *,
+  allow_schedule: bool = False,
+) -> None:
+  """A framework's own range check, with its own wording, and no NaN or inf.
+
+  The type is checked first (a TypeError naming ``name``); a concrete value with
+  ``rejects(float(value))`` raises ``ValueError(message)``, the framework's text; a
+  NaN or inf that the framework's check lets through raises a ValueError naming
+  ``name``. Arrays under tracing and schedules pass.
+  """
+  check_numeric(name, value, allow_schedule=allow_schedule)
+  if not is_concrete_number(value):
+    return
+  if rejects(float(value)):
+    raise ValueError(message)
+  if not math.isfinite(float(value)):
+    raise ValueError(f"{name} must be finite, got {value!r}.")
+
+
+def is_integer_number(value) -> bool:
+  """True for Python and NumPy integers and bools (which frameworks' float checks refuse)."""
+  return isinstance(value, (int, np.integer, np.bool_))
+
+
+def check_pair(name: str, value) -> tuple:
+  """``value`` as a 2-tuple, or a TypeError naming ``name``."""
+  if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
+    raise TypeError(f"{name} must be a pair (beta1, beta2), got {value!r}.")
+  return tuple(value)
 
 
 try:  # optax keeps its wording private; reuse it so users see the message they know.

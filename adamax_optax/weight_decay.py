@@ -79,7 +79,7 @@ def add_decayed_weights(
 
 def add_decoupled_weight_decay(
   weight_decay: jax.typing.ArrayLike,
-  learning_rate: jax.typing.ArrayLike,
+  learning_rate: optax.ScalarOrSchedule,
   mask: Any | Callable[[optax.Params], Any] | None = None,
 ) -> optax.GradientTransformation:
   r"""Keras-style decoupled decay, applied to the weights before the incoming step.
@@ -93,27 +93,49 @@ def add_decoupled_weight_decay(
 
   Args:
     weight_decay: the decay rate :math:`\lambda`.
-    learning_rate: the learning rate :math:`\eta` it is scaled by.
+    learning_rate: the learning rate :math:`\eta` it is scaled by: a number or an optax
+      schedule (called with the count before this update, 0 first, as Keras reads its
+      learning rate before incrementing ``iterations``).
     mask: optional pytree or callable of params giving the leaves to decay.
 
   Returns:
-    A stateless :class:`optax.GradientTransformation`; its ``update`` needs ``params``.
+    An :class:`optax.GradientTransformation`; its ``update`` needs ``params``. Its state
+    is :class:`optax.ScaleByScheduleState` (the count) with a schedule, else empty.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import add_decoupled_weight_decay
+    >>> opt = add_decoupled_weight_decay(0.25, learning_rate=0.5)
+    >>> w = jnp.array([1.0, -2.0])
+    >>> print(opt.update(jnp.zeros(2), opt.init(w), w)[0])
+    [-0.125  0.25 ]
   """
   check_range("weight_decay", weight_decay, 0.0)
-  check_range("learning_rate", learning_rate)
+  check_range("learning_rate", learning_rate, allow_schedule=True)
+  scheduled = callable(learning_rate)
+
+  def init_fn(params):
+    del params
+    if scheduled:
+      return optax.ScaleByScheduleState(count=jnp.zeros([], jnp.int32))
+    return optax.EmptyState()
 
   def update_fn(updates, state, params=None):
     require_params(params)
+    lr = learning_rate(state.count) if scheduled else learning_rate
 
     def leaf(step, w, decays):
       if not decays:
         return step
-      decayed = w - rounded(rounded(w * weight_decay) * learning_rate)
+      decayed = w - rounded(rounded(w * weight_decay) * lr)
       return ((decayed + step) - w).astype(step.dtype)
 
-    return jax.tree.map(leaf, updates, params, _mask_tree(mask, params)), state
+    new_updates = jax.tree.map(leaf, updates, params, _mask_tree(mask, params))
+    if scheduled:
+      state = optax.ScaleByScheduleState(count=optax.safe_increment(state.count))
+    return new_updates, state
 
-  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+  return optax.GradientTransformation(init_fn, update_fn)
 
 
 __all__ = ["add_decayed_weights", "add_decoupled_weight_decay"]

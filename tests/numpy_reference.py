@@ -88,17 +88,33 @@ def mxnet1_step(
 
 
 def mindspore_exp_step(
-  w, g, m, u, t, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
+  w,
+  g,
+  m,
+  u,
+  t,
+  *,
+  lr=2e-3,
+  betas=(0.9, 0.999),
+  eps=1e-8,
+  weight_decay=0.0,
+  maximize=False,
+  dtype=np.float32,
 ):
-  """MindSpore experimental.optim.Adamax: float32 power, epsilon inside the max."""
-  b1, b2 = f32(betas[0]), f32(betas[1])
+  """MindSpore experimental.optim.Adamax: float32 power, epsilon inside the max.
+
+  Another ``dtype`` computes every operation in it, each scalar rounded to it from its
+  double value, or from its float32 value where MindSpore computes it in float32.
+  """
+  s = np.dtype(dtype).type
+  b1 = f32(betas[0])
   if maximize:
     g = -g
   if weight_decay != 0:
-    g = w * f32(weight_decay) + g
-  m = m * b1 + g * (F32(1) - b1)
-  u = np.maximum(u * b2, np.abs(g) + f32(eps))
-  clr = f32(lr) / (F32(1) - _pow32(b1, t))
+    g = w * s(weight_decay) + g
+  m = m * s(betas[0]) + g * s(F32(1) - b1)
+  u = np.maximum(u * s(betas[1]), np.abs(g) + s(eps))
+  clr = s(f32(lr) / (F32(1) - _pow32(b1, t)))
   w = w - (clr * m) / u
   return w, m, u
 
@@ -121,43 +137,86 @@ def mindspore_nn_step(
   eps=1e-8,
   weight_decay=0.0,
   loss_scale=1.0,
+  decay=True,
 ):
-  """MindSpore nn.AdaMax: running float32 product of beta1, epsilon in the denominator."""
+  """MindSpore nn.AdaMax: running float32 product of beta1, epsilon in the denominator.
+
+  float16 inputs are computed in float32 and w, m, u rounded back once at the end.
+  """
+  dtype = w.dtype
+  w, g, m, u = (np.asarray(x, np.float32) for x in (w, g, m, u))
+  if not decay:
+    weight_decay = 0.0
   b1 = f32(beta1)
   beta1_power = F32(beta1_power * b1)
   g = (w * f32(weight_decay * loss_scale) + g) * f32(1.0 / loss_scale)
   m = b1 * m + (F32(1) - b1) * g
   u = np.maximum(f32(beta2) * u, np.abs(g))
   w = w - (f32(learning_rate) / (F32(1) - beta1_power)) * (m / (u + f32(eps)))
-  return w, m, u, beta1_power
+  return w.astype(dtype), m.astype(dtype), u.astype(dtype), beta1_power
 
 
 def torch_step(
-  w, g, m, u, t, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
+  w,
+  g,
+  m,
+  u,
+  t,
+  *,
+  lr=2e-3,
+  betas=(0.9, 0.999),
+  eps=1e-8,
+  weight_decay=0.0,
+  maximize=False,
+  dtype=np.float32,
 ):
-  """PyTorch single-tensor Adamax on the CPU, with its fused multiply-adds."""
+  """PyTorch single-tensor Adamax on the CPU, with its fused multiply-adds.
+
+  Another ``dtype`` (the library's float16 rule, not PyTorch's) computes every
+  operation in it with no fused multiply-add, each scalar rounded to it.
+  """
+  s = np.dtype(dtype).type
+  fused = s is np.float32
   if maximize:
     g = -g
   if weight_decay != 0:
-    g = _fma32(w, f32(weight_decay), g)
-  m = _fma32(f32(1.0 - betas[0]), g - m, m)
-  u = np.maximum(u * f32(betas[1]), np.abs(g) + f32(eps))
+    g = _fma32(w, f32(weight_decay), g) if fused else w * s(weight_decay) + g
+  c = s(1.0 - betas[0])
+  if not fused:
+    m = m + (g - m) * c
+  elif c < 0.5:  # lerp computes from the nearer end
+    m = _fma32(c, g - m, m)
+  else:
+    m = _fma32(-(g - m), F32(1) - c, g)
+  u = np.maximum(u * s(betas[1]), np.abs(g) + s(eps))
   clr = lr / (1.0 - betas[0] ** t)
-  w = w + (f32(-clr) * m) / u
+  w = w + (s(f32(-clr)) * m) / u
   return w, m, u
 
 
 def keras_step(
-  w, g, m, u, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None
+  w,
+  g,
+  m,
+  u,
+  t,
+  *,
+  learning_rate=0.001,
+  beta_1=0.9,
+  beta_2=0.999,
+  epsilon=1e-7,
+  weight_decay=None,
+  dtype=np.float32,
 ):
   """Keras 3: decoupled decay first, bias correction in the denominator."""
-  lr = f32(learning_rate)
+  s = np.dtype(dtype).type
+  lr = s(learning_rate)
   if weight_decay:
-    w = w - (w * f32(weight_decay)) * lr
+    w = w - (w * s(weight_decay)) * lr
   b1p = _pow32(f32(beta_1), t)
-  m = m + (g - m) * f32(1.0 - beta_1)
-  u = np.maximum(u * f32(beta_2), np.abs(g))
-  w = w - (lr * m) / ((F32(1) - b1p) * (u + f32(epsilon)))
+  m = m + (g - m) * s(1.0 - beta_1)
+  u = np.maximum(u * s(beta_2), np.abs(g))
+  w = w - (lr * m) / (s(F32(1) - b1p) * (u + s(epsilon)))
   return w, m, u
 
 
@@ -173,14 +232,16 @@ def paddle_step(
   beta2=0.999,
   epsilon=1e-8,
   weight_decay=None,
+  dtype=np.float32,
 ):
   """Paddle: epsilon added to the decayed norm, running float32 product of beta1."""
+  s = np.dtype(dtype).type
   b1 = f32(beta1)
   if weight_decay:
-    g = g + w * f32(weight_decay)
-  m = b1 * m + (F32(1) - b1) * g
-  u = np.maximum(np.abs(g), f32(beta2) * u + f32(epsilon))
-  w = w - (f32(learning_rate) / (F32(1) - beta1_pow)) * (m / u)
+    g = g + w * s(weight_decay)
+  m = s(beta1) * m + s(F32(1) - b1) * g
+  u = np.maximum(np.abs(g), s(beta2) * u + s(epsilon))
+  w = w - s(f32(learning_rate) / (F32(1) - beta1_pow)) * (m / u)
   return w, m, u, F32(beta1_pow * b1)
 
 

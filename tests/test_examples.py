@@ -21,3 +21,7 @@ def test_train_digits_exceeds_90_percent():
 
 def test_port_from_mxnet_learns():
   assert load("port_from_mxnet").main() > 0.9
+
+
+def test_port_from_mindspore_learns_by_maximizing():
+  assert load("port_from_mindspore").main() > 0.9

@@ -7,7 +7,7 @@ import optax
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from adamax_optax import MultiPrecisionState, multi_precision, scale_by_adamax
+from adamax_optax import MultiPrecisionState, in_higher_precision, multi_precision, scale_by_adamax
 
 
 def test_state_holds_masters_only_for_low_precision_leaves():
@@ -56,3 +56,28 @@ def test_apply_updates_gives_the_cast_master_exactly(old, factor):
   )
   updates, _ = opt.update(w, opt.init(w), w)
   assert optax.apply_updates(w, updates)[0] == np.float16(target)
+
+
+@given(old=finite_f16, step=st.floats(-1e3, 1e3, width=32))
+def test_in_higher_precision_rounds_the_float32_result_once(old, step):
+  assume(old != 0 and 2.0**-12 <= abs((old + step) / old) <= 2.0**12)
+  w = jnp.asarray([old], jnp.float16)
+  opt = in_higher_precision(
+    optax.GradientTransformation(
+      lambda p: optax.EmptyState(),
+      lambda u, s, p=None: (jax.tree.map(lambda x: jnp.full_like(x, step), u), s),
+    )
+  )
+  updates, _ = opt.update(w, opt.init(w), w)
+  assert updates.dtype == jnp.float32
+  want = np.float16(np.float32(np.float32(old) + np.float32(step)))
+  assert optax.apply_updates(w, updates)[0] == want
+
+
+def test_in_higher_precision_keeps_state_in_the_params_dtype_and_passes_float32_through():
+  params = {"half": jnp.ones(2, jnp.float16), "full": jnp.ones(2)}
+  opt = in_higher_precision(scale_by_adamax())
+  state = opt.init(params)
+  assert state.mu["half"].dtype == jnp.float16 and state.mu["full"].dtype == jnp.float32
+  updates, state = opt.update(params, state, params)
+  assert updates["full"].dtype == jnp.float32 and state.nu["half"].dtype == jnp.float16

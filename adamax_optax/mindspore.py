@@ -1,0 +1,350 @@
+"""MindSpore's two Adamax optimizers, exactly.
+
+``mindspore_adamax`` is ``mindspore.experimental.optim.Adamax`` (PyTorch's interface,
+epsilon inside the max, float32 power for the bias correction); ``mindspore_nn_adamax``
+is ``mindspore.nn.AdaMax`` (epsilon in the denominator, a float32 running product of
+beta1, ``loss_scale``, no decay for ``beta`` and ``gamma`` parameters). Every knob is
+here under MindSpore's keyword names, with MindSpore 2.10's validation messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from adamax_optax import arithmetic as arith
+from adamax_optax.master_weights import in_higher_precision
+from adamax_optax.param_groups import leaf_names, with_param_groups
+from adamax_optax.pytorch import check_maximize, torch_style_chain
+from adamax_optax.rescale import rescale
+from adamax_optax.scale_by_adamax import scale_by_adamax
+from adamax_optax.validation import (
+  check_framework_rule,
+  check_numeric,
+  check_pair,
+  is_concrete_number,
+  is_integer_number,
+  is_static_zero,
+)
+from adamax_optax.weight_decay import add_decayed_weights
+
+# --- mindspore.experimental.optim.Adamax ---------------------------------------------
+
+
+def _check_experimental(settings: Mapping) -> None:
+  """``experimental.optim.Adamax.__init__``'s checks and messages (2.10)."""
+  if "lr" in settings:
+    lr = settings["lr"]
+    check_framework_rule(
+      "lr",
+      lr,
+      lambda v: v <= 0.0,
+      f"For Adamax, the lr must be greater than 0.0, but got {lr}.",
+      allow_schedule=True,
+    )
+  if "eps" in settings:
+    eps = settings["eps"]
+    check_framework_rule(
+      "eps",
+      eps,
+      lambda v: v <= 0.0,
+      f"For Adamax, the eps must be greater than 0.0, but got {eps}.",
+    )
+  if "weight_decay" in settings:
+    wd = settings["weight_decay"]
+    check_framework_rule(
+      "weight_decay",
+      wd,
+      lambda v: v < 0.0,
+      f"For Adamax, the weight_decay must be greater than or equal to 0.0, but got {wd}.",
+    )
+  if "betas" in settings:
+    for index, beta in enumerate(check_pair("betas", settings["betas"])):
+      if is_integer_number(beta):
+        raise TypeError(
+          f"For 'Adamax', the 'betas[{index}]' must be 'float',  but got '{type(beta).__name__}'."
+        )
+      check_framework_rule(
+        f"betas[{index}]",
+        beta,
+        lambda v: not 0.0 <= v < 1.0,
+        f"For 'Adamax', the 'betas[{index}]' must be in range of [0.0, 1.0), but got {beta} "
+        f"with type '{type(beta).__name__}'.",
+      )
+  if "maximize" in settings:
+    check_maximize(settings["maximize"])
+
+
+def mindspore_adamax(
+  lr: optax.ScalarOrSchedule = 2e-3,
+  betas: tuple[float, float] = (0.9, 0.999),
+  eps: float = 1e-8,
+  weight_decay: float = 0.0,
+  *,
+  maximize: bool = False,
+  param_groups: Sequence[Mapping] | None = None,
+) -> optax.GradientTransformation:
+  r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
+
+  With :math:`t` the global 1-based step and every scalar rounded to float32:
+
+  .. math::
+
+    g &\leftarrow w \lambda + (\pm g) \\
+    m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+    u \leftarrow \max(\beta_2 u,\; |g| + \epsilon) \\
+    w &\leftarrow w - \left(\frac{\eta}{1 - \beta_1^{t}}\, m\right) / u
+
+  where :math:`1 - \beta_1` and :math:`\beta_1^t` are computed in float32 (the power
+  differs from a double power by up to 2.7e-6 relative, which is why this is not
+  :func:`torch_adamax`). The gradient is negated before the decay when ``maximize``;
+  the decay is left out for a weight decay of 0.
+
+  Args:
+    lr: :math:`\eta`, default 2e-3, > 0: a number, a 0-d array or an optax schedule
+      (called with the step count, 0 first).
+    betas: :math:`(\beta_1, \beta_2)`, floats in [0, 1), default (0.9, 0.999).
+    eps: default 1e-8, > 0.
+    weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
+    maximize: ascend the objective instead of descending it.
+    param_groups: optional list of dicts, each with ``params`` (a list of parameter
+      names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
+      any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
+      and parameters in no group take the values above.
+
+  Raises:
+    ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
+      outside [0, 1) (e.g. ``For Adamax, the lr must be greater than 0.0, but got
+      0.0.``), and for NaN or inf.
+    TypeError: MindSpore's message for an int beta; for a non-numeric value, naming it.
+
+  Returns:
+    An :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import mindspore_adamax
+    >>> opt = mindspore_adamax(
+    ...   lr=0.002,
+    ...   param_groups=[{"params": ["w"], "weight_decay": 0.01}, {"params": ["b"], "lr": 0.01}],
+    ... )
+    >>> params = {"w": jnp.ones(2), "b": jnp.ones(2)}
+    >>> updates, state = opt.update(params, opt.init(params), params)
+    >>> print(updates["w"], updates["b"])
+    [-0.002 -0.002] [-0.01 -0.01]
+
+  References:
+    Kingma & Ba, 2015, section 7.1; MindSpore ``mindspore.experimental.optim.Adamax``.
+  """
+  defaults = {
+    "lr": lr,
+    "betas": betas,
+    "eps": eps,
+    "weight_decay": weight_decay,
+    "maximize": maximize,
+  }
+  _check_experimental(defaults)
+  return with_param_groups(
+    lambda settings: torch_style_chain(settings, arith.MINDSPORE, fused_decay=False),
+    defaults,
+    param_groups,
+    _check_experimental,
+  )
+
+
+# --- mindspore.nn.AdaMax ------------------------------------------------------------
+
+_NN_LR_TYPES = "int, float, Tensor, Iterable or LearningRateSchedule"
+
+
+def _nn_float(name: str, value) -> None:
+  """MindSpore's ``check_value_type(name, value, [float])``."""
+  if is_integer_number(value):
+    raise TypeError(
+      f"For 'AdaMax', the type of '{name}' should be 'float', but got type "
+      f"'{type(value).__name__}'."
+    )
+  check_numeric(name, value)
+
+
+def _nn_learning_rate(learning_rate) -> optax.ScalarOrSchedule:
+  """A number, a schedule, or a per-step list (MindSpore's dynamic learning rate)."""
+  if callable(learning_rate):
+    return learning_rate
+  per_step = isinstance(learning_rate, Sequence) and not isinstance(learning_rate, str)
+  per_step = per_step or (
+    isinstance(learning_rate, (np.ndarray, jax.Array)) and np.ndim(learning_rate) == 1
+  )
+  if isinstance(learning_rate, bool) or learning_rate is None or isinstance(learning_rate, str):
+    raise TypeError(
+      f"For 'Optimizer', the argument 'learning_rate' must be {_NN_LR_TYPES}, "
+      f"but got {type(learning_rate)}."
+    )
+  values = list(learning_rate) if per_step else [learning_rate]
+  if per_step and not values:
+    raise ValueError("learning_rate, a per-step list, must not be empty.")
+  for value in values:
+    check_framework_rule(
+      "learning_rate",
+      value,
+      lambda v: v < 0.0,
+      f"For 'AdaMax', the 'learning rate' must be float and must >= 0, but got '{value}' "
+      f"with type '{type(value).__name__}'.",
+    )
+  if not per_step:
+    return learning_rate
+  table = jnp.asarray(values, jnp.float32)
+  # Step t uses entry t; past the end the last entry is kept (MindSpore expects the
+  # list to cover the whole run).
+  return lambda count: table[jnp.minimum(count, len(values) - 1)]
+
+
+def _check_nn_weight_decay(weight_decay) -> None:
+  if isinstance(weight_decay, bool) or not (
+    isinstance(weight_decay, (int, float, np.number, np.ndarray, jax.Array))
+  ):
+    raise TypeError(
+      "For 'Optimizer', the argument 'Weight_decay' must be int, float or Cell."
+      f"but got {type(weight_decay)}"
+    )
+  check_framework_rule(
+    "weight_decay",
+    weight_decay,
+    lambda v: v < 0.0,
+    f"For 'AdaMax', the 'weight_decay' must be float and must >= 0, but got '{weight_decay}' "
+    f"with type '{type(weight_decay).__name__}'.",
+  )
+
+
+def _check_nn_group(settings: Mapping) -> None:
+  if "lr" in settings:
+    _nn_learning_rate(settings["lr"])
+  if "weight_decay" in settings:
+    _check_nn_weight_decay(settings["weight_decay"])
+
+
+def _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale) -> None:
+  for name, beta in (("beta1", beta1), ("beta2", beta2)):
+    _nn_float(name, beta)
+    check_framework_rule(
+      name,
+      beta,
+      lambda v: not 0.0 < v < 1.0,
+      f"For 'AdaMax', the '{name}' must be in range of (0.0, 1.0), but got {beta} with type "
+      f"'{type(beta).__name__}'.",
+    )
+  for name, value in (("eps", eps), ("loss_scale", loss_scale)):
+    _nn_float(name, value)
+    check_framework_rule(
+      name,
+      value,
+      lambda v: v <= 0.0,
+      f"For 'AdaMax', the '{name}' must be float and must > 0, but got '{value}' with type "
+      f"'{type(value).__name__}'.",
+    )
+
+
+def _not_beta_or_gamma(params) -> object:
+  """MindSpore's default decay filter: names containing ``beta`` or ``gamma`` don't decay."""
+  flags = ["beta" not in name and "gamma" not in name for name in leaf_names(params)]
+  return jax.tree.unflatten(jax.tree.structure(params), flags)
+
+
+def mindspore_nn_adamax(
+  learning_rate: optax.ScalarOrSchedule | Sequence[float] = 0.001,
+  beta1: float = 0.9,
+  beta2: float = 0.999,
+  eps: float = 1e-8,
+  weight_decay: float = 0.0,
+  loss_scale: float = 1.0,
+  *,
+  param_groups: Sequence[Mapping] | None = None,
+) -> optax.GradientTransformation:
+  r"""MindSpore's ``mindspore.nn.AdaMax`` (2.10), reproduced bit for bit.
+
+  With :math:`p_t = p_{t-1} \beta_1` a float32 running product from :math:`p_0 = 1`,
+  :math:`s` the ``loss_scale`` and every scalar rounded to float32:
+
+  .. math::
+
+    g &\leftarrow (w \cdot \lambda s + g) \cdot (1 / s) \\
+    m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+    u \leftarrow \max(\beta_2 u, |g|) \\
+    w &\leftarrow w - \frac{\eta}{1 - p_t}\, \frac{m}{u + \epsilon}
+
+  Without ``param_groups``, parameters whose name contains ``beta`` or ``gamma`` get no
+  weight decay (MindSpore's default filter; names are the "/"-joined pytree paths, so
+  Flax's ``BatchNorm`` ``scale`` and ``bias`` are not caught: put them in a group with
+  ``weight_decay`` 0). With groups the filter is off and a group decays when its
+  ``weight_decay`` is > 0. float16 (and bfloat16) parameters are computed in float32 on
+  the upcast values and stored back once, with m and u kept in the parameter's dtype.
+
+  Args:
+    learning_rate: :math:`\eta`, default 0.001, >= 0: a number, an optax schedule
+      (called with the step count, 0 first), or a list with one value per step
+      (MindSpore's dynamic learning rate; the last value is kept past its end).
+    beta1: float in (0, 1), default 0.9.
+    beta2: float in (0, 1), default 0.999.
+    eps: float > 0, default 1e-8.
+    weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
+    loss_scale: :math:`s`, float > 0, default 1: the factor the loss was multiplied by;
+      gradients are divided by it (after the decay, which is scaled by it).
+    param_groups: optional list of dicts, each with ``params`` (a list of parameter
+      names or a callable ``(name, leaf) -> bool``) and any of ``lr`` and
+      ``weight_decay``; missing keys and parameters in no group take the values above.
+
+  Raises:
+    ValueError: MindSpore's message for a negative learning rate or weight decay, a beta
+      outside (0, 1), eps <= 0 or loss_scale <= 0, and for NaN or inf.
+    TypeError: MindSpore's message for an int beta1, beta2, eps or loss_scale, and for a
+      learning rate or weight decay of the wrong type.
+
+  Returns:
+    An :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import mindspore_nn_adamax
+    >>> opt = mindspore_nn_adamax(learning_rate=0.01, weight_decay=0.1)
+    >>> params = {"conv_weight": jnp.ones(2), "bn_gamma": jnp.ones(2)}
+    >>> grads = {"conv_weight": jnp.zeros(2), "bn_gamma": jnp.zeros(2)}
+    >>> updates, state = opt.update(grads, opt.init(params), params)
+    >>> print(updates["conv_weight"], updates["bn_gamma"])
+    [-0.01 -0.01] [-0. -0.]
+
+  References:
+    Kingma & Ba, 2015, section 7.1; MindSpore ``mindspore.nn.AdaMax``.
+  """
+  defaults = {"lr": learning_rate, "weight_decay": weight_decay}
+  _check_nn_group(defaults)
+  _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale)
+  filter_by_name = not param_groups
+
+  def build(settings):
+    stages = []
+    weight_decay = settings["weight_decay"]
+    if not is_static_zero(weight_decay):
+      mask = _not_beta_or_gamma if filter_by_name else None
+      stages.append(add_decayed_weights(weight_decay * loss_scale, mask))
+    if not (is_concrete_number(loss_scale) and float(loss_scale) == 1.0):
+      stages.append(rescale(1.0 / loss_scale))
+    stages.append(
+      scale_by_adamax(
+        beta1,
+        beta2,
+        eps,
+        eps_placement="denominator",
+        arithmetic=arith.MINDSPORE_NN,
+        learning_rate=_nn_learning_rate(settings["lr"]),
+      )
+    )
+    return in_higher_precision(optax.chain(*stages))
+
+  return with_param_groups(build, defaults, param_groups, _check_nn_group)
+
+
+__all__ = ["mindspore_adamax", "mindspore_nn_adamax"]

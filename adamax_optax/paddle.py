@@ -1,0 +1,160 @@
+"""Paddle's Adamax, exactly: ``paddle_adamax`` (``paddle.optimizer.Adamax``, 3.x).
+
+Every knob is here under Paddle's keyword names, with Paddle's validation messages for
+the betas and epsilon; the learning rate and weight decay, which Paddle only
+type-checks, are also kept finite and non-negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import jax.numpy as jnp
+import optax
+
+from adamax_optax import arithmetic as arith
+from adamax_optax.param_groups import with_param_groups
+from adamax_optax.scale_by_adamax import scale_by_adamax
+from adamax_optax.validation import (
+  check_framework_rule,
+  check_range,
+  is_integer_number,
+  is_static_zero,
+)
+from adamax_optax.weight_decay import add_decayed_weights
+
+
+def _check_paddle(settings: Mapping) -> None:
+  for name in ("beta1", "beta2"):
+    if name in settings:
+      check_framework_rule(
+        name,
+        settings[name],
+        lambda v: not 0.0 <= v < 1.0,
+        f"Invalid value of {name}, expect {name} in [0,1).",
+      )
+  if "epsilon" in settings:
+    check_framework_rule(
+      "epsilon",
+      settings["epsilon"],
+      lambda v: not v >= 0.0,
+      "Invalid value of epsilon, expect epsilon >= 0.",
+    )
+  if settings.get("weight_decay") is not None:
+    check_range("weight_decay", settings["weight_decay"], 0.0)
+
+
+def _check_base_learning_rate(learning_rate) -> None:
+  if is_integer_number(learning_rate):
+    raise TypeError(f"learning rate should be float or LRScheduler, got {type(learning_rate)} here")
+  check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
+
+
+def _scaled(learning_rate, multiplier):
+  """A group's rate: Paddle multiplies its float32 base rate by the multiplier in float32."""
+  if multiplier == 1.0:
+    return learning_rate
+  factor = jnp.float32(multiplier)
+  if callable(learning_rate):
+    return lambda count: jnp.asarray(learning_rate(count), jnp.float32) * factor
+  return jnp.asarray(learning_rate, jnp.float32) * factor
+
+
+def paddle_adamax(
+  learning_rate: optax.ScalarOrSchedule = 0.001,
+  beta1: float = 0.9,
+  beta2: float = 0.999,
+  epsilon: float = 1e-8,
+  weight_decay: float | None = None,
+  *,
+  param_groups: Sequence[Mapping] | None = None,
+) -> optax.GradientTransformation:
+  r"""Paddle's ``paddle.optimizer.Adamax`` (3.x), reproduced bit for bit.
+
+  With :math:`p_t = p_{t-1} \beta_1` a float32 running product (:math:`p_1 = \beta_1`)
+  and every scalar rounded to float32:
+
+  .. math::
+
+    g &\leftarrow g + w \lambda \\
+    m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+    u \leftarrow \max(|g|,\; \beta_2 u + \epsilon) \\
+    w &\leftarrow w - \frac{\eta}{1 - p_t}\, \frac{m}{u}
+
+  Epsilon is added to the decayed norm, not to :math:`|g|` (the only framework that
+  does so). A float ``weight_decay`` is Paddle's ``L2Decay``: coupled, added to the
+  gradient.
+
+  Args:
+    learning_rate: :math:`\eta`, float >= 0, default 0.001, or an optax schedule
+      (called with the step count, 0 first).
+    beta1: in [0, 1), default 0.9.
+    beta2: in [0, 1), default 0.999.
+    epsilon: >= 0, default 1e-8.
+    weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none.
+    param_groups: optional list of dicts, each with ``params`` (a list of parameter
+      names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and any
+      of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
+      product of the two),
+      ``weight_decay``, ``beta1``, ``beta2`` and ``epsilon``.
+
+  Raises:
+    ValueError: Paddle's message for a beta outside [0, 1) or a negative epsilon
+      (``Invalid value of beta1, expect beta1 in [0,1).``); for a negative or non-finite
+      learning rate or weight decay, naming it.
+    TypeError: for an int learning rate (Paddle takes floats or schedulers) and for
+      non-numeric values.
+
+  Returns:
+    An :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import paddle_adamax
+    >>> opt = paddle_adamax(
+    ...   learning_rate=0.01, param_groups=[{"params": ["b"], "learning_rate": 0.5}]
+    ... )
+    >>> params = {"w": jnp.ones(2), "b": jnp.ones(2)}
+    >>> updates, state = opt.update(params, opt.init(params), params)
+    >>> print(updates["w"], updates["b"])
+    [-0.01 -0.01] [-0.005 -0.005]
+
+  References:
+    Kingma & Ba, 2015, section 7.1; Paddle ``paddle.optimizer.Adamax``.
+  """
+  _check_base_learning_rate(learning_rate)
+  defaults = {
+    "learning_rate": 1.0,
+    "beta1": beta1,
+    "beta2": beta2,
+    "epsilon": epsilon,
+    "weight_decay": weight_decay,
+  }
+  _check_paddle(defaults)
+
+  def check_group(settings):
+    if "learning_rate" in settings:
+      check_range("learning_rate", settings["learning_rate"], 0.0)
+    _check_paddle(settings)
+
+  def build(settings):
+    stages = []
+    weight_decay = settings["weight_decay"]
+    if weight_decay is not None and not is_static_zero(weight_decay):
+      stages.append(add_decayed_weights(weight_decay))
+    stages.append(
+      scale_by_adamax(
+        settings["beta1"],
+        settings["beta2"],
+        settings["epsilon"],
+        eps_placement="max_norm",
+        arithmetic=arith.PADDLE,
+        learning_rate=_scaled(learning_rate, settings["learning_rate"]),
+      )
+    )
+    return optax.chain(*stages)
+
+  return with_param_groups(build, defaults, param_groups, check_group)
+
+
+__all__ = ["paddle_adamax"]

@@ -1,0 +1,69 @@
+"""Running the library and the NumPy replays side by side on dict params."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+
+def replay_numpy(step: Callable, params: dict, grads: list[dict], **per_key) -> dict:
+  """Runs a NumPy reference ``step(w, g, m, u, t, **kwargs)`` over dict params.
+
+  ``per_key`` maps a key to the keyword arguments of its parameter; m and u start at 0
+  in the params' dtype.
+  """
+  w = {k: v.copy() for k, v in params.items()}
+  m = {k: np.zeros_like(v) for k, v in params.items()}
+  u = {k: np.zeros_like(v) for k, v in params.items()}
+  for t, g in enumerate(grads, start=1):
+    for k in w:
+      w[k], m[k], u[k] = step(w[k], g[k], m[k], u[k], t, **per_key.get(k, {}))
+  return w
+
+
+def replay_ours(opt: optax.GradientTransformation, params: dict, grads: list[dict]) -> dict:
+  """Runs ``opt`` under ``jax.jit`` on the same params and gradients (their dtypes kept)."""
+  p = {k: jnp.asarray(v) for k, v in params.items()}
+  state = opt.init(p)
+
+  @jax.jit
+  def step(p, state, g):
+    updates, state = opt.update(g, state, p)
+    return optax.apply_updates(p, updates), state
+
+  for g in grads:
+    p, state = step(p, state, {k: jnp.asarray(v) for k, v in g.items()})
+  return {k: np.asarray(v) for k, v in p.items()}
+
+
+def assert_close(ours: dict, theirs: dict, rtol: float = 1e-6) -> None:
+  for k in theirs:
+    np.testing.assert_allclose(ours[k], theirs[k], rtol=rtol, atol=1e-7, err_msg=k)
+
+
+def assert_bitwise(ours: dict, theirs: dict) -> None:
+  """Equal bit for bit, NaNs in the same places, and the same dtypes."""
+  for k in theirs:
+    assert ours[k].dtype == theirs[k].dtype, (k, ours[k].dtype, theirs[k].dtype)
+    np.testing.assert_array_equal(ours[k], theirs[k], err_msg=k)
+
+
+def random_problem(seed: int, names: tuple[str, ...], steps: int = 12, dtype=np.float32):
+  """Params named ``names`` (shapes 3x4, 4, 4, ...) and ``steps`` random gradients."""
+  rng = np.random.default_rng(seed)
+  shapes = [(3, 4), (4,), (2, 2)]
+  params = {n: rng.normal(size=shapes[i % 3]).astype(dtype) for i, n in enumerate(names)}
+  grads = [
+    {k: rng.normal(size=v.shape).astype(dtype) for k, v in params.items()} for _ in range(steps)
+  ]
+  return params, grads
+
+
+def extreme_gradients(shape=(8,), steps: int = 6, dtype=np.float32) -> list[dict]:
+  """Zero, huge, tiny and subnormal gradients, mixed with ordinary ones."""
+  values = np.array([0.0, 1e30, -1e-30, 3e-39, -1e20, 0.5, -2.0, 0.0], dtype)
+  return [{"w": np.roll(values, t).reshape(shape).astype(dtype)} for t in range(steps)]

@@ -1,0 +1,69 @@
+"""keras_adamax: golden trajectories, NumPy replays and its range checks."""
+
+import golden_data
+import numpy as np
+import numpy_reference as ref
+import optax
+import pytest
+from harness import assert_bitwise, extreme_gradients, random_problem, replay_numpy, replay_ours
+
+from adamax_optax import keras_adamax
+
+
+@pytest.mark.parametrize("name", golden_data.golden_names("keras"))
+def test_golden_trajectories_bit_for_bit(name):
+  want = golden_data.trajectory(name)
+  got = golden_data.replay(keras_adamax(**want.meta["kwargs"]), golden_data.case_of(name, "keras"))
+  assert golden_data.compare(got, want) == len(golden_data.KEYS)
+
+
+@pytest.mark.parametrize("weight_decay", [None, 0.1])
+def test_extreme_gradients_match_replay(weight_decay):
+  params = {"w": np.array([1.0, -1.0, 0.5, 2.0, 0.0, -3.0, 1e-3, 7.0], np.float32)}
+  grads = extreme_gradients()
+  kwargs = dict(learning_rate=0.01, weight_decay=weight_decay)
+  want = replay_numpy(ref.keras_step, params, grads, w=kwargs)
+  assert_bitwise(replay_ours(keras_adamax(**kwargs), params, grads), want)
+
+
+def test_float16_computes_in_float16():
+  params, grads = random_problem(2, ("a", "b"), dtype=np.float16)
+  kwargs = dict(learning_rate=0.01, weight_decay=0.01)
+  want = replay_numpy(
+    ref.keras_step, params, grads, **{k: dict(kwargs, dtype=np.float16) for k in params}
+  )
+  assert_bitwise(replay_ours(keras_adamax(**kwargs), params, grads), want)
+
+
+def test_schedule_drives_the_step_and_the_decoupled_decay():
+  params, grads = random_problem(3, ("w",), steps=5)
+  opt = keras_adamax(learning_rate=lambda count: 0.02 / (count + 1.0), weight_decay=0.5)
+  w, m, u = params["w"].copy(), np.zeros_like(params["w"]), np.zeros_like(params["w"])
+  for t, g in enumerate(grads, start=1):
+    lr = float(np.float32(0.02) / np.float32(t))
+    w, m, u = ref.keras_step(w, g["w"], m, u, t, learning_rate=lr, weight_decay=0.5)
+  assert_bitwise(replay_ours(opt, params, grads), {"w": w})
+
+
+def test_inject_hyperparams_matches_plain():
+  params, grads = random_problem(4, ("w",), steps=4)
+  injected = optax.inject_hyperparams(keras_adamax)(learning_rate=0.01, weight_decay=0.1)
+  want = replay_ours(keras_adamax(learning_rate=0.01, weight_decay=0.1), params, grads)
+  np.testing.assert_allclose(replay_ours(injected, params, grads)["w"], want["w"], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+  ("kwargs", "match"),
+  [
+    (dict(learning_rate=-0.1), r"learning_rate must be in \[0.0, inf\)"),
+    (dict(beta_1=1.0), r"beta_1 must be in \[0.0, 1.0\)"),
+    (dict(beta_2=1.5), r"beta_2 must be in \[0.0, 1.0\]"),
+    (dict(epsilon=-1e-7), r"epsilon must be in \[0.0, inf\)"),
+    (dict(weight_decay=-0.1), r"weight_decay must be in \[0.0, inf\)"),
+    (dict(learning_rate=float("nan")), "learning_rate must be a finite number"),
+    (dict(beta_1="0.9"), "beta_1 must be a number"),
+  ],
+)
+def test_validation_names_the_argument_and_range(kwargs, match):
+  with pytest.raises((ValueError, TypeError), match=match):
+    keras_adamax(**kwargs)
