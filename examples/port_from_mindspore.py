@@ -20,16 +20,10 @@ staircase schedule of the step count, which ``mindspore_adamax`` calls with 0 fi
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-import numpy as np
 import optax
-from sklearn.datasets import load_digits
+from digits_mlp import cross_entropies, steps_per_epoch, train
 
 import adamax_optax
-
-BATCH_SIZE = 64
-EPOCHS = 10
 
 
 def step_lr(base_lr: float, steps_per_epoch: int):
@@ -54,41 +48,9 @@ def build_optimizer(steps_per_epoch: int):
 
 
 def main():
-  digits = load_digits()
-  x = jnp.asarray(digits.data / 16.0, jnp.float32)
-  y = jnp.asarray(digits.target)
-  keys = jax.random.split(jax.random.key(0), 2)
-  params = {
-    "hidden": {"weight": 0.1 * jax.random.normal(keys[0], (64, 64)), "bias": jnp.zeros(64)},
-    "output": {"weight": 0.1 * jax.random.normal(keys[1], (64, 10)), "bias": jnp.zeros(10)},
-  }
-  steps_per_epoch = len(x) // BATCH_SIZE
-  opt = build_optimizer(steps_per_epoch)
-  state = opt.init(params)
-
-  def forward(params, xb):
-    hidden = jax.nn.relu(xb @ params["hidden"]["weight"] + params["hidden"]["bias"])
-    return hidden @ params["output"]["weight"] + params["output"]["bias"]
-
-  def log_likelihood(params, xb, yb):
-    return -optax.softmax_cross_entropy_with_integer_labels(forward(params, xb), yb).mean()
-
-  @jax.jit
-  def step(params, state, xb, yb):
-    objective, grads = jax.value_and_grad(log_likelihood)(params, xb, yb)
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state, objective
-
-  rng = np.random.default_rng(0)
-  for epoch in range(EPOCHS):
-    order = rng.permutation(len(x))
-    for i in range(steps_per_epoch):
-      batch = order[i * BATCH_SIZE : (i + 1) * BATCH_SIZE]
-      params, state, objective = step(params, state, x[batch], y[batch])
-    print(f"epoch {epoch}: last batch log-likelihood {float(objective):.4f}")
-  accuracy = float(jnp.mean(jnp.argmax(forward(params, x), -1) == y))
-  print(f"train accuracy {accuracy:.2%}")
-  return accuracy
+  log_likelihood = lambda params, x, y: -cross_entropies(params, x, y).mean()
+  opt = build_optimizer(steps_per_epoch())
+  return train(opt, log_likelihood, epochs=10, label="log-likelihood")
 
 
 if __name__ == "__main__":

@@ -17,15 +17,9 @@ The gradient is a *sum* over the batch, as Gluon's ``loss.backward()`` produces,
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import optax
-from sklearn.datasets import load_digits
+from digits_mlp import BATCH_SIZE, cross_entropies, init_params, train
 
 import adamax_optax
-
-BATCH_SIZE = 64
 
 
 def build_optimizer(params):
@@ -45,41 +39,8 @@ def build_optimizer(params):
 
 
 def main():
-  digits = load_digits()
-  x = jnp.asarray(digits.data / 16.0, jnp.float32)
-  y = jnp.asarray(digits.target)
-  keys = jax.random.split(jax.random.key(0), 2)
-  params = {
-    "hidden": {"weight": 0.1 * jax.random.normal(keys[0], (64, 64)), "bias": jnp.zeros(64)},
-    "output": {"weight": 0.1 * jax.random.normal(keys[1], (64, 10)), "bias": jnp.zeros(10)},
-  }
-  opt = build_optimizer(params)
-  state = opt.init(params)
-
-  def forward(params, xb):
-    hidden = jax.nn.relu(xb @ params["hidden"]["weight"] + params["hidden"]["bias"])
-    return hidden @ params["output"]["weight"] + params["output"]["bias"]
-
-  def summed_loss(params, xb, yb):
-    return optax.softmax_cross_entropy_with_integer_labels(forward(params, xb), yb).sum()
-
-  @jax.jit
-  def step(params, state, xb, yb):
-    loss, grads = jax.value_and_grad(summed_loss)(params, xb, yb)
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state, loss / BATCH_SIZE
-
-  rng = np.random.default_rng(0)
-  steps_per_epoch = len(x) // BATCH_SIZE
-  for epoch in range(10):
-    order = rng.permutation(len(x))
-    for i in range(steps_per_epoch):
-      batch = order[i * BATCH_SIZE : (i + 1) * BATCH_SIZE]
-      params, state, loss = step(params, state, x[batch], y[batch])
-    print(f"epoch {epoch}: last batch loss {float(loss):.4f}")
-  accuracy = float(jnp.mean(jnp.argmax(forward(params, x), -1) == y))
-  print(f"train accuracy {accuracy:.2%}")
-  return accuracy
+  summed_loss = lambda params, x, y: cross_entropies(params, x, y).sum()  # as Gluon's backward()
+  return train(build_optimizer(init_params()), summed_loss, epochs=10, label="summed loss")
 
 
 if __name__ == "__main__":

@@ -119,6 +119,14 @@ def mindspore_exp_step(
   return w, m, u
 
 
+def running_power(beta1: float, steps: int) -> np.float32:
+  """``f32(beta1)`` multiplied into 1 ``steps`` times in float32 (MindSpore nn, Paddle)."""
+  power = F32(1)
+  for _ in range(steps):
+    power = F32(power * f32(beta1))
+  return power
+
+
 def _pow32(base: np.float32, t: int) -> np.float32:
   """Correctly rounded float32 power of a float32 base."""
   return np.float32(float(base) ** t)
@@ -182,12 +190,11 @@ def torch_step(
   if weight_decay != 0:
     g = _fma32(w, f32(weight_decay), g) if fused else w * s(weight_decay) + g
   c = s(1.0 - betas[0])
-  if not fused:
-    m = m + (g - m) * c
-  elif c < 0.5:  # lerp computes from the nearer end
-    m = _fma32(c, g - m, m)
+  rest = s(F32(1) - f32(1.0 - betas[0]))
+  if c < 0.5:  # lerp computes from the nearer end
+    m = _fma32(c, g - m, m) if fused else m + (g - m) * c
   else:
-    m = _fma32(-(g - m), F32(1) - c, g)
+    m = _fma32(-(g - m), rest, g) if fused else g - (g - m) * rest
   u = np.maximum(u * s(betas[1]), np.abs(g) + s(eps))
   clr = lr / (1.0 - betas[0] ** t)
   w = w + (s(f32(-clr)) * m) / u
@@ -254,4 +261,4 @@ def optax_step(w, g, m, u, t, *, learning_rate=0.002, b1=0.9, b2=0.999, eps=1e-8
   return w, m, u
 
 
-__all__ = [name for name in dir() if name.endswith("_step")] + ["f32", "math"]
+__all__ = [name for name in dir() if name.endswith("_step")] + ["f32", "math", "running_power"]

@@ -2,8 +2,10 @@
 
 import importlib.util
 import pathlib
+import sys
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))  # as `python examples/x.py` does, for their shared module
 
 
 def load(name):

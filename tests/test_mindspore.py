@@ -102,18 +102,11 @@ def test_experimental_inject_hyperparams_matches_plain_and_traced_maximize():
 # --- nn.AdaMax, beyond the golden files ---------------------------------------------
 
 
-def _running_power(beta1, steps):
-  power = F32(1)
-  for _ in range(steps):
-    power = F32(power * F32(beta1))
-  return power
-
-
 def nn_replay(params, grads, per_key):
   """ref.mindspore_nn_step over dict params; per_key[k] are its keyword arguments."""
   return replay_numpy(
     lambda w, g, m, u, t, **kw: ref.mindspore_nn_step(
-      w, g, m, u, _running_power(kw.get("beta1", 0.9), t - 1), **kw
+      w, g, m, u, ref.running_power(kw.get("beta1", 0.9), t - 1), **kw
     )[:3],
     params,
     grads,
@@ -181,7 +174,7 @@ def test_nn_per_step_learning_rate_list():
   for t, g in enumerate(grads, start=1):
     lr = lrs[min(t - 1, len(lrs) - 1)]
     w, m, u, _ = ref.mindspore_nn_step(
-      w, g["w"], m, u, _running_power(0.9, t - 1), learning_rate=lr
+      w, g["w"], m, u, ref.running_power(0.9, t - 1), learning_rate=lr
     )
   assert_bitwise(replay_ours(mindspore_nn_adamax(learning_rate=lrs), params, grads), {"w": w})
 

@@ -12,13 +12,6 @@ import pytest
 F32 = np.float32
 
 
-def _running_power(beta1: float, steps: int) -> np.float32:
-  power = F32(1)
-  for _ in range(steps):
-    power = F32(power * F32(beta1))
-  return power
-
-
 def _steps(framework: str, kwargs: dict):
   """A step(w, g, m, u, t, key) for the framework, with the golden file's kwargs."""
   kwargs = {k: v for k, v in kwargs.items() if k not in ("foreach", "groups")}
@@ -27,12 +20,12 @@ def _steps(framework: str, kwargs: dict):
   if framework == "mindspore_nn":
     beta1 = kwargs.get("beta1", 0.9)
     return lambda w, g, m, u, t, key: ref.mindspore_nn_step(
-      w, g, m, u, _running_power(beta1, t - 1), **kwargs
+      w, g, m, u, ref.running_power(beta1, t - 1), **kwargs
     )[:3]
   if framework == "paddle":
     beta1 = kwargs.get("beta1", 0.9)
     return lambda w, g, m, u, t, key: ref.paddle_step(
-      w, g, m, u, _running_power(beta1, t), **kwargs
+      w, g, m, u, ref.running_power(beta1, t), **kwargs
     )[:3]
   step = {
     "mindspore_exp": ref.mindspore_exp_step,

@@ -20,17 +20,10 @@ def test_golden_trajectories_bit_for_bit(name):
   assert golden_data.compare(got, want) == len(golden_data.KEYS)
 
 
-def _running_power(beta1, steps):
-  power = F32(1)
-  for _ in range(steps):
-    power = F32(power * F32(beta1))
-  return power
-
-
 def paddle_replay(params, grads, per_key):
   return replay_numpy(
     lambda w, g, m, u, t, **kw: ref.paddle_step(
-      w, g, m, u, _running_power(kw.get("beta1", 0.9), t), **kw
+      w, g, m, u, ref.running_power(kw.get("beta1", 0.9), t), **kw
     )[:3],
     params,
     grads,

@@ -26,10 +26,11 @@ def test_golden_trajectories_bit_for_bit(name):
   assert golden_data.compare(got, want) == len(golden_data.KEYS)
 
 
-def test_extreme_gradients_match_replay():
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.3, 0.5)])
+def test_extreme_gradients_match_replay(betas):
   params = {"w": np.array([1.0, -1.0, 0.5, 2.0, 0.0, -3.0, 1e-3, 7.0], np.float32)}
   grads = extreme_gradients()
-  kwargs = dict(lr=0.01, weight_decay=0.1)
+  kwargs = dict(lr=0.01, weight_decay=0.1, betas=betas)
   want = replay_numpy(ref.torch_step, params, grads, w=kwargs)
   assert_bitwise(replay_ours(torch_adamax(**kwargs), params, grads), want)
 
@@ -78,10 +79,14 @@ def test_complex_parameters_are_pairs_of_reals():
   )
 
 
-def test_float16_computes_in_float16():
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.25, 0.9)])
+def test_float16_computes_in_float16(betas):
   params, grads = random_problem(2, ("a", "b"), dtype=np.float16)
-  want = replay_numpy(ref.torch_step, params, grads, **{k: dict(dtype=np.float16) for k in params})
-  assert_bitwise(replay_ours(torch_adamax(), params, grads), want)
+  kwargs = dict(betas=betas, weight_decay=0.01)
+  want = replay_numpy(
+    ref.torch_step, params, grads, **{k: dict(kwargs, dtype=np.float16) for k in params}
+  )
+  assert_bitwise(replay_ours(torch_adamax(**kwargs), params, grads), want)
 
 
 def test_schedule_sees_count_zero_first_and_array_lr():
