@@ -72,7 +72,7 @@ def keras_adamax(
     learning_rate=learning_rate,
   )
   if weight_decay is None:
-    return adamax_step
+    return optax.chain(adamax_step)
   check_range("weight_decay", weight_decay, 0.0)
   return optax.chain(adamax_step, add_decoupled_weight_decay(weight_decay, learning_rate))
 

@@ -77,7 +77,9 @@ def multi_precision(
     )
     return MultiPrecisionState(master=master, inner=inner.init(with_masters(params, master)))
 
-  def update_fn(updates, state, params=None):
+  inner = optax.with_extra_args_support(inner)
+
+  def update_fn(updates, state, params=None, **extra_args):
     require_params(params)
     is_none = lambda x: x is None
     grads = jax.tree.map(
@@ -86,7 +88,9 @@ def multi_precision(
       updates,
       is_leaf=is_none,
     )
-    steps, inner_state = inner.update(grads, state.inner, with_masters(params, state.master))
+    steps, inner_state = inner.update(
+      grads, state.inner, with_masters(params, state.master), **extra_args
+    )
     master = jax.tree.map(
       lambda m, s: None if m is None else (m + s).astype(master_dtype),
       state.master,
@@ -97,21 +101,24 @@ def multi_precision(
     new_updates = jax.tree.map(_stored_once, master, steps, params, is_leaf=is_none)
     return new_updates, MultiPrecisionState(master=master, inner=inner_state)
 
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def _stored_once(new_weight, step, param):
+def _stored_once(new_weight, step, param, out_dtype=None):
   """The update taking ``param`` to ``cast(new_weight, param.dtype)`` under apply_updates.
 
-  The difference of two values of ``param``'s narrow type is exact in the wide type
-  while they are within a factor of 2**13 of each other (11 vs 24 significant bits),
-  so ``param + update`` lands on the rounded new weight. ``new_weight`` None: ``step``
-  is already the update of a leaf that is not low precision.
+  In the wide dtype (the default), the difference of two values of ``param``'s narrow
+  type is exact while they are within a factor of 2**13 of each other (11 vs 24
+  significant bits), so ``param + update`` lands on the rounded new weight. With
+  ``out_dtype`` the param's own dtype, it is exact while they are within a factor of 2
+  (Sterbenz), and within one rounding otherwise. ``new_weight`` None: ``step`` is
+  already the update of a leaf that is not low precision.
   """
   if new_weight is None:
     return step.astype(param.dtype)
   wide = new_weight.dtype
-  return new_weight.astype(param.dtype).astype(wide) - param.astype(wide)
+  update = new_weight.astype(param.dtype).astype(wide) - param.astype(wide)
+  return update if out_dtype is None else update.astype(out_dtype)
 
 
 def in_higher_precision(
@@ -125,9 +132,10 @@ def in_higher_precision(
   the leaf's dtype once: :math:`w \leftarrow \mathrm{cast}(w + \Delta)`. Unlike
   :func:`multi_precision` no master copy is kept, and ``inner``'s state is built on the
   params as given, so its moments keep the params' dtype (MindSpore ``nn.AdaMax`` on
-  float16 parameters). The returned update, in ``compute_dtype`` for those leaves, makes
-  :func:`optax.apply_updates` produce exactly the rounded new weight. Other leaves pass
-  through.
+  float16 parameters). The returned update has the params' dtype, and
+  :func:`optax.apply_updates` turns it into exactly the rounded new weight whenever the
+  new weight is within a factor of 2 of the old one (any step smaller than the weight);
+  across a larger change it is off by at most one rounding. Other leaves pass through.
 
   Args:
     inner: the transformation to run in high precision.
@@ -143,16 +151,19 @@ def in_higher_precision(
     >>> w = jnp.array([1.0], jnp.float16)
     >>> updates, _ = opt.update(w, opt.init(w), w)
     >>> print(updates.dtype, optax.apply_updates(w, updates))
-    float32 [0.9995]
+    float16 [0.9995]
   """
   compute_dtype = jnp.dtype(compute_dtype)
+  inner = optax.with_extra_args_support(inner)
 
-  def update_fn(updates, state, params=None):
+  def update_fn(updates, state, params=None, **extra_args):
     require_params(params)
     low = jax.tree.map(lambda p: _is_low_precision(p, compute_dtype), params)
     upcast = lambda x, is_low: x.astype(compute_dtype) if is_low else x
     wide_params = jax.tree.map(upcast, params, low)
-    steps, state = inner.update(jax.tree.map(upcast, updates, low), state, wide_params)
+    steps, state = inner.update(
+      jax.tree.map(upcast, updates, low), state, wide_params, **extra_args
+    )
     new_weights = jax.tree.map(
       lambda w, s, is_low: (w + s).astype(compute_dtype) if is_low else None,
       wide_params,
@@ -160,11 +171,15 @@ def in_higher_precision(
       low,
     )
     new_updates = jax.tree.map(
-      _stored_once, new_weights, steps, params, is_leaf=lambda x: x is None
+      lambda new, s, p: _stored_once(new, s, p, out_dtype=p.dtype),
+      new_weights,
+      steps,
+      params,
+      is_leaf=lambda x: x is None,
     )
     return new_updates, state
 
-  return optax.GradientTransformation(inner.init, update_fn)
+  return optax.GradientTransformationExtraArgs(inner.init, update_fn)
 
 
 __all__ = ["MultiPrecisionState", "in_higher_precision", "multi_precision"]

@@ -26,8 +26,8 @@ from adamax_optax.validation import (
   check_framework_rule,
   check_numeric,
   check_pair,
-  is_concrete_number,
   is_integer_number,
+  is_python_number,
   is_static_zero,
 )
 from adamax_optax.weight_decay import add_decayed_weights
@@ -330,7 +330,7 @@ def mindspore_nn_adamax(
     if not is_static_zero(weight_decay):
       mask = _not_beta_or_gamma if filter_by_name else None
       stages.append(add_decayed_weights(weight_decay * loss_scale, mask))
-    if not (is_concrete_number(loss_scale) and float(loss_scale) == 1.0):
+    if not (is_python_number(loss_scale) and float(loss_scale) == 1.0):
       stages.append(rescale(1.0 / loss_scale))
     stages.append(
       scale_by_adamax(

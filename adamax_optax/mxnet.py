@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import jax
+import numpy as np
 import optax
 
 from adamax_optax import arithmetic
@@ -17,7 +19,7 @@ from adamax_optax.mxnet_schedulers import _Scheduler
 from adamax_optax.param_groups import grouped, leaf_names, per_leaf_values
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range
+from adamax_optax.validation import check_range, is_python_number, is_static_zero
 from adamax_optax.weight_decay import add_decayed_weights
 
 _DEFAULT_LR_WITHOUT_SCHEDULER = 0.01
@@ -82,10 +84,11 @@ def _mxnet(
   _check_multipliers("wd_mult", wd_mult)
   if param_idx2name is not None and not isinstance(param_idx2name, Mapping):
     raise TypeError(f"param_idx2name must be a dict of index -> name, got {param_idx2name!r}.")
-  if isinstance(begin_num_update, bool) or not isinstance(begin_num_update, int):
-    raise TypeError(f"begin_num_update must be an int, got {begin_num_update!r}.")
-  if not 0 <= begin_num_update < 2**31 - 1:
-    raise ValueError(f"begin_num_update must be in [0, 2**31 - 1), got {begin_num_update}.")
+  if not isinstance(begin_num_update, (jax.Array, np.ndarray)):  # arrays: checked downstream
+    if isinstance(begin_num_update, bool) or not isinstance(begin_num_update, int):
+      raise TypeError(f"begin_num_update must be an int, got {begin_num_update!r}.")
+    if not 0 <= begin_num_update < 2**31 - 1:
+      raise ValueError(f"begin_num_update must be in [0, 2**31 - 1), got {begin_num_update}.")
   schedule = _base_schedule(learning_rate, lr_scheduler)
   idx2name = dict(param_idx2name or {})
 
@@ -108,7 +111,7 @@ def _mxnet(
   def build(label=(1.0, 1.0)):
     lr_multiplier, wd_multiplier = label
     stages = []
-    if not (isinstance(rescale_grad, (int, float)) and rescale_grad == 1.0):
+    if not (is_python_number(rescale_grad) and rescale_grad == 1.0):
       stages.append(rescale(rescale_grad))
     decay = add_decayed_weights(wd * wd_multiplier)
     clip = [] if clip_gradient is None else [optax.clip(clip_gradient)]
@@ -116,7 +119,7 @@ def _mxnet(
       stages += [decay, *clip]  # 1.x decays before clipping, and always (NaN spreads via w*0)
     else:
       stages += clip
-      if wd * wd_multiplier != 0:
+      if not is_static_zero(wd * wd_multiplier):
         stages.append(decay)
     stages.append(
       scale_by_adamax(

@@ -82,10 +82,10 @@ def grouped(
   def init_fn(params):
     return partition(params).init(params)
 
-  def update_fn(updates, state, params=None):
-    return partition(updates).update(updates, state, params)
+  def update_fn(updates, state, params=None, **extra_args):
+    return partition(updates).update(updates, state, params, **extra_args)
 
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 ParamSelector = Sequence[str] | str | Callable[[str, object], bool]

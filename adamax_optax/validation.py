@@ -27,9 +27,19 @@ def is_concrete_number(value) -> bool:
   return False
 
 
+def is_python_number(value) -> bool:
+  """True for Python and NumPy scalars (not bool): values that are never traced.
+
+  A JAX array may be concrete when a factory is first called and a tracer when
+  :func:`optax.inject_hyperparams` calls it again inside ``update``, so a chain's shape
+  must only ever depend on values for which this is true.
+  """
+  return isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
 def is_static_zero(value) -> bool:
   """True for a Python or NumPy number equal to 0 (a stage it scales can be left out)."""
-  return is_concrete_number(value) and float(value) == 0
+  return is_python_number(value) and float(value) == 0
 
 
 def check_numeric(name: str, value, *, allow_schedule: bool = False) -> None:

@@ -1,0 +1,230 @@
+"""Every preset and the alias behave like a well-formed optax optimizer.
+
+Modelled on optax's own optimizer suite: convergence, compilation, the optax wrappers
+people compose with, abstract init, state stability and dtypes.
+"""
+
+from __future__ import annotations
+
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import adamax_optax as ax
+
+# name -> (factory, the keyword its learning rate goes by, extra keywords)
+PRESETS = {
+  "adamax": (ax.adamax, "learning_rate", {}),
+  "mxnet": (ax.mxnet_adamax, "learning_rate", {}),
+  "mxnet1": (ax.mxnet1_adamax, "learning_rate", {"safe": True}),
+  "mindspore": (ax.mindspore_adamax, "lr", {}),
+  "mindspore_nn": (ax.mindspore_nn_adamax, "learning_rate", {}),
+  "torch": (ax.torch_adamax, "lr", {}),
+  "keras": (ax.keras_adamax, "learning_rate", {}),
+  "paddle": (ax.paddle_adamax, "learning_rate", {}),
+}
+NAMES = sorted(PRESETS)
+COMPLEX = ("torch", "mindspore", "adamax")  # epsilon inside the max: pairs of reals
+
+
+def make(name, lr=0.05, **overrides):
+  factory, lr_name, kwargs = PRESETS[name]
+  return factory(**{lr_name: lr, **kwargs, **overrides})
+
+
+def injected(name, lr=0.05):
+  factory, lr_name, kwargs = PRESETS[name]
+  return optax.inject_hyperparams(factory)(**{lr_name: lr, **kwargs})
+
+
+def quadratic(params):
+  return sum(jnp.sum(jnp.abs(p - 1.5) ** 2) for p in jax.tree.leaves(params))
+
+
+def rosenbrock(params):
+  x, y = params["x"], params["y"]
+  return jnp.sum((1 - x) ** 2 + 100 * (y - x**2) ** 2)
+
+
+def run(opt, loss, params, steps):
+  """``steps`` jitted steps of ``opt`` on ``loss`` (a fori_loop: one compilation)."""
+
+  def body(_, carry):
+    params, state = carry
+    grads = jax.grad(loss)(params)
+    if jnp.iscomplexobj(jax.tree.leaves(params)[0]):
+      grads = jax.tree.map(jnp.conj, grads)  # the descent direction of a real loss
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  init = lambda p: jax.lax.fori_loop(0, steps, body, (p, opt.init(p)))[0]
+  return jax.jit(init)(params)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converges_on_a_quadratic(name):
+  params = {"a": jnp.zeros((2, 3)), "b": jnp.array([-4.0, 4.0])}
+  final = run(make(name, lr=0.1), quadratic, params, 400)
+  assert float(quadratic(final)) < 1e-2
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converges_on_rosenbrock(name):
+  params = {"x": jnp.array([-1.0]), "y": jnp.array([1.5])}
+  final = run(make(name, lr=0.01), rosenbrock, params, 10000)
+  assert float(rosenbrock(final)) < 1e-5
+
+
+@pytest.mark.parametrize("name", COMPLEX)
+def test_converges_on_a_complex_quadratic(name):
+  params = {"z": jnp.array([3.0 - 2.0j, -1.0 + 4.0j], jnp.complex64)}
+  final = run(make(name, lr=0.1), quadratic, params, 400)
+  assert float(quadratic(final)) < 1e-2
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_second_jitted_step_does_not_recompile(name):
+  opt = make(name)
+  traces = []
+
+  @jax.jit
+  def step(params, state, grads):
+    traces.append(1)
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  params = {"w": jnp.ones(3), "b": jnp.zeros(2)}
+  state = opt.init(params)
+  for _ in range(3):
+    params, state = step(params, state, jax.tree.map(jnp.ones_like, params))
+  assert len(traces) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_extra_keyword_arguments_to_update_are_accepted(name):
+  opt = make(name)
+  params = {"w": jnp.ones(3)}
+  updates, _ = opt.update(params, opt.init(params), params, loss=jnp.ones(()), batch=7)
+  chex.assert_tree_all_finite(updates)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inject_hyperparams_same_results_and_live_learning_rate(name):
+  params = {"w": jnp.array([0.5, -2.0, 3.0])}
+  plain, inj = make(name), injected(name)
+  loss = lambda p: jnp.sum(p["w"] ** 2)
+  np.testing.assert_allclose(
+    run(inj, loss, params, 5)["w"], run(plain, loss, params, 5)["w"], rtol=1e-6
+  )
+  traces = []
+
+  @jax.jit
+  def step(params, state):
+    traces.append(1)
+    updates, state = inj.update(jax.grad(loss)(params), state, params)
+    return optax.apply_updates(params, updates), state
+
+  state = inj.init(params)
+  lr_name = PRESETS[name][1]
+  state.hyperparams[lr_name] = jnp.asarray(0.0)
+  frozen, state = step(params, state)
+  np.testing.assert_array_equal(frozen["w"], params["w"])  # lr 0: not ignored
+  state.hyperparams[lr_name] = jnp.asarray(0.05)
+  moved, state = step(frozen, state)
+  assert not np.array_equal(moved["w"], frozen["w"])
+  assert len(traces) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_multi_steps_accumulates(name):
+  opt = optax.MultiSteps(make(name), every_k_schedule=3)
+  params = {"w": jnp.ones(2)}
+  state = opt.init(params)
+  step = jax.jit(opt.update)
+  for k in range(3):
+    updates, state = step({"w": jnp.full(2, float(k + 1))}, state, params)
+    moved = bool(jnp.any(updates["w"] != 0))
+    assert moved == (k == 2)
+  plain = make(name)
+  want, _ = plain.update({"w": jnp.full(2, 2.0)}, plain.init(params), params)
+  np.testing.assert_allclose(updates["w"], want["w"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_masked_and_multi_transform(name):
+  params = {"w": jnp.ones(2), "frozen": jnp.ones(2)}
+  grads = jax.tree.map(jnp.ones_like, params)
+  masked = optax.masked(make(name), {"w": True, "frozen": False})
+  updates, _ = jax.jit(masked.update)(grads, masked.init(params), params)
+  assert np.all(updates["w"] < 0) and np.array_equal(updates["frozen"], grads["frozen"])
+  multi = optax.multi_transform(
+    {"train": make(name), "freeze": optax.set_to_zero()}, {"w": "train", "frozen": "freeze"}
+  )
+  updates, _ = jax.jit(multi.update)(grads, multi.init(params), params)
+  assert np.all(updates["w"] < 0) and np.all(updates["frozen"] == 0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_apply_if_finite_skips_a_nan_step(name):
+  opt = optax.apply_if_finite(make(name), max_consecutive_errors=3)
+  params = {"w": jnp.ones(2)}
+  state = opt.init(params)
+  updates, state = jax.jit(opt.update)({"w": jnp.array([jnp.nan, 1.0])}, state, params)
+  assert np.all(updates["w"] == 0) and int(state.notfinite_count) == 1
+  updates, state = jax.jit(opt.update)({"w": jnp.ones(2)}, state, params)
+  assert np.all(updates["w"] < 0) and int(state.notfinite_count) == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_type_and_dtype_stable_under_cond(name):
+  opt = make(name)
+  params = {"w": jnp.ones(3)}
+  state = opt.init(params)
+
+  @jax.jit
+  def maybe_step(flag, state):
+    return jax.lax.cond(flag, lambda s: opt.update(params, s, params)[1], lambda s: s, state)
+
+  new_state = maybe_step(True, state)
+  chex.assert_trees_all_equal_dtypes(state, new_state)
+  chex.assert_trees_all_equal_shapes(state, new_state)
+  assert jax.tree.structure(state) == jax.tree.structure(new_state)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_abstract_init(name):
+  opt = make(name)
+  params = {
+    "w": jax.ShapeDtypeStruct((3, 2), jnp.float32),
+    "b": jax.ShapeDtypeStruct((2,), jnp.float32),
+  }
+  abstract = jax.eval_shape(opt.init, params)
+  concrete = opt.init(jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), params))
+  assert jax.tree.structure(abstract) == jax.tree.structure(concrete)
+  chex.assert_trees_all_equal_shapes_and_dtypes(abstract, concrete)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tree_map_params_reaches_every_moment(name):
+  opt = make(name)
+  params = {"w": jnp.ones((3, 2)), "b": jnp.ones(2)}
+  state = opt.init(params)
+  mapped = optax.tree.map_params(opt, lambda p: jnp.full_like(p, 7.0), state)
+  moments = [
+    leaf for leaf in jax.tree.leaves(mapped) if getattr(leaf, "shape", ()) in ((3, 2), (2,))
+  ]
+  assert len(moments) >= 2 * len(jax.tree.leaves(params))
+  assert all(bool(jnp.all(leaf == 7.0)) for leaf in moments)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+@pytest.mark.parametrize("name", NAMES)
+def test_update_dtype_is_the_gradient_dtype(name, dtype):
+  opt = make(name)
+  params = {"w": jnp.ones(3, dtype)}
+  updates, _ = jax.jit(opt.update)(params, opt.init(params), params)
+  assert updates["w"].dtype == dtype
