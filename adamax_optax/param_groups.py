@@ -22,10 +22,23 @@ def _key_name(key) -> str:
   return str(key)
 
 
+def _is_box(key) -> bool:
+  """The ``.value`` attribute of a box such as ``nnx.Variable`` or ``nn.Partitioned``."""
+  return isinstance(key, jax.tree_util.GetAttrKey) and key.name == "value"
+
+
 def leaf_names(params) -> list[str]:
-  """The names of the leaves of ``params``, in ``tree_leaves`` order."""
+  """The names of the leaves of ``params``, in ``tree_leaves`` order.
+
+  A trailing ``.value`` attribute (Flax's ``nnx.Variable`` and ``nn.Partitioned`` boxes)
+  is left out, so a parameter has the same name whether its tree holds boxes or arrays
+  (``nnx.Optimizer`` initializes on the one and updates on the other).
+  """
   paths = jax.tree_util.tree_flatten_with_path(params)[0]
-  return ["/".join(_key_name(k) for k in path) for path, _ in paths]
+  return [
+    "/".join(_key_name(k) for k in (path[:-1] if path and _is_box(path[-1]) else path))
+    for path, _ in paths
+  ]
 
 
 def per_leaf_values(

@@ -6,7 +6,6 @@ people compose with, abstract init, state stability and dtypes.
 
 from __future__ import annotations
 
-
 import chex
 import jax
 import jax.numpy as jnp

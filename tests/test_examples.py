@@ -4,6 +4,8 @@ import importlib.util
 import pathlib
 import sys
 
+import pytest
+
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))  # as `python examples/x.py` does, for their shared module
 
@@ -27,3 +29,10 @@ def test_port_from_mxnet_learns():
 
 def test_port_from_mindspore_learns_by_maximizing():
   assert load("port_from_mindspore").main() > 0.9
+
+
+@pytest.mark.parametrize("name", ["flax_nnx", "flax_linen", "haiku_mlp", "equinox_mlp"])
+def test_framework_examples_train(name):
+  """Flax NNX, Flax Linen, Haiku and Equinox each train the MLP with a preset."""
+  first, last = load(name).main(steps=150)
+  assert last < 0.5 * first
