@@ -48,6 +48,24 @@ def _scalar(x, dtype):
   return x if _is_python_number(x) else jnp.asarray(x).astype(dtype)
 
 
+def _zeros_like_params(params, dtype=None):
+  """Zeros shaped, typed and sharded like ``params``.
+
+  ``jnp.zeros_like`` does not read its argument, so under ``jax.jit`` XLA has no
+  sharding to give the zeros and places them on one device; computing them from the
+  params (``|p| * 0``, with non-finite params mapped to 0) makes the state inherit each
+  param's sharding, as FSDP-style training needs. It costs one read of the params, once.
+  """
+
+  def zeros(p):
+    if isinstance(p, jax.ShapeDtypeStruct):
+      return jnp.zeros(p.shape, dtype or p.dtype)
+    p = jnp.asarray(p)
+    return jnp.where(jnp.isfinite(p), jnp.abs(p) * 0, 0).astype(dtype or p.dtype)
+
+  return jax.tree.map(zeros, params)
+
+
 def _learning_rate_at(learning_rate, count):
   if learning_rate is None:
     return 1.0
@@ -193,8 +211,8 @@ def scale_by_adamax(
   one_minus_b1 = _one_minus_b1(b1, arithmetic.one_minus_b1)
 
   def init_fn(params):
-    mu = optax.tree.zeros_like(params, dtype=mu_dtype)
-    nu = optax.tree.zeros_like(params, dtype=nu_dtype)
+    mu = _zeros_like_params(params, mu_dtype)
+    nu = _zeros_like_params(params, nu_dtype)
     count = jnp.asarray(initial_count, jnp.int32)
     b1_power = jnp.asarray(b1, jnp.float32) ** count.astype(jnp.float32)
     return ScaleByAdamaxState(count=count, mu=mu, nu=nu, b1_power=b1_power)

@@ -205,6 +205,8 @@ def test_abstract_init(name):
   concrete = opt.init(jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), params))
   assert jax.tree.structure(abstract) == jax.tree.structure(concrete)
   chex.assert_trees_all_equal_shapes_and_dtypes(abstract, concrete)
+  direct = opt.init(params)  # ShapeDtypeStruct leaves, outside any trace
+  chex.assert_trees_all_equal_shapes_and_dtypes(direct, concrete)
 
 
 @pytest.mark.parametrize("name", NAMES)
