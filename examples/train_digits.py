@@ -3,8 +3,10 @@
 The data ships with scikit-learn (no download). The whole training step (forward,
 gradient, optimizer update) is one ``jax.jit``-compiled function.
 
-    python examples/train_digits.py                 # the adamax_optax alias
-    python examples/train_digits.py --optimizer optax --epochs 40
+    python examples/train_digits.py                          # the adamax_optax alias
+    python examples/train_digits.py --optimizer torch        # PyTorch's Adamax, its defaults
+    python examples/train_digits.py --compare                # all of them, loss curves to a PNG
+    python examples/train_digits.py --compare mxnet keras --plot curves.png
 """
 
 from __future__ import annotations
@@ -22,11 +24,24 @@ from tqdm import tqdm
 
 import adamax_optax
 
+# Each entry builds the optimizer from a learning rate, or with the framework's own
+# default learning rate (and every other default) when it is None.
 OPTIMIZERS = {
-  # Each entry builds the optimizer from the learning rate.
-  "adamax": lambda lr: adamax_optax.adamax(lr, clip_value=5.0, weight_decay=1e-4),
-  "optax": lambda lr: optax.adamax(lr),
+  "adamax": lambda lr: adamax_optax.adamax(lr or 0.002, clip_value=5.0, weight_decay=1e-4),
+  "mxnet": lambda lr: adamax_optax.mxnet_adamax(**_lr("learning_rate", lr)),
+  # safe=True: 1.x divides 0 by 0 on the always-zero input pixels and NaN spreads.
+  "mxnet1": lambda lr: adamax_optax.mxnet1_adamax(**_lr("learning_rate", lr), safe=True),
+  "mindspore": lambda lr: adamax_optax.mindspore_adamax(**_lr("lr", lr)),
+  "mindspore_nn": lambda lr: adamax_optax.mindspore_nn_adamax(**_lr("learning_rate", lr)),
+  "torch": lambda lr: adamax_optax.torch_adamax(**_lr("lr", lr)),
+  "keras": lambda lr: adamax_optax.keras_adamax(**_lr("learning_rate", lr)),
+  "paddle": lambda lr: adamax_optax.paddle_adamax(**_lr("learning_rate", lr)),
+  "optax": lambda lr: optax.adamax(lr or 0.002),
 }
+
+
+def _lr(keyword: str, lr: float | None) -> dict:
+  return {} if lr is None else {keyword: lr}
 
 
 def load_data(seed: int):
@@ -63,8 +78,15 @@ def accuracy(params, x, y) -> float:
 
 
 def train(
-  optimizer_name: str, *, epochs: int, batch_size: int, lr: float, seed: int, progress: bool = True
+  optimizer_name: str,
+  *,
+  epochs: int,
+  batch_size: int,
+  lr: float | None,
+  seed: int,
+  progress: bool = True,
 ):
+  """Trains one optimizer; returns (params, per-step losses, test accuracy)."""
   x_train, x_test, y_train, y_test = load_data(seed)
   opt = OPTIMIZERS[optimizer_name](lr)
   params = init_mlp(jax.random.key(seed))
@@ -79,35 +101,78 @@ def train(
   rng = np.random.default_rng(seed)
   steps_per_epoch = len(x_train) // batch_size
   losses = []
-  bar = tqdm(range(epochs), desc=optimizer_name, unit="epoch", disable=not progress)
+  bar = tqdm(range(epochs), desc=f"{optimizer_name:>12}", unit="epoch", disable=not progress)
   for _ in bar:
     order = rng.permutation(len(x_train))
     for i in range(steps_per_epoch):
       batch = order[i * batch_size : (i + 1) * batch_size]
       params, state, loss = step(params, state, x_train[batch], y_train[batch])
-      losses.append(float(loss))
+      losses.append(loss)
+    losses[-steps_per_epoch:] = [float(v) for v in losses[-steps_per_epoch:]]
     bar.set_postfix(loss=f"{np.mean(losses[-steps_per_epoch:]):.4f}")
   return params, losses, accuracy(params, x_test, y_test)
+
+
+def plot_losses(curves: dict[str, list[float]], path: str, smoothing: int = 20) -> None:
+  """Writes the (moving-average) training-loss curves of several optimizers to a PNG."""
+  import matplotlib
+
+  matplotlib.use("Agg")  # no display needed
+  import matplotlib.pyplot as plt
+
+  fig, ax = plt.subplots(figsize=(8, 5))
+  kernel = np.ones(smoothing) / smoothing
+  for name, losses in curves.items():
+    ax.plot(np.convolve(losses, kernel, mode="valid"), label=name, linewidth=1.2)
+  ax.set_yscale("log")
+  ax.set_xlabel("step")
+  ax.set_ylabel(f"training loss ({smoothing}-step moving average)")
+  ax.set_title("Adamax on the digits MLP, each framework's defaults")
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
 
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adamax")
+  parser.add_argument(
+    "--compare",
+    nargs="*",
+    choices=sorted(OPTIMIZERS),
+    metavar="NAME",
+    help="train these optimizers side by side (all when no name is given) and plot them",
+  )
+  parser.add_argument("--plot", default="digits_loss_curves.png", help="PNG for --compare")
   parser.add_argument("--epochs", type=int, default=30)
   parser.add_argument("--batch-size", type=int, default=64)
-  parser.add_argument("--lr", type=float, default=0.002)
+  parser.add_argument("--lr", type=float, default=None, help="default: each optimizer's own")
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--no-progress", action="store_true")
   args = parser.parse_args(argv)
 
-  start = time.perf_counter()
-  _, losses, acc = train(
-    args.optimizer, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed
-  )
-  print(
-    f"{args.optimizer}: final train loss {np.mean(losses[-20:]):.4f}, "
-    f"test accuracy {acc:.2%} ({time.perf_counter() - start:.1f} s)"
-  )
-  return acc
+  names = [args.optimizer] if args.compare is None else (args.compare or list(OPTIMIZERS))
+  curves, results = {}, {}
+  for name in names:
+    start = time.perf_counter()
+    _, losses, acc = train(
+      name,
+      epochs=args.epochs,
+      batch_size=args.batch_size,
+      lr=args.lr,
+      seed=args.seed,
+      progress=not args.no_progress,
+    )
+    curves[name] = losses
+    results[name] = (float(np.mean(losses[-20:])), acc, time.perf_counter() - start)
+  print(f"{'optimizer':>12}  final train loss  test accuracy  time")
+  for name, (loss, acc, seconds) in results.items():
+    print(f"{name:>12}  {loss:16.4f}  {acc:13.2%}  {seconds:4.1f} s")
+  if args.compare is not None:
+    plot_losses(curves, args.plot)
+    print(f"loss curves written to {args.plot}")
+  return results[names[0]][1] if len(names) == 1 else {n: r[1] for n, r in results.items()}
 
 
 if __name__ == "__main__":

@@ -36,3 +36,12 @@ def test_framework_examples_train(name):
   """Flax NNX, Flax Linen, Haiku and Equinox each train the MLP with a preset."""
   first, last = load(name).main(steps=150)
   assert last < 0.5 * first
+
+
+def test_train_digits_compare_writes_the_loss_curves(tmp_path):
+  plot = tmp_path / "curves.png"
+  accuracies = load("train_digits").main(
+    ["--compare", "mxnet", "keras", "--epochs", "2", "--plot", str(plot), "--no-progress"]
+  )
+  assert set(accuracies) == {"mxnet", "keras"}
+  assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
