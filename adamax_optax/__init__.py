@@ -8,7 +8,7 @@ and :func:`adamax`, the alias that assembles them. :mod:`adamax_optax.arithmetic
 records how each framework rounds the computation.
 """
 
-from adamax_optax import arithmetic, param_groups
+from adamax_optax import arithmetic, converters, param_groups
 from adamax_optax.alias import adamax
 from adamax_optax.arithmetic import Arithmetic
 from adamax_optax.keras import keras_adamax
@@ -21,10 +21,12 @@ from adamax_optax.mxnet_schedulers import (
   MultiFactorScheduler,
   PolyScheduler,
 )
+from adamax_optax.nonfinite import SkipNonfiniteState, skip_nonfinite
 from adamax_optax.paddle import paddle_adamax
 from adamax_optax.pytorch import torch_adamax
 from adamax_optax.rescale import negate_gradients, rescale
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
+from adamax_optax.state import load_state, moments
 from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
 
 __version__ = "0.1.0"
@@ -37,14 +39,18 @@ __all__ = [
   "MultiPrecisionState",
   "PolyScheduler",
   "ScaleByAdamaxState",
+  "SkipNonfiniteState",
   "adamax",
   "add_decayed_weights",
   "add_decoupled_weight_decay",
   "arithmetic",
+  "converters",
   "in_higher_precision",
   "keras_adamax",
+  "load_state",
   "mindspore_adamax",
   "mindspore_nn_adamax",
+  "moments",
   "multi_precision",
   "mxnet1_adamax",
   "mxnet_adamax",
@@ -53,5 +59,6 @@ __all__ = [
   "param_groups",
   "rescale",
   "scale_by_adamax",
+  "skip_nonfinite",
   "torch_adamax",
 ]

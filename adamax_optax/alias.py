@@ -9,6 +9,8 @@ import jax
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax._leaves import trained_only
+from adamax_optax._preset import finish
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import check_range, is_static_zero
@@ -35,6 +37,7 @@ def adamax(
   weight_decay_mask: Any | Callable[[optax.Params], Any] | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""Adamax with optional gradient rescaling, elementwise clipping and L2 weight decay.
 
@@ -66,6 +69,8 @@ def adamax(
     weight_decay_mask: optional pytree or callable selecting the leaves to decay.
     mu_dtype: optional dtype of the first moment in the state.
     nu_dtype: optional dtype of the infinity norm in the state.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads.
 
   Returns:
     An :class:`optax.GradientTransformation`.
@@ -93,7 +98,7 @@ def adamax(
     stages.append(rescale(gradient_scale))
   if clip_value is not None:
     check_range("clip_value", clip_value, 0.0, low_open=True)
-    stages.append(optax.clip(clip_value))
+    stages.append(trained_only(optax.clip(clip_value)))
   if not is_static_zero(weight_decay):
     for rate in jax.tree.leaves(weight_decay):
       check_range("weight_decay", rate, 0.0)
@@ -101,8 +106,8 @@ def adamax(
   stages.append(
     scale_by_adamax(b1, b2, eps, eps_placement=eps_placement, mu_dtype=mu_dtype, nu_dtype=nu_dtype)
   )
-  stages.append(optax.scale_by_learning_rate(learning_rate))
-  return optax.chain(*stages)
+  stages.append(trained_only(optax.scale_by_learning_rate(learning_rate)))
+  return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["adamax"]

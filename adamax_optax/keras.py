@@ -9,6 +9,7 @@ from __future__ import annotations
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax._preset import finish
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import check_range
 from adamax_optax.weight_decay import add_decoupled_weight_decay
@@ -20,6 +21,8 @@ def keras_adamax(
   beta_2: float = 0.999,
   epsilon: float = 1e-7,
   weight_decay: float | None = None,
+  *,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""Keras 3's ``keras.optimizers.Adamax``, reproduced bit for bit.
 
@@ -42,6 +45,9 @@ def keras_adamax(
     beta_2: in [0, 1], default 0.999.
     epsilon: >= 0, default 1e-7 (Keras's default, not 1e-8).
     weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
 
   Returns:
     An :class:`optax.GradientTransformation`.
@@ -71,10 +77,11 @@ def keras_adamax(
     arithmetic=arith.KERAS,
     learning_rate=learning_rate,
   )
-  if weight_decay is None:
-    return optax.chain(adamax_step)
-  check_range("weight_decay", weight_decay, 0.0)
-  return optax.chain(adamax_step, add_decoupled_weight_decay(weight_decay, learning_rate))
+  stages = [adamax_step]
+  if weight_decay is not None:
+    check_range("weight_decay", weight_decay, 0.0)
+    stages.append(add_decoupled_weight_decay(weight_decay, learning_rate))
+  return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["keras_adamax"]

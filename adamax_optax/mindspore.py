@@ -17,6 +17,7 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax._preset import finish
 from adamax_optax.master_weights import in_higher_precision
 from adamax_optax.param_groups import leaf_names, with_param_groups
 from adamax_optax.pytorch import check_maximize, torch_style_chain
@@ -87,6 +88,7 @@ def mindspore_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
 
@@ -115,6 +117,9 @@ def mindspore_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
       and parameters in no group take the values above.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
 
   Raises:
     ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
@@ -148,12 +153,13 @@ def mindspore_adamax(
     "maximize": maximize,
   }
   _check_experimental(defaults)
-  return with_param_groups(
+  opt = with_param_groups(
     lambda settings: torch_style_chain(settings, arith.MINDSPORE, fused_decay=False),
     defaults,
     param_groups,
     _check_experimental,
   )
+  return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
 # --- mindspore.nn.AdaMax ------------------------------------------------------------
@@ -263,6 +269,7 @@ def mindspore_nn_adamax(
   loss_scale: float = 1.0,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.nn.AdaMax`` (2.10), reproduced bit for bit.
 
@@ -296,6 +303,9 @@ def mindspore_nn_adamax(
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names or a callable ``(name, leaf) -> bool``) and any of ``lr`` and
       ``weight_decay``; missing keys and parameters in no group take the values above.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
 
   Raises:
     ValueError: MindSpore's message for a negative learning rate or weight decay, a beta
@@ -344,7 +354,8 @@ def mindspore_nn_adamax(
     )
     return in_higher_precision(optax.chain(*stages))
 
-  return with_param_groups(build, defaults, param_groups, _check_nn_group)
+  opt = with_param_groups(build, defaults, param_groups, _check_nn_group)
+  return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["mindspore_adamax", "mindspore_nn_adamax"]

@@ -13,6 +13,8 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic
+from adamax_optax._leaves import trained_only
+from adamax_optax._preset import finish
 from adamax_optax.alias import check_adamax_hyperparameters
 from adamax_optax.master_weights import multi_precision as with_master_weights
 from adamax_optax.mxnet_schedulers import _Scheduler
@@ -71,6 +73,7 @@ def _mxnet(
   param_idx2name,
   begin_num_update,
   multi_precision,
+  skip_nonfinite,
   safe=False,
 ) -> optax.GradientTransformation:
   if learning_rate is not None:
@@ -114,7 +117,7 @@ def _mxnet(
     if not (is_python_number(rescale_grad) and rescale_grad == 1.0):
       stages.append(rescale(rescale_grad))
     decay = add_decayed_weights(wd * wd_multiplier)
-    clip = [] if clip_gradient is None else [optax.clip(clip_gradient)]
+    clip = [] if clip_gradient is None else [trained_only(optax.clip(clip_gradient))]
     if version == 1:
       stages += [decay, *clip]  # 1.x decays before clipping, and always (NaN spreads via w*0)
     else:
@@ -139,7 +142,7 @@ def _mxnet(
   opt = build() if uniform else grouped(build, labels)
   if multi_precision:
     opt = with_master_weights(opt)
-  return opt
+  return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
 def mxnet_adamax(
@@ -157,6 +160,7 @@ def mxnet_adamax(
   param_idx2name: Mapping | None = None,
   begin_num_update: int = 0,
   multi_precision: bool = False,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MXNet 2.0's ``mx.optimizer.Adamax``, reproduced bit for bit.
 
@@ -191,6 +195,9 @@ def mxnet_adamax(
     begin_num_update: updates already done; the count and schedule continue from it.
     multi_precision: keep float32 master weights, m and u for float16/bfloat16 weights
       (see :func:`multi_precision`). Without it, float16 weights compute in float16.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
 
   Returns:
     An :class:`optax.GradientTransformation`.
@@ -222,6 +229,7 @@ def mxnet_adamax(
     param_idx2name=param_idx2name,
     begin_num_update=begin_num_update,
     multi_precision=multi_precision,
+    skip_nonfinite=skip_nonfinite,
   )
 
 
@@ -240,6 +248,7 @@ def mxnet1_adamax(
   begin_num_update: int = 0,
   multi_precision: bool = False,
   safe: bool = False,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MXNet 1.x's ``mx.optimizer.Adamax`` (1.9.1), reproduced bit for bit.
 
@@ -293,6 +302,7 @@ def mxnet1_adamax(
     param_idx2name=param_idx2name,
     begin_num_update=begin_num_update,
     multi_precision=multi_precision,
+    skip_nonfinite=skip_nonfinite,
     safe=safe,
   )
 

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax._preset import finish
 from adamax_optax.param_groups import with_param_groups
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
@@ -68,6 +69,7 @@ def paddle_adamax(
   weight_decay: float | None = None,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""Paddle's ``paddle.optimizer.Adamax`` (3.x), reproduced bit for bit.
 
@@ -97,6 +99,9 @@ def paddle_adamax(
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
       product of the two),
       ``weight_decay``, ``beta1``, ``beta2`` and ``epsilon``.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
 
   Raises:
     ValueError: Paddle's message for a beta outside [0, 1) or a negative epsilon
@@ -154,7 +159,8 @@ def paddle_adamax(
     )
     return optax.chain(*stages)
 
-  return with_param_groups(build, defaults, param_groups, check_group)
+  opt = with_param_groups(build, defaults, param_groups, check_group)
+  return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["paddle_adamax"]

@@ -15,6 +15,7 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax._preset import finish
 from adamax_optax.param_groups import with_param_groups
 from adamax_optax.rescale import negate_gradients
 from adamax_optax.scale_by_adamax import scale_by_adamax
@@ -103,6 +104,7 @@ def torch_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""PyTorch's ``torch.optim.Adamax`` (2.x, CPU), reproduced bit for bit.
 
@@ -133,6 +135,9 @@ def torch_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
       and parameters in no group take the values above.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
 
   Raises:
     ValueError: with PyTorch's message (``Invalid learning rate: -0.1``, ``Invalid
@@ -169,7 +174,8 @@ def torch_adamax(
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}
     return torch_style_chain(settings, arith.TORCH, fused_decay=True)
 
-  return with_param_groups(build, defaults, param_groups, _check_torch)
+  opt = with_param_groups(build, defaults, param_groups, _check_torch)
+  return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["torch_adamax", "torch_style_chain"]

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from adamax_optax._leaves import is_trained
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_range
 
@@ -34,7 +35,8 @@ def rescale(factor: jax.typing.ArrayLike) -> optax.GradientTransformation:
 
   def update_fn(updates, state, params=None):
     del params
-    return jax.tree.map(lambda g: rounded(g * factor).astype(g.dtype), updates), state
+    scale = lambda g: rounded(g * factor).astype(g.dtype) if is_trained(g) else g
+    return jax.tree.map(scale, updates), state
 
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
@@ -71,7 +73,7 @@ def negate_gradients(enabled: jax.typing.ArrayLike = True) -> optax.GradientTran
       flip = jnp.negative
     else:
       return updates, state
-    return jax.tree.map(flip, updates), state
+    return jax.tree.map(lambda g: flip(g) if is_trained(g) else g, updates), state
 
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 

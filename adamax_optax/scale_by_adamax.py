@@ -11,7 +11,9 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax import arithmetic as arith
+from adamax_optax._leaves import is_trained
 from adamax_optax._rounding import rounded
+from adamax_optax.param_groups import leaf_names
 
 
 class ScaleByAdamaxState(NamedTuple):
@@ -58,12 +60,30 @@ def _zeros_like_params(params, dtype=None):
   """
 
   def zeros(p):
-    if isinstance(p, jax.ShapeDtypeStruct):
-      return jnp.zeros(p.shape, dtype or p.dtype)
+    if isinstance(p, jax.ShapeDtypeStruct) or not is_trained(p):
+      return jnp.zeros(p.shape, dtype if dtype and is_trained(p) else p.dtype)
     p = jnp.asarray(p)
     return jnp.where(jnp.isfinite(p), jnp.abs(p) * 0, 0).astype(dtype or p.dtype)
 
   return jax.tree.map(zeros, params)
+
+
+def _check_matches_state(grads, treedef, mu) -> None:
+  """The gradients must have the structure and shapes the state was built for."""
+  if treedef != jax.tree.structure(mu):
+    got, want = leaf_names(treedef.unflatten([0] * treedef.num_leaves)), leaf_names(mu)
+    raise ValueError(
+      "The gradients' pytree structure differs from the one the optimizer state was "
+      f"initialized with: leaves only in the gradients {sorted(set(got) - set(want))}, "
+      f"only in the state {sorted(set(want) - set(got))}; gradients {treedef}, "
+      f"state {jax.tree.structure(mu)}."
+    )
+  for name, g, m in zip(leaf_names(mu), grads, treedef.flatten_up_to(mu), strict=True):
+    if jnp.shape(g) != jnp.shape(m):
+      raise ValueError(
+        f"The gradient of parameter {name!r} has shape {jnp.shape(g)}, but the parameter "
+        f"(and its state) has shape {jnp.shape(m)}."
+      )
 
 
 def _learning_rate_at(learning_rate, count):
@@ -260,12 +280,20 @@ def scale_by_adamax(
     return update if learning_rate is None else -update
 
   @_split_complex
-  def leaf_update(g, m, u, lr, bc, step_size):
+  def float_leaf_update(g, m, u, lr, bc, step_size):
     dtype = compute_dtype(g)
     g, m, u = g.astype(dtype), m.astype(dtype), u.astype(dtype)
     m_new = moment(g, m)
     u_new = infinity_norm(g, u)
     return step(m_new, u_new, lr, bc, step_size), m_new, u_new
+
+  def leaf_update(g, m, u, *scalars):
+    if is_trained(g) and is_trained(m):
+      return float_leaf_update(g, m, u, *scalars)
+    # Integer and bool leaves (float0 gradients) are not trained: a zero update in the
+    # parameter's dtype, and their moments stay 0.
+    zero_dtype = m.dtype if g.dtype == jax.dtypes.float0 else g.dtype
+    return jnp.zeros(jnp.shape(g), zero_dtype), m, u
 
   def update_fn(updates, state, params=None):
     del params
@@ -282,11 +310,15 @@ def scale_by_adamax(
       step_size = jnp.asarray(lr, jnp.float32) / bc
 
     grads, treedef = jax.tree.flatten(updates)
+    _check_matches_state(grads, treedef, state.mu)
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
     results = [
       leaf_update(g, m, u, lr, bc, step_size) for g, m, u in zip(grads, mus, nus, strict=True)
     ]
-    new_updates = [r[0].astype(g.dtype) for r, g in zip(results, grads, strict=True)]
+    new_updates = [
+      r[0] if g.dtype == jax.dtypes.float0 else r[0].astype(g.dtype)
+      for r, g in zip(results, grads, strict=True)
+    ]
     mu = [r[1].astype(m.dtype) for r, m in zip(results, mus, strict=True)]
     nu = [r[2].astype(u.dtype) for r, u in zip(results, nus, strict=True)]
     new_state = ScaleByAdamaxState(

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from adamax_optax._leaves import is_trained
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_range, require_params
 
@@ -67,7 +68,7 @@ def add_decayed_weights(
     rates = _rate_tree(weight_decay, params)
 
     def leaf(g, w, rate, decays):
-      if not decays:
+      if not (decays and is_trained(g) and is_trained(w)):
         return g
       decay = w * rate if fused else rounded(w * rate)
       return (g + decay).astype(g.dtype)
@@ -125,7 +126,7 @@ def add_decoupled_weight_decay(
     lr = learning_rate(state.count) if scheduled else learning_rate
 
     def leaf(step, w, decays):
-      if not decays:
+      if not (decays and is_trained(step) and is_trained(w)):
         return step
       decayed = w - rounded(rounded(w * weight_decay) * lr)
       return ((decayed + step) - w).astype(step.dtype)

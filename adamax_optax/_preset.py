@@ -1,0 +1,60 @@
+"""What every preset and the alias do last: check the gradients, optionally skip bad steps."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from adamax_optax._leaves import is_trained
+from adamax_optax.nonfinite import skip_nonfinite as skipping
+from adamax_optax.param_groups import leaf_names
+
+
+def check_gradients(updates, params) -> None:
+  """Gradients must match the params leaf for leaf: structure, shape and dtype.
+
+  Integer and bool params may have float0 gradients (what ``jax.grad`` gives them).
+  Raises a ValueError naming the first offending parameter, at trace time.
+  """
+  if params is None:
+    return
+  if jax.tree.structure(updates) != jax.tree.structure(params):
+    got, want = leaf_names(updates), leaf_names(params)
+    raise ValueError(
+      "The gradients' pytree structure differs from the params': leaves only in the "
+      f"gradients {sorted(set(got) - set(want))}, only in the params "
+      f"{sorted(set(want) - set(got))}; gradients {jax.tree.structure(updates)}, params "
+      f"{jax.tree.structure(params)}."
+    )
+  leaves = zip(leaf_names(params), jax.tree.leaves(updates), jax.tree.leaves(params), strict=True)
+  for name, g, p in leaves:
+    if jnp.shape(g) != jnp.shape(p):
+      raise ValueError(
+        f"The gradient of parameter {name!r} has shape {jnp.shape(g)}, but the parameter "
+        f"has shape {jnp.shape(p)}."
+      )
+    float0_for_untrained = g.dtype == jax.dtypes.float0 and not is_trained(p)
+    if g.dtype != p.dtype and not float0_for_untrained:
+      raise ValueError(
+        f"The gradient of parameter {name!r} has dtype {g.dtype}, but the parameter has "
+        f"dtype {p.dtype}; cast the gradients to the params' dtypes (for float32 updates "
+        "of low-precision weights, use multi_precision)."
+      )
+
+
+def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
+  """``opt`` with gradient checks in ``update``, and skipping of non-finite steps."""
+  if not isinstance(skip_nonfinite, bool):
+    raise TypeError(f"skip_nonfinite must be a bool, got {skip_nonfinite!r}.")
+  inner = optax.with_extra_args_support(opt)
+
+  def update_fn(updates, state, params=None, **extra_args):
+    check_gradients(updates, params)
+    return inner.update(updates, state, params, **extra_args)
+
+  checked = optax.GradientTransformationExtraArgs(inner.init, update_fn)
+  return skipping(checked) if skip_nonfinite else checked
+
+
+__all__ = ["check_gradients", "finish"]

@@ -1,0 +1,177 @@
+"""Reading and writing the Adamax moments of any preset's state.
+
+Every optimizer in this package keeps its Adamax moments in one or more
+:class:`ScaleByAdamaxState` nodes (one per parameter group), somewhere inside chains,
+partitions, master-weight and skip wrappers. :func:`moments` gathers them into trees
+shaped like the params; :func:`load_state` builds a state holding given moments, so a run
+can move between frameworks (see :mod:`adamax_optax.converters`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from adamax_optax.master_weights import MultiPrecisionState
+from adamax_optax.scale_by_adamax import ScaleByAdamaxState
+
+_STATE_TYPES = (ScaleByAdamaxState, MultiPrecisionState)
+_is_masked = lambda x: isinstance(x, optax.MaskedNode)
+
+
+def _adamax_states(opt_state) -> list[ScaleByAdamaxState]:
+  found = [
+    s
+    for s in jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, ScaleByAdamaxState))
+    if isinstance(s, ScaleByAdamaxState)
+  ]
+  if not found:
+    raise ValueError("opt_state holds no Adamax moments (no ScaleByAdamaxState inside it).")
+  return found
+
+
+def _merge(trees: list) -> Any:
+  """One tree from per-group trees whose other groups' leaves are MaskedNode."""
+
+  def pick(*leaves):
+    present = [leaf for leaf in leaves if not _is_masked(leaf)]
+    return present[0] if present else optax.MaskedNode()
+
+  return jax.tree.map(pick, *trees, is_leaf=_is_masked)
+
+
+def moments(opt_state) -> tuple[Any, Any, int]:
+  """The first moment ``m``, the infinity norm ``u`` and the step of an Adamax state.
+
+  Args:
+    opt_state: the state of any optimizer of this package (or of a chain holding one).
+
+  Returns:
+    ``(mu, nu, step)``: ``mu`` and ``nu`` are pytrees shaped like the params, ``step`` is
+    the number of updates applied so far (an int; with MXNet's ``begin_num_update`` it
+    includes the updates done before).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import moments, torch_adamax
+    >>> opt = torch_adamax()
+    >>> w = jnp.ones(2)
+    >>> _, state = opt.update(jnp.array([1.0, -2.0]), opt.init(w), w)
+    >>> mu, nu, step = moments(state)
+    >>> print(mu, nu, step)
+    [ 0.1 -0.2] [1. 2.] 1
+  """
+  states = _adamax_states(opt_state)
+  counts = {int(s.count) for s in states}
+  if len(counts) != 1:
+    raise ValueError(f"The parameter groups are at different steps: {sorted(counts)}.")
+  return _merge([s.mu for s in states]), _merge([s.nu for s in states]), counts.pop()
+
+
+def _first_b1(opt, params) -> jax.Array:
+  """beta1 as the state stores its running power: one zero-gradient step from a fresh
+  state leaves ``b1_power = f32(beta1)`` in every group."""
+  state = opt.init(params)
+  zeros = jax.tree.map(jnp.zeros_like, params)
+  _, state = jax.jit(opt.update)(zeros, state, params)
+  return [s.b1_power for s in _adamax_states(state)]
+
+
+def _running_power(b1, step: int) -> jax.Array:
+  """``b1`` multiplied into 1 ``step`` times in float32, as the state keeps it."""
+  from adamax_optax._rounding import rounded
+
+  body = lambda _, p: rounded(p * b1)
+  return jax.jit(lambda b1: jax.lax.fori_loop(0, step, body, jnp.float32(1)))(b1)
+
+
+def load_state(
+  opt: optax.GradientTransformation,
+  params,
+  *,
+  mu,
+  nu,
+  step: int,
+  master_weights=None,
+) -> optax.OptState:
+  """A state of ``opt`` for ``params`` holding the given moments and step.
+
+  Args:
+    opt: any optimizer of this package (or a chain holding one).
+    params: the current params.
+    mu: the first moment, a pytree like ``params`` (any float dtype; cast to the state's).
+    nu: the infinity norm, likewise.
+    step: the number of updates already applied (>= 0); bias correction, schedules and
+      MindSpore ``nn`` / Paddle's running power of beta1 continue from it.
+    master_weights: for ``multi_precision`` optimizers, the float32 master copies (a
+      pytree like ``params``); by default the params themselves, upcast.
+
+  Returns:
+    The state: ``opt.update`` from it continues the run.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import load_state, moments, torch_adamax
+    >>> opt = torch_adamax()
+    >>> w = jnp.ones(2)
+    >>> state = load_state(opt, w, mu=jnp.array([0.1, -0.2]), nu=jnp.array([1.0, 2.0]), step=1)
+    >>> print(moments(state)[2])
+    1
+  """
+  if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < 2**31:
+    raise ValueError(f"step must be an int in [0, 2**31), got {step!r}.")
+  for name, tree in (("mu", mu), ("nu", nu)):
+    if jax.tree.structure(tree) != jax.tree.structure(params):
+      raise ValueError(
+        f"{name} must have the params' structure {jax.tree.structure(params)}, "
+        f"got {jax.tree.structure(tree)}."
+      )
+    for p, v in zip(jax.tree.leaves(params), jax.tree.leaves(tree), strict=True):
+      if jnp.shape(p) != jnp.shape(v):
+        raise ValueError(
+          f"{name} has a leaf of shape {jnp.shape(v)} for a param of {jnp.shape(p)}."
+        )
+  b1_values = iter(_first_b1(opt, params))
+
+  def fill(template, values):
+    return jax.tree.map(
+      lambda t, v: t if _is_masked(t) else jnp.asarray(v, t.dtype).reshape(t.shape),
+      template,
+      values,
+      is_leaf=_is_masked,
+    )
+
+  def replace(node):
+    if isinstance(node, ScaleByAdamaxState):
+      return ScaleByAdamaxState(
+        count=jnp.asarray(step, jnp.int32),
+        mu=fill(node.mu, mu),
+        nu=fill(node.nu, nu),
+        b1_power=_running_power(next(b1_values), step),
+      )
+    if isinstance(node, MultiPrecisionState):
+      masters = params if master_weights is None else master_weights
+      master = jax.tree.map(
+        lambda m, w: None if m is None else jnp.asarray(w, m.dtype),
+        node.master,
+        masters,
+        is_leaf=lambda x: x is None,
+      )
+      return MultiPrecisionState(master=master, inner=_walk(node.inner))
+    if isinstance(node, optax.ScaleByScheduleState):
+      return optax.ScaleByScheduleState(count=jnp.asarray(step, node.count.dtype))
+    return node
+
+  def _walk(tree):
+    return jax.tree.map(
+      replace, tree, is_leaf=lambda x: isinstance(x, (*_STATE_TYPES, optax.ScaleByScheduleState))
+    )
+
+  return _walk(opt.init(params))
+
+
+__all__ = ["load_state", "moments"]
