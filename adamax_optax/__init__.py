@@ -12,6 +12,7 @@ from adamax_optax import arithmetic, converters, param_groups
 from adamax_optax.alias import adamax
 from adamax_optax.arithmetic import Arithmetic
 from adamax_optax.keras import keras_adamax
+from adamax_optax.lazy import SparseRows, apply_updates, lazy_rows
 from adamax_optax.master_weights import MultiPrecisionState, in_higher_precision, multi_precision
 from adamax_optax.mindspore import mindspore_adamax, mindspore_nn_adamax
 from adamax_optax.mxnet import mxnet1_adamax, mxnet_adamax
@@ -40,13 +41,16 @@ __all__ = [
   "PolyScheduler",
   "ScaleByAdamaxState",
   "SkipNonfiniteState",
+  "SparseRows",
   "adamax",
   "add_decayed_weights",
   "add_decoupled_weight_decay",
+  "apply_updates",
   "arithmetic",
   "converters",
   "in_higher_precision",
   "keras_adamax",
+  "lazy_rows",
   "load_state",
   "mindspore_adamax",
   "mindspore_nn_adamax",

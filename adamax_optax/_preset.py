@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import is_trained
+from adamax_optax._leaves import is_sparse, is_trained
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import leaf_names
 
@@ -19,7 +19,7 @@ def check_gradients(updates, params) -> None:
   """
   if params is None:
     return
-  if jax.tree.structure(updates) != jax.tree.structure(params):
+  if jax.tree.structure(updates, is_leaf=is_sparse) != jax.tree.structure(params):
     got, want = leaf_names(updates), leaf_names(params)
     raise ValueError(
       "The gradients' pytree structure differs from the params': leaves only in the "
@@ -27,8 +27,10 @@ def check_gradients(updates, params) -> None:
       f"{sorted(set(want) - set(got))}; gradients {jax.tree.structure(updates)}, params "
       f"{jax.tree.structure(params)}."
     )
-  leaves = zip(leaf_names(params), jax.tree.leaves(updates), jax.tree.leaves(params), strict=True)
-  for name, g, p in leaves:
+  grads = jax.tree.leaves(updates, is_leaf=is_sparse)
+  for name, g, p in zip(leaf_names(params), grads, jax.tree.leaves(params), strict=True):
+    if is_sparse(g):
+      g = jax.ShapeDtypeStruct((jnp.shape(p)[0], *g.values.shape[1:]), g.values.dtype)
     if jnp.shape(g) != jnp.shape(p):
       raise ValueError(
         f"The gradient of parameter {name!r} has shape {jnp.shape(g)}, but the parameter "

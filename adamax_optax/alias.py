@@ -13,15 +13,15 @@ from adamax_optax._leaves import trained_only
 from adamax_optax._preset import finish
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range, is_static_zero
+from adamax_optax.validation import check_range, is_static_zero, scalar_schedule
 from adamax_optax.weight_decay import add_decayed_weights
 
 
-def check_adamax_hyperparameters(b1, b2, eps) -> None:
-  """The ranges in which the Adamax update is defined."""
-  check_range("b1", b1, 0.0, 1.0, high_open=True)
-  check_range("b2", b2, 0.0, 1.0)
-  check_range("eps", eps, 0.0)
+def check_adamax_hyperparameters(b1, b2, eps, names=("b1", "b2", "eps")) -> None:
+  """The ranges in which the Adamax update is defined; ``names`` are the caller's."""
+  check_range(names[0], b1, 0.0, 1.0, high_open=True)
+  check_range(names[1], b2, 0.0, 1.0)
+  check_range(names[2], eps, 0.0)
 
 
 def adamax(
@@ -99,6 +99,8 @@ def adamax(
   if clip_value is not None:
     check_range("clip_value", clip_value, 0.0, low_open=True)
     stages.append(trained_only(optax.clip(clip_value)))
+  if weight_decay is None:
+    raise TypeError("weight_decay must be a number or a pytree of numbers, got None.")
   if not is_static_zero(weight_decay):
     for rate in jax.tree.leaves(weight_decay):
       check_range("weight_decay", rate, 0.0)
@@ -106,6 +108,7 @@ def adamax(
   stages.append(
     scale_by_adamax(b1, b2, eps, eps_placement=eps_placement, mu_dtype=mu_dtype, nu_dtype=nu_dtype)
   )
+  learning_rate = scalar_schedule("learning_rate", learning_rate)
   stages.append(trained_only(optax.scale_by_learning_rate(learning_rate)))
   return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
 

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from adamax_optax._leaves import reject_sparse
 from adamax_optax.validation import require_params
 
 
@@ -81,6 +82,7 @@ def multi_precision(
 
   def update_fn(updates, state, params=None, **extra_args):
     require_params(params)
+    reject_sparse(updates, "multi_precision")
     is_none = lambda x: x is None
     grads = jax.tree.map(
       lambda m, g: g if m is None else g.astype(master_dtype),
@@ -158,6 +160,7 @@ def in_higher_precision(
 
   def update_fn(updates, state, params=None, **extra_args):
     require_params(params)
+    reject_sparse(updates, "in_higher_precision (mindspore_nn_adamax)")
     low = jax.tree.map(lambda p: _is_low_precision(p, compute_dtype), params)
     upcast = lambda x, is_low: x.astype(compute_dtype) if is_low else x
     wide_params = jax.tree.map(upcast, params, low)
@@ -171,7 +174,7 @@ def in_higher_precision(
       low,
     )
     new_updates = jax.tree.map(
-      lambda new, s, p: _stored_once(new, s, p, out_dtype=p.dtype),
+      lambda new, s, p: None if p is None else _stored_once(new, s, p, out_dtype=p.dtype),
       new_weights,
       steps,
       params,

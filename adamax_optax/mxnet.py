@@ -78,7 +78,7 @@ def _mxnet(
 ) -> optax.GradientTransformation:
   if learning_rate is not None:
     check_range("learning_rate", learning_rate)
-  check_adamax_hyperparameters(beta1, beta2, epsilon)
+  check_adamax_hyperparameters(beta1, beta2, epsilon, names=("beta1", "beta2", "epsilon"))
   check_range("rescale_grad", rescale_grad)
   if clip_gradient is not None:
     check_range("clip_gradient", clip_gradient, 0.0, low_open=True)

@@ -6,9 +6,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import is_trained
+from adamax_optax._leaves import SparseRows, is_sparse, is_trained
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_range
+
+
+def _on_values(fn):
+  """``fn`` for dense leaves, and for the values of :class:`SparseRows` leaves."""
+  return lambda g: SparseRows(g.indices, fn(g.values)) if is_sparse(g) else fn(g)
 
 
 def rescale(factor: jax.typing.ArrayLike) -> optax.GradientTransformation:
@@ -36,7 +41,7 @@ def rescale(factor: jax.typing.ArrayLike) -> optax.GradientTransformation:
   def update_fn(updates, state, params=None):
     del params
     scale = lambda g: rounded(g * factor).astype(g.dtype) if is_trained(g) else g
-    return jax.tree.map(scale, updates), state
+    return jax.tree.map(_on_values(scale), updates, is_leaf=is_sparse), state
 
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
@@ -73,7 +78,8 @@ def negate_gradients(enabled: jax.typing.ArrayLike = True) -> optax.GradientTran
       flip = jnp.negative
     else:
       return updates, state
-    return jax.tree.map(lambda g: flip(g) if is_trained(g) else g, updates), state
+    negate = lambda g: flip(g) if is_trained(g) else g
+    return jax.tree.map(_on_values(negate), updates, is_leaf=is_sparse), state
 
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 

@@ -11,7 +11,7 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax import arithmetic as arith
-from adamax_optax._leaves import is_trained
+from adamax_optax._leaves import SparseRows, is_sparse, is_trained
 from adamax_optax._rounding import rounded
 from adamax_optax.param_groups import leaf_names
 
@@ -79,7 +79,14 @@ def _check_matches_state(grads, treedef, mu) -> None:
       f"state {jax.tree.structure(mu)}."
     )
   for name, g, m in zip(leaf_names(mu), grads, treedef.flatten_up_to(mu), strict=True):
-    if jnp.shape(g) != jnp.shape(m):
+    if is_sparse(g):
+      if g.values.shape[1:] != jnp.shape(m)[1:] or g.indices.shape != g.values.shape[:1]:
+        raise ValueError(
+          f"The SparseRows gradient of parameter {name!r} has indices of shape "
+          f"{g.indices.shape} and values of shape {g.values.shape}, for a parameter of "
+          f"shape {jnp.shape(m)}."
+        )
+    elif jnp.shape(g) != jnp.shape(m):
       raise ValueError(
         f"The gradient of parameter {name!r} has shape {jnp.shape(g)}, but the parameter "
         f"(and its state) has shape {jnp.shape(m)}."
@@ -288,6 +295,11 @@ def scale_by_adamax(
     return step(m_new, u_new, lr, bc, step_size), m_new, u_new
 
   def leaf_update(g, m, u, *scalars):
+    if is_sparse(g):  # gather the touched rows, update them, scatter them back
+      rows = leaf_update(g.values, m[g.indices], u[g.indices], *scalars)
+      m = m.at[g.indices].set(rows[1].astype(m.dtype))
+      u = u.at[g.indices].set(rows[2].astype(u.dtype))
+      return SparseRows(g.indices, rows[0].astype(g.values.dtype)), m, u
     if is_trained(g) and is_trained(m):
       return float_leaf_update(g, m, u, *scalars)
     # Integer and bool leaves (float0 gradients) are not trained: a zero update in the
@@ -309,14 +321,14 @@ def scale_by_adamax(
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc
 
-    grads, treedef = jax.tree.flatten(updates)
+    grads, treedef = jax.tree.flatten(updates, is_leaf=is_sparse)
     _check_matches_state(grads, treedef, state.mu)
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
     results = [
       leaf_update(g, m, u, lr, bc, step_size) for g, m, u in zip(grads, mus, nus, strict=True)
     ]
     new_updates = [
-      r[0] if g.dtype == jax.dtypes.float0 else r[0].astype(g.dtype)
+      r[0] if is_sparse(g) or g.dtype == jax.dtypes.float0 else r[0].astype(g.dtype)
       for r, g in zip(results, grads, strict=True)
     ]
     mu = [r[1].astype(m.dtype) for r, m in zip(results, mus, strict=True)]

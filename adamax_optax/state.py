@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from adamax_optax._rounding import rounded
 from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
 
@@ -82,11 +83,23 @@ def _first_b1(opt, params) -> jax.Array:
 
 
 def _running_power(b1, step: int) -> jax.Array:
-  """``b1`` multiplied into 1 ``step`` times in float32, as the state keeps it."""
-  from adamax_optax._rounding import rounded
+  """``b1`` multiplied into 1 ``step`` times in float32, as the state keeps it.
 
-  body = lambda _, p: rounded(p * b1)
-  return jax.jit(lambda b1: jax.lax.fori_loop(0, step, body, jnp.float32(1)))(b1)
+  The product is sequential (each multiplication rounds), so it is replayed; it stops
+  early once it reaches 0 (after about 900 steps for beta1 = 0.9) or stays at 1.
+  """
+
+  def cond(carry):
+    i, p = carry
+    return (i < step) & (p != 0) & (p != 1)
+
+  def body(carry):
+    i, p = carry
+    return i + 1, rounded(p * b1)
+
+  first = rounded(jnp.float32(1) * b1)
+  run = lambda b1: jax.lax.while_loop(cond, body, (jnp.int32(1), first))[1]
+  return jnp.float32(1) if step == 0 else jax.jit(run)(b1)
 
 
 def load_state(

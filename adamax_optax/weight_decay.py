@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import is_trained
+from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_range, require_params
 
@@ -20,6 +20,11 @@ def _rate_tree(weight_decay, params):
   """Broadcasts a scalar rate to the params' structure; a pytree is used as given."""
   if jax.tree.structure(weight_decay).num_leaves == 1 and jnp.ndim(weight_decay) == 0:
     return jax.tree.map(lambda _: weight_decay, params)
+  if jax.tree.structure(weight_decay) != jax.tree.structure(params):
+    raise ValueError(
+      "weight_decay, a pytree of per-parameter rates, must have the params' structure "
+      f"{jax.tree.structure(params)}, got {jax.tree.structure(weight_decay)}."
+    )
   return weight_decay
 
 
@@ -68,12 +73,15 @@ def add_decayed_weights(
     rates = _rate_tree(weight_decay, params)
 
     def leaf(g, w, rate, decays):
+      if is_sparse(g):  # only the touched rows decay
+        return SparseRows(g.indices, leaf(g.values, w[g.indices], rate, decays))
       if not (decays and is_trained(g) and is_trained(w)):
         return g
       decay = w * rate if fused else rounded(w * rate)
       return (g + decay).astype(g.dtype)
 
-    return jax.tree.map(leaf, updates, params, rates, _mask_tree(mask, params)), state
+    mask_tree = _mask_tree(mask, params)
+    return jax.tree.map(leaf, updates, params, rates, mask_tree, is_leaf=is_sparse), state
 
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
@@ -123,6 +131,7 @@ def add_decoupled_weight_decay(
 
   def update_fn(updates, state, params=None):
     require_params(params)
+    reject_sparse(updates, "add_decoupled_weight_decay (keras_adamax)")
     lr = learning_rate(state.count) if scheduled else learning_rate
 
     def leaf(step, w, decays):

@@ -175,9 +175,9 @@ def test_learning_rate_overrides_scheduler_base_lr_and_default_is_001():
 @pytest.mark.parametrize(
   "kwargs, error, message",
   [
-    ({"beta1": 1.0}, ValueError, r"b1 must be in \[0.0, 1.0\)"),
-    ({"beta2": -0.5}, ValueError, r"b2 must be in \[0.0, 1.0\]"),
-    ({"epsilon": -1e-8}, ValueError, r"eps must be in \[0.0, inf\)"),
+    ({"beta1": 1.0}, ValueError, r"beta1 must be in \[0.0, 1.0\)"),
+    ({"beta2": -0.5}, ValueError, r"beta2 must be in \[0.0, 1.0\]"),
+    ({"epsilon": -1e-8}, ValueError, r"epsilon must be in \[0.0, inf\)"),
     ({"learning_rate": "0.1"}, TypeError, "learning_rate must be a number"),
     ({"lr_mult": {0: "2"}}, TypeError, r"lr_mult\[0\] must be a number"),
     ({"wd_mult": [1.0]}, TypeError, "wd_mult must be a dict"),

@@ -62,3 +62,10 @@ def test_bad_rates():
     add_decayed_weights("0.1")
   with pytest.raises(ValueError, match=r"weight_decay must be in \[0.0, inf\)"):
     add_decoupled_weight_decay(-0.1, 0.01)
+
+
+def test_a_rate_tree_of_the_wrong_structure_is_named():
+  opt = add_decayed_weights([0.1, 0.2])
+  params = {"w": jnp.ones(2)}
+  with pytest.raises(ValueError, match="weight_decay, a pytree of per-parameter rates"):
+    opt.update(params, opt.init(params), params)

@@ -1,0 +1,119 @@
+"""Lazy row updates for embeddings: untouched rows keep their weights and moments.
+
+MXNet's ``lazy_update`` idea, for Adamax. An embedding lookup's gradient is zero in
+every row that the batch did not use. A dense Adamax step still decays those rows' m
+and u and moves their weights; a lazy step leaves them exactly as they were. Two forms:
+
+* :func:`lazy_rows` wraps any optimizer of this package and takes dense gradients: rows
+  (along axis 0) whose gradient is entirely zero are restored after the step. The cost is
+  that of a dense step.
+* :class:`SparseRows` gradients (row indices and row values) are understood by the
+  building blocks (:func:`scale_by_adamax`, :func:`add_decayed_weights`,
+  :func:`rescale`, :func:`negate_gradients`, elementwise clipping) and so by the presets
+  built from them; the step gathers and scatters only the touched rows, so a step over a
+  1M x 64 table costs in proportion to the rows used. Apply the result with
+  :func:`apply_updates`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from adamax_optax._leaves import SparseRows, is_sparse
+from adamax_optax.master_weights import MultiPrecisionState
+from adamax_optax.scale_by_adamax import ScaleByAdamaxState
+
+
+def apply_updates(params: optax.Params, updates: optax.Updates) -> optax.Params:
+  """:func:`optax.apply_updates` that also scatters :class:`SparseRows` updates.
+
+  A sparse leaf adds its values to its rows only (``w[i] + update``, rounded to the
+  param's dtype); every other row keeps its exact bits.
+  """
+
+  def apply(p, u):
+    if is_sparse(u):
+      rows = (p[u.indices] + u.values).astype(p.dtype)
+      return p.at[u.indices].set(rows)
+    return jnp.asarray(p + u).astype(jnp.asarray(p).dtype)
+
+  return jax.tree.map(apply, params, updates, is_leaf=is_sparse)
+
+
+def _touched_rows(g) -> jax.Array:
+  """True for each row (axis 0) of ``g`` holding a nonzero value."""
+  if jnp.ndim(g) == 0:
+    return jnp.asarray(True)
+  return jnp.any(g != 0, axis=tuple(range(1, jnp.ndim(g))))
+
+
+def _keep_rows(touched, new, old):
+  return jnp.where(touched.reshape(touched.shape + (1,) * (jnp.ndim(new) - 1)), new, old)
+
+
+def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
+  r"""``inner`` with rows whose gradient is entirely zero left untouched.
+
+  For every leaf, a row (index along axis 0) whose incoming gradient is all zeros gets
+  a zero update, and its m, u (and master weight, with ``multi_precision``) keep their
+  values from before the step; the step count advances as usual, so the bias correction
+  of a row used again later is the optimizer's global one (MXNet's per-parameter count).
+  Weight decay is skipped for such rows as well. 0-d leaves are always updated.
+
+  Args:
+    inner: any optimizer of this package.
+
+  Returns:
+    An :class:`optax.GradientTransformationExtraArgs` with ``inner``'s state.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import lazy_rows, torch_adamax
+    >>> opt = lazy_rows(torch_adamax(lr=0.1, weight_decay=0.1))
+    >>> table = jnp.ones((3, 2))
+    >>> grads = jnp.zeros((3, 2)).at[1].set(1.0)
+    >>> print(opt.update(grads, opt.init(table), table)[0])
+    [[ 0.  0. ]
+     [-0.1 -0.1]
+     [ 0.  0. ]]
+  """
+  inner = optax.with_extra_args_support(inner)
+  masked = lambda x: isinstance(x, optax.MaskedNode)
+
+  def update_fn(updates, state, params=None, **extra_args):
+    touched = jax.tree.map(_touched_rows, updates)
+    new_updates, new_state = inner.update(updates, state, params, **extra_args)
+    new_updates = jax.tree.map(
+      lambda t, u: _keep_rows(t, u, jnp.zeros_like(u)), touched, new_updates
+    )
+
+    def keep(new_tree, old_tree):
+      return jax.tree.map(
+        lambda t, new, old: old if masked(new) or new is None else _keep_rows(t, new, old),
+        touched,
+        new_tree,
+        old_tree,
+        is_leaf=lambda x: masked(x) or x is None,
+      )
+
+    def restore(new, old):
+      if isinstance(new, ScaleByAdamaxState):
+        return new._replace(mu=keep(new.mu, old.mu), nu=keep(new.nu, old.nu))
+      if isinstance(new, MultiPrecisionState):
+        return MultiPrecisionState(
+          master=keep(new.master, old.master), inner=walk(new.inner, old.inner)
+        )
+      return new
+
+    def walk(new, old):
+      is_node = lambda x: isinstance(x, (ScaleByAdamaxState, MultiPrecisionState))
+      return jax.tree.map(restore, new, old, is_leaf=is_node)
+
+    return new_updates, walk(new_state, state)
+
+  return optax.GradientTransformationExtraArgs(inner.init, update_fn)
+
+
+__all__ = ["SparseRows", "apply_updates", "lazy_rows"]

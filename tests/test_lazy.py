@@ -1,0 +1,113 @@
+"""lazy_rows and SparseRows: untouched embedding rows keep weights, m and u."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpy_reference as ref
+import optax
+import pytest
+
+import adamax_optax as ax
+
+ROWS, DIM = 8, 3
+
+
+def batches(seed=0, steps=6):
+  """Gradients touching 3 random rows per step, and the touched rows."""
+  rng = np.random.default_rng(seed)
+  out = []
+  for _ in range(steps):
+    rows = np.sort(rng.choice(ROWS, size=3, replace=False))
+    dense = np.zeros((ROWS, DIM), np.float32)
+    dense[rows] = rng.normal(size=(3, DIM)).astype(np.float32)
+    out.append((rows, dense))
+  return out
+
+
+def table():
+  return np.random.default_rng(1).normal(size=(ROWS, DIM)).astype(np.float32)
+
+
+def test_lazy_rows_matches_a_row_wise_replay():
+  kwargs = dict(lr=0.01, weight_decay=0.1)
+  opt = ax.lazy_rows(ax.torch_adamax(**kwargs))
+  w = jnp.asarray(table())
+  state = opt.init(w)
+  want, m, u = table(), np.zeros((ROWS, DIM), np.float32), np.zeros((ROWS, DIM), np.float32)
+  for t, (rows, dense) in enumerate(batches(), start=1):
+    updates, state = jax.jit(opt.update)(jnp.asarray(dense), state, w)
+    w = optax.apply_updates(w, updates)
+    for r in rows:  # only the touched rows step; the step count is global
+      want[r], m[r], u[r] = ref.torch_step(want[r], dense[r], m[r], u[r], t, **kwargs)
+  np.testing.assert_array_equal(w, want)
+  mu, nu, _ = ax.moments(state)
+  np.testing.assert_array_equal(mu, m)
+  np.testing.assert_array_equal(nu, u)
+
+
+PRESETS = {
+  "torch": lambda: ax.torch_adamax(lr=0.01, weight_decay=0.1, maximize=True),
+  "mindspore": lambda: ax.mindspore_adamax(lr=0.01, weight_decay=0.1),
+  "mxnet": lambda: ax.mxnet_adamax(learning_rate=0.01, wd=0.1, clip_gradient=0.5, rescale_grad=2.0),
+  "paddle": lambda: ax.paddle_adamax(learning_rate=0.01, weight_decay=0.1),
+  "adamax": lambda: ax.adamax(0.01, clip_value=0.5, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_sparse_rows_equal_lazy_dense_bit_for_bit(name):
+  dense_opt, sparse_opt = ax.lazy_rows(PRESETS[name]()), PRESETS[name]()
+  params = {"emb": jnp.asarray(table()), "bias": jnp.ones(DIM)}
+  dense_state, sparse_state = dense_opt.init(params), sparse_opt.init(params)
+  p_dense = p_sparse = params
+  for rows, dense in batches(seed=2):
+    bias_grad = jnp.asarray(dense.sum(0))
+    updates, dense_state = jax.jit(dense_opt.update)(
+      {"emb": jnp.asarray(dense), "bias": bias_grad}, dense_state, p_dense
+    )
+    p_dense = optax.apply_updates(p_dense, updates)
+    sparse = ax.SparseRows.from_dense(jnp.asarray(dense), jnp.asarray(rows))
+    updates, sparse_state = jax.jit(sparse_opt.update)(
+      {"emb": sparse, "bias": bias_grad}, sparse_state, p_sparse
+    )
+    assert isinstance(updates["emb"], ax.SparseRows)
+    p_sparse = ax.apply_updates(p_sparse, updates)
+  for k in params:
+    np.testing.assert_array_equal(p_sparse[k], p_dense[k], err_msg=k)
+
+
+def test_untouched_rows_keep_their_bits_and_state():
+  opt = ax.torch_adamax(lr=0.1)
+  w = jnp.asarray(table())
+  state = opt.init(w)
+  grads = ax.SparseRows(jnp.array([2, 5]), jnp.ones((2, DIM)))
+  updates, state = opt.update(grads, state, w)
+  new = ax.apply_updates(w, updates)
+  untouched = np.array([r for r in range(ROWS) if r not in (2, 5)])
+  np.testing.assert_array_equal(new[untouched], w[untouched])
+  mu = ax.moments(state)[0]
+  assert np.all(mu[untouched] == 0) and np.all(mu[np.array([2, 5])] != 0)
+
+
+@pytest.mark.parametrize(
+  ("factory", "match"),
+  [
+    (lambda: ax.keras_adamax(weight_decay=0.1), "keras_adamax"),
+    (lambda: ax.mindspore_nn_adamax(), "mindspore_nn_adamax"),
+    (lambda: ax.mxnet_adamax(multi_precision=True), "multi_precision"),
+  ],
+)
+def test_stages_without_sparse_support_say_so(factory, match):
+  opt = factory()
+  w = {"emb": jnp.ones((ROWS, DIM), jnp.float16 if "multi" in match else jnp.float32)}
+  g = {"emb": ax.SparseRows(jnp.array([1]), jnp.ones((1, DIM), w["emb"].dtype))}
+  with pytest.raises(ValueError, match=f"{match}.*does not take SparseRows"):
+    opt.update(g, opt.init(w), w)
+
+
+def test_sparse_rows_of_the_wrong_width_are_named():
+  opt = ax.torch_adamax()
+  w = {"emb": jnp.ones((ROWS, DIM))}
+  g = {"emb": ax.SparseRows(jnp.array([1]), jnp.ones((1, DIM + 1)))}
+  with pytest.raises(ValueError, match="parameter 'emb' has shape"):
+    opt.update(g, opt.init(w), w)
