@@ -13,7 +13,7 @@ from adamax_optax._leaves import trained_only
 from adamax_optax._preset import finish
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range, is_static_zero, scalar_schedule
+from adamax_optax.validation import check_range, is_static_zero
 from adamax_optax.weight_decay import add_decayed_weights
 
 
@@ -41,8 +41,10 @@ def adamax(
 ) -> optax.GradientTransformation:
   r"""Adamax with optional gradient rescaling, elementwise clipping and L2 weight decay.
 
-  The chain is ``rescale -> clip -> add_decayed_weights -> scale_by_adamax ->
-  scale_by_learning_rate``; a stage whose option is left at its default is omitted.
+  The chain is ``rescale -> clip -> add_decayed_weights -> scale_by_adamax`` with the
+  learning rate folded into the last stage (as ``scale_by_learning_rate`` would apply it,
+  but with no buffer between stages); a stage whose option is left at its default is
+  omitted.
   With :math:`\tilde g_t = \mathrm{clip}(s\,g_t, -c, c) + \lambda w_{t-1}`:
 
   .. math::
@@ -105,11 +107,19 @@ def adamax(
     for rate in jax.tree.leaves(weight_decay):
       check_range("weight_decay", rate, 0.0)
     stages.append(add_decayed_weights(weight_decay, weight_decay_mask))
+  # The learning rate goes into the Adamax stage: -(lr * direction), what a separate
+  # scale_by_learning_rate computes, without an update buffer between two stages.
   stages.append(
-    scale_by_adamax(b1, b2, eps, eps_placement=eps_placement, mu_dtype=mu_dtype, nu_dtype=nu_dtype)
+    scale_by_adamax(
+      b1,
+      b2,
+      eps,
+      eps_placement=eps_placement,
+      learning_rate=learning_rate,
+      mu_dtype=mu_dtype,
+      nu_dtype=nu_dtype,
+    )
   )
-  learning_rate = scalar_schedule("learning_rate", learning_rate)
-  stages.append(trained_only(optax.scale_by_learning_rate(learning_rate)))
   return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
 
 

@@ -108,22 +108,6 @@ def check_framework_rule(
     raise ValueError(f"{name} must be finite, got {value!r}.")
 
 
-def scalar_schedule(name: str, schedule):
-  """``schedule`` (if callable) wrapped to reject a non-scalar value at trace time."""
-  if not callable(schedule):
-    return schedule
-
-  def checked(count):
-    value = schedule(count)
-    if np.ndim(value) != 0:
-      raise ValueError(
-        f"{name} schedule must return a scalar, got shape {np.shape(value)} at count {count}."
-      )
-    return value
-
-  return checked
-
-
 def is_integer_number(value) -> bool:
   """True for Python and NumPy integers and bools (which frameworks' float checks refuse)."""
   return isinstance(value, (int, np.integer, np.bool_))
