@@ -1,9 +1,10 @@
-"""Which leaves the optimizers train.
+"""Which leaves the optimizers train, and the sparse-row gradient they also take.
 
 Floating and complex leaves are trained. Integer and bool leaves (step counters, masks
 kept among the params) and float0 gradients are not: every stage passes them through
 unchanged and Adamax gives them a zero update in their own dtype, so
-``optax.apply_updates`` leaves them exactly as they were.
+``optax.apply_updates`` leaves them exactly as they were. :class:`SparseRows` (see
+:mod:`adamax_optax.lazy`) carries a gradient that is zero outside some rows.
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ def scale_by_adamax(
     lr, bc, step_size = (_scalar(x, m.dtype) for x in (lr, bc, step_size))
     form = arithmetic.step
     if form == "optax":
-      update = lr * ((m / bc) / d)  # unrounded: optax lets XLA fuse it into the apply
+      update = rounded(lr * ((m / bc) / d))
     elif form == "scale_direction":
       update = rounded((m / d) * step_size)
     elif form == "scale_moment":

@@ -81,6 +81,8 @@ def test_untouched_rows_keep_their_bits_and_state():
   w = jnp.asarray(table())
   state = opt.init(w)
   grads = ax.SparseRows(jnp.array([2, 5]), jnp.ones((2, DIM)))
+  dense = np.asarray(grads.to_dense(ROWS))
+  assert dense[2].tolist() == [1.0] * DIM and dense[3].tolist() == [0.0] * DIM
   updates, state = opt.update(grads, state, w)
   new = ax.apply_updates(w, updates)
   untouched = np.array([r for r in range(ROWS) if r not in (2, 5)])
