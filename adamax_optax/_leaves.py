@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from adamax_optax.param_groups import leaf_names
+
 
 class SparseRows(NamedTuple):
   """A gradient (or update) that is zero outside some rows along axis 0.
@@ -50,6 +52,44 @@ def reject_sparse(updates, where: str) -> None:
     )
 
 
+def check_shapes_match(grads, reference, what: str, leaf_what: str) -> tuple[list, list, list]:
+  """The gradients must have ``reference``'s pytree structure and leaf shapes.
+
+  ``reference`` is the params or a state tree like them; ``what`` names it in the
+  structure error ("params", "state") and ``leaf_what`` in the shape error ("the
+  parameter", "its state"). A :class:`SparseRows` gradient must carry whole rows.
+  Raises a ValueError naming the first offending parameter; returns the names, the
+  gradient leaves (sparse ones whole) and the reference leaves.
+  """
+  treedef = jax.tree.structure(grads, is_leaf=is_sparse)
+  if treedef != jax.tree.structure(reference):
+    got = leaf_names(treedef.unflatten([0] * treedef.num_leaves))
+    want = leaf_names(reference)
+    raise ValueError(
+      f"The gradients' pytree structure differs from that of the {what}: leaves only in the "
+      f"gradients {sorted(set(got) - set(want))}, only in the {what} "
+      f"{sorted(set(want) - set(got))}; gradients {treedef}, {what} "
+      f"{jax.tree.structure(reference)}."
+    )
+  names, leaves, refs = (
+    leaf_names(reference),
+    treedef.flatten_up_to(grads),
+    jax.tree.leaves(reference),
+  )
+  for name, g, r in zip(names, leaves, refs, strict=True):
+    if is_sparse(g):
+      whole_rows = g.indices.shape == g.values.shape[:1] and g.values.shape[1:] == jnp.shape(r)[1:]
+      shape = f"{g.values.shape} (SparseRows values, indices {g.indices.shape})"
+    else:
+      whole_rows, shape = jnp.shape(g) == jnp.shape(r), jnp.shape(g)
+    if not whole_rows:
+      raise ValueError(
+        f"The gradient of parameter {name!r} has shape {shape}, but {leaf_what} has shape "
+        f"{jnp.shape(r)}."
+      )
+  return names, leaves, refs
+
+
 def is_trained(x) -> bool:
   return jnp.issubdtype(x.dtype, jnp.inexact)
 
@@ -65,4 +105,11 @@ def trained_only(inner: optax.GradientTransformation) -> optax.GradientTransform
   return optax.GradientTransformation(inner.init, update_fn)
 
 
-__all__ = ["SparseRows", "is_sparse", "is_trained", "reject_sparse", "trained_only"]
+__all__ = [
+  "SparseRows",
+  "check_shapes_match",
+  "is_sparse",
+  "is_trained",
+  "reject_sparse",
+  "trained_only",
+]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import is_sparse, is_trained
+from adamax_optax._leaves import check_shapes_match, is_sparse, is_trained
 from adamax_optax.nonfinite import skip_nonfinite as skipping
-from adamax_optax.param_groups import leaf_names
 
 
 def check_gradients(updates, params) -> None:
@@ -19,23 +17,10 @@ def check_gradients(updates, params) -> None:
   """
   if params is None:
     return
-  if jax.tree.structure(updates, is_leaf=is_sparse) != jax.tree.structure(params):
-    got, want = leaf_names(updates), leaf_names(params)
-    raise ValueError(
-      "The gradients' pytree structure differs from the params': leaves only in the "
-      f"gradients {sorted(set(got) - set(want))}, only in the params "
-      f"{sorted(set(want) - set(got))}; gradients {jax.tree.structure(updates)}, params "
-      f"{jax.tree.structure(params)}."
-    )
-  grads = jax.tree.leaves(updates, is_leaf=is_sparse)
-  for name, g, p in zip(leaf_names(params), grads, jax.tree.leaves(params), strict=True):
+  leaves = zip(*check_shapes_match(updates, params, "params", "the parameter"), strict=True)
+  for name, g, p in leaves:
     if is_sparse(g):
-      g = jax.ShapeDtypeStruct((jnp.shape(p)[0], *g.values.shape[1:]), g.values.dtype)
-    if jnp.shape(g) != jnp.shape(p):
-      raise ValueError(
-        f"The gradient of parameter {name!r} has shape {jnp.shape(g)}, but the parameter "
-        f"has shape {jnp.shape(p)}."
-      )
+      g = g.values
     float0_for_untrained = g.dtype == jax.dtypes.float0 and not is_trained(p)
     if g.dtype != p.dtype and not float0_for_untrained:
       raise ValueError(

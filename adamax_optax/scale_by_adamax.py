@@ -11,9 +11,8 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax import arithmetic as arith
-from adamax_optax._leaves import SparseRows, is_sparse, is_trained
+from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
 from adamax_optax._rounding import rounded
-from adamax_optax.param_groups import leaf_names
 
 
 class ScaleByAdamaxState(NamedTuple):
@@ -66,31 +65,6 @@ def _zeros_like_params(params, dtype=None):
     return jnp.where(jnp.isfinite(p), jnp.abs(p) * 0, 0).astype(dtype or p.dtype)
 
   return jax.tree.map(zeros, params)
-
-
-def _check_matches_state(grads, treedef, mu) -> None:
-  """The gradients must have the structure and shapes the state was built for."""
-  if treedef != jax.tree.structure(mu):
-    got, want = leaf_names(treedef.unflatten([0] * treedef.num_leaves)), leaf_names(mu)
-    raise ValueError(
-      "The gradients' pytree structure differs from the one the optimizer state was "
-      f"initialized with: leaves only in the gradients {sorted(set(got) - set(want))}, "
-      f"only in the state {sorted(set(want) - set(got))}; gradients {treedef}, "
-      f"state {jax.tree.structure(mu)}."
-    )
-  for name, g, m in zip(leaf_names(mu), grads, treedef.flatten_up_to(mu), strict=True):
-    if is_sparse(g):
-      if g.values.shape[1:] != jnp.shape(m)[1:] or g.indices.shape != g.values.shape[:1]:
-        raise ValueError(
-          f"The SparseRows gradient of parameter {name!r} has indices of shape "
-          f"{g.indices.shape} and values of shape {g.values.shape}, for a parameter of "
-          f"shape {jnp.shape(m)}."
-        )
-    elif jnp.shape(g) != jnp.shape(m):
-      raise ValueError(
-        f"The gradient of parameter {name!r} has shape {jnp.shape(g)}, but the parameter "
-        f"(and its state) has shape {jnp.shape(m)}."
-      )
 
 
 def _learning_rate_at(learning_rate, count):
@@ -322,7 +296,7 @@ def scale_by_adamax(
       step_size = jnp.asarray(lr, jnp.float32) / bc
 
     grads, treedef = jax.tree.flatten(updates, is_leaf=is_sparse)
-    _check_matches_state(grads, treedef, state.mu)
+    check_shapes_match(updates, state.mu, "state", "its state")
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
     results = [
       leaf_update(g, m, u, lr, bc, step_size) for g, m, u in zip(grads, mus, nus, strict=True)
