@@ -35,9 +35,8 @@ def apply_updates(params: optax.Params, updates: optax.Updates) -> optax.Params:
 
   def apply(p, u):
     if is_sparse(u):
-      rows = (p[u.indices] + u.values).astype(p.dtype)
-      return p.at[u.indices].set(rows)
-    return jnp.asarray(p + u).astype(jnp.asarray(p).dtype)
+      return p.at[u.indices].set(optax.apply_updates(p[u.indices], u.values))
+    return optax.apply_updates(p, u)
 
   return jax.tree.map(apply, params, updates, is_leaf=is_sparse)
 
