@@ -9,6 +9,20 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+import adamax_optax as ax
+
+# Every preset and the alias: name -> (factory, the keyword its learning rate goes by).
+PRESETS = {
+  "adamax": (ax.adamax, "learning_rate"),
+  "mxnet": (ax.mxnet_adamax, "learning_rate"),
+  "mxnet1": (ax.mxnet1_adamax, "learning_rate"),
+  "mindspore": (ax.mindspore_adamax, "lr"),
+  "mindspore_nn": (ax.mindspore_nn_adamax, "learning_rate"),
+  "torch": (ax.torch_adamax, "lr"),
+  "keras": (ax.keras_adamax, "learning_rate"),
+  "paddle": (ax.paddle_adamax, "learning_rate"),
+}
+
 
 def replay_numpy(step: Callable, params: dict, grads: list[dict], **per_key) -> dict:
   """Runs a NumPy reference ``step(w, g, m, u, t, **kwargs)`` over dict params.

@@ -9,27 +9,28 @@ import numpy as np
 import numpy_reference as ref
 import optax
 import pytest
+from harness import PRESETS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adamax_optax as ax
 
-# name -> (factory, learning-rate keyword, the other numeric keywords)
-PRESETS = {
-  "adamax": (ax.adamax, "learning_rate", ("b1", "b2", "eps", "weight_decay")),
-  "mxnet": (ax.mxnet_adamax, "learning_rate", ("beta1", "beta2", "epsilon", "wd")),
-  "mxnet1": (ax.mxnet1_adamax, "learning_rate", ("beta1", "beta2", "wd", "rescale_grad")),
-  "mindspore": (ax.mindspore_adamax, "lr", ("eps", "weight_decay")),
-  "mindspore_nn": (ax.mindspore_nn_adamax, "learning_rate", ("beta1", "eps", "loss_scale")),
-  "torch": (ax.torch_adamax, "lr", ("eps", "weight_decay")),
-  "keras": (ax.keras_adamax, "learning_rate", ("beta_1", "beta_2", "epsilon", "weight_decay")),
-  "paddle": (ax.paddle_adamax, "learning_rate", ("beta1", "beta2", "epsilon", "weight_decay")),
+# name -> the numeric keywords besides the learning rate that each test feeds bad values
+NUMERIC = {
+  "adamax": ("b1", "b2", "eps", "weight_decay"),
+  "mxnet": ("beta1", "beta2", "epsilon", "wd"),
+  "mxnet1": ("beta1", "beta2", "wd", "rescale_grad"),
+  "mindspore": ("eps", "weight_decay"),
+  "mindspore_nn": ("beta1", "eps", "loss_scale"),
+  "torch": ("eps", "weight_decay"),
+  "keras": ("beta_1", "beta_2", "epsilon", "weight_decay"),
+  "paddle": ("beta1", "beta2", "epsilon", "weight_decay"),
 }
 NAMES = sorted(PRESETS)
 
 
 def make(name, **kwargs):
-  factory, lr_name, _ = PRESETS[name]
+  factory, lr_name = PRESETS[name]
   kwargs.setdefault(lr_name, 0.01)
   return factory(**kwargs)
 
@@ -54,8 +55,8 @@ DOCUMENTED_VALUES = {
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "0.1", None, [0.1, 0.2]])
 def test_bad_hyperparameters_name_the_argument(name, bad):
   """NaN, inf and values of the wrong type, for each numeric argument of each preset."""
-  _, lr_name, numeric = PRESETS[name]
-  for argument in (lr_name, *numeric):
+  _, lr_name = PRESETS[name]
+  for argument in (lr_name, *NUMERIC[name]):
     if (name, argument, type(bad)) in DOCUMENTED_VALUES:
       continue
     with pytest.raises((TypeError, ValueError)) as info:
@@ -140,7 +141,7 @@ def test_params_none_where_a_stage_needs_them_gives_optax_message(factory):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_schedule_returning_an_array_is_an_error(name):
-  _, lr_name, _ = PRESETS[name]
+  _, lr_name = PRESETS[name]
   schedule = lambda count: jnp.full(3, 0.01)
   if name.startswith("mxnet"):  # MXNet's schedules go in lr_scheduler
     opt = make(name, learning_rate=None, lr_scheduler=schedule)
