@@ -98,9 +98,14 @@ def trained_only(inner: optax.GradientTransformation) -> optax.GradientTransform
   """``inner`` (an optax stage such as ``optax.clip``) with untrained leaves passed through."""
 
   def update_fn(updates, state, params=None):
-    new_updates, state = inner.update(updates, state, params)
-    keep = lambda new, old: new if is_trained(old) else old
-    return jax.tree.map(keep, new_updates, updates), state
+    # Untrained leaves (integer params, float0 gradients) are hidden from ``inner``, which
+    # could not compute on float0, and put back unchanged.
+    leaves, treedef = jax.tree.flatten(updates)
+    hidden = treedef.unflatten([g if is_trained(g) else None for g in leaves])
+    new_updates, state = inner.update(hidden, state, params)
+    new_leaves = treedef.flatten_up_to(new_updates)
+    kept = [new if is_trained(g) else g for new, g in zip(new_leaves, leaves, strict=True)]
+    return treedef.unflatten(kept), state
 
   return optax.GradientTransformation(inner.init, update_fn)
 

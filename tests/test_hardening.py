@@ -102,12 +102,21 @@ def test_integer_and_bool_leaves_are_left_untouched(name):
   assert np.all(params["w"] < 1)
 
 
-def test_float0_gradients_of_integer_params():
-  opt = ax.torch_adamax(lr=0.1)
+@pytest.mark.parametrize(
+  "opt",
+  [
+    ax.torch_adamax(lr=0.1, weight_decay=0.01),
+    ax.adamax(0.1, clip_value=0.5, weight_decay=0.01),
+    ax.mxnet_adamax(0.1, clip_gradient=0.5),
+    ax.mxnet1_adamax(0.1, clip_gradient=0.5),
+  ],
+  ids=["torch", "adamax_clip", "mxnet_clip", "mxnet1_clip"],
+)
+def test_float0_gradients_of_integer_params(opt):
   params = {"w": jnp.ones(2), "n": jnp.array(3)}
   grads = jax.grad(lambda p: jnp.sum(p["w"] * p["n"]), allow_int=True)(params)
   assert grads["n"].dtype == jax.dtypes.float0
-  updates, _ = opt.update(grads, opt.init(params), params)
+  updates, _ = jax.jit(opt.update)(grads, opt.init(params), params)
   assert int(optax.apply_updates(params, updates)["n"]) == 3
 
 
