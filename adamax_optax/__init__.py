@@ -8,7 +8,7 @@ and :func:`adamax`, the alias that assembles them. :mod:`adamax_optax.arithmetic
 records how each framework rounds the computation.
 """
 
-from adamax_optax import arithmetic, converters, param_groups
+from adamax_optax import arithmetic, converters, fused, param_groups
 from adamax_optax.alias import adamax
 from adamax_optax.arithmetic import Arithmetic
 from adamax_optax.keras import keras_adamax
@@ -48,6 +48,7 @@ __all__ = [
   "apply_updates",
   "arithmetic",
   "converters",
+  "fused",
   "in_higher_precision",
   "keras_adamax",
   "lazy_rows",

@@ -6,6 +6,7 @@ the update is undefined, naming the argument and the allowed range.
 
 from __future__ import annotations
 
+import jax
 import optax
 
 from adamax_optax import arithmetic as arith
@@ -22,6 +23,8 @@ def keras_adamax(
   epsilon: float = 1e-7,
   weight_decay: float | None = None,
   *,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""Keras 3's ``keras.optimizers.Adamax``, reproduced bit for bit.
@@ -45,6 +48,10 @@ def keras_adamax(
     beta_2: in [0, 1], default 0.999.
     epsilon: >= 0, default 1e-7 (Keras's default, not 1e-8).
     weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
@@ -76,6 +83,8 @@ def keras_adamax(
     eps_placement="denominator",
     arithmetic=arith.KERAS,
     learning_rate=learning_rate,
+    mu_dtype=mu_dtype,
+    nu_dtype=nu_dtype,
   )
   stages = [adamax_step]
   if weight_decay is not None:

@@ -88,6 +88,8 @@ def mindspore_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
@@ -117,6 +119,10 @@ def mindspore_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
       and parameters in no group take the values above.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
@@ -154,7 +160,9 @@ def mindspore_adamax(
   }
   _check_experimental(defaults)
   opt = with_param_groups(
-    lambda settings: torch_style_chain(settings, arith.MINDSPORE, fused_decay=False),
+    lambda settings: torch_style_chain(
+      settings, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
+    ),
     defaults,
     param_groups,
     _check_experimental,
@@ -269,6 +277,8 @@ def mindspore_nn_adamax(
   loss_scale: float = 1.0,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.nn.AdaMax`` (2.10), reproduced bit for bit.
@@ -303,6 +313,10 @@ def mindspore_nn_adamax(
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names or a callable ``(name, leaf) -> bool``) and any of ``lr`` and
       ``weight_decay``; missing keys and parameters in no group take the values above.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
@@ -350,6 +364,8 @@ def mindspore_nn_adamax(
         eps_placement="denominator",
         arithmetic=arith.MINDSPORE_NN,
         learning_rate=_nn_learning_rate(settings["lr"]),
+        mu_dtype=mu_dtype,
+        nu_dtype=nu_dtype,
       )
     )
     return in_higher_precision(optax.chain(*stages))

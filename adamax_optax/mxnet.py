@@ -7,6 +7,7 @@ package's building blocks.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Literal
 
 import jax
 import numpy as np
@@ -74,6 +75,9 @@ def _mxnet(
   begin_num_update,
   multi_precision,
   skip_nonfinite,
+  mu_dtype=None,
+  nu_dtype=None,
+  use_fused_step=False,
   safe=False,
 ) -> optax.GradientTransformation:
   if learning_rate is not None:
@@ -134,6 +138,9 @@ def _mxnet(
         learning_rate=_scaled(schedule, lr_multiplier),
         initial_count=begin_num_update,
         zero_norm="skip" if safe else "nan",
+        mu_dtype=mu_dtype,
+        nu_dtype=nu_dtype,
+        fused=use_fused_step,
       )
     )
     return optax.chain(*stages)
@@ -160,6 +167,9 @@ def mxnet_adamax(
   param_idx2name: Mapping | None = None,
   begin_num_update: int = 0,
   multi_precision: bool = False,
+  use_fused_step: bool | Literal["interpret"] = False,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MXNet 2.0's ``mx.optimizer.Adamax``, reproduced bit for bit.
@@ -195,6 +205,15 @@ def mxnet_adamax(
     begin_num_update: updates already done; the count and schedule continue from it.
     multi_precision: keep float32 master weights, m and u for float16/bfloat16 weights
       (see :func:`multi_precision`). Without it, float16 weights compute in float16.
+    use_fused_step: one update over all the leaves of a dtype (MXNet's flag, which
+      MXNet itself rejects for Adamax): a Pallas kernel on GPU and TPU, the same
+      trajectory; on the CPU the unfused loops, measured fastest (see
+      :mod:`adamax_optax.fused`). ``"interpret"`` runs the kernel in the Pallas
+      interpreter.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
@@ -230,6 +249,9 @@ def mxnet_adamax(
     begin_num_update=begin_num_update,
     multi_precision=multi_precision,
     skip_nonfinite=skip_nonfinite,
+    mu_dtype=mu_dtype,
+    nu_dtype=nu_dtype,
+    use_fused_step=use_fused_step,
   )
 
 
@@ -248,6 +270,8 @@ def mxnet1_adamax(
   begin_num_update: int = 0,
   multi_precision: bool = False,
   safe: bool = False,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""MXNet 1.x's ``mx.optimizer.Adamax`` (1.9.1), reproduced bit for bit.
@@ -269,7 +293,7 @@ def mxnet1_adamax(
   1.x. ``safe=True`` leaves such coordinates unchanged instead: the same numbers wherever
   1.x is finite, and no NaN from 0/0.
 
-  Args: as :func:`mxnet_adamax` (no ``epsilon``), plus ``safe``.
+  Args: as :func:`mxnet_adamax` (no ``epsilon`` or ``use_fused_step``), plus ``safe``.
 
   Returns:
     An :class:`optax.GradientTransformation`.
@@ -303,6 +327,8 @@ def mxnet1_adamax(
     begin_num_update=begin_num_update,
     multi_precision=multi_precision,
     skip_nonfinite=skip_nonfinite,
+    mu_dtype=mu_dtype,
+    nu_dtype=nu_dtype,
     safe=safe,
   )
 

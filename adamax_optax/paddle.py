@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import jax
 import jax.numpy as jnp
 import optax
 
@@ -69,6 +70,8 @@ def paddle_adamax(
   weight_decay: float | None = None,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""Paddle's ``paddle.optimizer.Adamax`` (3.x), reproduced bit for bit.
@@ -99,6 +102,10 @@ def paddle_adamax(
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
       product of the two),
       ``weight_decay``, ``beta1``, ``beta2`` and ``epsilon``.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
@@ -155,6 +162,8 @@ def paddle_adamax(
         eps_placement="max_norm",
         arithmetic=arith.PADDLE,
         learning_rate=_scaled(learning_rate, settings["learning_rate"]),
+        mu_dtype=mu_dtype,
+        nu_dtype=nu_dtype,
       )
     )
     return optax.chain(*stages)

@@ -24,13 +24,19 @@ from adamax_optax.weight_decay import add_decayed_weights
 
 
 def torch_style_chain(
-  settings: Mapping, recipe: arith.Arithmetic, *, fused_decay: bool
+  settings: Mapping,
+  recipe: arith.Arithmetic,
+  *,
+  fused_decay: bool,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
 ) -> optax.GradientTransformation:
   """``maximize -> coupled weight decay -> Adamax`` with epsilon inside the max on |g|.
 
   ``settings`` has PyTorch's keys: ``lr``, ``betas``, ``eps``, ``weight_decay`` and
   ``maximize``. The gradient is negated before the decay is added, and the decay stage
-  is left out for a weight decay of exactly 0, as PyTorch and MindSpore do.
+  is left out for a weight decay of exactly 0, as PyTorch and MindSpore do. ``mu_dtype``
+  and ``nu_dtype`` are the state dtypes (see :func:`scale_by_adamax`).
   """
   b1, b2 = settings["betas"]
   stages = []
@@ -46,6 +52,8 @@ def torch_style_chain(
       eps_placement="max_grad",
       arithmetic=recipe,
       learning_rate=settings["lr"],
+      mu_dtype=mu_dtype,
+      nu_dtype=nu_dtype,
     )
   )
   return optax.chain(*stages)
@@ -104,6 +112,8 @@ def torch_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
 ) -> optax.GradientTransformation:
   r"""PyTorch's ``torch.optim.Adamax`` (2.x, CPU), reproduced bit for bit.
@@ -135,6 +145,10 @@ def torch_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
       and parameters in no group take the values above.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
@@ -172,7 +186,9 @@ def torch_adamax(
 
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}
-    return torch_style_chain(settings, arith.TORCH, fused_decay=True)
+    return torch_style_chain(
+      settings, arith.TORCH, fused_decay=True, mu_dtype=mu_dtype, nu_dtype=nu_dtype
+    )
 
   opt = with_param_groups(build, defaults, param_groups, _check_torch)
   return finish(opt, skip_nonfinite=skip_nonfinite)

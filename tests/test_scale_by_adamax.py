@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import PRESETS
 
 from adamax_optax import Arithmetic, ScaleByAdamaxState, arithmetic, scale_by_adamax
 
@@ -175,6 +176,30 @@ def test_low_precision_state_computes_in_float32():
   updates, state = opt.update(jnp.zeros(3, jnp.float16), state)
   assert updates.dtype == jnp.float16
   np.testing.assert_array_equal(updates, 0)
+
+
+@pytest.mark.parametrize("name", ["adamax", "torch", "mindspore", "paddle"])
+def test_float16_state_never_divides_by_zero_where_optax_float16_does(name):
+  """optax.adamax on float16 rounds eps=1e-8 to 0, so a zero gradient gives 0/0."""
+  params, grads = jnp.ones(3, jnp.float16), jnp.zeros(3, jnp.float16)
+  optax_updates, _ = optax.adamax(0.1).update(grads, optax.adamax(0.1).init(params))
+  assert bool(jnp.all(jnp.isnan(optax_updates)))
+  factory, lr_keyword = PRESETS[name]
+  opt = factory(**{lr_keyword: 0.1}, mu_dtype=jnp.float16, nu_dtype=jnp.float16)
+  state = opt.init(params)
+  for _ in range(3):
+    updates, state = jax.jit(opt.update)(grads, state, params)
+    np.testing.assert_array_equal(updates, 0)
+
+
+@pytest.mark.parametrize(
+  ("dtype", "error"), [(jnp.int32, ValueError), ("not a dtype", TypeError), (jnp.bool_, ValueError)]
+)
+def test_state_dtypes_must_be_floating(dtype, error):
+  with pytest.raises(error, match="mu_dtype must be a floating dtype"):
+    scale_by_adamax(mu_dtype=dtype)
+  with pytest.raises(error, match="nu_dtype must be a floating dtype"):
+    PRESETS["mxnet"][0](nu_dtype=dtype)
 
 
 def test_complex_leaves_are_pairs_of_reals():
