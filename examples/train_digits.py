@@ -25,18 +25,25 @@ from tqdm import tqdm
 import adamax_optax
 
 # Each entry builds the optimizer from a learning rate, or with the framework's own
-# default learning rate (and every other default) when it is None.
+# default learning rate (and every other default) when it is None, and from the state
+# dtypes (``mu_dtype``/``nu_dtype``, empty for float32 state).
 OPTIMIZERS = {
-  "adamax": lambda lr: adamax_optax.adamax(lr or 0.002, clip_value=5.0, weight_decay=1e-4),
-  "mxnet": lambda lr: adamax_optax.mxnet_adamax(**_lr("learning_rate", lr)),
+  "adamax": lambda lr, **state: adamax_optax.adamax(
+    lr or 0.002, clip_value=5.0, weight_decay=1e-4, **state
+  ),
+  "mxnet": lambda lr, **state: adamax_optax.mxnet_adamax(**_lr("learning_rate", lr), **state),
   # safe=True: 1.x divides 0 by 0 on the always-zero input pixels and NaN spreads.
-  "mxnet1": lambda lr: adamax_optax.mxnet1_adamax(**_lr("learning_rate", lr), safe=True),
-  "mindspore": lambda lr: adamax_optax.mindspore_adamax(**_lr("lr", lr)),
-  "mindspore_nn": lambda lr: adamax_optax.mindspore_nn_adamax(**_lr("learning_rate", lr)),
-  "torch": lambda lr: adamax_optax.torch_adamax(**_lr("lr", lr)),
-  "keras": lambda lr: adamax_optax.keras_adamax(**_lr("learning_rate", lr)),
-  "paddle": lambda lr: adamax_optax.paddle_adamax(**_lr("learning_rate", lr)),
-  "optax": lambda lr: optax.adamax(lr or 0.002),
+  "mxnet1": lambda lr, **state: adamax_optax.mxnet1_adamax(
+    **_lr("learning_rate", lr), safe=True, **state
+  ),
+  "mindspore": lambda lr, **state: adamax_optax.mindspore_adamax(**_lr("lr", lr), **state),
+  "mindspore_nn": lambda lr, **state: adamax_optax.mindspore_nn_adamax(
+    **_lr("learning_rate", lr), **state
+  ),
+  "torch": lambda lr, **state: adamax_optax.torch_adamax(**_lr("lr", lr), **state),
+  "keras": lambda lr, **state: adamax_optax.keras_adamax(**_lr("learning_rate", lr), **state),
+  "paddle": lambda lr, **state: adamax_optax.paddle_adamax(**_lr("learning_rate", lr), **state),
+  "optax": lambda lr, **state: optax.adamax(lr or 0.002),  # float32 state only
 }
 
 
@@ -85,10 +92,12 @@ def train(
   lr: float | None,
   seed: int,
   progress: bool = True,
+  state_dtype: str = "float32",
 ):
   """Trains one optimizer; returns (params, per-step losses, test accuracy)."""
   x_train, x_test, y_train, y_test = load_data(seed)
-  opt = OPTIMIZERS[optimizer_name](lr)
+  state = {} if state_dtype == "float32" else {"mu_dtype": state_dtype, "nu_dtype": state_dtype}
+  opt = OPTIMIZERS[optimizer_name](lr, **state)
   params = init_mlp(jax.random.key(seed))
   state = opt.init(params)
 
@@ -150,9 +159,19 @@ def main(argv=None):
   parser.add_argument("--lr", type=float, default=None, help="default: each optimizer's own")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--no-progress", action="store_true")
+  parser.add_argument(
+    "--state-dtype",
+    choices=["float32", "bfloat16", "float16"],
+    default="float32",
+    help="dtype of m and u in the optimizer state (not for optax)",
+  )
   args = parser.parse_args(argv)
 
   names = [args.optimizer] if args.compare is None else (args.compare or list(OPTIMIZERS))
+  if args.state_dtype != "float32" and "optax" in names:
+    if args.compare != []:  # named explicitly, not as one of "all"
+      parser.error("--state-dtype: optax.adamax keeps its state in float32")
+    names.remove("optax")
   curves, results = {}, {}
   for name in names:
     start = time.perf_counter()
@@ -163,6 +182,7 @@ def main(argv=None):
       lr=args.lr,
       seed=args.seed,
       progress=not args.no_progress,
+      state_dtype=args.state_dtype,
     )
     curves[name] = losses
     results[name] = (float(np.mean(losses[-20:])), acc, time.perf_counter() - start)

@@ -45,3 +45,11 @@ def test_train_digits_compare_writes_the_loss_curves(tmp_path):
   )
   assert set(accuracies) == {"mxnet", "keras"}
   assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_digits_with_bfloat16_state_still_learns():
+  digits = load("train_digits")
+  accuracy = digits.main(["--optimizer", "mxnet", "--state-dtype", "bfloat16", "--epochs", "10"])
+  assert accuracy > 0.90
+  with pytest.raises(SystemExit):
+    digits.main(["--optimizer", "optax", "--state-dtype", "bfloat16"])
