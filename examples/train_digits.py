@@ -7,6 +7,7 @@ gradient, optimizer update) is one ``jax.jit``-compiled function.
     python examples/train_digits.py --optimizer torch        # PyTorch's Adamax, its defaults
     python examples/train_digits.py --compare                # all of them, loss curves to a PNG
     python examples/train_digits.py --compare mxnet keras --plot curves.png
+    python examples/train_digits.py --compare --state-dtype bfloat16   # bfloat16 m and u
 """
 
 from __future__ import annotations
