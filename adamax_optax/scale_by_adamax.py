@@ -323,11 +323,14 @@ def scale_by_adamax(
     check_shapes_match(updates, state.mu, "state", "its state")
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
     scalars = (lr, bc, step_size)
-    results = [None] * len(grads)
-    if fused:
-      results = fused_leaf_updates(
+    # The kernel's results, or None for each leaf it leaves to the per-leaf step.
+    results = (
+      fused_leaf_updates(
         real_leaf_update, grads, mus, nus, (*hyperparameters, *scalars), interpret=interpret
       )
+      if fused
+      else [None] * len(grads)
+    )
     results = [
       r if r is not None else leaf_update(g, m, u, *scalars)
       for r, g, m, u in zip(results, grads, mus, nus, strict=True)
