@@ -14,8 +14,6 @@ that contraction cannot change an exact product. Each rounded sum passes through
 ``(a + b) - a`` to ``b`` and the error term vanishes.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import jax

@@ -7,8 +7,6 @@ unchanged and Adamax gives them a zero update in their own dtype, so
 :mod:`adamax_optax.lazy`) carries a gradient that is zero outside some rows.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import jax
@@ -31,7 +29,7 @@ class SparseRows(NamedTuple):
   values: jax.Array
 
   @classmethod
-  def from_dense(cls, dense: jax.Array, indices: jax.Array) -> SparseRows:
+  def from_dense(cls, dense: jax.Array, indices: jax.Array) -> "SparseRows":
     """The rows ``indices`` of ``dense``."""
     return cls(jnp.asarray(indices), jnp.asarray(dense)[indices])
 

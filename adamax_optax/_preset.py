@@ -1,6 +1,6 @@
 """What every preset and the alias do last: check the gradients, optionally skip bad steps."""
 
-from __future__ import annotations
+from collections.abc import Callable
 
 import jax
 import optax
@@ -30,18 +30,39 @@ def check_gradients(updates, params) -> None:
       )
 
 
+def stage_if(enabled: bool, build: Callable[[], optax.GradientTransformation]):
+  """``build()`` when ``enabled``, else an identity holding the stage's place.
+
+  A chain's state must have one structure whether a hyperparameter is a static default
+  that lets a stage be skipped (a weight decay of exactly 0, a scale of 1, no clipping)
+  or an array: :func:`optax.inject_hyperparams` passes every numeric argument, defaults
+  included, as an array, and a checkpoint of the plain optimizer must restore into the
+  injected one. Every optional stage of this package is stateless (``EmptyState``), as
+  :func:`optax.identity` is, so the placeholder keeps the structure.
+  """
+  return build() if enabled else optax.identity()
+
+
 def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
-  """``opt`` with gradient checks in ``update``, and skipping of non-finite steps."""
+  """``opt`` with gradient checks in ``update``, and skipping of non-finite steps.
+
+  ``update`` runs as one compiled program even when called eagerly: inside ``jax.jit``
+  XLA contracts multiply-adds (PyTorch's lerp, a fused weight decay) that eager
+  op-by-op execution would round twice, so compiling the update always makes the eager
+  result the jitted one, bit for bit.
+  """
   if not isinstance(skip_nonfinite, bool):
     raise TypeError(f"skip_nonfinite must be a bool, got {skip_nonfinite!r}.")
   inner = optax.with_extra_args_support(opt)
 
-  def update_fn(updates, state, params=None, **extra_args):
+  def checked_update(updates, state, params=None, **extra_args):
     check_gradients(updates, params)
     return inner.update(updates, state, params, **extra_args)
 
-  checked = optax.GradientTransformationExtraArgs(inner.init, update_fn)
-  return skipping(checked) if skip_nonfinite else checked
+  checked = optax.GradientTransformationExtraArgs(inner.init, checked_update)
+  if skip_nonfinite:
+    checked = skipping(checked)
+  return optax.GradientTransformationExtraArgs(checked.init, jax.jit(checked.update))
 
 
-__all__ = ["check_gradients", "finish"]
+__all__ = ["check_gradients", "finish", "stage_if"]

@@ -9,8 +9,6 @@ returns NaN), so the value is unchanged and the cost is one compare per element 
 the same fused loop.
 """
 
-from __future__ import annotations
-
 import jax
 import jax.numpy as jnp
 

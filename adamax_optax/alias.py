@@ -1,7 +1,5 @@
 """``adamax``: the general alias assembling the chain from the building blocks."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -10,18 +8,12 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._leaves import trained_only
-from adamax_optax._preset import finish
+from adamax_optax._preset import finish, stage_if
+from adamax_optax._typing import Params
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range, is_static_zero
+from adamax_optax.validation import check_adamax_hyperparameters, check_range, is_static_zero
 from adamax_optax.weight_decay import add_decayed_weights
-
-
-def check_adamax_hyperparameters(b1, b2, eps, names=("b1", "b2", "eps")) -> None:
-  """The ranges in which the Adamax update is defined; ``names`` are the caller's."""
-  check_range(names[0], b1, 0.0, 1.0, high_open=True)
-  check_range(names[1], b2, 0.0, 1.0)
-  check_range(names[2], eps, 0.0)
 
 
 def adamax(
@@ -34,7 +26,7 @@ def adamax(
   gradient_scale: jax.typing.ArrayLike | None = None,
   clip_value: jax.typing.ArrayLike | None = None,
   weight_decay: jax.typing.ArrayLike = 0.0,
-  weight_decay_mask: Any | Callable[[optax.Params], Any] | None = None,
+  weight_decay_mask: Any | Callable[[Params], Any] | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   fused: bool | Literal["interpret"] = False,
@@ -98,20 +90,22 @@ def adamax(
     Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
     (https://arxiv.org/abs/1412.6980).
   """
-  check_range("learning_rate", learning_rate, allow_schedule=True)
+  check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   check_adamax_hyperparameters(b1, b2, eps)
-  stages = []
-  if gradient_scale is not None:
-    stages.append(rescale(gradient_scale))
   if clip_value is not None:
     check_range("clip_value", clip_value, 0.0, low_open=True)
-    stages.append(trained_only(optax.clip(clip_value)))
   if weight_decay is None:
     raise TypeError("weight_decay must be a number or a pytree of numbers, got None.")
-  if not is_static_zero(weight_decay):
-    for rate in jax.tree.leaves(weight_decay):
-      check_range("weight_decay", rate, 0.0)
-    stages.append(add_decayed_weights(weight_decay, weight_decay_mask))
+  for rate in jax.tree.leaves(weight_decay):
+    check_range("weight_decay", rate, 0.0)
+  stages = [
+    stage_if(gradient_scale is not None, lambda: rescale(gradient_scale)),
+    stage_if(clip_value is not None, lambda: trained_only(optax.clip(clip_value))),
+    stage_if(
+      not is_static_zero(weight_decay),
+      lambda: add_decayed_weights(weight_decay, weight_decay_mask),
+    ),
+  ]
   # The learning rate goes into the Adamax stage: -(lr * direction), what a separate
   # scale_by_learning_rate computes, without an update buffer between two stages.
   stages.append(
@@ -129,4 +123,70 @@ def adamax(
   return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
 
 
-__all__ = ["adamax"]
+def adamaxw(
+  learning_rate: optax.ScalarOrSchedule,
+  b1: jax.typing.ArrayLike = 0.9,
+  b2: jax.typing.ArrayLike = 0.999,
+  eps: jax.typing.ArrayLike = 1e-8,
+  weight_decay: jax.typing.ArrayLike = 1e-4,
+  mask: Any | Callable[[Params], Any] | None = None,
+  *,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
+  skip_nonfinite: bool = False,
+) -> optax.GradientTransformation:
+  r"""Adamax with decoupled weight decay: :func:`optax.adamaxw`, bit for bit.
+
+  .. math::
+
+    m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+    u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon), \quad
+    w_t = w_{t-1} - \alpha_t \left(\frac{m_t}{(1-\beta_1^t)\, u_t}
+      + \lambda w_{t-1}\right)
+
+  The chain is :func:`scale_by_adamax` (the ``OPTAX`` recipe), the decay added to the
+  direction, and :func:`optax.scale_by_learning_rate`, with the operations in optax's
+  order, so that under ``jax.jit`` XLA computes the same bits as ``optax.adamaxw``.
+
+  Args:
+    learning_rate: a float or an optax schedule (called with 0 on the first step).
+    b1: first-moment decay, in [0, 1). Default 0.9.
+    b2: infinity-norm decay, in [0, 1]. Default 0.999.
+    eps: epsilon, >= 0, added to ``|g|`` inside the max. Default 1e-8.
+    weight_decay: :math:`\lambda`, >= 0, multiplied by the learning rate (optax's
+      convention, not PyTorch's ``AdamW``). Default 1e-4.
+    mask: optional pytree or callable selecting the leaves to decay.
+    mu_dtype: optional dtype of the first moment in the state.
+    nu_dtype: optional dtype of the infinity norm in the state.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`).
+
+  Returns:
+    An :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp, optax
+    >>> from adamax_optax import adamaxw
+    >>> opt = adamaxw(learning_rate=0.1, weight_decay=0.5)
+    >>> params = jnp.array([1.0, -2.0])
+    >>> updates, _ = opt.update(jnp.zeros(2), opt.init(params), params)
+    >>> print(updates)
+    [-0.05  0.1 ]
+
+  References:
+    Loshchilov & Hutter, 2019, *Decoupled Weight Decay Regularization*
+    (https://arxiv.org/abs/1711.05101); Kingma & Ba, 2015, section 7.1.
+  """
+  check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
+  check_adamax_hyperparameters(b1, b2, eps)
+  for rate in jax.tree.leaves(weight_decay):
+    check_range("weight_decay", rate, 0.0)
+  opt = optax.chain(
+    scale_by_adamax(b1, b2, eps, mu_dtype=mu_dtype, nu_dtype=nu_dtype),
+    add_decayed_weights(weight_decay, mask, fused=True),
+    optax.scale_by_learning_rate(learning_rate),
+  )
+  return finish(opt, skip_nonfinite=skip_nonfinite)
+
+
+__all__ = ["adamax", "adamaxw"]

@@ -11,7 +11,7 @@ rounding.
 ========================  =========  ============  ===============  ====================
 recipe                    moment     1 - b1        bias correction  step
 ========================  =========  ============  ===============  ====================
-``OPTAX``                 ema        float64       float32_power    optax
+``OPTAX``                 optax      float64       float32_power    optax
 ``MXNET``                 ema        float64       float64_power    scale_direction
 ``MXNET1``                ema        float64       float64_power    scale_moment
 ``MINDSPORE``             ema        float32       float32_power    scale_moment
@@ -23,7 +23,9 @@ recipe                    moment     1 - b1        bias correction  step
 
 With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
 
-* moment ``ema``: ``m = m * b1 + g * c`` with both products rounded;
+* moment ``optax``: ``m = c * g + b1 * m`` with no rounding forced, so that under
+  ``jax.jit`` XLA contracts exactly what it contracts in :func:`optax.adamax`;
+  ``ema``: ``m = m * b1 + g * c`` with both products rounded;
   ``lerp``: ``m = m + (g - m) * c``; ``fused_lerp``: the same with one rounding (a
   fused multiply-add, as PyTorch's ``lerp_`` on the CPU).
 * ``1 - b1``: ``float64`` rounds the double ``1 - b1`` once (``0.1f`` for 0.9);
@@ -34,12 +36,12 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
   PyTorch do this on the host; see :mod:`adamax_optax._double_float`); ``float32_product``
   is a running float32 product ``p_t = p_{t-1} * b1`` kept in the state.
 * step (``s`` the learning rate, ``s / bc`` rounded as the bias-correction mode says):
-  ``optax`` is ``s * ((m / bc) / d)``; ``scale_direction`` is ``(m / d) * (s / bc)``;
+  ``optax`` is ``(-s) * ((m / bc) / d)``, optax's own expression with no rounding
+  forced (the alias is then :func:`optax.adamax` bit for bit under ``jax.jit``);
+  ``scale_direction`` is ``(m / d) * (s / bc)``;
   ``scale_moment`` is ``((s / bc) * m) / d``; ``bias_in_denominator`` is
   ``(s * m) / (bc * d)``.
 """
-
-from __future__ import annotations
 
 import dataclasses
 from typing import Literal
@@ -47,7 +49,7 @@ from typing import Literal
 EpsPlacement = Literal["none", "denominator", "max_grad", "max_norm"]
 EPS_PLACEMENTS: tuple[str, ...] = ("none", "denominator", "max_grad", "max_norm")
 
-MomentUpdate = Literal["ema", "lerp", "fused_lerp"]
+MomentUpdate = Literal["optax", "ema", "lerp", "fused_lerp"]
 ComplementPrecision = Literal["float64", "float32"]
 BiasCorrection = Literal["float32_power", "float64_power", "float32_product"]
 StepForm = Literal["optax", "scale_direction", "scale_moment", "bias_in_denominator"]
@@ -58,14 +60,15 @@ class Arithmetic:
   """The rounding and operation order of one framework's Adamax step.
 
   Attributes:
-    moment: how the first moment is updated: ``"ema"``, ``"lerp"`` or ``"fused_lerp"``.
+    moment: how the first moment is updated: ``"optax"``, ``"ema"``, ``"lerp"`` or
+      ``"fused_lerp"``.
     one_minus_b1: precision of ``1 - b1``: ``"float64"`` or ``"float32"``.
     bias_correction: ``"float32_power"``, ``"float64_power"`` or ``"float32_product"``.
     step: where the learning rate and bias correction enter the update: ``"optax"``,
       ``"scale_direction"``, ``"scale_moment"`` or ``"bias_in_denominator"``.
   """
 
-  moment: MomentUpdate = "ema"
+  moment: MomentUpdate = "optax"
   one_minus_b1: ComplementPrecision = "float64"
   bias_correction: BiasCorrection = "float32_power"
   step: StepForm = "optax"
@@ -83,11 +86,11 @@ class Arithmetic:
 
 
 OPTAX = Arithmetic()
-MXNET = Arithmetic(bias_correction="float64_power", step="scale_direction")
-MXNET1 = Arithmetic(bias_correction="float64_power", step="scale_moment")
-MINDSPORE = Arithmetic(one_minus_b1="float32", step="scale_moment")
+MXNET = Arithmetic(moment="ema", bias_correction="float64_power", step="scale_direction")
+MXNET1 = Arithmetic(moment="ema", bias_correction="float64_power", step="scale_moment")
+MINDSPORE = Arithmetic(moment="ema", one_minus_b1="float32", step="scale_moment")
 MINDSPORE_NN = Arithmetic(
-  one_minus_b1="float32", bias_correction="float32_product", step="scale_direction"
+  moment="ema", one_minus_b1="float32", bias_correction="float32_product", step="scale_direction"
 )
 TORCH = Arithmetic(moment="fused_lerp", bias_correction="float64_power", step="scale_moment")
 KERAS = Arithmetic(moment="lerp", step="bias_in_denominator")

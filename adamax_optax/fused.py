@@ -14,8 +14,6 @@ whole unfused step (``benchmarks/README.md``), so ``fused=True`` computes leaf b
 Sparse, complex and integer leaves always take the per-leaf path.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 
 import jax

@@ -15,18 +15,17 @@ and u and moves their weights; a lazy step leaves them exactly as they were. Two
   :func:`apply_updates`.
 """
 
-from __future__ import annotations
-
 import jax
 import jax.numpy as jnp
 import optax
 
 from adamax_optax._leaves import SparseRows, is_sparse
+from adamax_optax._typing import Params, Updates
 from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
 
 
-def apply_updates(params: optax.Params, updates: optax.Updates) -> optax.Params:
+def apply_updates(params: Params, updates: Updates) -> Params:
   """:func:`optax.apply_updates` that also scatters :class:`SparseRows` updates.
 
   A sparse leaf adds its values to its rows only (``w[i] + update``, rounded to the

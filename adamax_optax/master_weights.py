@@ -1,8 +1,6 @@
 """Low-precision weights updated in float32: master copies (MXNet's ``multi_precision``)
 or a float32 computation stored back once (MindSpore ``nn.AdaMax`` on float16)."""
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax
@@ -10,6 +8,7 @@ import jax.numpy as jnp
 import optax
 
 from adamax_optax._leaves import reject_sparse
+from adamax_optax._typing import OptState
 from adamax_optax.validation import require_params
 
 
@@ -22,7 +21,7 @@ class MultiPrecisionState(NamedTuple):
   """
 
   master: Any
-  inner: optax.OptState
+  inner: OptState
 
 
 def _is_low_precision(x, master_dtype) -> bool:

@@ -1,7 +1,5 @@
 """Skipping steps whose gradients hold NaN or inf."""
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import jax
@@ -9,6 +7,7 @@ import jax.numpy as jnp
 import optax
 
 from adamax_optax._leaves import is_trained
+from adamax_optax._typing import OptState
 
 
 class SkipNonfiniteState(NamedTuple):
@@ -19,7 +18,7 @@ class SkipNonfiniteState(NamedTuple):
     skipped: how many steps were skipped so far (int32, saturating).
   """
 
-  inner: optax.OptState
+  inner: OptState
   skipped: jax.Array
 
 

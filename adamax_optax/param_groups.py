@@ -7,12 +7,12 @@ set of hyperparameters, the way MXNet's ``lr_mult`` and framework parameter grou
 :func:`with_param_groups` reads PyTorch-style ``param_groups`` lists into it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import jax
 import optax
+
+from adamax_optax._typing import Params
 
 
 def _key_name(key) -> str:
@@ -75,7 +75,7 @@ def per_leaf_values(
 
 def grouped(
   build: Callable[[Hashable], optax.GradientTransformation],
-  labels: Callable[[optax.Params], list[Hashable]],
+  labels: Callable[[Params], list[Hashable]],
 ) -> optax.GradientTransformation:
   """One transformation per label, each on its own leaves (like :func:`optax.partition`).
 
@@ -138,7 +138,7 @@ def _selects(selector: ParamSelector, name: str, leaf) -> bool:
   return name in ([selector] if isinstance(selector, str) else selector)
 
 
-def group_labels(param_groups: Sequence[Mapping]) -> Callable[[optax.Params], list[int]]:
+def group_labels(param_groups: Sequence[Mapping]) -> Callable[[Params], list[int]]:
   """``labels(tree)``: each leaf's group index, or -1 for a leaf in no group.
 
   Raises a ValueError for a name that is not a parameter and for a parameter that two

@@ -1,7 +1,5 @@
 """Multiplying gradients by a constant, rounded where it stands, and flipping their sign."""
 
-from __future__ import annotations
-
 import jax
 import jax.numpy as jnp
 import optax

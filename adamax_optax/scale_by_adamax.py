@@ -1,7 +1,5 @@
 """The Adamax moment and step computation as an optax transformation."""
 
-from __future__ import annotations
-
 from typing import Literal, NamedTuple
 
 import jax
@@ -13,7 +11,9 @@ from adamax_optax import _double_float as df
 from adamax_optax import arithmetic as arith
 from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
 from adamax_optax._rounding import rounded
+from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
+from adamax_optax.validation import check_adamax_hyperparameters, check_range
 
 
 class ScaleByAdamaxState(NamedTuple):
@@ -28,8 +28,8 @@ class ScaleByAdamaxState(NamedTuple):
   """
 
   count: jax.Array
-  mu: optax.Updates
-  nu: optax.Updates
+  mu: Updates
+  nu: Updates
   b1_power: jax.Array
 
 
@@ -96,14 +96,24 @@ def _learning_rate_at(learning_rate, count):
 
 
 def _float64_step_size(learning_rate, b1, t) -> jax.Array:
-  """``f32(lr / (1 - b1**t))`` computed as a double would compute it."""
+  """``f32(lr / (1 - b1**t))`` computed as a double would compute it.
+
+  ``learning_rate`` is a number, a float32 array, or a :class:`~df.DoubleFloat` (an
+  :class:`~adamax_optax.schedules.ExactSchedule`'s double value).
+  """
   if jax.config.jax_enable_x64:
-    b1_64 = jnp.asarray(b1, jnp.float64)
-    bc = 1.0 - b1_64 ** jnp.asarray(t, jnp.float64)
-    return (jnp.asarray(learning_rate, jnp.float64) / bc).astype(jnp.float32)
+    lr = (
+      learning_rate.hi.astype(jnp.float64) + learning_rate.lo
+      if isinstance(learning_rate, df.DoubleFloat)
+      else jnp.asarray(learning_rate, jnp.float64)
+    )
+    bc = 1.0 - jnp.asarray(b1, jnp.float64) ** jnp.asarray(t, jnp.float64)
+    return (lr / bc).astype(jnp.float32)
   one = df.from_number(1.0)
   bc = df.add(one, df.negate(df.power(df.from_number(b1), t)))
-  return df.to_float32(df.divide(df.from_number(learning_rate), bc))
+  if not isinstance(learning_rate, df.DoubleFloat):
+    learning_rate = df.from_number(learning_rate)
+  return df.to_float32(df.divide(learning_rate, bc))
 
 
 def _split_complex(fn):
@@ -214,6 +224,9 @@ def scale_by_adamax(
     Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
     (https://arxiv.org/abs/1412.6980).
   """
+  check_adamax_hyperparameters(b1, b2, eps)
+  if learning_rate is not None:
+    check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   if eps_placement not in arith.EPS_PLACEMENTS:
     raise ValueError(f"eps_placement must be one of {arith.EPS_PLACEMENTS}, got {eps_placement!r}.")
   if zero_norm not in ("nan", "skip"):
@@ -244,6 +257,8 @@ def scale_by_adamax(
 
   def moment(g, m, b1, one_minus_b1):
     c, b1_ = _scalar(one_minus_b1, m.dtype), _scalar(b1, m.dtype)
+    if arithmetic.moment == "optax":
+      return c * g + b1_ * m
     if arithmetic.moment == "ema":
       return rounded(m * b1_) + rounded(g * c)
     if arithmetic.moment == "lerp":
@@ -259,7 +274,7 @@ def scale_by_adamax(
   def infinity_norm(g, u, b2, eps):
     decayed, eps_ = u * _scalar(b2, u.dtype), _scalar(eps, u.dtype)
     if eps_placement == "max_grad":
-      return jnp.maximum(decayed, jnp.abs(g) + eps_)
+      return jnp.maximum(jnp.abs(g) + eps_, decayed)
     if eps_placement == "max_norm":
       return jnp.maximum(jnp.abs(g), rounded(decayed) + eps_)
     return jnp.maximum(decayed, jnp.abs(g))
@@ -269,9 +284,8 @@ def scale_by_adamax(
     d = u + _scalar(eps, u.dtype) if eps_placement == "denominator" else u
     lr, bc, step_size = (_scalar(x, m.dtype) for x in (lr, bc, step_size))
     form = arithmetic.step
-    if form == "optax":
-      # Rounded in between, or XLA may rewrite (m / bc) / d as m / (bc * d).
-      update = rounded(lr * (rounded(m / bc) / d))
+    if form == "optax":  # no rounding forced: XLA contracts what it does in optax.adamax
+      update = (m / bc) / d
     elif form == "scale_direction":
       update = rounded((m / d) * step_size)
     elif form == "scale_moment":
@@ -280,7 +294,10 @@ def scale_by_adamax(
       update = (lr * m) / (bc * d)
     if zero_norm == "skip":
       update = jnp.where(d == 0, jnp.zeros_like(update), update)
-    return update if learning_rate is None else -update
+    if learning_rate is None:
+      return update
+    # optax's scale_by_learning_rate multiplies by -lr; the frameworks subtract the step.
+    return -lr * update if form == "optax" else -update
 
   def real_leaf_update(g, m, u, b1, b2, eps, one_minus_b1, lr, bc, step_size):
     """The elementwise rule, every hyperparameter an argument (the fused kernel's body)."""

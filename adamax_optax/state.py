@@ -4,10 +4,11 @@ Every optimizer in this package keeps its Adamax moments in one or more
 :class:`ScaleByAdamaxState` nodes (one per parameter group), somewhere inside chains,
 partitions, master-weight and skip wrappers. :func:`moments` gathers them into trees
 shaped like the params; :func:`load_state` builds a state holding given moments, so a run
-can move between frameworks (see :mod:`adamax_optax.converters`).
+can move between frameworks (see each wing's ``checkpoint`` module). optax's own
+:func:`optax.adamax` and :func:`optax.adamaxw` keep theirs in an
+:class:`optax.ScaleByAdamState` (``count``, ``mu``, ``nu``), read and written here too, so
+a run can move from optax to a preset and back.
 """
-
-from __future__ import annotations
 
 from typing import Any
 
@@ -17,21 +18,25 @@ import numpy as np
 import optax
 
 from adamax_optax._rounding import rounded
+from adamax_optax._typing import OptState
 from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
 
-_STATE_TYPES = (ScaleByAdamaxState, MultiPrecisionState)
+# optax.adamax's state; optax.adam shares the type, and its nu (a second moment) would be
+# read as if it were the infinity norm: pass Adamax states only.
+_MOMENT_TYPES = (ScaleByAdamaxState, optax.ScaleByAdamState)
+_STATE_TYPES = (*_MOMENT_TYPES, MultiPrecisionState)
 _is_masked = lambda x: isinstance(x, optax.MaskedNode)
 
 
-def _adamax_states(opt_state) -> list[ScaleByAdamaxState]:
-  found = [
-    s
-    for s in jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, ScaleByAdamaxState))
-    if isinstance(s, ScaleByAdamaxState)
-  ]
+def _adamax_states(opt_state, types=_MOMENT_TYPES) -> list:
+  is_moments = lambda x: isinstance(x, types)
+  found = [s for s in jax.tree.leaves(opt_state, is_leaf=is_moments) if is_moments(s)]
   if not found:
-    raise ValueError("opt_state holds no Adamax moments (no ScaleByAdamaxState inside it).")
+    raise ValueError(
+      "opt_state holds no Adamax moments (no ScaleByAdamaxState, nor optax.adamax's "
+      "ScaleByAdamState, inside it)."
+    )
   return found
 
 
@@ -49,7 +54,8 @@ def moments(opt_state) -> tuple[Any, Any, int]:
   """The first moment ``m``, the infinity norm ``u`` and the step of an Adamax state.
 
   Args:
-    opt_state: the state of any optimizer of this package (or of a chain holding one).
+    opt_state: the state of any optimizer of this package, of :func:`optax.adamax` or
+      :func:`optax.adamaxw` (or of a chain holding one).
 
   Returns:
     ``(mu, nu, step)``: ``mu`` and ``nu`` are pytrees shaped like the params, ``step`` is
@@ -79,7 +85,7 @@ def _first_b1(opt, params) -> jax.Array:
   state = opt.init(params)
   zeros = jax.tree.map(jnp.zeros_like, params)
   _, state = jax.jit(opt.update)(zeros, state, params)
-  return [s.b1_power for s in _adamax_states(state)]
+  return [s.b1_power for s in _adamax_states(state, ScaleByAdamaxState)]
 
 
 def _running_power(b1, step: int) -> jax.Array:
@@ -110,11 +116,12 @@ def load_state(
   nu,
   step: int,
   master_weights=None,
-) -> optax.OptState:
+) -> OptState:
   """A state of ``opt`` for ``params`` holding the given moments and step.
 
   Args:
-    opt: any optimizer of this package (or a chain holding one).
+    opt: any optimizer of this package, :func:`optax.adamax` or :func:`optax.adamaxw`
+      (or a chain holding one).
     params: the current params.
     mu: the first moment, a pytree like ``params`` (any float dtype; cast to the state's).
     nu: the infinity norm, likewise.
@@ -148,7 +155,11 @@ def load_state(
         raise ValueError(
           f"{name} has a leaf of shape {jnp.shape(v)} for a param of {jnp.shape(p)}."
         )
-  b1_values = iter(_first_b1(opt, params))
+  initial = opt.init(params)
+  holds_power = any(
+    isinstance(s, ScaleByAdamaxState) for s in _adamax_states(initial, _MOMENT_TYPES)
+  )
+  b1_values = iter(_first_b1(opt, params) if holds_power else [])
 
   def fill(template, values):
     return jax.tree.map(
@@ -165,6 +176,10 @@ def load_state(
         mu=fill(node.mu, mu),
         nu=fill(node.nu, nu),
         b1_power=_running_power(next(b1_values), step),
+      )
+    if isinstance(node, optax.ScaleByAdamState):
+      return optax.ScaleByAdamState(
+        count=jnp.asarray(step, jnp.int32), mu=fill(node.mu, mu), nu=fill(node.nu, nu)
       )
     if isinstance(node, MultiPrecisionState):
       masters = params if master_weights is None else master_weights
@@ -184,7 +199,7 @@ def load_state(
       replace, tree, is_leaf=lambda x: isinstance(x, (*_STATE_TYPES, optax.ScaleByScheduleState))
     )
 
-  return _walk(opt.init(params))
+  return _walk(initial)
 
 
 __all__ = ["load_state", "moments"]

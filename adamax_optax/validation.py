@@ -6,8 +6,6 @@ under ``optax.inject_hyperparams``) cannot be checked without forcing a host syn
 they pass through; schedules are called only inside ``update``.
 """
 
-from __future__ import annotations
-
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -82,6 +80,17 @@ def check_range(
   above = v >= high if high_open else v > high
   if below or above:
     raise ValueError(f"{name} must be in {interval}, got {value!r}.")
+
+
+def check_adamax_hyperparameters(b1, b2, eps, names=("b1", "b2", "eps")) -> None:
+  """The ranges in which the Adamax update is defined; ``names`` are the caller's.
+
+  ``b1`` = 1 divides by a zero bias correction and ``eps`` < 0 can make the denominator
+  0 or negative, so both are refused before any step runs.
+  """
+  check_range(names[0], b1, 0.0, 1.0, high_open=True)
+  check_range(names[1], b2, 0.0, 1.0)
+  check_range(names[2], eps, 0.0)
 
 
 def check_framework_rule(

@@ -1,7 +1,5 @@
 """Weight decay, coupled (L2 added to the gradient) and decoupled (applied to weights)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +9,7 @@ import optax
 
 from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
+from adamax_optax._typing import Params
 from adamax_optax.validation import check_range, require_params
 
 WeightDecay = jax.typing.ArrayLike | Any
@@ -37,7 +36,7 @@ def _mask_tree(mask, params):
 
 def add_decayed_weights(
   weight_decay: WeightDecay = 0.0,
-  mask: Any | Callable[[optax.Params], Any] | None = None,
+  mask: Any | Callable[[Params], Any] | None = None,
   *,
   fused: bool = False,
 ) -> optax.GradientTransformation:
@@ -66,7 +65,7 @@ def add_decayed_weights(
     [ 0.1 -0.2]
   """
   for rate in jax.tree.leaves(weight_decay):
-    check_range("weight_decay", rate)
+    check_range("weight_decay", rate, 0.0)
 
   def update_fn(updates, state, params=None):
     require_params(params)
@@ -89,7 +88,7 @@ def add_decayed_weights(
 def add_decoupled_weight_decay(
   weight_decay: jax.typing.ArrayLike,
   learning_rate: optax.ScalarOrSchedule,
-  mask: Any | Callable[[optax.Params], Any] | None = None,
+  mask: Any | Callable[[Params], Any] | None = None,
 ) -> optax.GradientTransformation:
   r"""Keras-style decoupled decay, applied to the weights before the incoming step.
 
@@ -120,7 +119,7 @@ def add_decoupled_weight_decay(
     [-0.125  0.25 ]
   """
   check_range("weight_decay", weight_decay, 0.0)
-  check_range("learning_rate", learning_rate, allow_schedule=True)
+  check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   scheduled = callable(learning_rate)
 
   def init_fn(params):

@@ -3,5 +3,6 @@ import hypothesis
 hypothesis.settings.register_profile("ci", max_examples=60, deadline=None)
 hypothesis.settings.load_profile("ci")
 
-# Scripts that tests run in processes of their own (their jax setup is per process).
-collect_ignore_glob = ["scripts/*.py"]
+# Scripts that tests run in processes of their own (their jax setup is per process), and
+# the golden-data generators, which import the real frameworks and run outside the suite.
+collect_ignore_glob = ["scripts/*.py", "golden/generate/*"]

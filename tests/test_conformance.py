@@ -6,6 +6,8 @@ people compose with, abstract init, state stability and dtypes.
 
 from __future__ import annotations
 
+import inspect
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -218,3 +220,56 @@ def test_update_dtype_is_the_gradient_dtype(name, dtype):
   params = {"w": jnp.ones(3, dtype)}
   updates, _ = jax.jit(opt.update)(params, opt.init(params), params)
   assert updates["w"].dtype == dtype
+
+
+DECAY = {  # each preset's own weight-decay keyword, so the decay stage is in the chain
+  "adamax": {"weight_decay": 0.01, "clip_value": 1.0},
+  "mxnet": {"wd": 0.01},
+  "mxnet1": {"wd": 0.01},
+  "mindspore": {"weight_decay": 0.01},
+  "mindspore_nn": {"weight_decay": 0.01},
+  "torch": {"weight_decay": 0.01},
+  "keras": {"weight_decay": 0.004},
+  "paddle": {"weight_decay": 0.01},
+}
+
+
+def float_defaults_as_arrays(name) -> dict:
+  """Every float argument of the preset that defaults to a number, as a 0-d array."""
+  factory, lr_name = PRESETS[name]
+  signature = inspect.signature(factory)
+  arrays = {
+    key: jnp.asarray(p.default, jnp.float32)
+    for key, p in signature.parameters.items()
+    if isinstance(p.default, float)
+  }
+  return {**arrays, lr_name: jnp.asarray(0.05, jnp.float32)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_structure_is_one_for_plain_injected_and_array_arguments(name):
+  """A checkpoint of the plain optimizer restores into the injected one and back."""
+  params = {"w": jnp.ones((2, 3)), "b": jnp.zeros(3)}
+  factory = PRESETS[name][0]
+  plain = jax.tree.structure(make(name).init(params))
+  inner = jax.tree.structure(injected(name).init(params).inner_state)
+  arrays = jax.tree.structure(
+    factory(**float_defaults_as_arrays(name), **EXTRA.get(name, {})).init(params)
+  )
+  assert plain == inner == arrays
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_eager_update_equals_jitted_update(name):
+  params = {"w": jnp.linspace(-1.0, 1.0, 12).reshape(3, 4), "b": jnp.array([0.5, -0.25, 2.0])}
+  opt = make(name, lr=0.01, **DECAY[name])
+  jitted = jax.jit(opt.update)
+  eager_params, eager_state = params, opt.init(params)
+  jit_params, jit_state = params, opt.init(params)
+  for t in range(6):
+    grads = jax.tree.map(lambda p, t=t: jnp.cos(7.0 * p + t) * 10.0 ** (t % 3 - 1), eager_params)
+    updates, eager_state = opt.update(grads, eager_state, eager_params)
+    eager_params = optax.apply_updates(eager_params, updates)
+    updates, jit_state = jitted(grads, jit_state, jit_params)
+    jit_params = optax.apply_updates(jit_params, updates)
+  chex.assert_trees_all_equal((eager_params, eager_state), (jit_params, jit_state))

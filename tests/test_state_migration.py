@@ -13,6 +13,7 @@ import pytest
 
 import adamax_optax as ax
 from adamax_optax import converters
+from adamax_optax.mindspore import checkpoint as mindspore_checkpoint
 
 HANDOVER = 5
 
@@ -110,7 +111,7 @@ def test_mxnet_multi_precision_states_carry_the_masters():
 )
 def test_mindspore_checkpoint_handover(name, optimizer, factory):
   _, params, m, u = golden_at(name, HANDOVER)
-  first, second, step_key = converters._MINDSPORE_KEYS[optimizer]
+  first, second, step_key = mindspore_checkpoint._MINDSPORE_KEYS[optimizer]
   entries = {f"{first}{k}": m[k] for k in m} | {f"{second}{k}": u[k] for k in u}
   entries[step_key] = np.array([HANDOVER], np.int32)
   mu, nu, step = converters.from_mindspore_checkpoint(entries, params, optimizer=optimizer)

@@ -1,13 +1,9 @@
-"""MindSpore's two Adamax optimizers, exactly.
+"""MindSpore's ``mindspore.nn.AdaMax``, exactly: ``mindspore_nn_adamax``.
 
-``mindspore_adamax`` is ``mindspore.experimental.optim.Adamax`` (PyTorch's interface,
-epsilon inside the max, float32 power for the bias correction); ``mindspore_nn_adamax``
-is ``mindspore.nn.AdaMax`` (epsilon in the denominator, a float32 running product of
-beta1, ``loss_scale``, no decay for ``beta`` and ``gamma`` parameters). Every knob is
-here under MindSpore's keyword names, with MindSpore 2.10's validation messages.
+Epsilon in the denominator, a float32 running product of beta1, ``loss_scale``, no
+decay for ``beta`` and ``gamma`` parameters. Every knob is here under MindSpore's
+keyword names, with MindSpore 2.10's validation messages.
 """
-
-from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
@@ -17,160 +13,19 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import finish
+from adamax_optax._preset import finish, stage_if
 from adamax_optax.master_weights import in_higher_precision
 from adamax_optax.param_groups import leaf_names, with_param_groups
-from adamax_optax.pytorch import check_maximize, torch_style_chain
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
   check_framework_rule,
   check_numeric,
-  check_pair,
   is_integer_number,
   is_python_number,
   is_static_zero,
 )
 from adamax_optax.weight_decay import add_decayed_weights
-
-# --- mindspore.experimental.optim.Adamax ---------------------------------------------
-
-
-def _check_experimental(settings: Mapping) -> None:
-  """``experimental.optim.Adamax.__init__``'s checks and messages (2.10)."""
-  if "lr" in settings:
-    lr = settings["lr"]
-    check_framework_rule(
-      "lr",
-      lr,
-      lambda v: v <= 0.0,
-      f"For Adamax, the lr must be greater than 0.0, but got {lr}.",
-      allow_schedule=True,
-    )
-  if "eps" in settings:
-    eps = settings["eps"]
-    check_framework_rule(
-      "eps",
-      eps,
-      lambda v: v <= 0.0,
-      f"For Adamax, the eps must be greater than 0.0, but got {eps}.",
-    )
-  if "weight_decay" in settings:
-    wd = settings["weight_decay"]
-    check_framework_rule(
-      "weight_decay",
-      wd,
-      lambda v: v < 0.0,
-      f"For Adamax, the weight_decay must be greater than or equal to 0.0, but got {wd}.",
-    )
-  if "betas" in settings:
-    for index, beta in enumerate(check_pair("betas", settings["betas"])):
-      if is_integer_number(beta):
-        raise TypeError(
-          f"For 'Adamax', the 'betas[{index}]' must be 'float',  but got '{type(beta).__name__}'."
-        )
-      check_framework_rule(
-        f"betas[{index}]",
-        beta,
-        lambda v: not 0.0 <= v < 1.0,
-        f"For 'Adamax', the 'betas[{index}]' must be in range of [0.0, 1.0), but got {beta} "
-        f"with type '{type(beta).__name__}'.",
-      )
-  if "maximize" in settings:
-    check_maximize(settings["maximize"])
-
-
-def mindspore_adamax(
-  lr: optax.ScalarOrSchedule = 2e-3,
-  betas: tuple[float, float] = (0.9, 0.999),
-  eps: float = 1e-8,
-  weight_decay: float = 0.0,
-  *,
-  maximize: bool = False,
-  param_groups: Sequence[Mapping] | None = None,
-  mu_dtype: jax.typing.DTypeLike | None = None,
-  nu_dtype: jax.typing.DTypeLike | None = None,
-  skip_nonfinite: bool = False,
-) -> optax.GradientTransformation:
-  r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
-
-  With :math:`t` the global 1-based step and every scalar rounded to float32:
-
-  .. math::
-
-    g &\leftarrow w \lambda + (\pm g) \\
-    m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
-    u \leftarrow \max(\beta_2 u,\; |g| + \epsilon) \\
-    w &\leftarrow w - \left(\frac{\eta}{1 - \beta_1^{t}}\, m\right) / u
-
-  where :math:`1 - \beta_1` and :math:`\beta_1^t` are computed in float32 (the power
-  differs from a double power by up to 2.7e-6 relative, which is why this is not
-  :func:`torch_adamax`). The gradient is negated before the decay when ``maximize``;
-  the decay is left out for a weight decay of 0.
-
-  Args:
-    lr: :math:`\eta`, default 2e-3, > 0: a number, a 0-d array or an optax schedule
-      (called with the step count, 0 first).
-    betas: :math:`(\beta_1, \beta_2)`, floats in [0, 1), default (0.9, 0.999).
-    eps: default 1e-8, > 0.
-    weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
-    maximize: ascend the objective instead of descending it.
-    param_groups: optional list of dicts, each with ``params`` (a list of parameter
-      names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
-      any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
-      and parameters in no group take the values above.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
-
-  Raises:
-    ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
-      outside [0, 1) (e.g. ``For Adamax, the lr must be greater than 0.0, but got
-      0.0.``), and for NaN or inf.
-    TypeError: MindSpore's message for an int beta; for a non-numeric value, naming it.
-
-  Returns:
-    An :class:`optax.GradientTransformation`.
-
-  Example:
-    >>> import jax.numpy as jnp
-    >>> from adamax_optax import mindspore_adamax
-    >>> opt = mindspore_adamax(
-    ...   lr=0.002,
-    ...   param_groups=[{"params": ["w"], "weight_decay": 0.01}, {"params": ["b"], "lr": 0.01}],
-    ... )
-    >>> params = {"w": jnp.ones(2), "b": jnp.ones(2)}
-    >>> updates, state = opt.update(params, opt.init(params), params)
-    >>> print(updates["w"], updates["b"])
-    [-0.002 -0.002] [-0.01 -0.01]
-
-  References:
-    Kingma & Ba, 2015, section 7.1; MindSpore ``mindspore.experimental.optim.Adamax``.
-  """
-  defaults = {
-    "lr": lr,
-    "betas": betas,
-    "eps": eps,
-    "weight_decay": weight_decay,
-    "maximize": maximize,
-  }
-  _check_experimental(defaults)
-  opt = with_param_groups(
-    lambda settings: torch_style_chain(
-      settings, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
-    ),
-    defaults,
-    param_groups,
-    _check_experimental,
-  )
-  return finish(opt, skip_nonfinite=skip_nonfinite)
-
-
-# --- mindspore.nn.AdaMax ------------------------------------------------------------
 
 _NN_LR_TYPES = "int, float, Tensor, Iterable or LearningRateSchedule"
 
@@ -349,13 +204,18 @@ def mindspore_nn_adamax(
   filter_by_name = not param_groups
 
   def build(settings):
-    stages = []
     weight_decay = settings["weight_decay"]
-    if not is_static_zero(weight_decay):
-      mask = _not_beta_or_gamma if filter_by_name else None
-      stages.append(add_decayed_weights(weight_decay * loss_scale, mask))
-    if not (is_python_number(loss_scale) and float(loss_scale) == 1.0):
-      stages.append(rescale(1.0 / loss_scale))
+    mask = _not_beta_or_gamma if filter_by_name else None
+    stages = [
+      stage_if(
+        not is_static_zero(weight_decay),
+        lambda: add_decayed_weights(weight_decay * loss_scale, mask),
+      ),
+      stage_if(
+        not (is_python_number(loss_scale) and float(loss_scale) == 1.0),
+        lambda: rescale(1.0 / loss_scale),
+      ),
+    ]
     stages.append(
       scale_by_adamax(
         beta1,
@@ -374,4 +234,4 @@ def mindspore_nn_adamax(
   return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
-__all__ = ["mindspore_adamax", "mindspore_nn_adamax"]
+__all__ = ["mindspore_nn_adamax"]

@@ -5,8 +5,6 @@ the betas and epsilon; the learning rate and weight decay, which Paddle only
 type-checks, are also kept finite and non-negative.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 
 import jax
@@ -14,7 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import finish
+from adamax_optax._preset import finish, stage_if
 from adamax_optax.param_groups import with_param_groups
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
@@ -150,10 +148,13 @@ def paddle_adamax(
     _check_paddle(settings)
 
   def build(settings):
-    stages = []
     weight_decay = settings["weight_decay"]
-    if weight_decay is not None and not is_static_zero(weight_decay):
-      stages.append(add_decayed_weights(weight_decay))
+    stages = [
+      stage_if(
+        weight_decay is not None and not is_static_zero(weight_decay),
+        lambda: add_decayed_weights(weight_decay),
+      )
+    ]
     stages.append(
       scale_by_adamax(
         settings["beta1"],

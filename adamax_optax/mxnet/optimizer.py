@@ -4,8 +4,6 @@ Every MXNet knob is here, under MXNet's keyword names; the arithmetic comes from
 package's building blocks.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from typing import Literal
 
@@ -15,14 +13,18 @@ import optax
 
 from adamax_optax import arithmetic
 from adamax_optax._leaves import trained_only
-from adamax_optax._preset import finish
-from adamax_optax.alias import check_adamax_hyperparameters
+from adamax_optax._preset import finish, stage_if
 from adamax_optax.master_weights import multi_precision as with_master_weights
-from adamax_optax.mxnet_schedulers import _Scheduler
+from adamax_optax.mxnet.lr_scheduler import _Scheduler
 from adamax_optax.param_groups import grouped, leaf_names, per_leaf_values
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range, is_python_number, is_static_zero
+from adamax_optax.validation import (
+  check_adamax_hyperparameters,
+  check_range,
+  is_python_number,
+  is_static_zero,
+)
 from adamax_optax.weight_decay import add_decayed_weights
 
 _DEFAULT_LR_WITHOUT_SCHEDULER = 0.01
@@ -117,17 +119,19 @@ def _mxnet(
 
   def build(label=(1.0, 1.0)):
     lr_multiplier, wd_multiplier = label
-    stages = []
-    if not (is_python_number(rescale_grad) and rescale_grad == 1.0):
-      stages.append(rescale(rescale_grad))
-    decay = add_decayed_weights(wd * wd_multiplier)
-    clip = [] if clip_gradient is None else [trained_only(optax.clip(clip_gradient))]
-    if version == 1:
-      stages += [decay, *clip]  # 1.x decays before clipping, and always (NaN spreads via w*0)
+    scaled = stage_if(
+      not (is_python_number(rescale_grad) and rescale_grad == 1.0),
+      lambda: rescale(rescale_grad),
+    )
+    clip = stage_if(clip_gradient is not None, lambda: trained_only(optax.clip(clip_gradient)))
+    if version == 1:  # 1.x decays before clipping, and always (NaN spreads via w*0)
+      stages = [scaled, add_decayed_weights(wd * wd_multiplier), clip]
     else:
-      stages += clip
-      if not is_static_zero(wd * wd_multiplier):
-        stages.append(decay)
+      decay = stage_if(
+        not is_static_zero(wd * wd_multiplier),
+        lambda: add_decayed_weights(wd * wd_multiplier),
+      )
+      stages = [scaled, clip, decay]
     stages.append(
       scale_by_adamax(
         beta1,
@@ -333,4 +337,6 @@ def mxnet1_adamax(
   )
 
 
-__all__ = ["mxnet1_adamax", "mxnet_adamax"]
+Adamax = mxnet_adamax
+Adamax1 = mxnet1_adamax
+__all__ = ["Adamax", "Adamax1", "mxnet1_adamax", "mxnet_adamax"]

@@ -4,13 +4,11 @@ Keras checks none of Adamax's hyperparameters; this preset rejects the values fo
 the update is undefined, naming the argument and the allowed range.
 """
 
-from __future__ import annotations
-
 import jax
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import finish
+from adamax_optax._preset import finish, stage_if
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import check_range
 from adamax_optax.weight_decay import add_decoupled_weight_decay
@@ -86,11 +84,12 @@ def keras_adamax(
     mu_dtype=mu_dtype,
     nu_dtype=nu_dtype,
   )
-  stages = [adamax_step]
   if weight_decay is not None:
     check_range("weight_decay", weight_decay, 0.0)
-    stages.append(add_decoupled_weight_decay(weight_decay, learning_rate))
-  return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
+  decay = stage_if(
+    weight_decay is not None, lambda: add_decoupled_weight_decay(weight_decay, learning_rate)
+  )
+  return finish(optax.chain(adamax_step, decay), skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["keras_adamax"]

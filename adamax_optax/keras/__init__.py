@@ -1,0 +1,15 @@
+"""Keras 3's wing: what Adamax training touches in ``keras``, under Keras's paths.
+
+======================================  ===================================================
+Keras                                   adamax_optax
+======================================  ===================================================
+``keras.optimizers.Adamax``             :func:`adamax_optax.keras.optimizers.Adamax`
+======================================  ===================================================
+
+Importing this package never imports Keras.
+"""
+
+from adamax_optax.keras import optimizers
+from adamax_optax.keras.optimizers import keras_adamax
+
+__all__ = ["keras_adamax", "optimizers"]

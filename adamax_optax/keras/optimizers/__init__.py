@@ -1,0 +1,7 @@
+"""``keras.optimizers``'s mirror: ``Adamax`` (:func:`keras_adamax`)."""
+
+from adamax_optax.keras.optimizers.adamax import keras_adamax
+
+Adamax = keras_adamax
+
+__all__ = ["Adamax", "keras_adamax"]

@@ -1,0 +1,18 @@
+"""MindSpore's wing: what Adamax training touches in ``mindspore``, under its paths.
+
+========================================  ==================================================
+MindSpore                                 adamax_optax.mindspore
+========================================  ==================================================
+``mindspore.experimental.optim.Adamax``   ``experimental.optim.Adamax`` (mindspore_adamax)
+``mindspore.nn.AdaMax``                   ``nn.AdaMax`` (mindspore_nn_adamax)
+``save_checkpoint``/``load_checkpoint``   ``checkpoint``
+========================================  ==================================================
+
+Importing this package never imports MindSpore.
+"""
+
+from adamax_optax.mindspore import checkpoint, experimental, nn
+from adamax_optax.mindspore.experimental.optim import mindspore_adamax
+from adamax_optax.mindspore.nn import mindspore_nn_adamax
+
+__all__ = ["checkpoint", "experimental", "mindspore_adamax", "mindspore_nn_adamax", "nn"]

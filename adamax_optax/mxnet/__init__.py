@@ -1,0 +1,34 @@
+"""MXNet's wing: everything of ``mxnet`` that Adamax training touches, under MXNet's paths.
+
+============================================  =============================================
+MXNet                                         adamax_optax
+============================================  =============================================
+``mx.optimizer.Adamax`` (2.0)                 :func:`adamax_optax.mxnet.optimizer.Adamax`
+``mx.optimizer.Adamax`` (1.x)                 :func:`adamax_optax.mxnet.optimizer.Adamax1`
+``mx.lr_scheduler.FactorScheduler`` ...       :mod:`adamax_optax.mxnet.lr_scheduler`
+``Updater.get_states`` / ``set_states``       :mod:`adamax_optax.mxnet.checkpoint`
+============================================  =============================================
+
+Importing this package never imports MXNet.
+"""
+
+from adamax_optax.mxnet import checkpoint, lr_scheduler, optimizer
+from adamax_optax.mxnet.lr_scheduler import (
+  CosineScheduler,
+  FactorScheduler,
+  MultiFactorScheduler,
+  PolyScheduler,
+)
+from adamax_optax.mxnet.optimizer import mxnet1_adamax, mxnet_adamax
+
+__all__ = [
+  "CosineScheduler",
+  "FactorScheduler",
+  "MultiFactorScheduler",
+  "PolyScheduler",
+  "checkpoint",
+  "lr_scheduler",
+  "mxnet1_adamax",
+  "mxnet_adamax",
+  "optimizer",
+]

@@ -1,0 +1,17 @@
+"""PyTorch's wing: what Adamax training touches in ``torch``, under PyTorch's paths.
+
+=========================================  ==============================================
+PyTorch                                    adamax_optax
+=========================================  ==============================================
+``torch.optim.Adamax``                     :func:`adamax_optax.torch.optim.Adamax`
+``optimizer.state_dict()``                 :mod:`adamax_optax.torch.checkpoint`
+=========================================  ==============================================
+
+Importing this package never imports PyTorch, and ``import torch`` still finds the real
+one: this is ``adamax_optax.torch``, never a top-level ``torch``.
+"""
+
+from adamax_optax.torch import checkpoint, optim
+from adamax_optax.torch.optim import torch_adamax
+
+__all__ = ["checkpoint", "optim", "torch_adamax"]

@@ -1,0 +1,148 @@
+"""PyTorch's Adamax, exactly: ``torch_adamax`` (``torch.optim.Adamax``, 2.x).
+
+Every ``torch.optim.Adamax`` knob is here under PyTorch's keyword names, with its
+validation messages; the arithmetic comes from the package's building blocks (the
+chain itself, shared with MindSpore's copy of this interface, is
+:func:`adamax_optax._torch_style.torch_style_chain`).
+"""
+
+from collections.abc import Mapping, Sequence
+
+import jax
+import numpy as np
+import optax
+
+from adamax_optax import arithmetic as arith
+from adamax_optax._preset import finish
+from adamax_optax._torch_style import check_maximize, torch_style_chain
+from adamax_optax.param_groups import with_param_groups
+from adamax_optax.validation import check_framework_rule, check_pair
+
+
+def _scalar_lr(lr):
+  """PyTorch accepts a one-element tensor as the learning rate; so do we, as a 0-d array."""
+  if isinstance(lr, (np.ndarray, jax.Array)) and not isinstance(lr, jax.core.Tracer):
+    if np.size(lr) != 1:
+      raise ValueError("Tensor lr must be 1-element")
+    return lr.reshape(())
+  return lr
+
+
+def _check_torch(settings: Mapping) -> None:
+  """``torch.optim.Adamax.__init__``'s checks and messages (zero is accepted)."""
+  if "lr" in settings:
+    lr = _scalar_lr(settings["lr"])
+    check_framework_rule(
+      "lr", lr, lambda v: not v >= 0.0, f"Invalid learning rate: {lr}", allow_schedule=True
+    )
+  if "eps" in settings:
+    eps = settings["eps"]
+    check_framework_rule("eps", eps, lambda v: not v >= 0.0, f"Invalid epsilon value: {eps}")
+  if "betas" in settings:
+    for index, beta in enumerate(check_pair("betas", settings["betas"])):
+      check_framework_rule(
+        f"betas[{index}]",
+        beta,
+        lambda v: not 0.0 <= v < 1.0,
+        f"Invalid beta parameter at index {index}: {beta}",
+      )
+  if "weight_decay" in settings:
+    wd = settings["weight_decay"]
+    check_framework_rule(
+      "weight_decay", wd, lambda v: not v >= 0.0, f"Invalid weight_decay value: {wd}"
+    )
+  if "maximize" in settings:
+    check_maximize(settings["maximize"])
+
+
+def torch_adamax(
+  lr: optax.ScalarOrSchedule = 2e-3,
+  betas: tuple[float, float] = (0.9, 0.999),
+  eps: float = 1e-8,
+  weight_decay: float = 0.0,
+  *,
+  maximize: bool = False,
+  param_groups: Sequence[Mapping] | None = None,
+  mu_dtype: jax.typing.DTypeLike | None = None,
+  nu_dtype: jax.typing.DTypeLike | None = None,
+  skip_nonfinite: bool = False,
+) -> optax.GradientTransformation:
+  r"""PyTorch's ``torch.optim.Adamax`` (2.x, CPU), reproduced bit for bit.
+
+  With :math:`t` the 1-based step and :math:`\mathrm{fma}` a fused multiply-add:
+
+  .. math::
+
+    g &\leftarrow \mathrm{fma}(w, \lambda, \pm g) \\
+    m &\leftarrow \mathrm{fma}(1 - \beta_1,\; g - m,\; m) \qquad \text{(lerp)} \\
+    u &\leftarrow \max(\beta_2 u,\; |g| + \epsilon) \\
+    w &\leftarrow w - \frac{\eta}{1 - \beta_1^t}\, m \,/\, u
+
+  with the step size :math:`\eta / (1 - \beta_1^t)` computed in double and rounded to
+  float32 once, as PyTorch computes it in Python. The gradient is negated first when
+  ``maximize``. Complex parameters are updated as pairs of reals (PyTorch's
+  ``view_as_real``): each part has its own infinity norm. float16 parameters compute
+  in float16, every scalar rounded to float16; wrap with :func:`multi_precision` for
+  float32 master weights.
+
+  Args:
+    lr: :math:`\eta`, default 2e-3, >= 0: a number, a one-element array, or an optax
+      schedule (called with the step count, 0 first).
+    betas: :math:`(\beta_1, \beta_2)`, default (0.9, 0.999), each in [0, 1).
+    eps: default 1e-8, >= 0.
+    weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
+    maximize: ascend the objective instead of descending it.
+    param_groups: optional list of dicts, each with ``params`` (a list of parameter
+      names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
+      any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
+      and parameters in no group take the values above.
+    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+    nu_dtype: optional dtype of u in the state. With either, the step computes in
+      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+      framework then holds only to that rounding.
+    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+      the framework.
+
+  Raises:
+    ValueError: with PyTorch's message (``Invalid learning rate: -0.1``, ``Invalid
+      epsilon value: ...``, ``Invalid beta parameter at index 0: ...``, ``Invalid
+      weight_decay value: ...``, ``Tensor lr must be 1-element``), and for NaN or inf.
+    TypeError: for a non-numeric hyperparameter, naming it.
+
+  Returns:
+    An :class:`optax.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp, optax
+    >>> from adamax_optax import torch_adamax
+    >>> opt = torch_adamax(lr=0.01, param_groups=[{"params": ["bias"], "weight_decay": 0.1}])
+    >>> params = {"weight": jnp.ones(2), "bias": jnp.ones(2)}
+    >>> updates, state = opt.update(params, opt.init(params), params)
+    >>> print(updates["weight"], updates["bias"])
+    [-0.01 -0.01] [-0.01 -0.01]
+
+  References:
+    Kingma & Ba, 2015, section 7.1; PyTorch ``torch.optim.Adamax``
+    (https://pytorch.org/docs/stable/generated/torch.optim.Adamax.html).
+  """
+  defaults = {
+    "lr": lr,
+    "betas": betas,
+    "eps": eps,
+    "weight_decay": weight_decay,
+    "maximize": maximize,
+  }
+  _check_torch(defaults)
+
+  def build(settings):
+    settings = {**settings, "lr": _scalar_lr(settings["lr"])}
+    return torch_style_chain(
+      settings, arith.TORCH, fused_decay=True, mu_dtype=mu_dtype, nu_dtype=nu_dtype
+    )
+
+  opt = with_param_groups(build, defaults, param_groups, _check_torch)
+  return finish(opt, skip_nonfinite=skip_nonfinite)
+
+
+__all__ = ["torch_adamax"]

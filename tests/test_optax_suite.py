@@ -1,0 +1,185 @@
+"""optax's own test suite, run with our optimizers in place of ``optax.adamax``.
+
+At test time the installed optax's shipped test modules (``_src/alias_test.py``,
+``_src/transform_test.py``, ``_src/sharding_test.py`` and ``contrib/_common_test.py``)
+are executed afresh, once per optimizer of ours, with that optimizer substituted where
+the module looks ``adamax`` up (``alias.adamax``, ``transform.scale_by_adamax``, or
+``optax.adamax`` while the sharding module builds its table). Every adamax case is kept
+with optax's own assertions and tolerances; every other case is left out. Presets whose
+keyword is ``lr`` are wrapped to take ``learning_rate``. Nothing of optax's is copied.
+
+The sharding module skips its tests when ``jax.__version__ < '0.7.2'``, a string
+comparison that is true for jax 0.10.2; it is given a version string that compares as
+versions do, so the tests run.
+"""
+
+import contextlib
+import functools
+import importlib.util
+import inspect
+import os
+import pathlib
+import types
+
+import optax
+import pytest
+from harness import PRESETS
+from optax._src import transform as optax_transform
+
+import adamax_optax as ax
+
+pytest.importorskip("absl.testing.parameterized")
+pytest.importorskip("sklearn")
+pytest.importorskip("scipy")
+
+OPTAX_DIR = pathlib.Path(optax.__file__).parent
+
+
+def taking_learning_rate(factory, keyword):
+  """``factory`` with its learning rate under optax's keyword and annotation."""
+  if keyword == "learning_rate":
+    return factory
+
+  def optimizer(*args, **kwargs) -> optax.GradientTransformation:
+    bound = signature.bind(*args, **kwargs)
+    arguments = dict(bound.arguments)
+    arguments[keyword] = arguments.pop(
+      "learning_rate", signature.parameters["learning_rate"].default
+    )
+    return factory(**arguments)
+
+  # The preset's own signature with its rate renamed, as inject_hyperparams reads it.
+  signature = inspect.signature(factory)
+  signature = signature.replace(
+    parameters=[
+      p.replace(name="learning_rate", annotation=optax.ScalarOrSchedule) if p.name == keyword else p
+      for p in signature.parameters.values()
+    ]
+  )
+  optimizer.__signature__ = signature
+  optimizer.__name__ = factory.__name__
+  return optimizer
+
+
+# What stands in for optax.adamax (and optax.adamaxw where we have one).
+SUBSTITUTES = {
+  name: {"adamax": taking_learning_rate(factory, keyword)}
+  for name, (factory, keyword) in PRESETS.items()
+}
+# MXNet 1.x has no epsilon: at an exact optimum its faithful 0/0 is NaN (tested in its
+# own suite); optax's convergence tests run it in its safe mode.
+SUBSTITUTES["mxnet1"]["adamax"] = functools.partial(ax.mxnet1_adamax, safe=True)
+SUBSTITUTES["adamax"]["adamaxw"] = ax.adamaxw
+
+
+class Version(str):
+  """A version string that compares as a version, not as text ('0.10.2' > '0.7.2')."""
+
+  def _key(self, other):
+    parse = lambda v: tuple(int(p) for p in str(v).split(".")[:3] if p.isdigit())
+    return parse(self), parse(other)
+
+  def __lt__(self, other):
+    a, b = self._key(other)
+    return a < b
+
+
+def substituted(module, **overrides):
+  """A stand-in for ``module`` whose attributes ``overrides`` replace."""
+  stand_in = types.ModuleType(module.__name__)
+  stand_in.__dict__.update(vars(module))
+  stand_in.__dict__.update(overrides)
+  return stand_in
+
+
+@contextlib.contextmanager
+def patched(obj, **attributes):
+  saved = {name: getattr(obj, name) for name in attributes}
+  for name, value in attributes.items():
+    setattr(obj, name, value)
+  try:
+    yield
+  finally:
+    for name, value in saved.items():
+      setattr(obj, name, value)
+
+
+def execute(relative_path: str, module_name: str, during_import=contextlib.nullcontext):
+  """optax's test module at ``relative_path``, executed afresh as ``module_name``."""
+  spec = importlib.util.spec_from_file_location(module_name, OPTAX_DIR / relative_path)
+  module = importlib.util.module_from_spec(spec)
+  flags = os.environ.get("XLA_FLAGS")  # sharding_test sets it at import; keep ours
+  try:
+    with during_import():
+      spec.loader.exec_module(module)
+  finally:
+    if flags is None:
+      os.environ.pop("XLA_FLAGS", None)
+    else:
+      os.environ["XLA_FLAGS"] = flags
+  return module
+
+
+def adamax_cases_only(test_class, name: str, selects):
+  """A subclass of optax's ``test_class`` keeping the cases ``selects(method)`` picks."""
+  kept = {}
+  for attribute in dir(test_class):
+    if attribute.startswith("test"):
+      method = getattr(test_class, attribute)
+      kept[attribute] = method if selects(attribute, method) else None
+  assert any(kept.values()), f"no adamax case found in {test_class.__name__}"
+  return type(name, (test_class,), kept)
+
+
+def by_params(*opt_names):
+  wanted = tuple(f"opt_name='{n}'" for n in opt_names)
+  return lambda attribute, method: any(
+    w in getattr(method, "__x_params_repr__", "") for w in wanted
+  )
+
+
+def by_suffix(*opt_names):
+  return lambda attribute, method: attribute.endswith(tuple(f"_{n}" for n in opt_names))
+
+
+def build_suites():
+  classes = {}
+  for name, substitutes in SUBSTITUTES.items():
+    names = tuple(substitutes)
+    tag = "".join(part.title() for part in name.split("_"))
+
+    alias_test = execute("_src/alias_test.py", f"optax_alias_test_{name}")
+    alias_test.alias = substituted(alias_test.alias, **substitutes)
+    classes[f"TestOptaxAliasSuite{tag}"] = adamax_cases_only(
+      alias_test.AliasTest, f"AliasTest{tag}", by_params(*names)
+    )
+
+    common_test = execute("contrib/_common_test.py", f"optax_contrib_common_test_{name}")
+    common_test.alias = substituted(common_test.alias, **substitutes)
+    classes[f"TestOptaxContribSuite{tag}"] = adamax_cases_only(
+      common_test.ContribTest, f"ContribTest{tag}", by_params(*names)
+    )
+
+    sharding_test = execute(
+      "_src/sharding_test.py",
+      f"optax_sharding_test_{name}",
+      lambda substitutes=substitutes: patched(optax, **substitutes),
+    )
+    version = Version(sharding_test.jax.__version__)
+    sharding_test.jax = substituted(sharding_test.jax, __version__=version)
+    classes[f"TestOptaxShardingSuite{tag}"] = adamax_cases_only(
+      sharding_test.ShardingTest, f"ShardingTest{tag}", by_suffix(*names)
+    )
+
+  transform_test = execute(  # its case table holds the function itself
+    "_src/transform_test.py",
+    "optax_transform_test_adamax",
+    lambda: patched(optax_transform, scale_by_adamax=ax.scale_by_adamax),
+  )
+  classes["TestOptaxTransformSuite"] = adamax_cases_only(
+    transform_test.TransformTest, "TransformTestAdamax", by_suffix("adamax")
+  )
+  return classes
+
+
+globals().update(build_suites())
