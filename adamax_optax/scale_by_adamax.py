@@ -13,6 +13,7 @@ from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_t
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
+from adamax_optax.schedules import is_exact
 from adamax_optax.validation import check_adamax_hyperparameters, check_range
 
 
@@ -332,7 +333,9 @@ def scale_by_adamax(
     else:
       bc = 1 - jnp.asarray(b1, jnp.float32) ** count_inc.astype(jnp.float32)
     if arithmetic.bias_correction == "float64_power":
-      step_size = _float64_step_size(lr, b1, count_inc)
+      # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
+      exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
+      step_size = _float64_step_size(exact_lr, b1, count_inc)
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc
 

@@ -1,0 +1,125 @@
+"""Learning-rate schedules whose every value is the framework's own, looked up by count.
+
+PyTorch, MXNet and Paddle compute their schedulers in Python doubles, most of them
+recursively (``lr *= gamma`` at each ``scheduler.step()``), and MindSpore in float32
+kernels; the results drift from any closed form by an ulp here and there, which a
+closed-loop run turns into a different trajectory. So the wings evaluate the
+framework's arithmetic on the host, once, in that framework's own precision, and
+:class:`ExactSchedule` looks the value up by the update count inside the compiled step:
+no host round trip, no float floors (XLA rewrites ``(n - 1) / step`` into a multiply by
+a float32 reciprocal), and the double value itself reaches the step size computation
+(``f32(lr / (1 - b1**t))`` in double, as PyTorch and MXNet do it).
+
+The values are run-length encoded: a step, multi-step or plateau schedule over a
+million updates keeps one entry per change, a cosine one entry per update of its
+horizon; past the last entry the schedule holds its last value.
+"""
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from adamax_optax import _double_float as df
+
+#: Updates tabulated when a schedule does not fix its own horizon.
+DEFAULT_HORIZON = 1_000_000
+
+
+class ExactSchedule:
+  """An optax schedule (``count -> lr``) over host-evaluated, run-length encoded values.
+
+  ``values[n]`` is the learning rate of the update made at count ``n`` (0 first, as
+  optax counts). Calling the schedule gives the float32 value; :meth:`double_float`
+  gives the double as a pair of float32 (see :mod:`adamax_optax._double_float`), which
+  :func:`adamax_optax.scale_by_adamax` uses where the framework divides the double
+  learning rate by the bias correction.
+
+  Args:
+    values: the learning rate at counts 0, 1, ... (Python floats or a NumPy array; a
+      float32 array is taken as exact float32 values).
+    name: a label for ``repr`` and error messages.
+
+  Example:
+    >>> from adamax_optax.schedules import ExactSchedule
+    >>> schedule = ExactSchedule([0.1, 0.1, 0.05, 0.05, 0.025])
+    >>> print(schedule(0), schedule(3), schedule(100))
+    0.1 0.05 0.025
+    >>> schedule.num_runs
+    3
+  """
+
+  def __init__(self, values: Sequence[float] | np.ndarray, name: str = "ExactSchedule"):
+    double = np.asarray(values).astype(np.float64)  # float32 and float64 values are exact
+    if double.ndim != 1 or double.size == 0:
+      raise ValueError(f"{name}: values must be a non-empty 1-d sequence, got {double.shape}.")
+    changes = np.flatnonzero(double[1:] != double[:-1]) + 1
+    starts = np.concatenate([[0], changes]).astype(np.int32)
+    self.name, self.horizon = name, int(double.size)
+    self._set_runs(starts, double[starts])
+
+  def _set_runs(self, starts: np.ndarray, run_values: np.ndarray) -> None:
+    """Runs from their first counts and double values, split into float32 pairs."""
+    self._starts, self._double = starts, run_values
+    self._hi = run_values.astype(np.float32)
+    self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)
+
+  def scaled(self, factor: float) -> "ExactSchedule":
+    """Every value times ``factor``, multiplied in double on the host (MXNet's
+    ``lr * lr_mult``), so no product reaches the compiled step unrounded."""
+    scaled = ExactSchedule.__new__(ExactSchedule)
+    scaled.name, scaled.horizon = f"{self.name}*{factor}", self.horizon
+    scaled._set_runs(self._starts, self._double * float(factor))
+    return scaled
+
+  @property
+  def num_runs(self) -> int:
+    """How many runs of equal values the table keeps (its memory is 12 bytes a run)."""
+    return int(self._starts.size)
+
+  def _index(self, count) -> jax.Array:
+    count = jnp.asarray(count, jnp.int32)
+    if self.num_runs == 1:
+      return jnp.zeros_like(count)
+    # Integer comparisons only: the run that the count falls in.
+    return jnp.searchsorted(jnp.asarray(self._starts), count, side="right") - 1
+
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    """The float32 learning rate at ``count`` (updates applied before this one)."""
+    return jnp.asarray(self._hi)[self._index(count)]
+
+  def double_float(self, count: jax.typing.ArrayLike) -> df.DoubleFloat:
+    """The learning rate at ``count`` as a double held in two float32 values."""
+    index = self._index(count)
+    return df.DoubleFloat(jnp.asarray(self._hi)[index], jnp.asarray(self._lo)[index])
+
+  def value_at(self, count: int) -> float:
+    """The exact value at ``count`` on the host (a Python float)."""
+    index = int(np.searchsorted(self._starts, count, side="right")) - 1
+    return float(self._double[index])
+
+  def __repr__(self) -> str:
+    return f"{self.name}(horizon={self.horizon}, runs={self.num_runs})"
+
+
+def tabulate(
+  next_value: Callable[[int], float], horizon: int, name: str = "ExactSchedule"
+) -> ExactSchedule:
+  """An :class:`ExactSchedule` of ``next_value(n)`` for ``n`` in ``range(horizon)``.
+
+  ``next_value`` is called in order, so it may carry a recursion (a framework
+  scheduler's ``step()``) in its closure.
+  """
+  if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+    raise ValueError(f"{name}: horizon must be an int >= 1, got {horizon!r}.")
+  return ExactSchedule(
+    np.fromiter((next_value(n) for n in range(horizon)), np.float64, horizon), name
+  )
+
+
+def is_exact(schedule) -> bool:
+  return isinstance(schedule, ExactSchedule)
+
+
+__all__ = ["DEFAULT_HORIZON", "ExactSchedule", "is_exact", "tabulate"]
