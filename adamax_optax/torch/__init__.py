@@ -4,6 +4,7 @@
 PyTorch                                    adamax_optax
 =========================================  ==============================================
 ``torch.optim.Adamax``                     :func:`adamax_optax.torch.optim.Adamax`
+``torch.optim.lr_scheduler.StepLR`` ...    :mod:`adamax_optax.torch.optim.lr_scheduler`
 ``optimizer.state_dict()``                 :mod:`adamax_optax.torch.checkpoint`
 =========================================  ==============================================
 

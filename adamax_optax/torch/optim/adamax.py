@@ -16,7 +16,8 @@ from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import with_param_groups
-from adamax_optax.validation import check_framework_rule, check_pair
+from adamax_optax.torch.optim.lr_scheduler import LRScheduler, group_schedules
+from adamax_optax.validation import check_framework_rule, check_pair, is_concrete_number
 
 
 def _scalar_lr(lr):
@@ -55,6 +56,39 @@ def _check_torch(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
+def _scheduled(scheduler, every: int, defaults: dict, param_groups):
+  """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule.
+
+  PyTorch's scheduler sees the groups in order, each from its own initial ``lr``;
+  parameters in no group form one more group of their own, from the default ``lr``.
+  """
+  lr = defaults["lr"]
+  for name, value in [("lr", lr)] + [
+    (f"param_groups[{i}]['lr']", g["lr"]) for i, g in enumerate(param_groups or []) if "lr" in g
+  ]:
+    if callable(value) or not is_concrete_number(value):
+      raise TypeError(
+        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
+        f"from it, as PyTorch's does), got {value!r}."
+      )
+  if not param_groups:
+    (schedule,) = group_schedules(scheduler, [float(lr)], every)
+    return {**defaults, "lr": schedule}, param_groups
+  schedules = group_schedules(scheduler, [float(g.get("lr", lr)) for g in param_groups], every)
+  groups = [{**g, "lr": schedule} for g, schedule in zip(param_groups, schedules, strict=True)]
+  try:
+    (ungrouped,) = group_schedules(scheduler, [float(lr)], every)
+  except ValueError as error:  # per-group lists have no entry for ungrouped parameters
+
+    def ungrouped(count, error=error):
+      raise ValueError(
+        f"A parameter is in no param_group, but the lr_scheduler needs one entry per "
+        f"group ({error}); put every parameter in a group."
+      )
+
+  return {**defaults, "lr": ungrouped}, groups
+
+
 def torch_adamax(
   lr: optax.ScalarOrSchedule = 2e-3,
   betas: tuple[float, float] = (0.9, 0.999),
@@ -63,6 +97,8 @@ def torch_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  lr_scheduler: LRScheduler | None = None,
+  lr_scheduler_every: int = 1,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -96,6 +132,12 @@ def torch_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
       and parameters in no group take the values above.
+    lr_scheduler: optional scheduler from :mod:`adamax_optax.torch.optim.lr_scheduler`
+      (e.g. ``StepLR(step_size=30, gamma=0.1)``), acting on every group's ``lr`` as
+      PyTorch's does, in Python doubles: the step size is formed from the very double
+      PyTorch's ``group["lr"]`` holds.
+    lr_scheduler_every: updates per ``scheduler.step()``: 1 (default) steps it after
+      every update; the number of batches per epoch steps it once per epoch.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -134,6 +176,8 @@ def torch_adamax(
     "maximize": maximize,
   }
   _check_torch(defaults)
+  if lr_scheduler is not None:
+    defaults, param_groups = _scheduled(lr_scheduler, lr_scheduler_every, defaults, param_groups)
 
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}

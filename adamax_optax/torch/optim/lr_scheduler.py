@@ -1,0 +1,864 @@
+"""``torch.optim.lr_scheduler``'s schedulers, value for value.
+
+PyTorch's schedulers are objects that rewrite ``group["lr"]`` in Python doubles at every
+``scheduler.step()``, most of them recursively (``lr *= gamma``), so their values drift
+from any closed form by an ulp here and there. Each class here takes PyTorch's keywords
+(without the optimizer), replays PyTorch's own arithmetic on the host for every
+parameter group, and hands the preset an :class:`~adamax_optax.schedules.ExactSchedule`
+per group: under ``jax.jit`` the step then uses the very double PyTorch would have
+used, and ``f32(lr / (1 - b1**t))`` is formed from it as PyTorch forms it.
+
+Attach a scheduler to :func:`adamax_optax.torch_adamax` as PyTorch attaches it to its
+optimizer::
+
+    opt = torch_adamax(lr=0.01, lr_scheduler=StepLR(step_size=30, gamma=0.1))
+
+``scheduler.step()`` is taken once per update; ``torch_adamax(lr_scheduler_every=N)``
+steps it once per N updates (once per epoch of N batches). Each object is also an
+ordinary optax schedule (``count -> lr``) once given the learning rate it starts from
+(``StepLR(step_size=30, gamma=0.1, lr=0.01)``), the one group a plain optimizer has.
+
+``ReduceLROnPlateau`` (driven by a metric) is not here yet. ``CyclicLR`` and
+``OneCycleLR`` also cycle ``betas[0]`` by default (``cycle_momentum=True``), which the
+preset cannot follow yet: pass ``cycle_momentum=False`` (the learning rate is exact).
+"""
+
+import bisect
+import collections
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+
+# --- PyTorch's scheduler protocol on the host ------------------------------------------
+
+
+class _Groups:
+  """The optimizer's ``param_groups`` as schedulers see them: ``lr`` and the keys they set."""
+
+  def __init__(self, lrs: Sequence[float]):
+    self.groups = [{"lr": float(lr)} for lr in lrs]
+
+
+class _Replay:
+  """One live PyTorch scheduler: construction and ``step()``, on shared groups."""
+
+  def __init__(self, spec: "LRScheduler", groups: _Groups):
+    self.spec, self.groups = spec, groups.groups
+    self.setup()
+    for group in self.groups:
+      group.setdefault("initial_lr", group["lr"])
+    self.base_lrs = [group["initial_lr"] for group in self.groups]
+    self.last_epoch, self.step_count = -1, 0
+    self.step()  # PyTorch's initial step: last_epoch 0
+
+  def setup(self) -> None:
+    """What the constructor sets on the groups before the initial step."""
+
+  def step(self, epoch: int | None = None) -> None:
+    self.step_count += 1
+    if epoch is None:
+      self.last_epoch += 1
+      values = self.get_lr()
+    else:
+      self.last_epoch = epoch
+      closed = getattr(self, "closed_form", None)
+      values = closed() if closed else self.get_lr()
+    for group, lr in zip(self.groups, values, strict=True):
+      group["lr"] = lr
+
+  def get_lr(self) -> list[float]:
+    raise NotImplementedError
+
+  def per_group(self, name: str, value) -> list:
+    """A scalar argument for every group, or a list with one entry per group."""
+    if isinstance(value, (list, tuple)):
+      if len(value) != len(self.groups):
+        raise ValueError(
+          f"{type(self.spec).__name__}: {name} has {len(value)} entries but there are "
+          f"{len(self.groups)} parameter groups; give one per group."
+        )
+      return list(value)
+    return [value] * len(self.groups)
+
+
+# --- The public classes ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LRScheduler:
+  """Base of the schedulers: the keywords every one takes besides PyTorch's own.
+
+  Attributes:
+    lr: the learning rate the scheduler starts from when it is called as an optax
+      schedule (``count -> lr``); the preset passes each group's own instead.
+    horizon: how many updates are tabulated; past it the last value holds.
+  """
+
+  lr: float | None = None
+  horizon: int = DEFAULT_HORIZON
+
+  def _replay(self, groups: _Groups) -> _Replay:
+    raise NotImplementedError
+
+  def group_schedules(self, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
+    """One :class:`ExactSchedule` per group whose initial learning rates are ``lrs``.
+
+    ``every``: updates per ``scheduler.step()``. Value ``n`` is the learning rate of the
+    update at optax count ``n``, as PyTorch's ``group["lr"]`` holds it then.
+    """
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+      raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
+    groups = _Groups(lrs)
+    replay = self._replay(groups)
+    rows = np.empty((self.horizon, len(groups.groups)))
+    for n in range(self.horizon):
+      if n and n % every == 0:
+        replay.step()
+      rows[n] = [group["lr"] for group in groups.groups]
+    return [ExactSchedule(rows[:, i], type(self).__name__) for i in range(rows.shape[1])]
+
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    """The learning rate at optax count ``count`` for a single group starting at ``lr``."""
+    cache = self.__dict__.setdefault("_cache", {})  # tabulated once per object
+    if "single" not in cache:
+      cache["single"] = self.group_schedules([self._starting_lr()])[0]
+    return cache["single"](count)
+
+  def _starting_lr(self) -> float:
+    if self.lr is None:
+      raise ValueError(
+        f"{type(self).__name__} scales a learning rate: pass it to torch_adamax(lr=..., "
+        f"lr_scheduler=...), or give lr= to use it as a standalone optax schedule."
+      )
+    return self.lr
+
+  def __post_init__(self):
+    if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr < 0):
+      raise ValueError(f"lr must be a number >= 0, got {self.lr!r}.")
+    if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 1:
+      raise ValueError(f"horizon must be an int >= 1, got {self.horizon!r}.")
+
+
+def _positive_int(owner: str, name: str, value, low: int = 1) -> None:
+  if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    raise ValueError(f"{owner}: {name} must be an int >= {low}, got {value!r}.")
+
+
+# LambdaLR ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LambdaLR(LRScheduler):
+  """``lr = initial_lr * lr_lambda(epoch)`` (``torch.optim.lr_scheduler.LambdaLR``).
+
+  ``lr_lambda`` is a function of the epoch, or a list with one per group.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import LambdaLR
+    >>> schedule = LambdaLR(lr_lambda=lambda epoch: 0.5**epoch, lr=0.1, horizon=8)
+    >>> print(schedule(0), schedule(2))
+    0.1 0.025
+  """
+
+  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
+
+  def _replay(self, groups):
+    spec = self
+
+    class Replay(_Replay):
+      def setup(self):
+        self.lambdas = self.per_group("lr_lambda", spec.lr_lambda)
+
+      def get_lr(self):
+        return [
+          base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lambdas, strict=True)
+        ]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MultiplicativeLR(LRScheduler):
+  """``lr = lr * lr_lambda(epoch)`` from epoch 1 on (``MultiplicativeLR``), recursively.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import MultiplicativeLR
+    >>> schedule = MultiplicativeLR(lr_lambda=lambda epoch: 0.5, lr=0.1, horizon=8)
+    >>> print(schedule(0), schedule(2))
+    0.1 0.025
+  """
+
+  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
+
+  def _replay(self, groups):
+    spec = self
+
+    class Replay(_Replay):
+      def setup(self):
+        self.lambdas = self.per_group("lr_lambda", spec.lr_lambda)
+
+      def get_lr(self):
+        if self.last_epoch > 0:
+          return [
+            g["lr"] * f(self.last_epoch) for g, f in zip(self.groups, self.lambdas, strict=True)
+          ]
+        return [g["lr"] for g in self.groups]
+
+    return Replay(self, groups)
+
+
+# Step decays ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StepLR(LRScheduler):
+  """``lr *= gamma`` every ``step_size`` epochs (``torch.optim.lr_scheduler.StepLR``).
+
+  Defaults: ``gamma=0.1``. Recursive in doubles, as PyTorch steps it.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import StepLR
+    >>> schedule = StepLR(step_size=2, gamma=0.5, lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(5)])
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+  """
+
+  step_size: int
+  gamma: float = 0.1
+
+  def __post_init__(self):
+    super().__post_init__()
+    _positive_int("StepLR", "step_size", self.step_size)
+
+  def _replay(self, groups):
+    spec = self
+
+    class Replay(_Replay):
+      def get_lr(self):
+        e = self.last_epoch
+        if e == 0 or e % spec.step_size != 0:
+          return [g["lr"] for g in self.groups]
+        return [g["lr"] * spec.gamma for g in self.groups]
+
+      def closed_form(self):
+        return [base * spec.gamma ** (self.last_epoch // spec.step_size) for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MultiStepLR(LRScheduler):
+  """``lr *= gamma ** k`` at an epoch listed ``k`` times in ``milestones`` (``MultiStepLR``).
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import MultiStepLR
+    >>> schedule = MultiStepLR(milestones=[1, 3], gamma=0.5, lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(5)])
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+  """
+
+  milestones: Sequence[int]
+  gamma: float = 0.1
+
+  def __post_init__(self):
+    super().__post_init__()
+    object.__setattr__(self, "milestones", tuple(self.milestones))
+    for milestone in self.milestones:
+      _positive_int("MultiStepLR", "milestones[i]", milestone, 0)
+
+  def _replay(self, groups):
+    spec = self
+    counts = collections.Counter(self.milestones)
+    ordered = sorted(self.milestones)
+
+    class Replay(_Replay):
+      def get_lr(self):
+        if self.last_epoch not in counts:
+          return [g["lr"] for g in self.groups]
+        return [g["lr"] * spec.gamma ** counts[self.last_epoch] for g in self.groups]
+
+      def closed_form(self):
+        passed = bisect.bisect_right(ordered, self.last_epoch)
+        return [base * spec.gamma**passed for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConstantLR(LRScheduler):
+  """``lr * factor`` until epoch ``total_iters``, then back (``ConstantLR``).
+
+  Defaults: ``factor=1/3``, ``total_iters=5``. The way back is ``lr * (1 / factor)``,
+  which does not always give the initial value to the last bit.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import ConstantLR
+    >>> schedule = ConstantLR(factor=0.5, total_iters=2, lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(4)])
+    [0.5, 0.5, 1.0, 1.0]
+  """
+
+  factor: float = 1.0 / 3
+  total_iters: int = 5
+
+  def __post_init__(self):
+    super().__post_init__()
+    if not 0 <= self.factor <= 1:
+      raise ValueError(
+        f"Constant multiplicative factor expected to be between 0 and 1, got {self.factor!r}."
+      )
+    _positive_int("ConstantLR", "total_iters", self.total_iters, 0)
+
+  def _replay(self, groups):
+    spec = self
+
+    class Replay(_Replay):
+      def get_lr(self):
+        e = self.last_epoch
+        if e == 0:
+          return [g["lr"] * spec.factor for g in self.groups]
+        if e != spec.total_iters:
+          return [g["lr"] for g in self.groups]
+        return [g["lr"] * (1.0 / spec.factor) for g in self.groups]
+
+      def closed_form(self):
+        late = self.last_epoch >= spec.total_iters
+        return [base * (spec.factor + late * (1 - spec.factor)) for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LinearLR(LRScheduler):
+  """From ``start_factor * lr`` to ``end_factor * lr`` over ``total_iters`` (``LinearLR``).
+
+  Defaults: ``start_factor=1/3``, ``end_factor=1.0``, ``total_iters=5``; recursive.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import LinearLR
+    >>> schedule = LinearLR(start_factor=0.5, total_iters=2, lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(4)])
+    [0.5, 0.75, 1.0, 1.0]
+  """
+
+  start_factor: float = 1.0 / 3
+  end_factor: float = 1.0
+  total_iters: int = 5
+
+  def __post_init__(self):
+    super().__post_init__()
+    if not 0 < self.start_factor <= 1:
+      raise ValueError(
+        "Starting multiplicative factor expected to be greater than 0 and less or equal "
+        f"to 1, got {self.start_factor!r}."
+      )
+    if not 0 <= self.end_factor <= 1:
+      raise ValueError(
+        f"Ending multiplicative factor expected to be between 0 and 1, got {self.end_factor!r}."
+      )
+    _positive_int("LinearLR", "total_iters", self.total_iters, 0)
+
+  def _replay(self, groups):
+    s, e_f, total = self.start_factor, self.end_factor, self.total_iters
+
+    class Replay(_Replay):
+      def get_lr(self):
+        e = self.last_epoch
+        if e == 0:
+          return [g["lr"] * s for g in self.groups]
+        if e > total:
+          return [g["lr"] for g in self.groups]
+        ratio = 1.0 + (e_f - s) / (total * s + (e - 1) * (e_f - s))
+        return [g["lr"] * ratio for g in self.groups]
+
+      def closed_form(self):
+        e = self.last_epoch
+        return [base * (s + (e_f - s) * min(total, e) / total) for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ExponentialLR(LRScheduler):
+  """``lr *= gamma`` every epoch (``torch.optim.lr_scheduler.ExponentialLR``), recursively.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import ExponentialLR
+    >>> schedule = ExponentialLR(gamma=0.5, lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(3)])
+    [1.0, 0.5, 0.25]
+  """
+
+  gamma: float
+
+  def _replay(self, groups):
+    spec = self
+
+    class Replay(_Replay):
+      def get_lr(self):
+        if self.last_epoch == 0:
+          return [g["lr"] for g in self.groups]
+        return [g["lr"] * spec.gamma for g in self.groups]
+
+      def closed_form(self):
+        return [base * spec.gamma**self.last_epoch for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PolynomialLR(LRScheduler):
+  """``lr * (1 - epoch / total_iters) ** power``, reached recursively (``PolynomialLR``).
+
+  Defaults: ``total_iters=5``, ``power=1.0``; 0 from ``total_iters`` on.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import PolynomialLR
+    >>> schedule = PolynomialLR(total_iters=4, power=1.0, lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(5)])
+    [1.0, 0.75, 0.5, 0.25, 0.0]
+  """
+
+  total_iters: int = 5
+  power: float = 1.0
+
+  def __post_init__(self):
+    super().__post_init__()
+    _positive_int("PolynomialLR", "total_iters", self.total_iters)
+
+  def _replay(self, groups):
+    total, power = self.total_iters, self.power
+
+    class Replay(_Replay):
+      def get_lr(self):
+        e = self.last_epoch
+        if e == 0 or e > total:
+          return [g["lr"] for g in self.groups]
+        factor = ((1.0 - e / total) / (1.0 - (e - 1) / total)) ** power
+        return [g["lr"] * factor for g in self.groups]
+
+      def closed_form(self):
+        e = self.last_epoch
+        return [base * (1.0 - min(total, e) / total) ** power for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+# Cosine --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CosineAnnealingLR(LRScheduler):
+  """Cosine from ``lr`` to ``eta_min`` over ``T_max`` epochs (``CosineAnnealingLR``).
+
+  PyTorch's recursive form: ``lr_e = (1 + cos(pi e / T)) / (1 + cos(pi (e-1) / T)) *
+  (lr_{e-1} - eta_min) + eta_min``, with a restart step at ``e = T + 1 (mod 2T)``; past
+  ``T_max`` it rises again (period ``2 T_max``). Default ``eta_min=0``.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import CosineAnnealingLR
+    >>> schedule = CosineAnnealingLR(T_max=2, lr=1.0, horizon=8)
+    >>> print([round(float(schedule(n)), 6) for n in range(4)])
+    [1.0, 0.5, 0.0, 0.5]
+  """
+
+  T_max: int
+  eta_min: float = 0.0
+
+  def __post_init__(self):
+    super().__post_init__()
+    _positive_int("CosineAnnealingLR", "T_max", self.T_max)
+
+  def _replay(self, groups):
+    t_max, eta_min = self.T_max, self.eta_min
+
+    class Replay(_Replay):
+      def get_lr(self):
+        e = self.last_epoch
+        if e == 0:
+          return [g["lr"] for g in self.groups]
+        if self.step_count == 1 and e > 0:  # resumed: PyTorch uses the closed form
+          return self.closed_form()
+        if (e - 1 - t_max) % (2 * t_max) == 0:
+          return [
+            g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+            for g, base in zip(self.groups, self.base_lrs, strict=True)
+          ]
+        ratio = (1 + math.cos(math.pi * e / t_max)) / (1 + math.cos(math.pi * (e - 1) / t_max))
+        return [ratio * (g["lr"] - eta_min) + eta_min for g in self.groups]
+
+      def closed_form(self):
+        e = self.last_epoch
+        return [
+          eta_min + (base - eta_min) * (1 + math.cos(math.pi * e / t_max)) / 2
+          for base in self.base_lrs
+        ]
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CosineAnnealingWarmRestarts(LRScheduler):
+  """Cosine over ``T_0`` epochs, restarting with periods times ``T_mult``.
+
+  ``lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``
+  (``CosineAnnealingWarmRestarts``). Defaults: ``T_mult=1``, ``eta_min=0``.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
+    >>> schedule = CosineAnnealingWarmRestarts(T_0=2, lr=1.0, horizon=8)
+    >>> print([round(float(schedule(n)), 6) for n in range(4)])
+    [1.0, 0.5, 1.0, 0.5]
+  """
+
+  T_0: int
+  T_mult: int = 1
+  eta_min: float = 0.0
+
+  def __post_init__(self):
+    super().__post_init__()
+    _positive_int("CosineAnnealingWarmRestarts", "T_0", self.T_0)
+    _positive_int("CosineAnnealingWarmRestarts", "T_mult", self.T_mult)
+
+  def _replay(self, groups):
+    spec = self
+
+    class Replay(_Replay):
+      def setup(self):
+        self.t_cur, self.t_i = 0, spec.T_0
+
+      def step(self, epoch=None):
+        if epoch is None and self.last_epoch >= 0:
+          self.t_cur += 1
+          if self.t_cur >= self.t_i:
+            self.t_cur -= self.t_i
+            self.t_i *= spec.T_mult
+        elif epoch is not None:  # restarted at a given epoch (inside SequentialLR)
+          t_0, t_mult = spec.T_0, spec.T_mult
+          if epoch < t_0:
+            self.t_i, self.t_cur = t_0, epoch
+          elif t_mult == 1:
+            self.t_cur = epoch % t_0
+          else:
+            n = int(math.log(epoch / t_0 * (t_mult - 1) + 1, t_mult))
+            self.t_cur = epoch - t_0 * (t_mult**n - 1) / (t_mult - 1)
+            self.t_i = t_0 * t_mult**n
+        super().step(epoch)
+
+      def get_lr(self):
+        cosine = 1 + math.cos(math.pi * self.t_cur / self.t_i)
+        return [spec.eta_min + (base - spec.eta_min) * cosine / 2 for base in self.base_lrs]
+
+    return Replay(self, groups)
+
+
+# Cycles ------------------------------------------------------------------------------
+
+
+def _no_momentum_cycling(owner: str, cycle_momentum: bool) -> None:
+  if cycle_momentum:
+    raise ValueError(
+      f"{owner}: cycle_momentum=True (PyTorch's default) also cycles Adamax's betas[0], "
+      "which torch_adamax cannot follow yet; pass cycle_momentum=False (the learning "
+      "rate is then PyTorch's, bit for bit)."
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CyclicLR(LRScheduler):
+  """Cyclical learning rate between ``base_lr`` and ``max_lr`` (``CyclicLR``).
+
+  Defaults: ``step_size_up=2000``, ``step_size_down=None`` (= up), ``mode="triangular"``
+  (or ``"triangular2"``, ``"exp_range"`` with ``gamma``), ``scale_mode`` per mode,
+  ``cycle_momentum=True`` (refused: see the module's note). ``base_lr`` replaces the
+  groups' learning rates, as in PyTorch.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import CyclicLR
+    >>> schedule = CyclicLR(base_lr=0.1, max_lr=0.3, step_size_up=2, cycle_momentum=False,
+    ...                     horizon=8)
+    >>> print([round(float(schedule(n)), 6) for n in range(5)])
+    [0.1, 0.2, 0.3, 0.2, 0.1]
+  """
+
+  base_lr: float | Sequence[float]
+  max_lr: float | Sequence[float]
+  step_size_up: int = 2000
+  step_size_down: int | None = None
+  mode: str = "triangular"
+  gamma: float = 1.0
+  scale_fn: Callable[[float], float] | None = None
+  scale_mode: str = "cycle"
+  cycle_momentum: bool = True
+  base_momentum: float = 0.8
+  max_momentum: float = 0.9
+
+  def __post_init__(self):
+    super().__post_init__()
+    _positive_int("CyclicLR", "step_size_up", self.step_size_up)
+    if self.step_size_down is not None:
+      _positive_int("CyclicLR", "step_size_down", self.step_size_down)
+    if self.mode not in ("triangular", "triangular2", "exp_range") and self.scale_fn is None:
+      raise ValueError("mode is invalid and scale_fn is None")
+    _no_momentum_cycling("CyclicLR", self.cycle_momentum)
+
+  def _starting_lr(self) -> float:
+    return 0.0 if self.lr is None else self.lr  # base_lr sets the rate
+
+  def _replay(self, groups):
+    spec = self
+    up = float(self.step_size_up)
+    down = float(self.step_size_down) if self.step_size_down is not None else up
+    total, gamma = up + down, self.gamma
+    ratio = up / total
+    if self.scale_fn is not None:
+      scale, by_cycle = self.scale_fn, self.scale_mode == "cycle"
+    elif self.mode == "triangular":
+      scale, by_cycle = (lambda x: 1.0), True
+    elif self.mode == "triangular2":
+      scale, by_cycle = (lambda x: 1 / (2.0 ** (x - 1))), True
+    else:
+      scale, by_cycle = (lambda x: gamma**x), False
+
+    class Replay(_Replay):
+      def setup(self):
+        for group, lr in zip(self.groups, self.per_group("base_lr", spec.base_lr), strict=True):
+          group["lr"] = lr
+          group["initial_lr"] = lr  # PyTorch overwrites it when last_epoch == -1
+        self.max_lrs = self.per_group("max_lr", spec.max_lr)
+
+      def get_lr(self):
+        e = self.last_epoch
+        cycle = math.floor(1 + e / total)
+        x = 1.0 + e / total - cycle
+        factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        out = []
+        for base, top in zip(self.base_lrs, self.max_lrs, strict=True):
+          height = (top - base) * factor
+          out.append(base + height * scale(cycle if by_cycle else e))
+        return out
+
+    return Replay(self, groups)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OneCycleLR(LRScheduler):
+  """The 1cycle policy (``torch.optim.lr_scheduler.OneCycleLR``).
+
+  From ``max_lr / div_factor`` up to ``max_lr`` over ``pct_start`` of ``total_steps``,
+  then down to ``max_lr / (div_factor * final_div_factor)`` (``three_phase`` comes back
+  to the start first), annealed by ``"cos"`` or ``"linear"``. Give ``total_steps`` or
+  ``epochs`` and ``steps_per_epoch``. ``max_lr`` replaces the groups' learning rates.
+  PyTorch raises past ``total_steps``; here the last value holds.
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import OneCycleLR
+    >>> schedule = OneCycleLR(max_lr=1.0, total_steps=5, anneal_strategy="linear",
+    ...                       div_factor=10.0, final_div_factor=1.0, pct_start=0.4,
+    ...                       cycle_momentum=False, horizon=8)
+    >>> print([round(float(schedule(n)), 6) for n in range(5)])
+    [0.1, 1.0, 0.7, 0.4, 0.1]
+  """
+
+  max_lr: float | Sequence[float]
+  total_steps: int | None = None
+  epochs: int | None = None
+  steps_per_epoch: int | None = None
+  pct_start: float = 0.3
+  anneal_strategy: str = "cos"
+  cycle_momentum: bool = True
+  base_momentum: float = 0.85
+  max_momentum: float = 0.95
+  div_factor: float = 25.0
+  final_div_factor: float = 1e4
+  three_phase: bool = False
+
+  def __post_init__(self):
+    super().__post_init__()
+    if self.total_steps is None:
+      if self.epochs is None or self.steps_per_epoch is None:
+        raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+      _positive_int("OneCycleLR", "epochs", self.epochs)
+      _positive_int("OneCycleLR", "steps_per_epoch", self.steps_per_epoch)
+    else:
+      _positive_int("OneCycleLR", "total_steps", self.total_steps)
+    if not 0 <= self.pct_start <= 1:
+      raise ValueError(f"Expected float between 0 and 1 pct_start, but got {self.pct_start}")
+    if self.anneal_strategy not in ("cos", "linear"):
+      raise ValueError(
+        f"anneal_strategy must be one of 'cos' or 'linear', instead got {self.anneal_strategy}"
+      )
+    _no_momentum_cycling("OneCycleLR", self.cycle_momentum)
+
+  def _starting_lr(self) -> float:
+    return 0.0 if self.lr is None else self.lr  # max_lr sets the rate
+
+  def _replay(self, groups):
+    spec = self
+    total = self.total_steps or self.epochs * self.steps_per_epoch
+    up_end = float(self.pct_start * total) - 1
+    if self.three_phase:
+      ends = [up_end, float(2 * self.pct_start * total) - 2, total - 1]
+      keys = [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")]
+    else:
+      ends = [up_end, total - 1]
+      keys = [("initial_lr", "max_lr"), ("max_lr", "min_lr")]
+    if self.anneal_strategy == "cos":
+      anneal = lambda start, end, pct: end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    else:
+      anneal = lambda start, end, pct: (end - start) * pct + start
+
+    class Replay(_Replay):
+      def setup(self):
+        for group, top in zip(self.groups, self.per_group("max_lr", spec.max_lr), strict=True):
+          group["initial_lr"] = top / spec.div_factor
+          group["lr"] = group["initial_lr"]
+          group["max_lr"] = top
+          group["min_lr"] = group["initial_lr"] / spec.final_div_factor
+
+      def get_lr(self):
+        step = min(self.last_epoch, total)  # PyTorch raises past total_steps
+        out = []
+        for group in self.groups:
+          start = 0
+          for i, (end_step, (a, b)) in enumerate(zip(ends, keys, strict=True)):
+            if step <= end_step or i == len(ends) - 1:
+              pct = (step - start) / (end_step - start)
+              out.append(anneal(group[a], group[b], pct))
+              break
+            start = end_step
+        return out
+
+    return Replay(self, groups)
+
+
+# Composition ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SequentialLR(LRScheduler):
+  """``schedulers[i]`` from ``milestones[i - 1]`` on (``SequentialLR``).
+
+  As in PyTorch, the schedulers are built (each running its first step) on the same
+  groups, then the groups go back to their initial rates and the first restarts; at a
+  milestone the next one restarts at epoch 0 (its closed form, where it has one).
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import ConstantLR, ExponentialLR, SequentialLR
+    >>> schedule = SequentialLR(
+    ...   schedulers=[ConstantLR(factor=0.5, total_iters=2), ExponentialLR(gamma=0.5)],
+    ...   milestones=[2], lr=1.0, horizon=8)
+    >>> print([float(schedule(n)) for n in range(5)])
+    [0.5, 0.5, 1.0, 0.5, 0.25]
+  """
+
+  schedulers: Sequence[LRScheduler]
+  milestones: Sequence[int]
+
+  def __post_init__(self):
+    super().__post_init__()
+    object.__setattr__(self, "schedulers", tuple(self.schedulers))
+    object.__setattr__(self, "milestones", tuple(self.milestones))
+    if len(self.schedulers) < 1 or len(self.milestones) != len(self.schedulers) - 1:
+      raise ValueError(
+        "Sequential Schedulers expects number of schedulers provided to be one more than "
+        f"the number of milestone points, but got number of schedulers "
+        f"{len(self.schedulers)} and the number of milestones to be equal to "
+        f"{len(self.milestones)}"
+      )
+
+  def _replay(self, groups):
+    inner = [scheduler._replay(groups) for scheduler in self.schedulers]
+    milestones = self.milestones
+
+    class Replay(_Replay):
+      def __init__(self):
+        self.groups, self.last_epoch = groups.groups, 0
+        for group in self.groups:
+          group["lr"] = group["initial_lr"]
+        for scheduler in inner:
+          scheduler.last_epoch -= 1
+        inner[0].step_count = 0
+        inner[0].step()
+
+      def step(self, epoch=None):
+        self.last_epoch += 1
+        index = bisect.bisect_right(milestones, self.last_epoch)
+        if index > 0 and milestones[index - 1] == self.last_epoch:
+          inner[index].step(0)
+        else:
+          inner[index].step()
+
+    return Replay()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChainedScheduler(LRScheduler):
+  """Every scheduler of ``schedulers`` stepped in turn (``ChainedScheduler``).
+
+  Example:
+    >>> from adamax_optax.torch.optim.lr_scheduler import (
+    ...   ChainedScheduler, ExponentialLR, StepLR)
+    >>> schedule = ChainedScheduler(
+    ...   schedulers=[ExponentialLR(gamma=0.5), StepLR(step_size=2, gamma=0.1)], lr=1.0, horizon=8)
+    >>> print([round(float(schedule(n)), 6) for n in range(4)])
+    [1.0, 0.5, 0.025, 0.0125]
+  """
+
+  schedulers: Sequence[LRScheduler]
+
+  def __post_init__(self):
+    super().__post_init__()
+    object.__setattr__(self, "schedulers", tuple(self.schedulers))
+    if not self.schedulers:
+      raise ValueError("ChainedScheduler expects at least one scheduler")
+
+  def _replay(self, groups):
+    inner = [scheduler._replay(groups) for scheduler in self.schedulers]
+
+    class Replay(_Replay):
+      def __init__(self):
+        self.groups = groups.groups
+
+      def step(self, epoch=None):
+        for scheduler in inner:
+          scheduler.step()
+
+    return Replay()
+
+
+def group_schedules(scheduler: Any, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
+  """Per-group schedules of ``scheduler`` (what ``torch_adamax(lr_scheduler=...)`` uses)."""
+  if not isinstance(scheduler, LRScheduler):
+    raise TypeError(
+      "lr_scheduler must be a scheduler from adamax_optax.torch.optim.lr_scheduler "
+      f"(e.g. StepLR(step_size=30, gamma=0.1)), got {type(scheduler).__name__}; an optax "
+      "schedule goes to lr= instead."
+    )
+  return scheduler.group_schedules(lrs, every)
+
+
+__all__ = [
+  "ChainedScheduler",
+  "ConstantLR",
+  "CosineAnnealingLR",
+  "CosineAnnealingWarmRestarts",
+  "CyclicLR",
+  "ExponentialLR",
+  "LRScheduler",
+  "LambdaLR",
+  "LinearLR",
+  "MultiStepLR",
+  "MultiplicativeLR",
+  "OneCycleLR",
+  "PolynomialLR",
+  "SequentialLR",
+  "StepLR",
+  "group_schedules",
+]

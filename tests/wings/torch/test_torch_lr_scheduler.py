@@ -1,0 +1,166 @@
+"""adamax_optax.torch.optim.lr_scheduler against PyTorch 2.13's own schedulers.
+
+Golden files: tests/golden/torch/sched_*.npz (10,000 updates, 3 groups, the double
+``group["lr"]`` each update used) and traj_*.npz (300 closed-loop steps).
+"""
+
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import adamax_optax
+from adamax_optax.torch.optim import lr_scheduler
+
+GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "torch"
+
+# Recorded with PyTorch features outside this module: explicit epochs passed to step(),
+# tensor learning rates (issue: torch tensor-lr paths), ReduceLROnPlateau (a metric).
+NOT_COVERED = ("closedform", "tensor_lr", "plateau")
+SCHEDULE_FILES = sorted(
+  p.stem for p in GOLDEN.glob("sched_*.npz") if not any(n in p.stem for n in NOT_COVERED)
+)
+
+
+def load(name):
+  data = np.load(GOLDEN / f"{name}.npz")
+  return data, json.loads(str(data["meta"]))
+
+
+def build(class_path: str, kwargs: dict, horizon: int) -> lr_scheduler.LRScheduler:
+  """Our scheduler from the meta PyTorch's was recorded with."""
+  cls = getattr(lr_scheduler, class_path.rsplit(".", 1)[-1])
+  kwargs = {k: v for k, v in kwargs.items() if not k.endswith("_name")}
+  if "schedulers" in kwargs:
+    kwargs["schedulers"] = [build(s["class"], s["kwargs"], horizon) for s in kwargs["schedulers"]]
+  if "lr_lambda" in kwargs:
+    source = kwargs["lr_lambda"]
+    kwargs["lr_lambda"] = [eval(s) for s in source] if isinstance(source, list) else eval(source)
+  if cls in (lr_scheduler.CyclicLR, lr_scheduler.OneCycleLR):
+    kwargs["cycle_momentum"] = False  # betas[0] is not followed; the rates do not depend on it
+  return cls(**kwargs, horizon=horizon)
+
+
+def every_of(meta) -> int:
+  return 5 if meta.get("step_mode") == "epoch5" else 1
+
+
+def first_difference(got: np.ndarray, want: np.ndarray):
+  diff = np.flatnonzero(
+    got.view(np.uint64 if got.dtype == np.float64 else np.uint32)
+    != want.view(np.uint64 if want.dtype == np.float64 else np.uint32)
+  )
+  return None if diff.size == 0 else int(diff[0])
+
+
+@pytest.mark.parametrize("name", SCHEDULE_FILES)
+def test_every_value_is_pytorchs(name):
+  data, meta = load(name)
+  want = data["lr"]
+  steps = want.shape[0]
+  scheduler = build(meta["scheduler"], meta["scheduler_kwargs"], steps)
+  initial = [group["lr"] for group in meta["groups"]]
+  schedules = lr_scheduler.group_schedules(scheduler, initial, every_of(meta))
+  counts = jnp.arange(steps)
+  for g, schedule in enumerate(schedules):
+    doubles = np.array([schedule.value_at(n) for n in range(steps)])
+    assert first_difference(doubles, want[:, g]) is None, (g, first_difference(doubles, want[:, g]))
+    # Under jit: the float32 rounding, and the double held as a float32 pair.
+    floats = np.asarray(jax.jit(jax.vmap(schedule))(counts))
+    np.testing.assert_array_equal(floats, want[:, g].astype(np.float32))
+    pair = jax.jit(jax.vmap(schedule.double_float))(counts)
+    hi, lo = np.asarray(pair.hi, np.float64), np.asarray(pair.lo, np.float64)
+    np.testing.assert_array_equal((want[:, g] - hi).astype(np.float32), lo.astype(np.float32))
+
+
+def test_a_scheduler_is_an_optax_schedule():
+  schedule = lr_scheduler.StepLR(step_size=2, gamma=0.5, lr=0.1, horizon=100)
+  opt = optax.sgd(schedule)
+  params = jnp.ones(2)
+  state = opt.init(params)
+  updates, _ = jax.jit(opt.update)(jnp.ones(2), state)
+  np.testing.assert_array_equal(updates, -0.1 * jnp.ones(2, jnp.float32))
+  assert float(jax.jit(schedule)(jnp.int32(4))) == np.float32(0.025)
+
+
+def test_without_lr_the_standalone_schedule_says_what_to_do():
+  with pytest.raises(ValueError, match="give lr= to use it as a standalone optax schedule"):
+    lr_scheduler.StepLR(step_size=2)(0)
+
+
+@pytest.mark.parametrize(
+  "make, message",
+  [
+    (lambda: lr_scheduler.StepLR(step_size=0), "step_size must be an int >= 1"),
+    (lambda: lr_scheduler.ConstantLR(factor=1.5), "between 0 and 1"),
+    (lambda: lr_scheduler.LinearLR(start_factor=0.0), "greater than 0"),
+    (lambda: lr_scheduler.CyclicLR(base_lr=0.1, max_lr=1.0), "cycle_momentum=False"),
+    (lambda: lr_scheduler.OneCycleLR(max_lr=1.0, cycle_momentum=False), "total_steps OR"),
+    (lambda: lr_scheduler.StepLR(step_size=2, horizon=0), "horizon must be an int >= 1"),
+    (
+      lambda: lr_scheduler.SequentialLR(
+        schedulers=[lr_scheduler.StepLR(step_size=2)], milestones=[3]
+      ),
+      "one more than the number of milestone",
+    ),
+  ],
+)
+def test_bad_arguments_are_refused_early(make, message):
+  with pytest.raises(ValueError, match=message):
+    make()
+
+
+def test_per_group_lists_must_match_the_groups():
+  scheduler = lr_scheduler.LambdaLR(lr_lambda=[lambda e: 1.0], horizon=4)
+  with pytest.raises(ValueError, match="one per group"):
+    scheduler.group_schedules([0.1, 0.2])
+
+
+# --- Whole trajectories: torch_adamax with a scheduler, 300 steps, every bit -----------
+
+
+def replay(opt, data, keys):
+  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
+  state = opt.init(params)
+
+  @jax.jit
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  for t in range(data[f"grad_{keys[0]}"].shape[0]):
+    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t]) for k in keys})
+    mu, nu, _ = adamax_optax.moments(state)
+    yield t + 1, params, mu, nu
+
+
+@pytest.mark.parametrize(
+  "name",
+  [
+    "traj_steplr",
+    "traj_sequential",
+    "traj_exponential_foreach_False",
+    "traj_exponential_foreach_True",
+  ],
+)
+def test_torch_adamax_with_a_scheduler_is_pytorch_bit_for_bit(name):
+  data, meta = load(name)
+  keys = ["w", "b", "s"]
+  groups = meta["groups"]
+  horizon = data["grad_w"].shape[0]
+  opt = adamax_optax.torch_adamax(
+    lr=meta["optimizer_kwargs"].get("lr", 0.002),
+    param_groups=[
+      {k: v for k, v in group.items() if k in ("params", "lr", "weight_decay")} for group in groups
+    ],
+    lr_scheduler=build(meta["scheduler"], meta["scheduler_kwargs"], horizon),
+  )
+  for t, params, mu, nu in replay(opt, data, keys):
+    for k in keys:
+      for what, got in (("param", params), ("m", mu), ("u", nu)):
+        want = data[f"{what}_{k}"][t]
+        assert np.array_equal(np.asarray(got[k]), want), (name, t, what, k)
