@@ -118,8 +118,26 @@ def tabulate(
   )
 
 
+class DoubleConstant:
+  """One learning rate held as a double in two float32 values, which may be traced.
+
+  What a metric-driven scheduler hands the optimizer it rebuilds inside ``update`` (see
+  :mod:`adamax_optax.plateau`): a schedule whose every value is ``value``.
+  """
+
+  def __init__(self, value: df.DoubleFloat):
+    self.value = value
+
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    return self.value.hi
+
+  def double_float(self, count: jax.typing.ArrayLike) -> df.DoubleFloat:
+    return self.value
+
+
 def is_exact(schedule) -> bool:
-  return isinstance(schedule, ExactSchedule)
+  """Whether ``schedule`` carries the double value of its learning rate."""
+  return isinstance(schedule, (ExactSchedule, DoubleConstant))
 
 
-__all__ = ["DEFAULT_HORIZON", "ExactSchedule", "is_exact", "tabulate"]
+__all__ = ["DEFAULT_HORIZON", "DoubleConstant", "ExactSchedule", "is_exact", "tabulate"]

@@ -6,6 +6,7 @@ chain itself, shared with MindSpore's copy of this interface, is
 :func:`adamax_optax._torch_style.torch_style_chain`).
 """
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import jax
@@ -16,7 +17,8 @@ from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import with_param_groups
-from adamax_optax.torch.optim.lr_scheduler import LRScheduler, group_schedules
+from adamax_optax.plateau import on_plateau
+from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, group_schedules
 from adamax_optax.validation import check_framework_rule, check_pair, is_concrete_number
 
 
@@ -56,21 +58,27 @@ def _check_torch(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
+def _check_numeric_lrs(defaults: dict, param_groups) -> None:
+  """A scheduler sets each group's rate from a number, as PyTorch's does."""
+  named = [("lr", defaults["lr"])] + [
+    (f"param_groups[{i}]['lr']", g["lr"]) for i, g in enumerate(param_groups or []) if "lr" in g
+  ]
+  for name, value in named:
+    if callable(value) or not is_concrete_number(value):
+      raise TypeError(
+        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
+        f"from it, as PyTorch's does), got {value!r}."
+      )
+
+
 def _scheduled(scheduler, every: int, defaults: dict, param_groups):
   """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule.
 
   PyTorch's scheduler sees the groups in order, each from its own initial ``lr``;
   parameters in no group form one more group of their own, from the default ``lr``.
   """
+  _check_numeric_lrs(defaults, param_groups)
   lr = defaults["lr"]
-  for name, value in [("lr", lr)] + [
-    (f"param_groups[{i}]['lr']", g["lr"]) for i, g in enumerate(param_groups or []) if "lr" in g
-  ]:
-    if callable(value) or not is_concrete_number(value):
-      raise TypeError(
-        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
-        f"from it, as PyTorch's does), got {value!r}."
-      )
   if not param_groups:
     (schedule,) = group_schedules(scheduler, [float(lr)], every)
     return {**defaults, "lr": schedule}, param_groups
@@ -97,7 +105,7 @@ def torch_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
-  lr_scheduler: LRScheduler | None = None,
+  lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
   lr_scheduler_every: int = 1,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
@@ -136,6 +144,8 @@ def torch_adamax(
       (e.g. ``StepLR(step_size=30, gamma=0.1)``), acting on every group's ``lr`` as
       PyTorch's does, in Python doubles: the step size is formed from the very double
       PyTorch's ``group["lr"]`` holds.
+      ``ReduceLROnPlateau`` takes the metric from every update,
+      ``opt.update(grads, state, params, value=metric)``.
     lr_scheduler_every: updates per ``scheduler.step()``: 1 (default) steps it after
       every update; the number of batches per epoch steps it once per epoch.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
@@ -176,6 +186,34 @@ def torch_adamax(
     "maximize": maximize,
   }
   _check_torch(defaults)
+  if isinstance(lr_scheduler, ReduceLROnPlateau):
+    _check_numeric_lrs(defaults, param_groups)
+    groups = list(param_groups or [])
+    min_lr = lr_scheduler.min_lr
+    ungrouped = min(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
+    tables = lr_scheduler.reduction_tables([g.get("lr", lr) for g in groups]) if groups else []
+    (own,) = dataclasses.replace(lr_scheduler, min_lr=ungrouped).reduction_tables([lr])
+
+    def rebuild(rates):
+      return torch_adamax(
+        rates[-1],
+        betas,
+        eps,
+        weight_decay,
+        maximize=maximize,
+        param_groups=[{**g, "lr": r} for g, r in zip(groups, rates, strict=False)] or None,
+        mu_dtype=mu_dtype,
+        nu_dtype=nu_dtype,
+        skip_nonfinite=skip_nonfinite,
+      )
+
+    return on_plateau(
+      rebuild,
+      [*tables, own],
+      lr_scheduler.advance,
+      initial_best=lr_scheduler.initial_best(),
+      every=lr_scheduler_every,
+    )
   if lr_scheduler is not None:
     defaults, param_groups = _scheduled(lr_scheduler, lr_scheduler_every, defaults, param_groups)
 

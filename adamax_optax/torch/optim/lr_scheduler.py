@@ -18,7 +18,9 @@ steps it once per N updates (once per epoch of N batches). Each object is also a
 ordinary optax schedule (``count -> lr``) once given the learning rate it starts from
 (``StepLR(step_size=30, gamma=0.1, lr=0.01)``), the one group a plain optimizer has.
 
-``ReduceLROnPlateau`` (driven by a metric) is not here yet. ``CyclicLR`` and
+``ReduceLROnPlateau`` follows a metric: give it to every update,
+``opt.update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.plateau`).
+``CyclicLR`` and
 ``OneCycleLR`` also cycle ``betas[0]`` by default (``cycle_momentum=True``), which the
 preset cannot follow yet: pass ``cycle_momentum=False`` (the learning rate is exact).
 """
@@ -31,8 +33,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from adamax_optax import _double_float as df
+from adamax_optax.plateau import greater_than_double, less_than_double
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 # --- PyTorch's scheduler protocol on the host ------------------------------------------
@@ -833,6 +838,110 @@ class ChainedScheduler(LRScheduler):
     return Replay()
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReduceLROnPlateau:
+  """Lower every group's rate by ``factor`` when a metric stops improving.
+
+  ``torch.optim.lr_scheduler.ReduceLROnPlateau``, step for step: after each
+  ``scheduler.step(metric)`` the metric is better when ``metric < best * (1 - threshold)``
+  (``mode="min"``, ``threshold_mode="rel"``; ``"abs"`` compares with ``best - threshold``,
+  ``"max"`` mirrors both), compared in double as PyTorch compares them; after more than
+  ``patience`` steps without improvement each group's rate becomes
+  ``max(lr * factor, min_lr)`` (kept only when it moves by more than ``eps``), then
+  ``cooldown`` steps pass before bad steps count again. Defaults: ``mode="min"``,
+  ``factor=0.1``, ``patience=10``, ``threshold=1e-4``, ``threshold_mode="rel"``,
+  ``cooldown=0``, ``min_lr=0``, ``eps=1e-8``.
+
+  Attach it with ``torch_adamax(lr=..., lr_scheduler=ReduceLROnPlateau(...))`` and pass
+  the metric to every update: ``opt.update(grads, state, params, value=metric)``; it is
+  read once per ``lr_scheduler_every`` updates, as ``scheduler.step(metric)`` between
+  epochs. ``max_reductions`` bounds the tabulated reductions (the rate stops changing
+  long before, at ``min_lr`` or ``eps``).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import torch_adamax
+    >>> from adamax_optax.torch.optim.lr_scheduler import ReduceLROnPlateau
+    >>> opt = torch_adamax(lr=0.1, lr_scheduler=ReduceLROnPlateau(factor=0.5, patience=0))
+    >>> w = jnp.ones(1)
+    >>> state = opt.init(w)
+    >>> for loss in [1.0, 1.0, 1.0]:  # no improvement after the first
+    ...   updates, state = opt.update(jnp.ones(1), state, w, value=loss)
+    >>> print(state.reductions)
+    1
+  """
+
+  mode: str = "min"
+  factor: float = 0.1
+  patience: int = 10
+  threshold: float = 1e-4
+  threshold_mode: str = "rel"
+  cooldown: int = 0
+  min_lr: float | Sequence[float] = 0.0
+  eps: float = 1e-8
+  max_reductions: int = 10_000
+
+  def __post_init__(self):
+    if self.factor >= 1.0:
+      raise ValueError("Factor should be < 1.0.")
+    if self.mode not in ("min", "max"):
+      raise ValueError(f"mode {self.mode} is unknown!")
+    if self.threshold_mode not in ("rel", "abs"):
+      raise ValueError(f"threshold mode {self.threshold_mode} is unknown!")
+    _positive_int("ReduceLROnPlateau", "patience", self.patience, 0)
+    _positive_int("ReduceLROnPlateau", "cooldown", self.cooldown, 0)
+    _positive_int("ReduceLROnPlateau", "max_reductions", self.max_reductions)
+
+  def reduction_tables(self, lrs: Sequence[float]) -> list[ExactSchedule]:
+    """Per group, the rate after ``k`` reductions at index ``k`` (PyTorch's doubles)."""
+    if isinstance(self.min_lr, (list, tuple)):
+      if len(self.min_lr) != len(lrs):
+        raise ValueError(f"expected {len(lrs)} min_lrs, got {len(self.min_lr)}")
+      min_lrs = list(self.min_lr)
+    else:
+      min_lrs = [self.min_lr] * len(lrs)
+    tables = []
+    for lr, min_lr in zip(lrs, min_lrs, strict=True):
+      values, old = [float(lr)], float(lr)
+      for _ in range(self.max_reductions):
+        new = max(old * self.factor, min_lr)
+        if not old - new > self.eps:
+          break  # no further reduction changes this group
+        values.append(new)
+        old = new
+      tables.append(ExactSchedule(values, "ReduceLROnPlateau"))
+    return tables
+
+  def initial_best(self) -> float:
+    return math.inf if self.mode == "min" else -math.inf
+
+  def advance(self, state, metric):
+    """One ``scheduler.step(metric)`` in PyTorch's order."""
+    best = state.best
+    if self.threshold_mode == "rel":
+      scale = 1.0 - self.threshold if self.mode == "min" else self.threshold + 1.0
+      bound = df.multiply(best, df.from_number(scale))
+    else:
+      shift = -self.threshold if self.mode == "min" else self.threshold
+      bound = df.add(best, df.from_number(shift))
+    compare = less_than_double if self.mode == "min" else greater_than_double
+    # Against an infinite best the bound is not a number; the plain compare holds.
+    unbounded = metric.hi < best.hi if self.mode == "min" else metric.hi > best.hi
+    better = jnp.where(jnp.isinf(best.hi), unbounded, compare(metric, bound))
+    best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
+    bad = jnp.where(better, 0, state.num_bad_epochs + 1)
+    cooling = state.cooldown_counter > 0
+    cooldown = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
+    bad = jnp.where(cooling, 0, bad)
+    reduce = bad > self.patience
+    return state._replace(
+      best=best,
+      num_bad_epochs=jnp.where(reduce, 0, bad),
+      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown),
+      reductions=jnp.minimum(state.reductions + reduce, self.max_reductions),
+    )
+
+
 def group_schedules(scheduler: Any, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
   """Per-group schedules of ``scheduler`` (what ``torch_adamax(lr_scheduler=...)`` uses)."""
   if not isinstance(scheduler, LRScheduler):
@@ -858,6 +967,7 @@ __all__ = [
   "MultiplicativeLR",
   "OneCycleLR",
   "PolynomialLR",
+  "ReduceLROnPlateau",
   "SequentialLR",
   "StepLR",
   "group_schedules",

@@ -14,13 +14,14 @@ import optax
 import pytest
 
 import adamax_optax
+import adamax_optax.plateau
 from adamax_optax.torch.optim import lr_scheduler
 
 GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "torch"
 
 # Recorded with PyTorch features outside this module: explicit epochs passed to step(),
 # tensor learning rates (issue: torch tensor-lr paths), ReduceLROnPlateau (a metric).
-NOT_COVERED = ("closedform", "tensor_lr", "plateau")
+NOT_COVERED = ("closedform", "tensor_lr", "plateau")  # plateau: its own test below
 SCHEDULE_FILES = sorted(
   p.stem for p in GOLDEN.glob("sched_*.npz") if not any(n in p.stem for n in NOT_COVERED)
 )
@@ -164,3 +165,51 @@ def test_torch_adamax_with_a_scheduler_is_pytorch_bit_for_bit(name):
       for what, got in (("param", params), ("m", mu), ("u", nu)):
         want = data[f"{what}_{k}"][t]
         assert np.array_equal(np.asarray(got[k]), want), (name, t, what, k)
+
+
+# --- ReduceLROnPlateau: the bookkeeping, step for step, against PyTorch's runs --------
+
+PLATEAU_FILES = sorted(p.stem for p in GOLDEN.glob("sched_plateau_*.npz"))
+
+
+@pytest.mark.parametrize("name", PLATEAU_FILES)
+def test_reduce_on_plateau_follows_the_metric_as_pytorch(name):
+  data, meta = load(name)
+  want, metric = data["lr"], data["metric"]
+  kwargs = {k: v for k, v in meta["scheduler_kwargs"].items() if k != "verbose"}
+  scheduler = lr_scheduler.ReduceLROnPlateau(**kwargs)
+  tables = scheduler.reduction_tables([group["lr"] for group in meta["groups"]])
+  zero = jnp.zeros([], jnp.int32)
+  best = adamax_optax._double_float.from_number(scheduler.initial_best())
+  start = adamax_optax.plateau.PlateauState(zero, best, zero, zero, zero, None)
+
+  def step(state, value):
+    state = scheduler.advance(state, value)
+    return state, state.reductions
+
+  # The metric after update t is read before update t + 1; PyTorch's are doubles.
+  pairs = [adamax_optax.plateau.metric_value(m) for m in metric[:-1]]
+  stacked = jax.tree.map(lambda *x: jnp.stack(x), *pairs)
+  _, reductions = jax.jit(lambda m: jax.lax.scan(step, start, m))(stacked)
+  reductions = np.concatenate([[0], np.asarray(reductions)])
+  for g, table in enumerate(tables):
+    got = np.array([table.value_at(int(k)) for k in reductions])
+    assert first_difference(got, want[:, g]) is None, (g, first_difference(got, want[:, g]))
+
+
+def test_torch_adamax_reads_the_metric_from_update():
+  opt = adamax_optax.torch_adamax(
+    lr=0.1, lr_scheduler=lr_scheduler.ReduceLROnPlateau(factor=0.5, patience=1)
+  )
+  w = jnp.ones(3)
+  state = opt.init(w)
+  with pytest.raises(ValueError, match="value=metric"):
+    opt.update(jnp.ones(3), state, w)
+  steps = []
+  for loss in [3.0, 2.0, 2.0, 2.0, 2.0, 2.0]:
+    updates, state = jax.jit(opt.update)(jnp.ones(3), state, w, value=loss)
+    steps.append(float(-updates[0]))
+  # A constant gradient moves by the rate itself. The loss passed at update n is read
+  # before it (measured after update n - 1): 2 improves on inf, then two bad steps
+  # exceed patience 1 and halve the rate for update 3, and again for update 5.
+  np.testing.assert_allclose(steps, [0.1, 0.1, 0.1, 0.05, 0.05, 0.025], rtol=1e-6)
