@@ -1,176 +1,539 @@
-"""MXNet's learning-rate schedulers as jittable callables of MXNet's update count.
+"""MXNet's learning-rate schedulers (``mx.lr_scheduler``), value for value.
 
-MXNet calls a scheduler with ``num_update``, the number of updates *including* the
-current one (1 on the first step, plus ``begin_num_update``); optax schedules see 0
-first. These classes take MXNet's count and MXNet's keyword names, and compute in
-float32 under ``jax.jit``. MXNet's own scheduler objects are stateful; these closed
-forms give the same values for the increasing counts an optimizer produces.
+MXNet's schedulers are stateful Python objects computing in doubles: the optimizer calls
+``sched(num_update)`` at every update, with ``num_update`` the number of updates
+*including* the current one (``begin_num_update + 1`` on the first, never 0), and the
+object updates itself (``FactorScheduler`` multiplies its ``base_lr`` by ``factor``
+once per ``step`` updates; ``PolyScheduler`` and ``CosineScheduler`` store their last
+value and return it after ``max_update``). A closed form drifts from that by an ulp here
+and there, and differs outright after a resumed start or a ``learning_rate`` override.
+
+So each class here replays a fresh MXNet scheduler on the host, in Python doubles and in
+MXNet's order of operations, and keeps the results in an
+:class:`~adamax_optax.schedules.ExactSchedule` (run-length encoded, looked up by count
+inside the compiled step):
+
+* :meth:`exact_schedule` (``begin_num_update``, ``learning_rate``) is the optax schedule
+  ``count -> lr`` of the values an MXNet optimizer really uses: ``count`` is optax's
+  update count (0 first, starting at ``begin_num_update``) and its value is
+  ``sched(count + 1)``, including MXNet's ``sched.base_lr = learning_rate`` override.
+  :func:`adamax_optax.mxnet.optimizer.mxnet_adamax` uses it, so the double value reaches
+  MXNet's ``lr / (1 - beta1**t)``.
+* Calling the scheduler, ``sched(num_update)``, works under ``jax.jit`` and gives, in
+  float32, what a fresh MXNet scheduler returns when it is called with
+  ``0, 1, ..., num_update`` in order (``num_update >= 0``), with its own ``base_lr``.
 
 Warmup (every scheduler): for ``num_update < warmup_steps`` the rate is
 ``warmup_begin_lr + (base_lr - warmup_begin_lr) * num_update / warmup_steps``
-(``warmup_mode="linear"``) or ``warmup_begin_lr`` (``"constant"``).
+(``warmup_mode="linear"``) or ``warmup_begin_lr`` (``"constant"``), with the
+``base_lr`` given to the constructor (an optimizer's override does not change it).
+
+References:
+  MXNet 1.9.1 and 2.0 ``mxnet/lr_scheduler.py`` (the two versions are identical).
 """
 
-import dataclasses
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 from adamax_optax.validation import check_range
 
-
-@dataclasses.dataclass(frozen=True)
-class _Scheduler:
-  """Shared warmup handling; subclasses define ``_after_warmup``."""
-
-  base_lr: float = 0.01
-  warmup_steps: int = 0
-  warmup_begin_lr: float = 0.0
-  warmup_mode: str = "linear"
-
-  def __post_init__(self):
-    check_range("base_lr", self.base_lr)
-    check_range("warmup_begin_lr", self.warmup_begin_lr)
-    _check_int("warmup_steps", self.warmup_steps, 0)
-    if self.warmup_begin_lr > self.base_lr:
-      raise ValueError(
-        f"warmup_begin_lr ({self.warmup_begin_lr}) must not exceed base_lr ({self.base_lr})."
-      )
-    if self.warmup_mode not in ("linear", "constant"):
-      raise ValueError(f"warmup_mode must be 'linear' or 'constant', got {self.warmup_mode!r}.")
-
-  def with_base_lr(self, base_lr: float):
-    """A copy with another ``base_lr`` (MXNet's optimizer overrides it this way)."""
-    return dataclasses.replace(self, base_lr=base_lr)
-
-  def __call__(self, num_update: jax.typing.ArrayLike) -> jax.Array:
-    n = jnp.asarray(num_update, jnp.float32)
-    if self.warmup_mode == "linear":
-      warmup = self.warmup_begin_lr + (self.base_lr - self.warmup_begin_lr) * n / max(
-        self.warmup_steps, 1
-      )
-    else:
-      warmup = jnp.full_like(n, self.warmup_begin_lr)
-    return jnp.where(n < self.warmup_steps, warmup, self._after_warmup(n)).astype(jnp.float32)
-
-  def _after_warmup(self, n: jax.Array) -> jax.Array:
-    raise NotImplementedError
+_MAX_COUNT = 2**31 - 2  # the last int32 update count a table can index
 
 
 def _check_int(name: str, value, low: int) -> None:
-  if isinstance(value, bool) or not isinstance(value, int) or value < low:
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
     raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
 
 
-@dataclasses.dataclass(frozen=True)
+class _Replay:
+  """A fresh MXNet scheduler's state, stepped in Python doubles.
+
+  ``value(n)`` is what the MXNet object returns when called with ``n`` (and updates the
+  state as it does); ``next_change(n)``, called right after ``value(n)``, is the
+  smallest later ``num_update`` whose value may differ, or ``None`` when every later
+  call returns the same value. Calls skipped in between leave MXNet's state as it is.
+  """
+
+  def __init__(self, sched: "_Scheduler", learning_rate: float | None):
+    self.sched = sched
+    # MXNet's optimizer assigns sched.base_lr = learning_rate; warmup_final_lr (and
+    # base_lr_orig) keep the constructor's base_lr.
+    self.base_lr = float(sched.base_lr if learning_rate is None else learning_rate)
+
+  def warmup(self, n: int) -> float:
+    s = self.sched
+    if s.warmup_mode == "linear":
+      increase = (float(s.base_lr) - float(s.warmup_begin_lr)) * float(n) / float(s.warmup_steps)
+      return float(s.warmup_begin_lr) + increase
+    return float(s.warmup_begin_lr)
+
+  def next_warmup_change(self, n: int) -> int:
+    s = self.sched
+    if s.warmup_mode == "linear" and float(s.base_lr) != float(s.warmup_begin_lr):
+      return n + 1
+    return s.warmup_steps
+
+  def value(self, n: int) -> float:
+    raise NotImplementedError
+
+  def next_change(self, n: int) -> int | None:
+    raise NotImplementedError
+
+
+class _Scheduler:
+  """Shared by the four schedulers: warmup arguments, tables and the jittable call."""
+
+  _fields: tuple[str, ...] = ()
+
+  def __init__(
+    self,
+    base_lr: float,
+    warmup_steps: int,
+    warmup_begin_lr: float,
+    warmup_mode: str,
+  ):
+    check_range("base_lr", base_lr)
+    check_range("warmup_begin_lr", warmup_begin_lr)
+    _check_int("warmup_steps", warmup_steps, 0)
+    if warmup_begin_lr > base_lr:
+      raise ValueError(f"warmup_begin_lr ({warmup_begin_lr}) must not exceed base_lr ({base_lr}).")
+    if warmup_mode not in ("linear", "constant"):
+      raise ValueError(f"warmup_mode must be 'linear' or 'constant', got {warmup_mode!r}.")
+    self._set(
+      base_lr=base_lr,
+      warmup_steps=int(warmup_steps),
+      warmup_begin_lr=warmup_begin_lr,
+      warmup_mode=warmup_mode,
+    )
+
+  def _set(self, **values) -> None:
+    for name, value in values.items():
+      object.__setattr__(self, name, value)
+
+  def __setattr__(self, name, value):
+    raise AttributeError(
+      f"{type(self).__name__} is immutable; build a new one (MXNet's optimizer override "
+      "of base_lr is exact_schedule's learning_rate)."
+    )
+
+  def _key(self) -> tuple:
+    return tuple(getattr(self, name) for name in self._fields)
+
+  def __eq__(self, other):
+    return type(other) is type(self) and other._key() == self._key()
+
+  def __hash__(self):
+    return hash((type(self).__name__, self._key()))
+
+  def __repr__(self) -> str:
+    args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+    return f"{type(self).__name__}({args})"
+
+  def _replay(self, learning_rate: float | None) -> _Replay:
+    raise NotImplementedError
+
+  def _last_num_update(self, first: int) -> int:
+    """The last ``num_update`` tabulated when the replay starts at ``first``."""
+    return _MAX_COUNT
+
+  def _table(self, first: int, offset: int, learning_rate: float | None) -> ExactSchedule:
+    """``values[n - offset]`` = the replay's value at ``n``, called in order from
+    ``first``; entries before ``first - offset`` repeat the first value."""
+    replay = self._replay(learning_rate)
+    last = min(self._last_num_update(first), _MAX_COUNT + offset)
+    starts, run_values = [], []
+    n = first
+    while True:
+      value = replay.value(n)
+      if not run_values or value != run_values[-1]:
+        starts.append(n - offset)
+        run_values.append(value)
+      following = replay.next_change(n)
+      if following is None or following > last:
+        break
+      n = following
+    starts[0] = 0
+    lengths = np.diff(np.asarray([*starts, starts[-1] + 1], np.int64))
+    values = np.repeat(np.asarray(run_values, np.float64), lengths)
+    return ExactSchedule(values, type(self).__name__)
+
+  def exact_schedule(
+    self, begin_num_update: int = 0, learning_rate: float | None = None
+  ) -> ExactSchedule:
+    """The optax schedule of the rates an MXNet optimizer uses with this scheduler.
+
+    Args:
+      begin_num_update: the optimizer's ``begin_num_update`` (updates done before).
+      learning_rate: the optimizer's ``learning_rate``; when given, MXNet sets the
+        scheduler's ``base_lr`` to it (the warmup still ends at the constructor's
+        ``base_lr``). ``None`` keeps the scheduler's own.
+
+    Returns:
+      An :class:`~adamax_optax.schedules.ExactSchedule` whose value at optax count ``c``
+      (``c >= begin_num_update``) is the double MXNet's scheduler returns for
+      ``num_update = c + 1`` when called at every update from ``begin_num_update + 1``.
+    """
+    _check_int("begin_num_update", begin_num_update, 0)
+    if learning_rate is not None:
+      check_range("learning_rate", learning_rate)
+      learning_rate = float(learning_rate)
+    return self._cached_table(int(begin_num_update) + 1, 1, learning_rate)
+
+  @functools.cached_property
+  def _direct(self) -> ExactSchedule:
+    return self._table(0, 0, None)
+
+  def _cached_table(self, first, offset, learning_rate) -> ExactSchedule:
+    cache = self.__dict__.setdefault("_tables", {})
+    key = (first, offset, learning_rate)
+    if key not in cache:
+      cache[key] = self._table(first, offset, learning_rate)
+    return cache[key]
+
+  def __call__(self, num_update: jax.typing.ArrayLike) -> jax.Array:
+    """The float32 rate at MXNet's ``num_update`` (called in order from 0; jittable)."""
+    return self._direct(jnp.maximum(jnp.asarray(num_update, jnp.int32), 0))
+
+  def value_at(self, num_update: int) -> float:
+    """The double rate at ``num_update`` (as :meth:`__call__`, on the host)."""
+    return self._direct.value_at(max(int(num_update), 0))
+
+
+class _FactorReplay(_Replay):
+  def __init__(self, sched, learning_rate):
+    super().__init__(sched, learning_rate)
+    self.count = 0
+    self.fixed = False  # base_lr can no longer change
+
+  def value(self, n):
+    s = self.sched
+    if n < s.warmup_steps:
+      return self.warmup(n)
+    while n > self.count + s.step and not self.fixed:
+      self.count += s.step
+      decayed = self.base_lr * float(s.factor)
+      if decayed < float(s.stop_factor_lr):
+        decayed = float(s.stop_factor_lr)
+      self.fixed = decayed == self.base_lr
+      self.base_lr = decayed
+    return self.base_lr
+
+  def next_change(self, n):
+    if n < self.sched.warmup_steps:
+      return self.next_warmup_change(n)
+    if self.fixed:
+      return None
+    return self.count + self.sched.step + 1
+
+
 class FactorScheduler(_Scheduler):
-  """``base_lr * factor ** floor((num_update - 1) / step)``, never below ``stop_factor_lr``.
+  r"""MXNet's ``FactorScheduler``: ``base_lr`` times ``factor`` every ``step`` updates.
+
+  After the warmup, each call with ``num_update > count + step`` repeats
+  ``count += step; base_lr *= factor; base_lr = max(base_lr, stop_factor_lr)``
+  (in doubles, one multiplication at a time) and returns ``base_lr``: the first decay is
+  at ``num_update = step + 1``. ``count`` starts at 0 and does not move during the
+  warmup, so the first call after it applies every decay missed. A ``stop_factor_lr``
+  above ``base_lr`` lifts the rate to it at the first decay, as in MXNet.
+
+  Args:
+    step: updates between decays, an int >= 1 (required, as in MXNet).
+    factor: multiplier per decay, in [0, 1]; default 1.
+    stop_factor_lr: lower bound of the decayed rate, >= 0; default 1e-8.
+    base_lr: rate before the first decay; default 0.01.
+    warmup_steps: updates of warmup, an int >= 0; default 0.
+    warmup_begin_lr: first warmup rate, <= ``base_lr``; default 0.
+    warmup_mode: ``"linear"`` (default) or ``"constant"``.
+    horizon: keyword-only; updates tabulated from the first one (default
+      ``DEFAULT_HORIZON``, a million). The table keeps one entry per change, and stops
+      early once the rate can no longer change; past the horizon the last rate holds.
 
   Example:
-    >>> from adamax_optax import FactorScheduler
-    >>> print(FactorScheduler(step=2, factor=0.5, base_lr=1.0)(5))
-    0.25
+    >>> from adamax_optax.mxnet.lr_scheduler import FactorScheduler
+    >>> sched = FactorScheduler(step=2, factor=0.5, base_lr=1.0)
+    >>> print(sched(2), sched(3), sched(5))
+    1.0 0.5 0.25
+    >>> print(sched.exact_schedule(learning_rate=0.1)(2))  # optax count 2: num_update 3
+    0.05
+
+  References:
+    MXNet ``mx.lr_scheduler.FactorScheduler`` (1.9.1 and 2.0).
   """
 
-  step: int = 1
-  factor: float = 1.0
-  stop_factor_lr: float = 1e-8
+  _fields = (
+    "step",
+    "factor",
+    "stop_factor_lr",
+    "base_lr",
+    "warmup_steps",
+    "warmup_begin_lr",
+    "warmup_mode",
+    "horizon",
+  )
 
-  def __post_init__(self):
-    super().__post_init__()
-    _check_int("step", self.step, 1)
-    check_range("factor", self.factor, 0.0, 1.0)
-    check_range("stop_factor_lr", self.stop_factor_lr, 0.0)
+  def __init__(
+    self,
+    step: int,
+    factor: float = 1,
+    stop_factor_lr: float = 1e-8,
+    base_lr: float = 0.01,
+    warmup_steps: int = 0,
+    warmup_begin_lr: float = 0,
+    warmup_mode: str = "linear",
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    _check_int("step", step, 1)
+    check_range("factor", factor, 0.0, 1.0)
+    check_range("stop_factor_lr", stop_factor_lr, 0.0)
+    _check_int("horizon", horizon, 1)
+    self._set(step=int(step), factor=factor, stop_factor_lr=stop_factor_lr, horizon=int(horizon))
 
-  def _after_warmup(self, n):
-    decays = jnp.maximum(jnp.floor((n - 1) / self.step), 0)
-    return jnp.maximum(self.base_lr * self.factor**decays, self.stop_factor_lr)
+  def _replay(self, learning_rate):
+    return _FactorReplay(self, learning_rate)
+
+  def _last_num_update(self, first):
+    return max(first, 1) + self.horizon - 1
 
 
-@dataclasses.dataclass(frozen=True)
+class _MultiFactorReplay(_Replay):
+  def __init__(self, sched, learning_rate):
+    super().__init__(sched, learning_rate)
+    self.index = 0  # milestones applied
+
+  def value(self, n):
+    s = self.sched
+    if n < s.warmup_steps:
+      return self.warmup(n)
+    while self.index < len(s.step) and n > s.step[self.index]:
+      self.index += 1
+      self.base_lr *= float(s.factor)
+    return self.base_lr
+
+  def next_change(self, n):
+    s = self.sched
+    if n < s.warmup_steps:
+      return self.next_warmup_change(n)
+    return s.step[self.index] + 1 if self.index < len(s.step) else None
+
+
 class MultiFactorScheduler(_Scheduler):
-  """``base_lr * factor ** k``, ``k`` the number of milestones in ``step`` below num_update.
+  r"""MXNet's ``MultiFactorScheduler``: ``base_lr`` times ``factor`` past each milestone.
+
+  After the warmup, each call applies ``base_lr *= factor`` (in doubles) once for every
+  milestone of ``step`` not yet applied with ``num_update > milestone``, then returns
+  ``base_lr``: milestone ``m`` takes effect at ``num_update = m + 1``, or at the end
+  of the warmup if that is later. There is no lower bound.
+
+  Args:
+    step: the milestones, a non-empty strictly increasing list of ints >= 1 (required).
+    factor: multiplier per milestone, in [0, 1]; default 1.
+    base_lr: rate before the first milestone; default 0.01.
+    warmup_steps: updates of warmup, an int >= 0; default 0.
+    warmup_begin_lr: first warmup rate, <= ``base_lr``; default 0.
+    warmup_mode: ``"linear"`` (default) or ``"constant"``.
 
   Example:
-    >>> from adamax_optax import MultiFactorScheduler
-    >>> print(round(float(MultiFactorScheduler(step=(3, 6), factor=0.1, base_lr=1.0)(7)), 6))
-    0.01
+    >>> from adamax_optax.mxnet.lr_scheduler import MultiFactorScheduler
+    >>> sched = MultiFactorScheduler(step=[3, 6], factor=0.1, base_lr=1.0)
+    >>> print(sched(3), sched(4), sched.value_at(7))
+    1.0 0.1 0.010000000000000002
+
+  References:
+    MXNet ``mx.lr_scheduler.MultiFactorScheduler`` (1.9.1 and 2.0).
   """
 
-  step: Sequence[int] = (1,)
-  factor: float = 1.0
+  _fields = ("step", "factor", "base_lr", "warmup_steps", "warmup_begin_lr", "warmup_mode")
 
-  def __post_init__(self):
-    super().__post_init__()
-    object.__setattr__(self, "step", tuple(self.step))
-    if not self.step:
-      raise ValueError("step must list at least one milestone.")
-    for i, milestone in enumerate(self.step):
+  def __init__(
+    self,
+    step: Sequence[int],
+    factor: float = 1,
+    base_lr: float = 0.01,
+    warmup_steps: int = 0,
+    warmup_begin_lr: float = 0,
+    warmup_mode: str = "linear",
+  ):
+    super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    if isinstance(step, (str, bytes)) or not isinstance(step, Sequence) or not step:
+      raise ValueError(f"step must be a non-empty list of milestones, got {step!r}.")
+    for i, milestone in enumerate(step):
       _check_int(f"step[{i}]", milestone, 1)
-      if i and milestone <= self.step[i - 1]:
-        raise ValueError(f"step must be strictly increasing, got {list(self.step)}.")
-    check_range("factor", self.factor, 0.0, 1.0)
+      if i and milestone <= step[i - 1]:
+        raise ValueError(f"step must be strictly increasing, got {list(step)}.")
+    check_range("factor", factor, 0.0, 1.0)
+    self._set(step=tuple(int(m) for m in step), factor=factor)
 
-  def _after_warmup(self, n):
-    passed = sum((n > milestone).astype(jnp.float32) for milestone in self.step)
-    return self.base_lr * self.factor**passed
+  def _replay(self, learning_rate):
+    return _MultiFactorReplay(self, learning_rate)
 
 
-@dataclasses.dataclass(frozen=True)
+class _DecayReplay(_Replay):
+  """Poly and cosine: a formula of ``num_update`` up to ``max_update``, stored."""
+
+  def __init__(self, sched, learning_rate, formula: Callable[[int], float]):
+    super().__init__(sched, learning_rate)
+    self.formula = formula
+
+  def value(self, n):
+    s = self.sched
+    if n < s.warmup_steps:
+      return self.warmup(n)
+    if n <= s.max_update:
+      self.base_lr = self.formula(n)
+    return self.base_lr
+
+  def next_change(self, n):
+    s = self.sched
+    if n < s.warmup_steps:
+      return self.next_warmup_change(n)
+    return n + 1 if n < s.max_update else None
+
+
 class _DecayToFinal(_Scheduler):
-  max_update: int = 1
-  final_lr: float = 0.0
-
-  def __post_init__(self):
-    super().__post_init__()
-    _check_int("max_update", self.max_update, 1)
-    check_range("final_lr", self.final_lr)
-    if self.warmup_steps > self.max_update:
+  def __init__(self, max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode):
+    super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    _check_int("max_update", max_update, 1)
+    check_range("final_lr", final_lr)
+    if warmup_steps >= max_update:
       raise ValueError(
-        f"warmup_steps ({self.warmup_steps}) must not exceed max_update ({self.max_update})."
+        f"warmup_steps ({warmup_steps}) must be below max_update ({max_update}): MXNet "
+        "divides by max_update - warmup_steps."
       )
-
-  def _progress(self, n):
-    """Fraction of the decay done, in [0, 1]; held at 1 after ``max_update``."""
-    span = max(self.max_update - self.warmup_steps, 1)
-    return jnp.clip((jnp.minimum(n, self.max_update) - self.warmup_steps) / span, 0.0, 1.0)
+    self._set(max_update=int(max_update), final_lr=final_lr)
 
 
-@dataclasses.dataclass(frozen=True)
 class PolyScheduler(_DecayToFinal):
-  """``final_lr + (base_lr - final_lr) * (1 - progress) ** pwr`` up to ``max_update``.
+  r"""MXNet's ``PolyScheduler``: a polynomial decay from ``base_lr`` to ``final_lr``.
+
+  After the warmup and up to ``max_update``, the rate (in doubles, C ``pow``) is
+
+  .. math::
+
+    \mathrm{final\_lr} + (\mathrm{base\_lr} - \mathrm{final\_lr})
+      \left(1 - \frac{n - \mathrm{warmup\_steps}}{\mathrm{max\_update}
+      - \mathrm{warmup\_steps}}\right)^{\mathrm{pwr}}
+
+  and MXNet stores it; after ``max_update`` the stored rate is returned (``final_lr``
+  when the calls went through ``max_update``; the scheduler's ``base_lr``, or an
+  optimizer's ``learning_rate`` override, when the first call is already past it).
+
+  Args:
+    max_update: the update at which ``final_lr`` is reached, an int > ``warmup_steps``.
+    base_lr: the rate the decay starts from; default 0.01.
+    pwr: the power, >= 0; default 2.
+    final_lr: the rate at the end; default 0.
+    warmup_steps: updates of warmup, an int >= 0; default 0.
+    warmup_begin_lr: first warmup rate, <= ``base_lr``; default 0.
+    warmup_mode: ``"linear"`` (default) or ``"constant"``.
 
   Example:
-    >>> from adamax_optax import PolyScheduler
-    >>> print(PolyScheduler(max_update=10, base_lr=1.0, pwr=2)(5))
-    0.25
+    >>> from adamax_optax.mxnet.lr_scheduler import PolyScheduler
+    >>> sched = PolyScheduler(max_update=10, base_lr=1.0, pwr=2)
+    >>> print(sched(5), sched(20))
+    0.25 0.0
+    >>> print(sched.exact_schedule(begin_num_update=30)(30))  # first call past the end
+    1.0
+
+  References:
+    MXNet ``mx.lr_scheduler.PolyScheduler`` (1.9.1 and 2.0).
   """
 
-  pwr: float = 2.0
+  _fields = (
+    "max_update",
+    "base_lr",
+    "pwr",
+    "final_lr",
+    "warmup_steps",
+    "warmup_begin_lr",
+    "warmup_mode",
+  )
 
-  def __post_init__(self):
-    super().__post_init__()
-    check_range("pwr", self.pwr, 0.0)
+  def __init__(
+    self,
+    max_update: int,
+    base_lr: float = 0.01,
+    pwr: float = 2,
+    final_lr: float = 0,
+    warmup_steps: int = 0,
+    warmup_begin_lr: float = 0,
+    warmup_mode: str = "linear",
+  ):
+    super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    check_range("pwr", pwr, 0.0)
+    self._set(pwr=pwr)
 
-  def _after_warmup(self, n):
-    return self.final_lr + (self.base_lr - self.final_lr) * (1 - self._progress(n)) ** self.pwr
+  def _replay(self, learning_rate):
+    base, final = float(self.base_lr), float(self.final_lr)
+    span = float(self.max_update - self.warmup_steps)
+    pwr = float(self.pwr)
+
+    def formula(n):
+      return final + (base - final) * math.pow(1 - float(n - self.warmup_steps) / span, pwr)
+
+    return _DecayReplay(self, learning_rate, formula)
 
 
-@dataclasses.dataclass(frozen=True)
 class CosineScheduler(_DecayToFinal):
-  """``final_lr + (base_lr - final_lr) * (1 + cos(pi * progress)) / 2`` to ``max_update``.
+  r"""MXNet's ``CosineScheduler``: a half cosine from ``base_lr`` to ``final_lr``.
+
+  After the warmup and up to ``max_update``, the rate (in doubles) is
+
+  .. math::
+
+    \mathrm{final\_lr} + (\mathrm{base\_lr} - \mathrm{final\_lr})
+      \frac{1 + \cos(\pi (n - \mathrm{warmup\_steps}) / (\mathrm{max\_update}
+      - \mathrm{warmup\_steps}))}{2}
+
+  and MXNet stores it; after ``max_update`` the stored rate is returned (as for
+  :class:`PolyScheduler`).
+
+  Args:
+    max_update: the update at which ``final_lr`` is reached, an int > ``warmup_steps``.
+    base_lr: the rate the decay starts from; default 0.01.
+    final_lr: the rate at the end; default 0.
+    warmup_steps: updates of warmup, an int >= 0; default 0.
+    warmup_begin_lr: first warmup rate, <= ``base_lr``; default 0.
+    warmup_mode: ``"linear"`` (default) or ``"constant"``.
 
   Example:
-    >>> from adamax_optax import CosineScheduler
-    >>> print(round(float(CosineScheduler(max_update=10, base_lr=1.0)(5)), 6))
-    0.5
+    >>> from adamax_optax.mxnet.lr_scheduler import CosineScheduler
+    >>> sched = CosineScheduler(max_update=10, base_lr=1.0)
+    >>> print(sched(0), sched(5), sched(10))
+    1.0 0.5 0.0
+
+  References:
+    MXNet ``mx.lr_scheduler.CosineScheduler`` (1.9.1 and 2.0).
   """
 
-  def _after_warmup(self, n):
-    cosine = (1 + jnp.cos(math.pi * self._progress(n))) / 2
-    return self.final_lr + (self.base_lr - self.final_lr) * cosine
+  _fields = ("max_update", "base_lr", "final_lr", "warmup_steps", "warmup_begin_lr", "warmup_mode")
+
+  def __init__(
+    self,
+    max_update: int,
+    base_lr: float = 0.01,
+    final_lr: float = 0,
+    warmup_steps: int = 0,
+    warmup_begin_lr: float = 0,
+    warmup_mode: str = "linear",
+  ):
+    super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+
+  def _replay(self, learning_rate):
+    base, final = float(self.base_lr), float(self.final_lr)
+    span = float(self.max_update - self.warmup_steps)
+
+    def formula(n):
+      return final + (base - final) * (1 + math.cos(math.pi * (n - self.warmup_steps) / span)) / 2
+
+    return _DecayReplay(self, learning_rate, formula)
 
 
 __all__ = ["CosineScheduler", "FactorScheduler", "MultiFactorScheduler", "PolyScheduler"]

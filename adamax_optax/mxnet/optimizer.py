@@ -19,9 +19,11 @@ from adamax_optax.mxnet.lr_scheduler import _Scheduler
 from adamax_optax.param_groups import grouped, leaf_names, per_leaf_values
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
+from adamax_optax.schedules import is_exact
 from adamax_optax.validation import (
   check_adamax_hyperparameters,
   check_range,
+  is_concrete_number,
   is_python_number,
   is_static_zero,
 )
@@ -30,14 +32,31 @@ from adamax_optax.weight_decay import add_decayed_weights
 _DEFAULT_LR_WITHOUT_SCHEDULER = 0.01
 
 
-def _base_schedule(learning_rate, lr_scheduler) -> float | Callable:
-  """MXNet's rule: the scheduler (its base_lr set to learning_rate), else learning_rate."""
+def _base_schedule(learning_rate, lr_scheduler, begin_num_update) -> float | Callable:
+  """MXNet's rule: the scheduler (its base_lr set to learning_rate), else learning_rate.
+
+  A scheduler of :mod:`adamax_optax.mxnet.lr_scheduler` becomes the exact table of the
+  doubles MXNet's would return from ``begin_num_update + 1`` on; another callable is
+  called with MXNet's count, ``count + 1``.
+  """
   if lr_scheduler is None:
     return _DEFAULT_LR_WITHOUT_SCHEDULER if learning_rate is None else learning_rate
   if not callable(lr_scheduler):
     raise TypeError(f"lr_scheduler must be callable, got {type(lr_scheduler).__name__}.")
-  if learning_rate is not None and isinstance(lr_scheduler, _Scheduler):
-    lr_scheduler = lr_scheduler.with_base_lr(learning_rate)
+  if isinstance(lr_scheduler, _Scheduler):
+    if isinstance(begin_num_update, jax.core.Tracer):
+      raise TypeError(
+        "begin_num_update must be a concrete int with an MXNet scheduler (its rates are "
+        "evaluated on the host), got a traced value."
+      )
+    if learning_rate is not None:
+      if not is_concrete_number(learning_rate):
+        raise TypeError(
+          "learning_rate must be a concrete number (or None) with an MXNet scheduler: it "
+          f"becomes the scheduler's base_lr on the host, got {type(learning_rate).__name__}."
+        )
+      learning_rate = float(learning_rate)
+    return lr_scheduler.exact_schedule(int(np.asarray(begin_num_update)), learning_rate)
   # MXNet calls its scheduler with the count including this update; optax passes the
   # count before it, and the state's count already starts at begin_num_update.
   return lambda count: lr_scheduler(count + 1)
@@ -46,6 +65,8 @@ def _base_schedule(learning_rate, lr_scheduler) -> float | Callable:
 def _scaled(schedule, multiplier):
   if multiplier == 1.0:
     return schedule
+  if is_exact(schedule):
+    return schedule.scaled(multiplier)  # lr * lr_mult in double on the host, as MXNet
   if callable(schedule):
     return lambda count: schedule(count) * multiplier
   return schedule * multiplier  # a Python double product, as MXNet computes it
@@ -98,7 +119,7 @@ def _mxnet(
       raise TypeError(f"begin_num_update must be an int, got {begin_num_update!r}.")
     if not 0 <= begin_num_update < 2**31 - 1:
       raise ValueError(f"begin_num_update must be in [0, 2**31 - 1), got {begin_num_update}.")
-  schedule = _base_schedule(learning_rate, lr_scheduler)
+  schedule = _base_schedule(learning_rate, lr_scheduler, begin_num_update)
   idx2name = dict(param_idx2name or {})
 
   def names_of(tree) -> list[str]:
@@ -192,16 +213,22 @@ def mxnet_adamax(
 
   Args:
     learning_rate: :math:`\eta`, default 0.002. ``None``: the scheduler's rate, or 0.01
-      without one. With a scheduler from this package, it replaces the scheduler's
-      ``base_lr`` (MXNet does the same).
+      without one. With a scheduler from :mod:`adamax_optax.mxnet.lr_scheduler`, it
+      replaces the scheduler's ``base_lr`` as MXNet does (so the default 0.002 does too;
+      pass ``None`` to keep the scheduler's): the warmup still ramps to the scheduler's
+      own ``base_lr``, a factor schedule then decays from ``learning_rate``, and a poly
+      or cosine one ignores it unless ``begin_num_update`` is past its ``max_update``.
     beta1: default 0.9, in [0, 1).
     beta2: default 0.999, in [0, 1].
     epsilon: default 1e-8, >= 0.
     rescale_grad: gradient multiplier, default 1.
     clip_gradient: elementwise bound (> 0) or ``None``.
     wd: coupled weight decay, default 0, >= 0.
-    lr_scheduler: any callable of MXNet's update count (1 on the first step), e.g.
-      :class:`FactorScheduler`.
+    lr_scheduler: a scheduler of :mod:`adamax_optax.mxnet.lr_scheduler` (e.g.
+      :class:`FactorScheduler`), whose MXNet values are evaluated on the host in doubles
+      and reach the step size ``lr * lr_mult / (1 - beta1**t)`` unrounded, as in MXNet;
+      or any callable of MXNet's update count (1 on the first step), called in the
+      compiled step.
     lr_mult: per-parameter learning-rate multipliers, keyed by index (position in
       ``tree_leaves(params)``) or name (``param_idx2name``'s, else the "/"-joined path).
     wd_mult: per-parameter weight-decay multipliers, keyed the same way.
