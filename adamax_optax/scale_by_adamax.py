@@ -99,22 +99,17 @@ def _learning_rate_at(learning_rate, count):
 def _float64_step_size(learning_rate, b1, t) -> jax.Array:
   """``f32(lr / (1 - b1**t))`` computed as a double would compute it.
 
-  ``learning_rate`` is a number, a float32 array, or a :class:`~df.DoubleFloat` (an
-  :class:`~adamax_optax.schedules.ExactSchedule`'s double value).
+  ``learning_rate`` and ``b1`` are numbers, float32 arrays, or :class:`~df.DoubleFloat`
+  (an :class:`~adamax_optax.schedules.ExactSchedule`'s double value).
   """
+  as_pair = lambda x: x if isinstance(x, df.DoubleFloat) else df.from_number(x)
   if jax.config.jax_enable_x64:
-    lr = (
-      learning_rate.hi.astype(jnp.float64) + learning_rate.lo
-      if isinstance(learning_rate, df.DoubleFloat)
-      else jnp.asarray(learning_rate, jnp.float64)
-    )
-    bc = 1.0 - jnp.asarray(b1, jnp.float64) ** jnp.asarray(t, jnp.float64)
-    return (lr / bc).astype(jnp.float32)
+    as_double = lambda x: as_pair(x).hi.astype(jnp.float64) + as_pair(x).lo
+    bc = 1.0 - as_double(b1) ** jnp.asarray(t, jnp.float64)
+    return (as_double(learning_rate) / bc).astype(jnp.float32)
   one = df.from_number(1.0)
-  bc = df.add(one, df.negate(df.power(df.from_number(b1), t)))
-  if not isinstance(learning_rate, df.DoubleFloat):
-    learning_rate = df.from_number(learning_rate)
-  return df.to_float32(df.divide(learning_rate, bc))
+  bc = df.add(one, df.negate(df.power(as_pair(b1), t)))
+  return df.to_float32(df.divide(as_pair(learning_rate), bc))
 
 
 def _split_complex(fn):
@@ -225,7 +220,8 @@ def scale_by_adamax(
     Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
     (https://arxiv.org/abs/1412.6980).
   """
-  check_adamax_hyperparameters(b1, b2, eps)
+  # A b1 schedule (PyTorch's cycled betas[0]) is checked where it was made.
+  check_adamax_hyperparameters(0.0 if is_exact(b1) else b1, b2, eps)
   if learning_rate is not None:
     check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   if eps_placement not in arith.EPS_PLACEMENTS:
@@ -243,14 +239,18 @@ def scale_by_adamax(
   mu_dtype = check_state_dtype("mu_dtype", mu_dtype)
   nu_dtype = check_state_dtype("nu_dtype", nu_dtype)
   upcast = mu_dtype is not None or nu_dtype is not None
-  hyperparameters = (b1, b2, eps, _one_minus_b1(b1, arithmetic.one_minus_b1))
+  if is_exact(b1):
+    b1_complement = b1.one_minus()  # 1 - b1 in double, as rounded for the float64 mode
+  else:
+    hyperparameters = (b1, b2, eps, _one_minus_b1(b1, arithmetic.one_minus_b1))
   fused, interpret = check_fused(fused)
 
   def init_fn(params):
     mu = _zeros_like_params(params, mu_dtype)
     nu = _zeros_like_params(params, nu_dtype)
     count = jnp.asarray(initial_count, jnp.int32)
-    b1_power = jnp.asarray(b1, jnp.float32) ** count.astype(jnp.float32)
+    b1_now = b1(count) if is_exact(b1) else jnp.asarray(b1, jnp.float32)
+    b1_power = b1_now ** count.astype(jnp.float32)
     return ScaleByAdamaxState(count=count, mu=mu, nu=nu, b1_power=b1_power)
 
   def compute_dtype(g):
@@ -317,7 +317,7 @@ def scale_by_adamax(
       u = u.at[g.indices].set(rows[2].astype(u.dtype))
       return SparseRows(g.indices, rows[0].astype(g.values.dtype)), m, u
     if is_trained(g) and is_trained(m):
-      return float_leaf_update(g, m, u, *hyperparameters, *scalars)
+      return float_leaf_update(g, m, u, *scalars)
     # Integer and bool leaves (float0 gradients) are not trained: a zero update in the
     # parameter's dtype, and their moments stay 0.
     zero_dtype = m.dtype if g.dtype == jax.dtypes.float0 else g.dtype
@@ -327,27 +327,31 @@ def scale_by_adamax(
     del params
     count_inc = optax.safe_increment(state.count)
     lr = _learning_rate_at(learning_rate, state.count)
-    b1_power = rounded(state.b1_power * jnp.asarray(b1, jnp.float32))
+    if is_exact(b1):  # this update's b1, its double, and 1 - b1 as the recipe rounds it
+      b1_now, b1_exact = b1(state.count), b1.double_float(state.count)
+      complement = b1_complement(state.count) if arithmetic.one_minus_b1 == "float64" else None
+      hyper = (b1_now, b2, eps, complement if complement is not None else 1 - b1_now)
+    else:
+      b1_now, b1_exact, hyper = jnp.asarray(b1, jnp.float32), b1, hyperparameters
+    b1_power = rounded(state.b1_power * b1_now)
     if arithmetic.bias_correction == "float32_product":
       bc = 1 - b1_power
     else:
-      bc = 1 - jnp.asarray(b1, jnp.float32) ** count_inc.astype(jnp.float32)
+      bc = 1 - b1_now ** count_inc.astype(jnp.float32)
     if arithmetic.bias_correction == "float64_power":
       # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
       exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
-      step_size = _float64_step_size(exact_lr, b1, count_inc)
+      step_size = _float64_step_size(exact_lr, b1_exact, count_inc)
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc
 
     grads, treedef = jax.tree.flatten(updates, is_leaf=is_sparse)
     check_shapes_match(updates, state.mu, "state", "its state")
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
-    scalars = (lr, bc, step_size)
+    scalars = (*hyper, lr, bc, step_size)
     # The kernel's results, or None for each leaf it leaves to the per-leaf step.
     results = (
-      fused_leaf_updates(
-        real_leaf_update, grads, mus, nus, (*hyperparameters, *scalars), interpret=interpret
-      )
+      fused_leaf_updates(real_leaf_update, grads, mus, nus, scalars, interpret=interpret)
       if fused
       else [None] * len(grads)
     )

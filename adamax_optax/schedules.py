@@ -73,6 +73,13 @@ class ExactSchedule:
     scaled._set_runs(self._starts, self._double * float(factor))
     return scaled
 
+  def one_minus(self) -> "ExactSchedule":
+    """``1 - value`` for every value, in double on the host (``1 - beta1``)."""
+    complement = ExactSchedule.__new__(ExactSchedule)
+    complement.name, complement.horizon = f"1-{self.name}", self.horizon
+    complement._set_runs(self._starts, 1.0 - self._double)
+    return complement
+
   @property
   def num_runs(self) -> int:
     """How many runs of equal values the table keeps (its memory is 12 bytes a run)."""

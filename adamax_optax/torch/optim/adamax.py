@@ -18,6 +18,7 @@ from adamax_optax._preset import finish
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import with_param_groups
 from adamax_optax.plateau import on_plateau
+from adamax_optax.schedules import is_exact
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, group_schedules
 from adamax_optax.validation import check_framework_rule, check_pair, is_concrete_number
 
@@ -43,6 +44,8 @@ def _check_torch(settings: Mapping) -> None:
     check_framework_rule("eps", eps, lambda v: not v >= 0.0, f"Invalid epsilon value: {eps}")
   if "betas" in settings:
     for index, beta in enumerate(check_pair("betas", settings["betas"])):
+      if is_exact(beta):  # a scheduler's cycled betas[0], checked where it was made
+        continue
       check_framework_rule(
         f"betas[{index}]",
         beta,
@@ -76,16 +79,34 @@ def _scheduled(scheduler, every: int, defaults: dict, param_groups):
 
   PyTorch's scheduler sees the groups in order, each from its own initial ``lr``;
   parameters in no group form one more group of their own, from the default ``lr``.
+  A scheduler that cycles ``betas[0]`` replaces each group's beta1 by its schedule too.
   """
   _check_numeric_lrs(defaults, param_groups)
   lr = defaults["lr"]
+
+  def with_schedules(settings: dict, lr_schedule, beta1_schedules, index) -> dict:
+    settings = {**settings, "lr": lr_schedule}
+    if beta1_schedules is not None:
+      settings["betas"] = (beta1_schedules[index], settings["betas"][1])
+    return settings
+
+  def tables(lrs):
+    if not isinstance(scheduler, LRScheduler):
+      group_schedules(scheduler, lrs, every)  # raises its TypeError
+    return scheduler.tabulate_groups(lrs, every)
+
   if not param_groups:
-    (schedule,) = group_schedules(scheduler, [float(lr)], every)
-    return {**defaults, "lr": schedule}, param_groups
-  schedules = group_schedules(scheduler, [float(g.get("lr", lr)) for g in param_groups], every)
-  groups = [{**g, "lr": schedule} for g, schedule in zip(param_groups, schedules, strict=True)]
+    (schedule,), beta1 = tables([float(lr)])
+    return with_schedules(defaults, schedule, beta1, 0), param_groups
+  groups = [{**defaults, **g} for g in param_groups]
+  schedules, beta1 = tables([float(g["lr"]) for g in groups])
+  groups = [
+    {**with_schedules(g, sched, beta1, i), "params": g["params"]}
+    for i, (g, sched) in enumerate(zip(groups, schedules, strict=True))
+  ]
   try:
-    (ungrouped,) = group_schedules(scheduler, [float(lr)], every)
+    (ungrouped,), beta1 = tables([float(lr)])
+    defaults = with_schedules(defaults, ungrouped, beta1, 0)
   except ValueError as error:  # per-group lists have no entry for ungrouped parameters
 
     def ungrouped(count, error=error):
@@ -94,7 +115,8 @@ def _scheduled(scheduler, every: int, defaults: dict, param_groups):
         f"group ({error}); put every parameter in a group."
       )
 
-  return {**defaults, "lr": ungrouped}, groups
+    defaults = {**defaults, "lr": ungrouped}
+  return defaults, groups
 
 
 def torch_adamax(

@@ -21,8 +21,9 @@ ordinary optax schedule (``count -> lr``) once given the learning rate it starts
 ``ReduceLROnPlateau`` follows a metric: give it to every update,
 ``opt.update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.plateau`).
 ``CyclicLR`` and
-``OneCycleLR`` also cycle ``betas[0]`` by default (``cycle_momentum=True``), which the
-preset cannot follow yet: pass ``cycle_momentum=False`` (the learning rate is exact).
+``OneCycleLR`` also cycle ``betas[0]`` (``cycle_momentum=True``, PyTorch's default): the
+preset then takes each update's beta1, for the moment and the bias correction, as
+PyTorch's Adamax does.
 """
 
 import bisect
@@ -46,8 +47,8 @@ from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 class _Groups:
   """The optimizer's ``param_groups`` as schedulers see them: ``lr`` and the keys they set."""
 
-  def __init__(self, lrs: Sequence[float]):
-    self.groups = [{"lr": float(lr)} for lr in lrs]
+  def __init__(self, lrs: Sequence[float], beta1: float = 0.9):
+    self.groups = [{"lr": float(lr), "beta1": float(beta1)} for lr in lrs]
 
 
 class _Replay:
@@ -117,16 +118,25 @@ class LRScheduler:
     ``every``: updates per ``scheduler.step()``. Value ``n`` is the learning rate of the
     update at optax count ``n``, as PyTorch's ``group["lr"]`` holds it then.
     """
+    return self.tabulate_groups(lrs, every)[0]
+
+  def tabulate_groups(self, lrs: Sequence[float], every: int = 1, beta1: float = 0.9):
+    """``(lr schedules, beta1 schedules or None)``, one per group (see
+    :meth:`group_schedules`); the second where the scheduler cycles ``betas[0]``."""
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
       raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
-    groups = _Groups(lrs)
+    groups = _Groups(lrs, beta1)
     replay = self._replay(groups)
-    rows = np.empty((self.horizon, len(groups.groups)))
+    rows = np.empty((self.horizon, 2, len(groups.groups)))
     for n in range(self.horizon):
       if n and n % every == 0:
         replay.step()
-      rows[n] = [group["lr"] for group in groups.groups]
-    return [ExactSchedule(rows[:, i], type(self).__name__) for i in range(rows.shape[1])]
+      rows[n] = [[g["lr"] for g in groups.groups], [g["beta1"] for g in groups.groups]]
+    name = type(self).__name__
+    lr = [ExactSchedule(rows[:, 0, i], name) for i in range(rows.shape[2])]
+    cycled = getattr(self, "cycle_momentum", False)
+    b1 = [ExactSchedule(rows[:, 1, i], f"{name}.beta1") for i in range(rows.shape[2])]
+    return lr, (b1 if cycled else None)
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The learning rate at optax count ``count`` for a single group starting at ``lr``."""
@@ -566,23 +576,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 # Cycles ------------------------------------------------------------------------------
 
 
-def _no_momentum_cycling(owner: str, cycle_momentum: bool) -> None:
-  if cycle_momentum:
-    raise ValueError(
-      f"{owner}: cycle_momentum=True (PyTorch's default) also cycles Adamax's betas[0], "
-      "which torch_adamax cannot follow yet; pass cycle_momentum=False (the learning "
-      "rate is then PyTorch's, bit for bit)."
-    )
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CyclicLR(LRScheduler):
   """Cyclical learning rate between ``base_lr`` and ``max_lr`` (``CyclicLR``).
 
   Defaults: ``step_size_up=2000``, ``step_size_down=None`` (= up), ``mode="triangular"``
   (or ``"triangular2"``, ``"exp_range"`` with ``gamma``), ``scale_mode`` per mode,
-  ``cycle_momentum=True`` (refused: see the module's note). ``base_lr`` replaces the
-  groups' learning rates, as in PyTorch.
+  ``cycle_momentum=True`` (``betas[0]`` from ``max_momentum`` down to ``base_momentum``
+  as the rate rises). ``base_lr`` replaces the groups' learning rates, as in PyTorch.
 
   Example:
     >>> from adamax_optax.torch.optim.lr_scheduler import CyclicLR
@@ -611,7 +612,6 @@ class CyclicLR(LRScheduler):
       _positive_int("CyclicLR", "step_size_down", self.step_size_down)
     if self.mode not in ("triangular", "triangular2", "exp_range") and self.scale_fn is None:
       raise ValueError("mode is invalid and scale_fn is None")
-    _no_momentum_cycling("CyclicLR", self.cycle_momentum)
 
   def _starting_lr(self) -> float:
     return 0.0 if self.lr is None else self.lr  # base_lr sets the rate
@@ -637,16 +637,25 @@ class CyclicLR(LRScheduler):
           group["lr"] = lr
           group["initial_lr"] = lr  # PyTorch overwrites it when last_epoch == -1
         self.max_lrs = self.per_group("max_lr", spec.max_lr)
+        if spec.cycle_momentum:
+          self.base_momenta = self.per_group("base_momentum", spec.base_momentum)
+          self.max_momenta = self.per_group("max_momentum", spec.max_momentum)
+          for group, top in zip(self.groups, self.max_momenta, strict=True):
+            group["beta1"] = top
 
       def get_lr(self):
         e = self.last_epoch
         cycle = math.floor(1 + e / total)
         x = 1.0 + e / total - cycle
         factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        at = cycle if by_cycle else e
         out = []
         for base, top in zip(self.base_lrs, self.max_lrs, strict=True):
           height = (top - base) * factor
-          out.append(base + height * scale(cycle if by_cycle else e))
+          out.append(base + height * scale(at))
+        if spec.cycle_momentum:  # PyTorch writes betas[0] from get_lr
+          for group, low, top in zip(self.groups, self.base_momenta, self.max_momenta, strict=True):
+            group["beta1"] = top - (top - low) * factor * scale(at)
         return out
 
     return Replay(self, groups)
@@ -699,7 +708,6 @@ class OneCycleLR(LRScheduler):
       raise ValueError(
         f"anneal_strategy must be one of 'cos' or 'linear', instead got {self.anneal_strategy}"
       )
-    _no_momentum_cycling("OneCycleLR", self.cycle_momentum)
 
   def _starting_lr(self) -> float:
     return 0.0 if self.lr is None else self.lr  # max_lr sets the rate
@@ -708,12 +716,15 @@ class OneCycleLR(LRScheduler):
     spec = self
     total = self.total_steps or self.epochs * self.steps_per_epoch
     up_end = float(self.pct_start * total) - 1
+    up, down = ("max_momentum", "base_momentum"), ("base_momentum", "max_momentum")
     if self.three_phase:
       ends = [up_end, float(2 * self.pct_start * total) - 2, total - 1]
       keys = [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")]
+      momenta = [up, down, ("max_momentum", "max_momentum")]
     else:
       ends = [up_end, total - 1]
       keys = [("initial_lr", "max_lr"), ("max_lr", "min_lr")]
+      momenta = [up, down]
     if self.anneal_strategy == "cos":
       anneal = lambda start, end, pct: end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
     else:
@@ -726,16 +737,24 @@ class OneCycleLR(LRScheduler):
           group["lr"] = group["initial_lr"]
           group["max_lr"] = top
           group["min_lr"] = group["initial_lr"] / spec.final_div_factor
+        if spec.cycle_momentum:
+          tops = self.per_group("max_momentum", spec.max_momentum)
+          lows = self.per_group("base_momentum", spec.base_momentum)
+          for group, top, low in zip(self.groups, tops, lows, strict=True):
+            group["beta1"], group["max_momentum"], group["base_momentum"] = top, top, low
 
       def get_lr(self):
         step = min(self.last_epoch, total)  # PyTorch raises past total_steps
         out = []
         for group in self.groups:
           start = 0
-          for i, (end_step, (a, b)) in enumerate(zip(ends, keys, strict=True)):
+          phases = zip(ends, keys, momenta, strict=True)
+          for i, (end_step, (a, b), (ma, mb)) in enumerate(phases):
             if step <= end_step or i == len(ends) - 1:
               pct = (step - start) / (end_step - start)
               out.append(anneal(group[a], group[b], pct))
+              if spec.cycle_momentum:  # PyTorch writes betas[0] from get_lr
+                group["beta1"] = anneal(group[ma], group[mb], pct)
               break
             start = end_step
         return out
