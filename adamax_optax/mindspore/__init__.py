@@ -5,6 +5,10 @@ MindSpore                                 adamax_optax.mindspore
 ========================================  ==================================================
 ``mindspore.experimental.optim.Adamax``   ``experimental.optim.Adamax`` (mindspore_adamax)
 ``mindspore.nn.AdaMax``                   ``nn.AdaMax`` (mindspore_nn_adamax)
+``experimental.optim.lr_scheduler.*``     ``experimental.optim.lr_scheduler.*`` (StepLR, ...)
+``nn.<X>DecayLR``, ``nn.WarmUpLR``        ``nn.<X>DecayLR``, ``nn.WarmUpLR``
+``nn.<x>_decay_lr``, ``nn.warmup_lr``     ``nn.<x>_decay_lr``, ``nn.warmup_lr`` (lists)
+``nn.piecewise_constant_lr``              ``nn.piecewise_constant_lr``
 ``save_checkpoint``/``load_checkpoint``   ``checkpoint``
 ========================================  ==================================================
 

@@ -18,9 +18,11 @@ from adamax_optax.master_weights import in_higher_precision
 from adamax_optax.param_groups import leaf_names, with_param_groups
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
+from adamax_optax.schedules import ExactSchedule
 from adamax_optax.validation import (
   check_framework_rule,
   check_numeric,
+  is_concrete_number,
   is_integer_number,
   is_python_number,
   is_static_zero,
@@ -66,10 +68,46 @@ def _nn_learning_rate(learning_rate) -> optax.ScalarOrSchedule:
     )
   if not per_step:
     return learning_rate
-  table = jnp.asarray(values, jnp.float32)
-  # Step t uses entry t; past the end the last entry is kept (MindSpore expects the
-  # list to cover the whole run).
-  return lambda count: table[jnp.minimum(count, len(values) - 1)]
+  # Step t uses entry t (MindSpore gathers from the list as a float32 Tensor); past the
+  # end the last entry is kept (MindSpore raises there: the list must cover the run).
+  table = np.asarray(values, np.float64).astype(np.float32)
+  return ExactSchedule(table, "learning_rate list")
+
+
+def _is_dynamic(learning_rate) -> bool:
+  """A schedule or a per-step list (MindSpore's dynamic learning rate)."""
+  if callable(learning_rate):
+    return True
+  if isinstance(learning_rate, (np.ndarray, jax.Array)):
+    return np.ndim(learning_rate) == 1
+  return isinstance(learning_rate, Sequence) and not isinstance(learning_rate, str)
+
+
+def _as_dynamic_fixed(lr):
+  """A fixed lr in an optimizer with a dynamic one: MindSpore's ``f32(f32(lr + 1) - 1)``."""
+  if isinstance(lr, jax.core.Tracer) or (isinstance(lr, jax.Array) and not is_concrete_number(lr)):
+    one = jnp.float32(1.0)
+    return (jnp.asarray(lr, jnp.float32) + one) - one
+  one = np.float32(1.0)
+  return float((np.float32(lr) + one) - one)
+
+
+def _quantize_fixed_group_lrs(learning_rate, param_groups):
+  """With a dynamic lr in any group, every fixed group lr is rounded through ``+1 -1``."""
+  if not param_groups or not isinstance(param_groups, Sequence):
+    return learning_rate, param_groups
+  if not all(isinstance(g, Mapping) for g in param_groups):
+    return learning_rate, param_groups  # with_param_groups reports the malformed entry
+  effective = [g.get("lr", learning_rate) for g in param_groups]
+  if not any(_is_dynamic(lr) for lr in effective):
+    return learning_rate, param_groups
+  groups = [
+    {**g, "lr": _as_dynamic_fixed(g["lr"])} if "lr" in g and not _is_dynamic(g["lr"]) else g
+    for g in param_groups
+  ]
+  if not _is_dynamic(learning_rate):
+    learning_rate = _as_dynamic_fixed(learning_rate)
+  return learning_rate, groups
 
 
 def _check_nn_weight_decay(weight_decay) -> None:
@@ -157,8 +195,13 @@ def mindspore_nn_adamax(
 
   Args:
     learning_rate: :math:`\eta`, default 0.001, >= 0: a number, an optax schedule
-      (called with the step count, 0 first), or a list with one value per step
-      (MindSpore's dynamic learning rate; the last value is kept past its end).
+      (called with the step count, 0 first) such as the ``LearningRateSchedule`` classes
+      of :mod:`adamax_optax.mindspore.nn` (``CosineDecayLR``, ...), or a list with one
+      value per step (MindSpore's dynamic learning rate, e.g. from ``cosine_decay_lr``;
+      the last value is kept past its end, where MindSpore raises). Groups' ``lr`` take
+      the same. With a schedule or list in any group, every fixed group lr (and this one,
+      for groups without ``lr``) becomes ``f32(f32(lr + 1) - 1)``, as in MindSpore
+      (0.003 -> 0.003000021).
     beta1: float in (0, 1), default 0.9.
     beta2: float in (0, 1), default 0.999.
     eps: float > 0, default 1e-8.
@@ -198,8 +241,16 @@ def mindspore_nn_adamax(
   References:
     Kingma & Ba, 2015, section 7.1; MindSpore ``mindspore.nn.AdaMax``.
   """
+  _check_nn_group({"lr": learning_rate, "weight_decay": weight_decay})
+  if param_groups:
+    for i, group in enumerate(param_groups):
+      if isinstance(group, Mapping) and "lr" in group:
+        try:
+          _nn_learning_rate(group["lr"])
+        except (TypeError, ValueError) as error:
+          raise type(error)(f"param_groups[{i}]: {error}") from None
+  learning_rate, param_groups = _quantize_fixed_group_lrs(learning_rate, param_groups)
   defaults = {"lr": learning_rate, "weight_decay": weight_decay}
-  _check_nn_group(defaults)
   _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale)
   filter_by_name = not param_groups
 

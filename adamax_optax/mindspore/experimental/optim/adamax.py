@@ -13,10 +13,16 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish
 from adamax_optax._torch_style import check_maximize, torch_style_chain
+from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
+  LRScheduler,
+  ReduceLROnPlateau,
+)
 from adamax_optax.param_groups import with_param_groups
+from adamax_optax.plateau import on_plateau
 from adamax_optax.validation import (
   check_framework_rule,
   check_pair,
+  is_concrete_number,
   is_integer_number,
 )
 
@@ -67,6 +73,77 @@ def _check_experimental(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
+def _group_lrs(defaults: dict, param_groups) -> list[float]:
+  """Each group's lr (the group's ``lr``, else ``lr``): numbers, as the scheduler needs."""
+  named = [("lr", defaults["lr"])] + [
+    (f"param_groups[{i}]['lr']", g["lr"])
+    for i, g in enumerate(param_groups or [])
+    if isinstance(g, Mapping) and "lr" in g
+  ]
+  for name, value in named:
+    if callable(value) or not is_concrete_number(value):
+      raise TypeError(
+        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
+        f"from it, as MindSpore's does), got {value!r}."
+      )
+  return [float(g.get("lr", defaults["lr"])) for g in param_groups or []]
+
+
+def _scheduled(scheduler, every: int, defaults: dict, param_groups):
+  """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule.
+
+  MindSpore's scheduler acts on the groups in order, each from its own ``lr``; parameters
+  in no group (MindSpore has none) form one more group of their own, from ``lr``.
+  """
+  if not isinstance(scheduler, LRScheduler):
+    raise TypeError(
+      "lr_scheduler must be a scheduler from adamax_optax.mindspore.experimental.optim."
+      f"lr_scheduler (e.g. StepLR(step_size=30)), got {type(scheduler).__name__}; an optax "
+      "schedule goes to lr= instead."
+    )
+  lrs = _group_lrs(defaults, param_groups)
+  lr = float(defaults["lr"])
+  if not param_groups:
+    (schedule,) = scheduler.group_schedules([lr], every)
+    return {**defaults, "lr": schedule}, param_groups
+  schedules = scheduler.group_schedules(lrs, every)
+  groups = [{**g, "lr": schedule} for g, schedule in zip(param_groups, schedules, strict=True)]
+  try:
+    (ungrouped,) = scheduler.group_schedules([lr], every)
+  except ValueError as error:  # per-group lists have no entry for ungrouped parameters
+
+    def ungrouped(count, error=error):
+      raise ValueError(
+        f"A parameter is in no param_group, but the lr_scheduler needs one entry per "
+        f"group ({error}); put every parameter in a group."
+      )
+
+  return {**defaults, "lr": ungrouped}, groups
+
+
+def _on_plateau(scheduler: ReduceLROnPlateau, every: int, defaults: dict, param_groups, build):
+  """The optimizer rebuilt inside ``update`` with each group's lr after k reductions."""
+  lrs = _group_lrs(defaults, param_groups)
+  groups = [dict(g) for g in param_groups or []]
+  tables = scheduler.reduction_tables(lrs) if groups else []
+  min_lr = scheduler.min_lr
+  ungrouped = min(min_lr) if isinstance(min_lr, list) else min_lr
+  (own,) = scheduler.reduction_tables([float(defaults["lr"])], [ungrouped])
+
+  def rebuild(rates):
+    for group, rate in zip(groups, rates, strict=False):
+      group["lr"] = rate
+    return build({**defaults, "lr": rates[-1]}, groups or None)
+
+  return on_plateau(
+    rebuild,
+    [*tables, own],
+    scheduler.advance,
+    initial_best=scheduler.initial_best(),
+    every=every,
+  )
+
+
 def mindspore_adamax(
   lr: optax.ScalarOrSchedule = 2e-3,
   betas: tuple[float, float] = (0.9, 0.999),
@@ -78,6 +155,8 @@ def mindspore_adamax(
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
+  lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
+  lr_scheduler_every: int = 1,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
 
@@ -113,6 +192,15 @@ def mindspore_adamax(
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
+    lr_scheduler: optional scheduler from
+      :mod:`adamax_optax.mindspore.experimental.optim.lr_scheduler`, acting on every
+      group's lr as MindSpore's does when built on this optimizer (``opt(grads);
+      scheduler.step()`` each iteration): each group's lr (the group's ``lr``, else
+      ``lr``) is its ``initial_lr``; these must then be numbers. With
+      ``ReduceLROnPlateau``, pass the metric to every update:
+      ``opt.update(grads, state, params, value=metric)``.
+    lr_scheduler_every: updates per ``scheduler.step()``: 1 (default) steps it after
+      every update; the number of batches per epoch steps it once per epoch.
 
   Raises:
     ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
@@ -146,15 +234,29 @@ def mindspore_adamax(
     "maximize": maximize,
   }
   _check_experimental(defaults)
-  opt = with_param_groups(
-    lambda settings: torch_style_chain(
-      settings, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
-    ),
-    defaults,
-    param_groups,
-    _check_experimental,
-  )
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+
+  def build(defaults, param_groups):
+    return with_param_groups(
+      lambda settings: torch_style_chain(
+        settings, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
+      ),
+      defaults,
+      param_groups,
+      _check_experimental,
+    )
+
+  every = lr_scheduler_every
+  if lr_scheduler is not None and (
+    isinstance(every, bool) or not isinstance(every, int) or every < 1
+  ):
+    raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
+  if isinstance(lr_scheduler, ReduceLROnPlateau):
+    build(defaults, param_groups)  # validates the groups now
+    opt = _on_plateau(lr_scheduler, lr_scheduler_every, defaults, param_groups, build)
+    return finish(opt, skip_nonfinite=skip_nonfinite)
+  if lr_scheduler is not None:
+    defaults, param_groups = _scheduled(lr_scheduler, lr_scheduler_every, defaults, param_groups)
+  return finish(build(defaults, param_groups), skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["mindspore_adamax"]

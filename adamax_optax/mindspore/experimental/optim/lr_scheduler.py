@@ -1,0 +1,969 @@
+"""``mindspore.experimental.optim.lr_scheduler``'s mirror (MindSpore 2.10), bit for bit.
+
+MindSpore's schedulers keep ``last_epoch`` and every group's ``lr`` in float32 Parameters
+and (except where a class says "closed form") update the lr *recursively*: each
+``scheduler.step()`` multiplies or shifts the group's current float32 lr. The classes here
+replay that float32 recursion on the host, op by op (:mod:`adamax_optax.mindspore._f32`),
+and tabulate it as an :class:`~adamax_optax.schedules.ExactSchedule` per group.
+
+Attach one as MindSpore does, to every group of the optimizer::
+
+  opt = mindspore_adamax(lr=0.02, param_groups=[...], lr_scheduler=StepLR(step_size=41))
+
+The loop MindSpore runs is ``optimizer(grads); scheduler.step()``: the scheduler is
+constructed before the first update (which runs its first step, ``last_epoch`` 0), so the
+update at optax count ``n`` uses the lr at ``last_epoch == n``. Each group's base lr
+(``initial_lr``) is its own ``lr`` (or the optimizer's ``lr`` for a group without one).
+
+Used alone, a scheduler is an optax schedule ``count -> lr`` for one group whose lr is
+``initial_lr`` (a keyword-only argument; :class:`CyclicLR` takes its own ``base_lr``).
+Per-group list arguments (``lr_lambda``, ``base_lr``, ``max_lr``) then use their first
+entry.
+
+Every class takes a keyword-only ``horizon`` (default
+:data:`~adamax_optax.schedules.DEFAULT_HORIZON`): the updates tabulated; past it the last
+value holds. Construction of the tables is lazy (at the first trace) and costs about a
+microsecond per tabulated update and group.
+
+``ReduceLROnPlateau`` follows a metric instead of the count: attach it the same way and
+pass the metric to every update, ``opt.update(grads, state, params, value=metric)``
+(see :class:`ReduceLROnPlateau`).
+
+``mindspore_adamax(..., lr_scheduler_every=k)`` steps a scheduler once per ``k`` updates
+(once per epoch of ``k`` batches): the update at count ``n`` uses epoch ``n // k``.
+"""
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from adamax_optax import _double_float as df
+from adamax_optax.mindspore._f32 import F32, Tensor32, cosf, powf, rdiv
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+
+_PI = F32(math.pi)
+
+
+def _check_int(cls: str, name: str, value, low: int) -> None:
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    raise TypeError(f"For '{cls}', the '{name}' must be int, but got {type(value).__name__}.")
+  if value < low:
+    raise ValueError(f"For '{cls}', the '{name}' must be an int >= {low}, but got {value}.")
+
+
+def _check_float(cls: str, name: str, value, low=-math.inf, high=math.inf, ints=False) -> None:
+  kinds = (float, int, np.floating, np.integer) if ints else (float, np.floating)
+  if isinstance(value, bool) or not isinstance(value, kinds):
+    raise TypeError(
+      f"For '{cls}', the '{name}' must be {'float or int' if ints else 'float'}, but got "
+      f"{type(value).__name__}."
+    )
+  if not math.isfinite(float(value)) or not low <= float(value) <= high:
+    raise ValueError(f"For '{cls}', the '{name}' must be in [{low}, {high}], but got {value}.")
+
+
+class _Run:
+  """One group's replay: its base lr, group index, epoch and any extra state."""
+
+  def __init__(self, scheduler: "LRScheduler", base: np.float32, group: int):
+    self.s, self.base, self.group, self.epoch = scheduler, base, group, 0
+
+  def start(self, lr):
+    """The construction step (``last_epoch`` -1 -> 0)."""
+    self.epoch = 0
+    self.s._reset(self)
+    return self.s._get_lr(self, lr)
+
+  def next(self, lr):
+    """``scheduler.step()``."""
+    self.epoch += 1
+    self.s._advance(self)
+    return self.s._get_lr(self, lr)
+
+  def restart(self, lr):
+    """``scheduler.step(0)`` (SequentialLR at a milestone): the closed form at epoch 0."""
+    self.epoch = 0
+    self.s._reset(self)
+    return self.s._closed_form_at_zero(self, lr)
+
+
+class LRScheduler:
+  """Base class: a MindSpore scheduler replayed on the host and tabulated per group.
+
+  Subclasses define ``_get_lr(run, lr)`` (MindSpore's ``get_lr`` at ``run.epoch``, from
+  the group's current float32 ``lr``).
+  """
+
+  _per_group: tuple[str, ...] = ()
+
+  def __init__(
+    self, last_epoch: int = -1, *, initial_lr: float | None = None, horizon: int = DEFAULT_HORIZON
+  ):
+    name = type(self).__name__
+    if isinstance(last_epoch, bool) or not isinstance(last_epoch, int):
+      raise TypeError(f"For '{name}', the 'last_epoch' must be int, but got {last_epoch!r}.")
+    if last_epoch != -1:
+      raise ValueError(
+        f"{name}: only last_epoch=-1 is supported (resuming a scheduler: restore the "
+        f"optimizer state, whose count continues the schedule), got {last_epoch}."
+      )
+    if initial_lr is not None:
+      _check_float(name, "initial_lr", initial_lr, 0.0, ints=True)
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+      raise ValueError(f"{name}: horizon must be an int >= 1, got {horizon!r}.")
+    self.last_epoch, self.initial_lr, self.horizon = last_epoch, initial_lr, int(horizon)
+    self._cache: dict = {}
+
+  # --- what subclasses override ---------------------------------------------------------
+
+  def _reset(self, run: _Run) -> None:
+    """State at epoch 0 (construction, or ``step(0)``)."""
+
+  def _advance(self, run: _Run) -> None:
+    """State change of ``step()`` before ``get_lr``."""
+
+  def _get_lr(self, run: _Run, lr):
+    raise NotImplementedError
+
+  def _closed_form_at_zero(self, run: _Run, lr):
+    return self._get_lr(run, lr)
+
+  def _initial_group_lr(self, base, group: int):
+    """The group's lr before the construction step (CyclicLR overwrites it)."""
+    return base
+
+  def _num_group_values(self) -> int | None:
+    """How many groups the per-group list arguments were given for (None: no lists)."""
+    sizes = {len(getattr(self, n)) for n in self._per_group if isinstance(getattr(self, n), list)}
+    return sizes.pop() if sizes else None
+
+  # --- tabulation -----------------------------------------------------------------------
+
+  def _values(self, initial_lr: float, group: int) -> np.ndarray:
+    base = self._initial_group_lr(F32(initial_lr), group)
+    run = _Run(self, F32(base), group)
+    out = np.empty(self.horizon, np.float32)
+    lr = out[0] = run.start(F32(base))
+    for n in range(1, self.horizon):
+      lr = out[n] = run.next(lr)
+    return out
+
+  def schedule_for(self, initial_lr: float, group: int = 0) -> ExactSchedule:
+    """The group's lr by optax count (0 first): ``ExactSchedule`` of the float32 replay.
+
+    Args:
+      initial_lr: the group's lr when the scheduler is built (MindSpore's ``initial_lr``).
+      group: the group's index, for per-group list arguments.
+    """
+    key = (float(initial_lr), group)
+    if key not in self._cache:
+      self._cache[key] = ExactSchedule(
+        self._values(initial_lr, group), f"{type(self).__name__}[group {group}]"
+      )
+    return self._cache[key]
+
+  def group_schedules(self, initial_lrs: Sequence[float], every: int = 1) -> list[Callable]:
+    """One lazily tabulated optax schedule per group (what the optimizer preset uses).
+
+    Args:
+      initial_lrs: each group's lr, in group order.
+      every: updates per ``scheduler.step()``; the update at count ``n`` uses epoch
+        ``n // every`` (an integer division, exact under ``jit``).
+    """
+    n = self._num_group_values()
+    if n is not None and n != len(initial_lrs):
+      raise ValueError(
+        f"{type(self).__name__}: per-group arguments have {n} entries, but the optimizer "
+        f"has {len(initial_lrs)} parameter groups."
+      )
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+      raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
+    return [_Lazy(self, lr, g, int(every)) for g, lr in enumerate(initial_lrs)]
+
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    """The lr at optax ``count`` for a group whose lr is ``initial_lr``."""
+    if self.initial_lr is None and not isinstance(self, CyclicLR):
+      raise ValueError(
+        f"{type(self).__name__}: pass initial_lr=... to use it as an optax schedule on its "
+        "own, or attach it with mindspore_adamax(..., lr_scheduler=...)."
+      )
+    return self.schedule_for(1.0 if self.initial_lr is None else self.initial_lr)(count)
+
+
+class _Lazy:
+  """An optax schedule that tabulates on its first call (at the first trace)."""
+
+  def __init__(self, scheduler: LRScheduler, initial_lr: float, group: int, every: int = 1):
+    self.scheduler, self.initial_lr, self.group, self.every = scheduler, initial_lr, group, every
+
+  def __call__(self, count):
+    epoch = count if self.every == 1 else jnp.asarray(count, jnp.int32) // self.every
+    return self.scheduler.schedule_for(self.initial_lr, self.group)(epoch)
+
+  def value_at(self, count: int) -> float:
+    schedule = self.scheduler.schedule_for(self.initial_lr, self.group)
+    return schedule.value_at(count // self.every)
+
+
+def _per_group_value(values, group: int):
+  return values[group] if isinstance(values, list) else values
+
+
+class StepLR(LRScheduler):
+  """MindSpore's ``StepLR``: every ``step_size`` epochs, ``lr = f32(lr * f32(gamma))``.
+
+  Recursive on the group's float32 lr: epoch ``e > 0`` with ``e % step_size == 0``
+  multiplies by ``gamma``; other epochs keep the lr.
+
+  Args:
+    step_size: int >= 1, epochs between decays.
+    gamma: float, the factor, default 0.1.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import StepLR
+    >>> sched = StepLR(step_size=2, gamma=0.5, initial_lr=0.1, horizon=8)
+    >>> [round(float(sched(n)), 4) for n in range(6)]
+    [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.StepLR``.
+  """
+
+  def __init__(self, step_size: int, gamma: float = 0.1, last_epoch: int = -1, **kwargs):
+    _check_int("StepLR", "step_size", step_size, 1)
+    _check_float("StepLR", "gamma", gamma)
+    self.step_size, self.gamma = int(step_size), float(gamma)
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    e = run.epoch
+    if e == 0 or e % self.step_size != 0:
+      return lr
+    return F32(lr * F32(self.gamma))
+
+  def _closed_form_at_zero(self, run, lr):
+    return F32(run.base * powf(self.gamma, 0.0))
+
+
+class ExponentialLR(LRScheduler):
+  """MindSpore's ``ExponentialLR``: ``lr = f32(lr * f32(gamma))`` at every epoch > 0.
+
+  The float32 recursion decays through subnormal values to 0 (kept in the table).
+
+  Args:
+    gamma: float, the factor per epoch.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import ExponentialLR
+    >>> sched = ExponentialLR(gamma=0.5, initial_lr=1.0, horizon=4)
+    >>> [float(sched(n)) for n in range(4)]
+    [1.0, 0.5, 0.25, 0.125]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ExponentialLR``.
+  """
+
+  def __init__(self, gamma: float, last_epoch: int = -1, **kwargs):
+    _check_float("ExponentialLR", "gamma", gamma)
+    self.gamma = float(gamma)
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    return lr if run.epoch == 0 else F32(lr * F32(self.gamma))
+
+  def _closed_form_at_zero(self, run, lr):
+    return F32(run.base * powf(self.gamma, 0.0))
+
+
+class MultiStepLR(LRScheduler):
+  """MindSpore's ``MultiStepLR``: at a milestone listed ``c`` times, ``lr * f32(gamma**c)``.
+
+  ``gamma ** c`` is a Python double (a duplicated milestone applies ``gamma**2`` at once).
+
+  Args:
+    milestones: list of int epochs.
+    gamma: float or int, default 0.1.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import MultiStepLR
+    >>> sched = MultiStepLR(milestones=[2, 4, 4], gamma=0.5, initial_lr=1.0, horizon=6)
+    >>> [float(sched(n)) for n in range(6)]
+    [1.0, 1.0, 0.5, 0.5, 0.125, 0.125]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.MultiStepLR``.
+  """
+
+  def __init__(self, milestones: list[int], gamma: float = 0.1, last_epoch: int = -1, **kwargs):
+    if not isinstance(milestones, list):
+      raise TypeError(
+        f"For 'MultiStepLR', the 'milestones' must be list, but got {type(milestones).__name__}."
+      )
+    for m in milestones:
+      if isinstance(m, bool) or not isinstance(m, int):
+        raise TypeError(
+          "For 'MultiStepLR', elements of the 'milestones' must be type of int, but got one "
+          f"element of 'milestones' type: {type(m).__name__}."
+        )
+    _check_float("MultiStepLR", "gamma", gamma, ints=True)
+    self.milestones, self.gamma = Counter(milestones), gamma
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    count = self.milestones.get(run.epoch, 0)
+    return F32(lr * F32(self.gamma**count)) if count else lr
+
+  def _closed_form_at_zero(self, run, lr):
+    # MindSpore 2.10's closed form reads a missing attribute; at epoch 0 it is the base.
+    return run.base
+
+
+class LinearLR(LRScheduler):
+  """MindSpore's ``LinearLR``: the factor goes linearly from ``start_factor`` to ``end_factor``.
+
+  Recursive float32, with ``d = f32(end_factor - start_factor)``: epoch 0,
+  ``lr * start_factor``; epoch ``1 <= e <= total_iters``,
+  ``lr * f32(1 + d * f32(1 / f32(f32(total_iters * start_factor) + f32(e - 1) * d)))``;
+  later epochs keep the lr.
+
+  Args:
+    start_factor: float in (0, 1], default 1/3.
+    end_factor: float in [0, 1], default 1.
+    total_iters: int, default 5.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import LinearLR
+    >>> sched = LinearLR(start_factor=0.5, total_iters=2, initial_lr=1.0, horizon=4)
+    >>> [float(sched(n)) for n in range(4)]
+    [0.5, 0.75, 1.0, 1.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.LinearLR``.
+  """
+
+  def __init__(
+    self,
+    start_factor: float = 1.0 / 3,
+    end_factor: float = 1.0,
+    total_iters: int = 5,
+    last_epoch: int = -1,
+    **kwargs,
+  ):
+    _check_float("LinearLR", "start_factor", start_factor, ints=True)
+    _check_float("LinearLR", "end_factor", end_factor, 0.0, 1.0, ints=True)
+    if not 0 < start_factor <= 1:
+      raise ValueError(
+        "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
+      )
+    _check_int("LinearLR", "total_iters", total_iters, 0)
+    self.start_factor, self.end_factor = float(start_factor), float(end_factor)
+    self.total_iters = int(total_iters)
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    e = run.epoch
+    if e == 0:
+      return F32(lr * F32(self.start_factor))
+    if e > self.total_iters:
+      return lr
+    d = F32(self.end_factor - self.start_factor)
+    den = F32(F32(self.total_iters * self.start_factor) + F32(F32(e - 1) * d))
+    return F32(lr * F32(F32(1.0) + rdiv(d, den)))
+
+  def _closed_form_at_zero(self, run, lr):
+    return F32(run.base * F32(self.start_factor))
+
+
+class ConstantLR(LRScheduler):
+  """MindSpore's ``ConstantLR``: ``lr * factor`` until ``total_iters``, then ``/ factor``.
+
+  Args:
+    factor: float in [0, 1], default 1/3.
+    total_iters: int, default 5.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import ConstantLR
+    >>> sched = ConstantLR(factor=0.5, total_iters=2, initial_lr=1.0, horizon=4)
+    >>> [float(sched(n)) for n in range(4)]
+    [0.5, 0.5, 1.0, 1.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ConstantLR``.
+  """
+
+  def __init__(self, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1, **kwargs):
+    _check_float("ConstantLR", "factor", factor, ints=True)
+    if not 0 <= factor <= 1:
+      raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+    _check_int("ConstantLR", "total_iters", total_iters, 0)
+    self.factor, self.total_iters = float(factor), int(total_iters)
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    e = run.epoch
+    if e == 0:
+      return F32(lr * F32(self.factor))
+    if e != self.total_iters:
+      return lr
+    return F32(lr / F32(self.factor))
+
+  def _closed_form_at_zero(self, run, lr):
+    if self.total_iters > 0:
+      return F32(run.base * F32(self.factor))
+    return F32(run.base * F32(F32(self.factor) + F32(1.0 - self.factor)))
+
+
+class PolynomialLR(LRScheduler):
+  """MindSpore's ``PolynomialLR``: recursive ``lr * powf((1 - e/T) / (1 - (e-1)/T), power)``.
+
+  For ``0 < e <= total_iters`` (each quotient and difference in float32, glibc ``powf``);
+  frozen after ``total_iters``.
+
+  Args:
+    total_iters: int, default 5.
+    power: float >= 0, default 1.0.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import PolynomialLR
+    >>> sched = PolynomialLR(total_iters=4, power=1.0, initial_lr=1.0, horizon=6)
+    >>> [float(sched(n)) for n in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.PolynomialLR``.
+  """
+
+  def __init__(self, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1, **kwargs):
+    _check_float("PolynomialLR", "power", power, 0.0)
+    _check_int("PolynomialLR", "total_iters", total_iters, 1)
+    self.total_iters, self.power = int(total_iters), float(power)
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    e, t = run.epoch, F32(self.total_iters)
+    if e == 0 or e > self.total_iters:
+      return lr
+    a = F32(F32(1.0) - F32(F32(e) / t))
+    b = F32(F32(1.0) - F32(F32(e - 1) / t))
+    return F32(lr * powf(F32(a / b), self.power))
+
+  def _closed_form_at_zero(self, run, lr):
+    return F32(run.base * powf(F32(1.0), self.power))
+
+
+class CosineAnnealingLR(LRScheduler):
+  r"""MindSpore's ``CosineAnnealingLR``: the recursive float32 cosine, past ``T_max`` too.
+
+  Epoch 0 keeps the lr. At ``(e - 1 - T_max) % (2 T_max) == 0``:
+  ``lr + (base - eta_min) (1 - cos(pi / T_max)) / 2``; otherwise
+  ``(1 + cos(pi e / T_max)) / (1 + cos(pi (e - 1) / T_max)) (lr - eta_min) + eta_min``
+  (float32 op by op; after ``T_max`` the lr rises and falls again).
+
+  Args:
+    T_max: int >= 1, half period in epochs.
+    eta_min: float or int, the floor, default 0.0.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import CosineAnnealingLR
+    >>> sched = CosineAnnealingLR(T_max=2, initial_lr=1.0, horizon=5)
+    >>> [round(float(sched(n)), 4) for n in range(5)]
+    [1.0, 0.5, 0.0, 0.5, 1.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.CosineAnnealingLR``.
+  """
+
+  def __init__(self, T_max: int, eta_min: float = 0.0, last_epoch: int = -1, **kwargs):
+    _check_float("CosineAnnealingLR", "eta_min", eta_min, ints=True)
+    _check_int("CosineAnnealingLR", "T_max", T_max, 1)
+    self.T_max, self.eta_min = int(T_max), eta_min
+    super().__init__(last_epoch, **kwargs)
+
+  def _get_lr(self, run, lr):
+    e, t, em = run.epoch, self.T_max, F32(self.eta_min)
+    if e == 0:
+      return lr
+    if (e - 1 - t) % (2 * t) == 0:
+      half = F32(F32(F32(run.base - em) * F32(F32(1.0) - cosf(F32(math.pi / t)))) / F32(2.0))
+      return F32(lr + half)
+    num = F32(F32(1.0) + cosf(F32(F32(_PI * F32(e)) / F32(t))))
+    den = F32(F32(1.0) + cosf(F32(F32(_PI * F32(e - 1)) / F32(t))))
+    return F32(F32(F32(num / den) * F32(lr - em)) + em)
+
+  def _closed_form_at_zero(self, run, lr):
+    em = F32(self.eta_min)
+    return F32(em + F32(F32(F32(run.base - em) * F32(F32(1.0) + cosf(F32(0.0)))) / F32(2.0)))
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+  r"""MindSpore's ``CosineAnnealingWarmRestarts``: closed form on float32 ``T_cur``, ``T_i``.
+
+  ``T_cur += 1`` each epoch; when ``T_cur >= T_i``: ``T_cur -= T_i`` and
+  ``T_i *= T_mult``; ``lr = eta_min + (base - eta_min) (1 + cos(pi T_cur / T_i)) / 2``.
+
+  Args:
+    T_0: int >= 1, the first period.
+    T_mult: int >= 1, default 1.
+    eta_min: float or int, default 0.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
+    ...   CosineAnnealingWarmRestarts)
+    >>> sched = CosineAnnealingWarmRestarts(T_0=2, initial_lr=1.0, horizon=5)
+    >>> [round(float(sched(n)), 4) for n in range(5)]
+    [1.0, 0.5, 1.0, 0.5, 1.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.CosineAnnealingWarmRestarts``.
+  """
+
+  def __init__(
+    self,
+    T_0: int,
+    T_mult: int = 1,
+    eta_min: float = 0,
+    last_epoch: int = -1,
+    **kwargs,
+  ):
+    name = "CosineAnnealingWarmRestarts"
+    if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+      raise ValueError(f"T_0 should be an integer and equal or greater than 0, but got {T_0}")
+    if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+      raise ValueError(f"T_mult should be an integer and equal or greater than 1, but got {T_mult}")
+    _check_float(name, "eta_min", eta_min, ints=True)
+    self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+    super().__init__(last_epoch, **kwargs)
+
+  def _reset(self, run):
+    run.t_cur, run.t_i = F32(0.0), F32(self.T_0)
+
+  def _advance(self, run):
+    run.t_cur = F32(run.t_cur + F32(1.0))
+    if run.t_cur >= run.t_i:
+      run.t_cur = F32(run.t_cur - run.t_i)
+      run.t_i = F32(run.t_i * F32(self.T_mult))
+
+  def _get_lr(self, run, lr):
+    em = F32(self.eta_min)
+    pct = F32(F32(_PI * run.t_cur) / run.t_i)
+    return F32(em + F32(F32(F32(run.base - em) * F32(F32(1.0) + cosf(pct))) / F32(2.0)))
+
+
+class CyclicLR(LRScheduler):
+  r"""MindSpore's ``CyclicLR`` (closed form, float32): triangular, triangular2, exp_range.
+
+  With ``total = step_size_up + step_size_down`` and ``r = step_size_up / total`` (doubles),
+  at epoch ``e`` (float32): ``cycle = floor(1 + e / total)``, ``x = 1 + e / total - cycle``,
+  ``sf = x / r`` if ``x <= r`` else ``(x - 1) / (r - 1)``, and
+  ``lr = base_lr + (max_lr - base_lr) * sf * scale``, ``scale`` 1,
+  ``1 / powf(2, cycle - 1)`` or ``powf(gamma, e)`` (or ``scale_fn`` of a float32 value,
+  the cycle or the epoch by ``scale_mode``). The group lrs are replaced by ``base_lr``.
+
+  Args:
+    base_lr: float or list (one per group).
+    max_lr: float or list (one per group).
+    step_size_up: default 2000.
+    step_size_down: default ``step_size_up``.
+    mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+    gamma: exp_range's base, default 1.0.
+    scale_fn: optional callable of a float32 value (see
+      :class:`adamax_optax.mindspore._f32.Tensor32`), replacing the mode's.
+    scale_mode: ``"cycle"`` or ``"iterations"`` (with ``scale_fn``).
+    last_epoch: -1 (only).
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import CyclicLR
+    >>> sched = CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, horizon=6)
+    >>> [round(float(sched(n)), 4) for n in range(6)]
+    [0.1, 0.55, 1.0, 0.55, 0.1, 0.55]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.CyclicLR``.
+  """
+
+  _per_group = ("base_lr", "max_lr")
+
+  def __init__(
+    self,
+    base_lr: float | list[float],
+    max_lr: float | list[float],
+    step_size_up: int = 2000,
+    step_size_down: int | None = None,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+    scale_fn: Callable | None = None,
+    scale_mode: str = "cycle",
+    last_epoch: int = -1,
+    **kwargs,
+  ):
+    for name, v in (("base_lr", base_lr), ("max_lr", max_lr)):
+      for item in v if isinstance(v, (list, tuple)) else [v]:
+        _check_float("CyclicLR", name, item, 0.0, ints=True)
+    self.base_lr = list(base_lr) if isinstance(base_lr, (list, tuple)) else base_lr
+    self.max_lr = list(max_lr) if isinstance(max_lr, (list, tuple)) else max_lr
+    _check_float("CyclicLR", "step_size_up", step_size_up, 0.0, ints=True)
+    if step_size_down is not None:
+      _check_float("CyclicLR", "step_size_down", step_size_down, 0.0, ints=True)
+    up = float(step_size_up)
+    down = up if step_size_down is None else float(step_size_down)
+    if up + down <= 0:
+      raise ValueError("CyclicLR: step_size_up + step_size_down must be > 0.")
+    self.total_step_size, self.step_up_ratio = up + down, up / (up + down)
+    if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+      raise ValueError("mode is invalid and scale_fn is None")
+    if scale_fn is not None and not callable(scale_fn):
+      raise TypeError(f"CyclicLR: scale_fn must be callable, got {scale_fn!r}.")
+    if scale_mode not in ("cycle", "iterations"):
+      raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}.")
+    _check_float("CyclicLR", "gamma", gamma, ints=True)
+    self.mode, self.gamma, self.scale_fn = mode, gamma, scale_fn
+    if scale_fn is None:
+      scale_mode = "iterations" if mode == "exp_range" else "cycle"
+    self.scale_mode = scale_mode
+    super().__init__(last_epoch, **kwargs)
+
+  def _initial_group_lr(self, base, group):
+    return F32(_per_group_value(self.base_lr, group))
+
+  def _scale(self, cycle, epoch):
+    if self.scale_fn is not None:
+      arg = cycle if self.scale_mode == "cycle" else F32(epoch)
+      out = self.scale_fn(Tensor32(arg))
+      return out.value if isinstance(out, Tensor32) else F32(out)
+    if self.mode == "triangular":
+      return F32(1.0)
+    if self.mode == "triangular2":
+      return rdiv(1, powf(2.0, F32(cycle - F32(1.0))))
+    return powf(self.gamma, F32(epoch))
+
+  def _get_lr(self, run, lr):
+    e = F32(run.epoch)
+    q = F32(e / F32(self.total_step_size))
+    one_q = F32(F32(1.0) + q)
+    cycle = F32(np.floor(one_q))
+    x = F32(one_q - cycle)
+    r = F32(self.step_up_ratio)
+    sf = F32(x / r) if x <= r else F32(F32(x - F32(1.0)) / F32(self.step_up_ratio - 1))
+    base = F32(_per_group_value(self.base_lr, run.group))
+    top = F32(_per_group_value(self.max_lr, run.group))
+    height = F32(F32(top - base) * sf)
+    return F32(base + F32(height * self._scale(cycle, run.epoch)))
+
+  _closed_form_at_zero = _get_lr
+
+
+class LambdaLR(LRScheduler):
+  """MindSpore's ``LambdaLR``: ``lr = f32(base * lr_lambda(e))``, closed form.
+
+  The lambda receives the epoch as a float32 value with MindSpore's arithmetic
+  (:class:`adamax_optax.mindspore._f32.Tensor32`); a Python-number result is rounded to
+  float32.
+
+  Args:
+    lr_lambda: a callable of the epoch, or a list of them (one per group).
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import LambdaLR
+    >>> sched = LambdaLR(lambda e: 0.5 ** e, initial_lr=1.0, horizon=4)
+    >>> [float(sched(n)) for n in range(4)]
+    [1.0, 0.5, 0.25, 0.125]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.LambdaLR``.
+  """
+
+  _per_group = ("lr_lambda",)
+
+  def __init__(self, lr_lambda: Callable | list[Callable], last_epoch: int = -1, **kwargs):
+    fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]
+    for fn in fns:
+      if not callable(fn):
+        raise TypeError(f"{type(self).__name__}: lr_lambda must be callable, got {fn!r}.")
+    self.lr_lambda = fns if isinstance(lr_lambda, (list, tuple)) else lr_lambda
+    super().__init__(last_epoch, **kwargs)
+
+  def _factor(self, run):
+    out = _per_group_value(self.lr_lambda, run.group)(Tensor32(F32(run.epoch)))
+    return out.value if isinstance(out, Tensor32) else F32(out)
+
+  def _get_lr(self, run, lr):
+    return F32(run.base * self._factor(run))
+
+
+class MultiplicativeLR(LambdaLR):
+  """MindSpore's ``MultiplicativeLR``: ``lr = f32(lr * lr_lambda(e))`` for epochs > 0.
+
+  Args:
+    lr_lambda: a callable of the epoch (float32, see :class:`LambdaLR`), or a list.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import MultiplicativeLR
+    >>> sched = MultiplicativeLR(lambda e: 0.5, initial_lr=1.0, horizon=4)
+    >>> [float(sched(n)) for n in range(4)]
+    [1.0, 0.5, 0.25, 0.125]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.MultiplicativeLR``.
+  """
+
+  def _get_lr(self, run, lr):
+    return lr if run.epoch == 0 else F32(lr * self._factor(run))
+
+
+class SequentialLR(LRScheduler):
+  """MindSpore's ``SequentialLR``: ``schedulers[i]`` from ``milestones[i-1]`` on.
+
+  The first scheduler starts from each group's ``initial_lr``; at a milestone the next
+  scheduler takes over with ``step(0)`` (its closed form at epoch 0: a cosine restarts at
+  the base lr) and recurses from there.
+
+  Args:
+    schedulers: list of schedulers of this module (their own ``horizon`` is ignored).
+    milestones: list of ``len(schedulers) - 1`` increasing epochs.
+    last_epoch: -1 (only).
+    initial_lr: the group lr when used as an optax schedule on its own.
+    horizon: updates tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
+    ...   ConstantLR, ExponentialLR, SequentialLR)
+    >>> sched = SequentialLR(
+    ...   [ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.5)],
+    ...   milestones=[2], initial_lr=1.0, horizon=5)
+    >>> [round(float(sched(n)), 4) for n in range(5)]
+    [0.1, 0.1, 1.0, 0.5, 0.25]
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.SequentialLR``.
+  """
+
+  def __init__(
+    self, schedulers: list[LRScheduler], milestones: list[int], last_epoch: int = -1, **kwargs
+  ):
+    if not isinstance(schedulers, (list, tuple)) or not schedulers:
+      raise TypeError("SequentialLR: schedulers must be a non-empty list of schedulers.")
+    for i, s in enumerate(schedulers):
+      if not isinstance(s, LRScheduler) or isinstance(s, SequentialLR):
+        raise TypeError(f"SequentialLR: schedulers[{i}] must be a scheduler, got {s!r}.")
+    if not isinstance(milestones, (list, tuple)) or len(milestones) != len(schedulers) - 1:
+      raise ValueError(
+        "Sequential Schedulers expects number of schedulers provided to be one more than the "
+        f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
+        f"number of milestones {len(milestones) if isinstance(milestones, (list, tuple)) else 0}"
+      )
+    for m in milestones:
+      _check_int("SequentialLR", "milestones", m, 1)
+    self.schedulers, self.milestones = list(schedulers), list(milestones)
+    super().__init__(last_epoch, **kwargs)
+
+  def _num_group_values(self):
+    sizes = {s._num_group_values() for s in self.schedulers} - {None}
+    if len(sizes) > 1:
+      raise ValueError("SequentialLR: the schedulers' per-group lists differ in length.")
+    return sizes.pop() if sizes else None
+
+  def _values(self, initial_lr, group):
+    base = F32(initial_lr)
+    runs = [_Run(s, F32(s._initial_group_lr(base, group)), group) for s in self.schedulers]
+    out = np.empty(self.horizon, np.float32)
+    lr = out[0] = runs[0].start(base)
+    for n in range(1, self.horizon):
+      index = bisect.bisect_right(self.milestones, n)
+      if index > 0 and self.milestones[index - 1] == n:
+        lr = runs[index].restart(lr)
+      else:
+        lr = runs[index].next(lr)
+      out[n] = lr
+    return out
+
+
+class ReduceLROnPlateau:
+  """MindSpore's ``ReduceLROnPlateau``: lower every group's lr when a metric stops improving.
+
+  All in float32, as MindSpore keeps it: after each ``scheduler.step(metric)`` the metric
+  ``cur = f32(metric)`` improves when ``cur < best * f32(1 - threshold)`` (``mode="min"``,
+  ``threshold_mode="rel"``; ``"abs"``: ``cur < best - f32(threshold)``; ``"max"``:
+  ``cur > best * f32(threshold + 1)`` or ``cur > best + f32(threshold)``). A step without
+  improvement counts as bad; during cooldown the count is held at 0; after more than
+  ``patience`` bad steps each group's lr becomes ``new = max(f32(lr * factor), min_lr)``,
+  kept only when ``lr > f32(new + eps)``, and ``cooldown`` steps follow.
+
+  Attach it with ``mindspore_adamax(lr=..., lr_scheduler=ReduceLROnPlateau(...))`` and pass
+  the metric to every update: ``opt.update(grads, state, params, value=metric)``, read once
+  per ``lr_scheduler_every`` updates (the metric measured after the updates before it, as
+  ``scheduler.step(metric)`` after them). The state (:class:`adamax_optax.plateau.PlateauState`)
+  holds ``best``, the bad-step count, the cooldown and the reductions made.
+
+  Args:
+    mode: ``"min"`` (default) or ``"max"``.
+    factor: float < 1, default 0.1.
+    patience: int >= 0, default 10.
+    threshold: default 1e-4.
+    threshold_mode: ``"rel"`` (default) or ``"abs"``.
+    cooldown: int >= 0, default 0.
+    min_lr: float or list (one per group), default 0.
+    eps: default 1e-8.
+    max_reductions: reductions tabulated (the lr stops moving long before).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import mindspore_adamax
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import ReduceLROnPlateau
+    >>> opt = mindspore_adamax(lr=0.1, lr_scheduler=ReduceLROnPlateau(factor=0.5, patience=0))
+    >>> w = jnp.ones(1)
+    >>> state = opt.init(w)
+    >>> for loss in [1.0, 1.0, 1.0]:  # no improvement after the first
+    ...   updates, state = opt.update(jnp.ones(1), state, w, value=loss)
+    >>> print(state.reductions)
+    1
+
+  References:
+    MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ReduceLROnPlateau``.
+  """
+
+  def __init__(
+    self,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float | list[float] = 0,
+    eps: float = 1e-8,
+    *,
+    max_reductions: int = 10_000,
+  ):
+    name = "ReduceLROnPlateau"
+    _check_float(name, "factor", factor, ints=True)
+    if factor >= 1.0:
+      raise ValueError("The lr factor should be less than 1.0.")
+    if mode not in ("min", "max"):
+      raise ValueError(f"`mode` should be 'min' or 'max', but got {mode}.")
+    if threshold_mode not in ("rel", "abs"):
+      raise ValueError(f"`threshold mode` should be 'rel' or 'abs', but got {threshold_mode}.")
+    _check_float(name, "threshold", threshold, ints=True)
+    _check_float(name, "eps", eps, ints=True)
+    _check_int(name, "patience", patience, 0)
+    _check_int(name, "cooldown", cooldown, 0)
+    _check_int(name, "max_reductions", max_reductions, 1)
+    for v in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
+      _check_float(name, "min_lr", v, 0.0, ints=True)
+    self.mode, self.factor, self.patience = mode, factor, patience
+    self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
+    self.min_lr = list(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
+    self.eps, self.max_reductions = eps, max_reductions
+
+  def reduction_tables(self, lrs: Sequence[float], min_lrs=None) -> list[ExactSchedule]:
+    """Per group, the float32 lr after ``k`` reductions at index ``k``."""
+    if min_lrs is None:
+      if isinstance(self.min_lr, list):
+        if len(self.min_lr) != len(lrs):
+          raise ValueError(f"Expected {len(lrs)} min_lrs, got {len(self.min_lr)}")
+        min_lrs = self.min_lr
+      else:
+        min_lrs = [self.min_lr] * len(lrs)
+    tables = []
+    for lr, min_lr in zip(lrs, min_lrs, strict=True):
+      old, floor = F32(lr), F32(min_lr)
+      values = [old]
+      for _ in range(self.max_reductions):
+        new = max(F32(old * F32(self.factor)), floor)
+        if not old > F32(new + F32(self.eps)):
+          break  # this group's lr never moves again
+        values.append(new)
+        old = new
+      tables.append(ExactSchedule(np.asarray(values, np.float32), "ReduceLROnPlateau"))
+    return tables
+
+  def initial_best(self) -> float:
+    return math.inf if self.mode == "min" else -math.inf
+
+  def improved(self, metric: jax.Array, best: jax.Array) -> jax.Array:
+    """MindSpore's ``_is_improvement`` in float32."""
+    if self.threshold_mode == "rel":
+      scale = 1.0 - self.threshold if self.mode == "min" else self.threshold + 1.0
+      bound = best * jnp.float32(scale)
+    else:
+      bound = best + jnp.float32(-self.threshold if self.mode == "min" else self.threshold)
+    return metric < bound if self.mode == "min" else metric > bound
+
+  def advance(self, state, metric):
+    """One ``scheduler.step(metric)`` in MindSpore's order (``metric`` and ``best`` in
+    float32: the high part of a :class:`~adamax_optax._double_float.DoubleFloat`)."""
+    current = jnp.asarray(_float32_part(metric), jnp.float32)
+    best = _float32_part(state.best)
+    better = self.improved(current, best)
+    best = jnp.where(better, current, best)
+    if isinstance(state.best, df.DoubleFloat):
+      best = df.DoubleFloat(best, jnp.zeros_like(best))
+    bad = jnp.where(better, 0, state.num_bad_epochs + 1)
+    cooling = state.cooldown_counter > 0
+    cooldown = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
+    bad = jnp.where(cooling, 0, bad)
+    reduce = bad > self.patience
+    return state._replace(
+      best=best,
+      num_bad_epochs=jnp.where(reduce, 0, bad),
+      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown),
+      reductions=jnp.minimum(state.reductions + reduce, self.max_reductions),
+    )
+
+
+def _float32_part(value):
+  """MindSpore casts the metric to float32: the float32 rounding of a double pair."""
+  return value.hi if isinstance(value, df.DoubleFloat) else value
+
+
+__all__ = [
+  "ConstantLR",
+  "CosineAnnealingLR",
+  "CosineAnnealingWarmRestarts",
+  "CyclicLR",
+  "ExponentialLR",
+  "LRScheduler",
+  "LambdaLR",
+  "LinearLR",
+  "MultiStepLR",
+  "MultiplicativeLR",
+  "PolynomialLR",
+  "ReduceLROnPlateau",
+  "SequentialLR",
+  "StepLR",
+]

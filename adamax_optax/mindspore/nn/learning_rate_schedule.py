@@ -1,0 +1,364 @@
+"""``mindspore.nn``'s ``LearningRateSchedule`` cells (MindSpore 2.10), bit for bit.
+
+MindSpore evaluates these cells in float32 on the optimizer's ``global_step`` (shape
+[1]), and ``nn.AdaMax`` reads ``learning_rate(global_step)`` before incrementing it: the
+update at optax count ``n`` uses the schedule at step ``n``. The classes here compute
+MindSpore's float32 expression op by op on the host (:mod:`adamax_optax.mindspore._f32`)
+and tabulate it as an :class:`~adamax_optax.schedules.ExactSchedule`; each is an optax
+schedule ``count -> lr``, usable as ``mindspore_nn_adamax(learning_rate=...)``, as a
+group's ``lr``, or with any optax optimizer.
+
+Every class takes a keyword-only ``horizon`` (default
+:data:`~adamax_optax.schedules.DEFAULT_HORIZON`): the steps tabulated (lazily, at the
+first call); past it the last value holds. Schedules that stop changing
+(``CosineDecayLR``, ``WarmUpLR``, ``PolynomialDecayLR`` without ``update_decay_steps``)
+tabulate only up to their end.
+"""
+
+import math
+
+import jax
+import numpy as np
+
+from adamax_optax.mindspore._f32 import F32, powf, rdiv, sinf
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+
+_PI = F32(math.pi)
+_E = F32(math.e)
+
+
+def _positive_int(cls: str, name: str, value) -> None:
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    raise TypeError(f"For '{cls}', the '{name}' must be int, but got {type(value).__name__}.")
+  if value <= 0:
+    raise ValueError(f"For '{cls}', the '{name}' must be a positive int (> 0), but got {value}.")
+
+
+def _float(cls: str, name: str, value, *, positive: bool) -> None:
+  if isinstance(value, bool) or not isinstance(value, (float, np.floating)):
+    raise TypeError(
+      f"For '{cls}', the '{name}' must be float, but got {type(value).__name__}: {value!r}."
+    )
+  v = float(value)
+  if not math.isfinite(v) or (v <= 0 if positive else v < 0):
+    raise ValueError(
+      f"For '{cls}', the '{name}' must be {'> 0' if positive else '>= 0'} and finite, but got "
+      f"{value}."
+    )
+
+
+def _bool(cls: str, name: str, value) -> None:
+  if not isinstance(value, bool):
+    raise TypeError(f"For '{cls}', the '{name}' must be bool, but got {type(value).__name__}.")
+
+
+class LearningRateSchedule:
+  """Base class: ``value(step)`` in MindSpore's float32, tabulated into an ExactSchedule."""
+
+  def __init__(self, *, horizon: int = DEFAULT_HORIZON):
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+      raise ValueError(f"{type(self).__name__}: horizon must be an int >= 1, got {horizon!r}.")
+    self.horizon = int(horizon)
+    self._table: ExactSchedule | None = None
+
+  def _last_changing_step(self) -> int | None:
+    """The step after which the value never changes (None: it may change forever)."""
+    return None
+
+  def _zero_is_final(self) -> bool:
+    """Whether a value of exactly 0 stays 0 at every later step (a decay to underflow)."""
+    return False
+
+  def value(self, step: int) -> np.float32:
+    """MindSpore's float32 value at ``global_step == step`` (computed on the host)."""
+    raise NotImplementedError
+
+  @property
+  def schedule(self) -> ExactSchedule:
+    """The tabulated :class:`ExactSchedule` (built on first use)."""
+    if self._table is None:
+      n = self.horizon
+      end = self._last_changing_step()
+      if end is not None:
+        n = min(n, end + 1)
+      values = np.zeros(n, np.float32)
+      stop_at_zero = self._zero_is_final()
+      for k in range(n):
+        values[k] = self.value(k)
+        if stop_at_zero and values[k] == 0:
+          break  # underflowed: 0 from here on (the rest of the table is 0 already)
+      self._table = ExactSchedule(values, type(self).__name__)
+    return self._table
+
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    """The float32 learning rate of the update at optax ``count`` (global_step ``count``)."""
+    return self.schedule(count)
+
+  def value_at(self, count: int) -> float:
+    return self.schedule.value_at(count)
+
+
+class _DecayLR(LearningRateSchedule):
+  def __init__(
+    self,
+    learning_rate: float,
+    decay_rate: float,
+    decay_steps: int,
+    is_stair: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    cls = type(self).__name__
+    _positive_int(cls, "decay_steps", decay_steps)
+    _float(cls, "learning_rate", learning_rate, positive=True)
+    _float(cls, "decay_rate", decay_rate, positive=True)
+    _bool(cls, "is_stair", is_stair)
+    self.learning_rate, self.decay_rate = float(learning_rate), float(decay_rate)
+    self.decay_steps, self.is_stair = int(decay_steps), is_stair
+    super().__init__(horizon=horizon)
+
+
+class ExponentialDecayLR(_DecayLR):
+  r"""MindSpore's ``nn.ExponentialDecayLR``: ``lr * powf(decay_rate, step / decay_steps)``.
+
+  ``p`` is a float32 quotient, floored when ``is_stair``; ``powf`` is glibc's.
+
+  Args:
+    learning_rate: float > 0.
+    decay_rate: float > 0.
+    decay_steps: int > 0.
+    is_stair: bool, default False.
+    horizon: steps tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.nn import ExponentialDecayLR
+    >>> sched = ExponentialDecayLR(0.1, 0.5, 2, is_stair=True, horizon=8)
+    >>> [round(float(sched(n)), 4) for n in range(5)]
+    [0.1, 0.1, 0.05, 0.05, 0.025]
+
+  References:
+    MindSpore 2.10 ``mindspore.nn.ExponentialDecayLR``.
+  """
+
+  def _zero_is_final(self):
+    return self.decay_rate < 1.0
+
+  def value(self, step):
+    p = F32(F32(step) / F32(self.decay_steps))
+    if self.is_stair:
+      p = F32(np.floor(p))
+    return F32(F32(self.learning_rate) * powf(self.decay_rate, p))
+
+
+class NaturalExpDecayLR(_DecayLR):
+  r"""MindSpore's ``nn.NaturalExpDecayLR``: ``lr * powf(e, -decay_rate * p)``.
+
+  ``p`` is the float32 step, ``floor(step / decay_steps) * decay_steps`` when
+  ``is_stair``.
+
+  Args:
+    learning_rate: float > 0.
+    decay_rate: float > 0.
+    decay_steps: int > 0.
+    is_stair: bool, default False.
+    horizon: steps tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.nn import NaturalExpDecayLR
+    >>> sched = NaturalExpDecayLR(0.1, 0.5, 2, horizon=8)
+    >>> round(float(sched(2)), 6)
+    0.036788
+
+  References:
+    MindSpore 2.10 ``mindspore.nn.NaturalExpDecayLR``.
+  """
+
+  def _zero_is_final(self):
+    return True
+
+  def value(self, step):
+    p = F32(step)
+    if self.is_stair:
+      p = F32(F32(np.floor(p / F32(self.decay_steps))) * F32(self.decay_steps))
+    return F32(F32(self.learning_rate) * powf(_E, F32(F32(-self.decay_rate) * p)))
+
+
+class InverseDecayLR(_DecayLR):
+  r"""MindSpore's ``nn.InverseDecayLR``: ``lr / (1 + decay_rate * p)``, ``p = step / decay_steps``.
+
+  Float32; the division is ``f32(lr) * f32(1 / denominator)``.
+
+  Args:
+    learning_rate: float > 0.
+    decay_rate: float > 0.
+    decay_steps: int > 0.
+    is_stair: bool, default False.
+    horizon: steps tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.nn import InverseDecayLR
+    >>> sched = InverseDecayLR(0.1, 1.0, 1, horizon=8)
+    >>> [round(float(sched(n)), 4) for n in range(4)]
+    [0.1, 0.05, 0.0333, 0.025]
+
+  References:
+    MindSpore 2.10 ``mindspore.nn.InverseDecayLR``.
+  """
+
+  def value(self, step):
+    p = F32(F32(step) / F32(self.decay_steps))
+    if self.is_stair:
+      p = F32(np.floor(p))
+    return rdiv(self.learning_rate, F32(F32(1.0) + F32(F32(self.decay_rate) * p)))
+
+
+class CosineDecayLR(LearningRateSchedule):
+  r"""MindSpore's ``nn.CosineDecayLR``: ``min_lr + delta (1 + sin(pi (p / decay_steps + 0.5)))``.
+
+  ``p = min(step, decay_steps)``, ``delta = 0.5 * (max_lr - min_lr)`` in double, rounded
+  once; the rest float32 (``sin`` rounded from double).
+
+  Args:
+    min_lr: float >= 0.
+    max_lr: float > min_lr.
+    decay_steps: int > 0.
+    horizon: steps tabulated (at most ``decay_steps + 1`` are needed).
+
+  Example:
+    >>> from adamax_optax.mindspore.nn import CosineDecayLR
+    >>> sched = CosineDecayLR(0.0, 1.0, 2)
+    >>> [round(float(sched(n)), 4) for n in range(4)]
+    [1.0, 0.5, 0.0, 0.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.nn.CosineDecayLR``.
+  """
+
+  def __init__(
+    self, min_lr: float, max_lr: float, decay_steps: int, *, horizon: int = DEFAULT_HORIZON
+  ):
+    cls = "CosineDecayLR"
+    _float(cls, "min_lr", min_lr, positive=False)
+    _float(cls, "max_lr", max_lr, positive=True)
+    _positive_int(cls, "decay_steps", decay_steps)
+    if min_lr >= max_lr:
+      raise ValueError(
+        "For 'CosineDecayLR', the 'max_lr' must be greater than the 'min_lr', but got 'max_lr' "
+        f"value: {max_lr}, 'min_lr' value: {min_lr}."
+      )
+    self.min_lr, self.max_lr, self.decay_steps = float(min_lr), float(max_lr), int(decay_steps)
+    self._delta = F32(0.5 * (self.max_lr - self.min_lr))
+    super().__init__(horizon=horizon)
+
+  def _last_changing_step(self):
+    return self.decay_steps
+
+  def value(self, step):
+    p = F32(min(step, self.decay_steps))
+    x = F32(F32(p / F32(self.decay_steps)) + F32(0.5))
+    wave = F32(F32(1.0) + sinf(F32(_PI * x)))
+    return F32(F32(self.min_lr) + F32(self._delta * wave))
+
+
+class PolynomialDecayLR(LearningRateSchedule):
+  r"""MindSpore's ``nn.PolynomialDecayLR``: ``(lr - end) powf(1 - p, power) + end``.
+
+  ``p = min(step, decay_steps) / decay_steps``; with ``update_decay_steps``,
+  ``p = step / (decay_steps * max(ceil(step / decay_steps), 1))``. Float32 op by op,
+  ``lr - end`` in double rounded once.
+
+  Args:
+    learning_rate: float > 0.
+    end_learning_rate: float >= 0.
+    decay_steps: int > 0.
+    power: float > 0.
+    update_decay_steps: bool, default False.
+    horizon: steps tabulated.
+
+  Example:
+    >>> from adamax_optax.mindspore.nn import PolynomialDecayLR
+    >>> sched = PolynomialDecayLR(1.0, 0.0, 4, 1.0)
+    >>> [float(sched(n)) for n in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.nn.PolynomialDecayLR``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    end_learning_rate: float,
+    decay_steps: int,
+    power: float,
+    update_decay_steps: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    cls = "PolynomialDecayLR"
+    _float(cls, "learning_rate", learning_rate, positive=True)
+    _float(cls, "end_learning_rate", end_learning_rate, positive=False)
+    _positive_int(cls, "decay_steps", decay_steps)
+    _bool(cls, "update_decay_steps", update_decay_steps)
+    _float(cls, "power", power, positive=True)
+    self.learning_rate, self.end_learning_rate = float(learning_rate), float(end_learning_rate)
+    self.decay_steps, self.power = int(decay_steps), float(power)
+    self.update_decay_steps = update_decay_steps
+    self._diff = F32(self.learning_rate - self.end_learning_rate)
+    super().__init__(horizon=horizon)
+
+  def _last_changing_step(self):
+    return None if self.update_decay_steps else self.decay_steps
+
+  def value(self, step):
+    ds = F32(self.decay_steps)
+    s = F32(step)
+    if self.update_decay_steps:
+      ds = F32(ds * max(F32(np.ceil(F32(s / ds))), F32(1.0)))
+    else:
+      s = min(s, ds)
+    p = F32(s / ds)
+    return F32(F32(self._diff * powf(F32(F32(1.0) - p), self.power)) + F32(self.end_learning_rate))
+
+
+class WarmUpLR(LearningRateSchedule):
+  r"""MindSpore's ``nn.WarmUpLR``: ``lr * (min(step, warmup_steps) / warmup_steps)``, float32.
+
+  Args:
+    learning_rate: float >= 0.
+    warmup_steps: int > 0.
+    horizon: steps tabulated (at most ``warmup_steps + 1`` are needed).
+
+  Example:
+    >>> from adamax_optax.mindspore.nn import WarmUpLR
+    >>> sched = WarmUpLR(1.0, 4)
+    >>> [float(sched(n)) for n in range(6)]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+
+  References:
+    MindSpore 2.10 ``mindspore.nn.WarmUpLR``.
+  """
+
+  def __init__(self, learning_rate: float, warmup_steps: int, *, horizon: int = DEFAULT_HORIZON):
+    _float("WarmUpLR", "learning_rate", learning_rate, positive=False)
+    _positive_int("WarmUpLR", "warmup_steps", warmup_steps)
+    self.learning_rate, self.warmup_steps = float(learning_rate), int(warmup_steps)
+    super().__init__(horizon=horizon)
+
+  def _last_changing_step(self):
+    return self.warmup_steps
+
+  def value(self, step):
+    fraction = F32(F32(min(step, self.warmup_steps)) / F32(self.warmup_steps))
+    return F32(F32(self.learning_rate) * fraction)
+
+
+__all__ = [
+  "CosineDecayLR",
+  "ExponentialDecayLR",
+  "InverseDecayLR",
+  "LearningRateSchedule",
+  "NaturalExpDecayLR",
+  "PolynomialDecayLR",
+  "WarmUpLR",
+]
