@@ -1,10 +1,19 @@
 """Paddle's wing: what Adamax training touches in ``paddle``, under Paddle's paths.
 
-======================================  ===================================================
-Paddle                                  adamax_optax
-======================================  ===================================================
-``paddle.optimizer.Adamax``             :func:`adamax_optax.paddle.optimizer.Adamax`
-======================================  ===================================================
+==============================================  ===================================================
+Paddle                                          adamax_optax
+==============================================  ===================================================
+``paddle.optimizer.Adamax``                     :func:`adamax_optax.paddle.optimizer.Adamax`
+``paddle.optimizer.lr.<Scheduler>``             ``adamax_optax.paddle.optimizer.lr.<Scheduler>``
+``paddle.optimizer.lr.ReduceOnPlateau``         ``adamax_optax.paddle.optimizer.lr.ReduceOnPlateau``
+                                                (the metric goes to ``update(..., value=metric)``)
+==============================================  ===================================================
+
+Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
+``NaturalExpDecay``, ``InverseTimeDecay``, ``PolynomialDecay``, ``LinearWarmup``,
+``ExponentialDecay``, ``MultiStepDecay``, ``StepDecay``, ``LambdaDecay``,
+``CosineAnnealingDecay``, ``MultiplicativeDecay``, ``OneCycleLR``, ``CyclicLR``,
+``LinearLR``, ``CosineAnnealingWarmRestarts`` and ``ReduceOnPlateau``.
 
 Importing this package never imports Paddle.
 """

@@ -13,12 +13,14 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish, stage_if
+from adamax_optax.paddle.optimizer.lr import ReduceOnPlateau
 from adamax_optax.param_groups import with_param_groups
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
   check_framework_rule,
   check_range,
   is_integer_number,
+  is_python_number,
   is_static_zero,
 )
 from adamax_optax.weight_decay import add_decayed_weights
@@ -45,6 +47,8 @@ def _check_paddle(settings: Mapping) -> None:
 
 
 def _check_base_learning_rate(learning_rate) -> None:
+  if isinstance(learning_rate, ReduceOnPlateau):
+    return
   if is_integer_number(learning_rate):
     raise TypeError(f"learning rate should be float or LRScheduler, got {type(learning_rate)} here")
   check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
@@ -71,6 +75,7 @@ def paddle_adamax(
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
+  lr_scheduler_every: int = 1,
 ) -> optax.GradientTransformation:
   r"""Paddle's ``paddle.optimizer.Adamax`` (3.x), reproduced bit for bit.
 
@@ -89,12 +94,18 @@ def paddle_adamax(
   gradient.
 
   Args:
-    learning_rate: :math:`\eta`, float >= 0, default 0.001, or an optax schedule
-      (called with the step count, 0 first).
+    learning_rate: :math:`\eta`, float >= 0, default 0.001, a scheduler of
+      :mod:`adamax_optax.paddle.optimizer.lr` (Paddle's ``paddle.optimizer.lr``: the
+      kernel gets ``float32`` of its double, as in Paddle), or any optax schedule (called
+      with the step count, 0 first). With ``lr.ReduceOnPlateau``, every update takes a
+      metric: ``update(grads, state, params, value=metric)``, the one Paddle's
+      ``scheduler.step(metric)`` got after the update before (not read at the first).
     beta1: in [0, 1), default 0.9.
     beta2: in [0, 1), default 0.999.
     epsilon: >= 0, default 1e-8.
-    weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none.
+    weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none. In a group,
+      ``weight_decay: None`` falls back to this value (Paddle's regularizer lookup); 0.0
+      switches decay off.
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and any
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
@@ -107,6 +118,10 @@ def paddle_adamax(
     skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
       or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
       the framework.
+    lr_scheduler_every: updates per ``scheduler.step()`` (default 1, every update): a
+      scheduler stepped once an epoch of ``N`` updates takes ``N``; the rate of update
+      ``n`` (0 first) is then the scheduler's value ``n // N``, and ``ReduceOnPlateau``
+      reads ``value=`` at every ``N``-th update only.
 
   Raises:
     ValueError: Paddle's message for a beta outside [0, 1) or a negative epsilon
@@ -147,8 +162,12 @@ def paddle_adamax(
       check_range("learning_rate", settings["learning_rate"], 0.0)
     _check_paddle(settings)
 
-  def build(settings):
+  def build(settings, learning_rate):
+    # A group's ``weight_decay: None`` falls back to the optimizer's (Paddle's
+    # regularizer lookup), it does not switch decay off (0.0 does).
     weight_decay = settings["weight_decay"]
+    if weight_decay is None:
+      weight_decay = defaults["weight_decay"]
     stages = [
       stage_if(
         weight_decay is not None and not is_static_zero(weight_decay),
@@ -169,8 +188,32 @@ def paddle_adamax(
     )
     return optax.chain(*stages)
 
-  opt = with_param_groups(build, defaults, param_groups, check_group)
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+  def assemble(learning_rate):
+    opt = with_param_groups(
+      lambda settings: build(settings, learning_rate), defaults, param_groups, check_group
+    )
+    return finish(opt, skip_nonfinite=skip_nonfinite)
+
+  if isinstance(learning_rate, ReduceOnPlateau):
+    # Rebuilt inside each update with the plateau's current rate; the metric comes as
+    # ``update(..., value=metric)``. Skipping a non-finite step skips the Adamax step
+    # only: the metric is still recorded.
+    assemble(0.0)  # validates the groups now
+    return learning_rate.optimizer(assemble, every=lr_scheduler_every)
+  every = lr_scheduler_every
+  if callable(learning_rate) and not (is_python_number(every) and every == 1):
+    if is_python_number(every):  # an array (optax.inject_hyperparams) is used as it is
+      _check_every(every)
+    schedule = learning_rate
+    learning_rate = lambda count: schedule(
+      jnp.asarray(count, jnp.int32) // jnp.asarray(every, jnp.int32)
+    )
+  return assemble(learning_rate)
+
+
+def _check_every(every) -> None:
+  if not is_integer_number(every) or isinstance(every, bool) or every < 1:
+    raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
 
 
 __all__ = ["paddle_adamax"]

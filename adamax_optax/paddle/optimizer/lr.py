@@ -1,0 +1,1340 @@
+"""``paddle.optimizer.lr``'s mirror: every epoch-driven ``LRScheduler``, value for value.
+
+Paddle computes its schedulers in Python doubles on the host, several of them
+recursively (the next value from the last one), and hands the adamax kernel one float32
+tensor filled with ``float(scheduler())`` rounded to nearest. Each class here runs the
+same double arithmetic on the host, in the same order, and is an
+:class:`~adamax_optax.schedules.ExactSchedule` of the results: an optax schedule
+``count -> float32 lr`` that looks the value up inside the compiled step, so the values
+equal Paddle's bit for bit under ``jax.jit`` (``value_at(count)`` gives the double).
+
+Counting. Paddle's constructor calls ``step()`` once (``last_epoch`` -1 -> 0), the
+optimizer's update ``t`` (1 first) uses epoch ``t - 1``, and the user's
+``scheduler.step()`` after each update advances it. Here optax's ``count`` ``n`` (0
+first) is the update ``n + 1``, so its value is Paddle's at epoch ``last_epoch + 1 + n``.
+With ``paddle_adamax(learning_rate=scheduler)`` nothing has to be stepped by hand: the
+optimizer's own count drives it.
+
+Tables. The values are tabulated when first used (not when constructed) and run-length
+encoded. A schedule that ends (``PiecewiseDecay``, ``PolynomialDecay`` without
+``cycle``, ``LinearLR``, ``OneCycleLR``, a float ``LinearWarmup``) tabulates up to its
+end and holds its last value; the others take a keyword-only ``horizon`` (default
+:data:`~adamax_optax.schedules.DEFAULT_HORIZON`, one million updates): past it the last
+tabulated value holds. A smooth schedule costs 12 bytes per tabulated update.
+
+Validation raises ``ValueError`` (where Paddle asserts) or ``TypeError`` with Paddle's
+wording, plus a few checks Paddle lacks (NaN or infinite rates, ``last_epoch < -1``).
+
+``ReduceOnPlateau`` follows a metric, not the count: ``paddle_adamax(learning_rate=
+ReduceOnPlateau(...))`` (and :meth:`ReduceOnPlateau.as_transformation`) take it as
+``update(..., value=metric)``, as :func:`optax.contrib.reduce_on_plateau` does.
+
+Example:
+  >>> import jax, jax.numpy as jnp
+  >>> from adamax_optax.paddle.optimizer import Adamax, lr
+  >>> schedule = lr.StepDecay(learning_rate=0.02, step_size=3, gamma=0.5, horizon=10)
+  >>> print(jax.jit(jax.vmap(schedule))(jnp.arange(7)))
+  [0.02  0.02  0.02  0.01  0.01  0.01  0.005]
+  >>> opt = Adamax(learning_rate=schedule)  # the optimizer's count drives it
+"""
+
+import bisect
+import copy
+import itertools
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from adamax_optax import _double_float as df
+from adamax_optax.plateau import PlateauState, greater_than_double, less_than_double, on_plateau
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+
+_TABLE_ATTRIBUTES = frozenset({"_starts", "_double", "_hi", "_lo", "horizon", "name"})
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _is_number(value) -> bool:
+  return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_int(value) -> bool:
+  return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_learning_rate(value, name: str = "learning rate") -> float:
+  """Paddle's base-class check: a float (or int) >= 0; NaN and inf refused too."""
+  if not _is_number(value):
+    raise TypeError(f"The type of {name} must be float, but received {type(value)}")
+  if not math.isfinite(float(value)):
+    raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+  if value < 0:
+    raise ValueError(f"Invalid learning rate: {value}")
+  return float(value)
+
+
+def _check_finite(name: str, value) -> float:
+  if not _is_number(value):
+    raise TypeError(f"{name} must be a float, got {type(value)}: {value!r}.")
+  if not math.isfinite(float(value)):
+    raise ValueError(f"{name} must be finite, got {value!r}.")
+  return value
+
+
+def _check_positive_int(name: str, value, message: str | None = None) -> int:
+  if not _is_int(value) or value <= 0:
+    raise ValueError(message or f" '{name}' must be a positive integer.")
+  return int(value)
+
+
+def _check_last_epoch(last_epoch) -> int:
+  if not _is_int(last_epoch) or last_epoch < -1:
+    raise ValueError(f"last_epoch must be an int >= -1, got {last_epoch!r}.")
+  return int(last_epoch)
+
+
+def _check_gamma_below_one(gamma) -> float:
+  _check_finite("gamma", gamma)
+  if gamma >= 1.0:
+    raise ValueError("gamma should be < 1.0.")
+  return gamma
+
+
+# ------------------------------------------------------------------------- base class
+
+
+class LRScheduler(ExactSchedule):
+  """Paddle's ``paddle.optimizer.lr.LRScheduler``: the base of every scheduler here.
+
+  A subclass defines ``get_lr(self)`` from ``self.last_epoch`` (the epoch being
+  computed), ``self.last_lr`` (the previous value, a Python float) and ``self.base_lr``,
+  in Python doubles, exactly as a Paddle subclass does; the values are then tabulated by
+  stepping a copy of the scheduler from ``last_epoch`` on. After construction
+  ``last_epoch`` and ``last_lr`` hold the state after Paddle's constructor step
+  (``last_epoch + 1`` and the first value).
+
+  As an optax schedule, ``scheduler(count)`` is the float32 rate of update ``count``
+  (0 first), i.e. Paddle's value at epoch ``last_epoch + 1 + count``; there is no
+  separate base rate (the values are absolute). ``value_at(count)`` is the double.
+
+  Args:
+    learning_rate: the base rate ``base_lr``, a float >= 0 (default 0.1).
+    last_epoch: the epoch before the constructor's step, int >= -1 (default -1: start).
+    verbose: accepted for Paddle's signature; nothing is printed.
+    horizon: keyword-only: how many updates to tabulate (default one million); past it
+      the last value holds.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> class Halving(lr.LRScheduler):
+    ...   def get_lr(self):
+    ...     return self.base_lr * 0.5**self.last_epoch
+    >>> schedule = Halving(learning_rate=1.0, horizon=8)
+    >>> print(schedule(0), schedule(3), schedule.value_at(100))
+    1.0 0.125 0.0078125
+
+  References:
+    Paddle ``paddle.optimizer.lr.LRScheduler``.
+  """
+
+  _natural_end: int | None = None  # last epoch whose value can differ from the next
+
+  def __init__(
+    self,
+    learning_rate: float = 0.1,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    self.base_lr = _check_learning_rate(learning_rate)
+    self._init_common(last_epoch, verbose, horizon)
+
+  def _init_common(self, last_epoch, verbose, horizon) -> None:
+    self.last_epoch = _check_last_epoch(last_epoch)
+    self.verbose = bool(verbose)
+    if isinstance(horizon, bool) or not _is_int(horizon) or horizon < 1:
+      raise ValueError(f"{type(self).__name__}: horizon must be an int >= 1, got {horizon!r}.")
+    self._horizon_setting = int(horizon)
+    first = next(self._host_values())
+    self.last_epoch, self.last_lr = self.last_epoch + 1, first
+
+  # Subclasses override get_lr (Paddle's recursion) or _host_values (a generator).
+  def get_lr(self) -> float:
+    """The value at ``self.last_epoch`` (Python double). Subclasses define it."""
+    raise NotImplementedError(f"{type(self).__name__} must define get_lr().")
+
+  def _steps_from(self, last_epoch: int) -> Iterator[float]:
+    """Values after each ``step()`` from ``last_epoch`` with ``last_lr = base_lr``."""
+    sim = copy.copy(self)
+    sim.last_epoch, sim.last_lr = last_epoch, self.base_lr
+    while True:
+      sim.last_epoch += 1
+      sim.last_lr = float(sim.get_lr())
+      yield sim.last_lr
+
+  def _host_values(self) -> Iterator[float]:
+    """Values of updates 1, 2, ... (epochs ``last_epoch + 1``, ...)."""
+    start = self.last_epoch if "last_lr" not in self.__dict__ else self.last_epoch - 1
+    return self._steps_from(start)
+
+  def _epoch_values(self) -> Iterator[float]:
+    """Values of ``step(0)``, ``step(1)``, ... with explicit epochs (LinearWarmup's inner)."""
+    return self._steps_from(-1)
+
+  def _table_size(self) -> int:
+    if self._natural_end is None:
+      return self._horizon_setting
+    first_epoch = self.last_epoch  # after the constructor's step
+    return max(self._natural_end - first_epoch + 1, 1)
+
+  def _values(self) -> np.ndarray:
+    size = self._table_size()
+    return np.fromiter(itertools.islice(self._host_values(), size), np.float64, size)
+
+  def __getattr__(self, attribute):
+    # The table is built on first use (a wrapped scheduler never needs its own).
+    if attribute in _TABLE_ATTRIBUTES and "_horizon_setting" in self.__dict__:
+      ExactSchedule.__init__(self, self._values(), type(self).__name__)
+      return getattr(self, attribute)
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
+
+  def __repr__(self) -> str:
+    return f"{type(self).__name__}(base_lr={self.base_lr!r}, last_epoch={self.last_epoch})"
+
+
+# --------------------------------------------------------------------- the schedulers
+
+
+class NoamDecay(LRScheduler):
+  r"""Paddle's ``NoamDecay`` (Transformer warmup then inverse square root).
+
+  .. math::
+
+    \eta_e = \text{lr} \cdot d_{model}^{-0.5} \cdot \min(a, w^{-1.5} e), \qquad
+    a = 1 \text{ if } e = 0 \text{ else } e^{-0.5}
+
+  so update 1 (epoch 0) gets 0.0.
+
+  Args:
+    d_model: > 0 (the model width).
+    warmup_steps: int > 0.
+    learning_rate: float >= 0, default 1.0.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.NoamDecay(d_model=64, warmup_steps=4, learning_rate=1.0, horizon=10)
+    >>> print(schedule.value_at(0), schedule.value_at(4))
+    0.0 0.0625
+
+  References:
+    Paddle ``paddle.optimizer.lr.NoamDecay``; Vaswani et al., 2017.
+  """
+
+  def __init__(
+    self,
+    d_model: int,
+    warmup_steps: int,
+    learning_rate: float = 1.0,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    _check_finite("d_model", d_model)
+    if d_model <= 0:
+      raise ValueError("d_model should be grater than 0")
+    _check_finite("warmup_steps", warmup_steps)
+    if warmup_steps <= 0:
+      raise ValueError(f"warmup_steps must be > 0, got {warmup_steps!r}.")
+    self.d_model, self.warmup_steps = d_model, warmup_steps
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    e = self.last_epoch
+    a = 1 if e == 0 else e**-0.5
+    b = self.warmup_steps**-1.5 * e
+    return self.base_lr * self.d_model**-0.5 * min(a, b)
+
+
+class PiecewiseDecay(LRScheduler):
+  """Paddle's ``PiecewiseDecay``: ``values[i]`` for the first ``i`` with
+  ``epoch < boundaries[i]``, else ``values[len(boundaries)]``.
+
+  Args:
+    boundaries: the epochs where the rate changes (ints).
+    values: at least ``len(boundaries) + 1`` floats.
+    last_epoch, verbose: see :class:`LRScheduler`. The table ends at the last boundary.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.PiecewiseDecay(boundaries=[2, 4], values=[0.1, 0.05, 0.01])
+    >>> print([schedule.value_at(n) for n in range(6)])
+    [0.1, 0.1, 0.05, 0.05, 0.01, 0.01]
+
+  References:
+    Paddle ``paddle.optimizer.lr.PiecewiseDecay``.
+  """
+
+  def __init__(
+    self,
+    boundaries: Sequence[int],
+    values: Sequence[float],
+    last_epoch: int = -1,
+    verbose: bool = False,
+  ):
+    if len(values) < len(boundaries) + 1:
+      raise ValueError(
+        "The values have one more element than boundaries, but received "
+        f"len(values) [{len(values)}] < len(boundaries) + 1 [{len(boundaries) + 1}]."
+      )
+    for i, boundary in enumerate(boundaries):
+      if not _is_int(boundary):
+        raise TypeError(f"boundaries[{i}] must be an int, got {boundary!r}.")
+    for i, value in enumerate(values):
+      _check_finite(f"values[{i}]", value)
+    self.boundaries, self.values = list(boundaries), list(values)
+    self._natural_end = max(self.boundaries, default=0)
+    super().__init__(values[0], last_epoch, verbose, horizon=1)
+
+  def get_lr(self):
+    for boundary, value in zip(self.boundaries, self.values, strict=False):
+      if self.last_epoch < boundary:
+        return value
+    return self.values[len(self.boundaries)]
+
+
+class NaturalExpDecay(LRScheduler):
+  """Paddle's ``NaturalExpDecay``: ``lr * math.exp(-1 * gamma * epoch)``.
+
+  Args:
+    learning_rate: float >= 0.
+    gamma: > 0.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> print(lr.NaturalExpDecay(1.0, gamma=0.5, horizon=4).value_at(2))
+    0.36787944117144233
+
+  References:
+    Paddle ``paddle.optimizer.lr.NaturalExpDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    gamma: float,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    _check_finite("gamma", gamma)
+    if gamma <= 0.0:
+      raise ValueError(" 'gamma' must be a positive number so that the learning rate will decay.")
+    self.gamma = gamma
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    return self.base_lr * math.exp(-1 * self.gamma * self.last_epoch)
+
+
+class InverseTimeDecay(LRScheduler):
+  """Paddle's ``InverseTimeDecay``: ``lr / (1 + gamma * epoch)``.
+
+  Args:
+    learning_rate: float >= 0.
+    gamma: >= 0 (Paddle does not check; a negative one can divide by zero).
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> print(lr.InverseTimeDecay(1.0, gamma=0.5, horizon=4).value_at(2))
+    0.5
+
+  References:
+    Paddle ``paddle.optimizer.lr.InverseTimeDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    gamma: float,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    _check_finite("gamma", gamma)
+    if gamma < 0:
+      raise ValueError(f"gamma must be >= 0, got {gamma!r}.")
+    self.gamma = gamma
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    return self.base_lr / (1 + self.gamma * self.last_epoch)
+
+
+class PolynomialDecay(LRScheduler):
+  r"""Paddle's ``PolynomialDecay``.
+
+  Without ``cycle``: ``(lr - end_lr) * (1 - min(e, d) / d) ** power + end_lr``, ``d`` =
+  ``decay_steps`` (``end_lr`` from epoch ``d`` on). With ``cycle``, ``d`` becomes
+  ``decay_steps * ceil(e / decay_steps)`` (``decay_steps`` at epoch 0), so the rate
+  reaches ``end_lr`` at every multiple of ``decay_steps`` and jumps back up after it.
+
+  Args:
+    learning_rate: float >= 0.
+    decay_steps: int > 0.
+    end_lr: default 0.0001.
+    power: > 0, default 1.0.
+    cycle: default False.
+    last_epoch, verbose: see :class:`LRScheduler`.
+    horizon: only used with ``cycle`` (without it the table ends at ``decay_steps``).
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.PolynomialDecay(1.0, decay_steps=4, end_lr=0.0, power=1.0)
+    >>> print([schedule.value_at(n) for n in range(6)])
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+
+  References:
+    Paddle ``paddle.optimizer.lr.PolynomialDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    decay_steps: int,
+    end_lr: float = 0.0001,
+    power: float = 1.0,
+    cycle: bool = False,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    _check_positive_int("decay_steps", decay_steps)
+    _check_finite("power", power)
+    if power <= 0.0:
+      raise ValueError(" 'power' must be greater than 0.0 so that the learning rate will decay.")
+    self.decay_steps, self.end_lr = decay_steps, _check_finite("end_lr", end_lr)
+    self.power, self.cycle = power, bool(cycle)
+    if not self.cycle:
+      self._natural_end = decay_steps
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    e, decay_steps = self.last_epoch, self.decay_steps
+    if self.cycle:
+      div = math.ceil(e / decay_steps)
+      if e == 0:
+        div = 1
+      decay_steps = decay_steps * div
+    else:
+      e = min(e, decay_steps)
+    fraction = 1 - float(e) / float(decay_steps)
+    return (self.base_lr - self.end_lr) * (fraction**self.power) + self.end_lr
+
+
+class LinearWarmup(LRScheduler):
+  r"""Paddle's ``LinearWarmup``: a linear ramp, then a float rate or another scheduler.
+
+  For epoch ``e < warmup_steps``: ``(end_lr - start_lr) * float(e) / float(warmup_steps)
+  + start_lr``. After: a float ``learning_rate`` unchanged, or the wrapped scheduler
+  stepped with the explicit epoch ``e - warmup_steps`` (for
+  :class:`CosineAnnealingDecay` that is its closed form, for the others their usual
+  sequence from epoch 0). ``base_lr`` is ``start_lr``.
+
+  Args:
+    learning_rate: a float (or int) >= 0, or a scheduler of this module.
+    warmup_steps: int > 0.
+    start_lr: float >= 0.
+    end_lr: float > ``start_lr``.
+    last_epoch, verbose: see :class:`LRScheduler`.
+    horizon: only used with a wrapped scheduler without an end of its own (default: the
+      wrapped scheduler's ``horizon`` plus ``warmup_steps``).
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.LinearWarmup(0.1, warmup_steps=4, start_lr=0.0, end_lr=0.1)
+    >>> print([round(schedule.value_at(n), 6) for n in range(6)])
+    [0.0, 0.025, 0.05, 0.075, 0.1, 0.1]
+
+  References:
+    Paddle ``paddle.optimizer.lr.LinearWarmup``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: "float | LRScheduler",
+    warmup_steps: int,
+    start_lr: float,
+    end_lr: float,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int | None = None,
+  ):
+    if not isinstance(learning_rate, LRScheduler) and not _is_number(learning_rate):
+      raise TypeError(
+        "the type of learning_rate should be [int, float or LRScheduler], the current type "
+        f"is {learning_rate}"
+      )
+    if not isinstance(learning_rate, LRScheduler):
+      _check_learning_rate(learning_rate, "learning_rate")
+    _check_positive_int("warmup_steps", warmup_steps)
+    start_lr = _check_learning_rate(start_lr, "start_lr")
+    end_lr = _check_learning_rate(end_lr, "end_lr")
+    if not end_lr > start_lr:
+      raise ValueError(f"end_lr {end_lr} must be greater than start_lr {start_lr}")
+    self.learning_rate, self.warmup_steps = learning_rate, warmup_steps
+    self.start_lr, self.end_lr = start_lr, end_lr
+    if isinstance(learning_rate, LRScheduler):
+      inner_end = learning_rate._natural_end
+      if inner_end is not None:
+        self._natural_end = warmup_steps + inner_end
+      if horizon is None:
+        horizon = learning_rate._horizon_setting + warmup_steps
+    else:
+      self._natural_end = warmup_steps
+    super().__init__(start_lr, last_epoch, verbose, horizon=horizon or DEFAULT_HORIZON)
+
+  def _host_values(self):
+    start = self.last_epoch + 1 if "last_lr" not in self.__dict__ else self.last_epoch
+    warmup, start_lr, end_lr = self.warmup_steps, self.start_lr, self.end_lr
+    for e in range(start, warmup):
+      yield (end_lr - start_lr) * float(e) / float(warmup) + start_lr
+    if isinstance(self.learning_rate, LRScheduler):
+      yield from itertools.islice(self.learning_rate._epoch_values(), max(start - warmup, 0), None)
+    else:
+      yield from itertools.repeat(self.learning_rate)
+
+
+class ExponentialDecay(LRScheduler):
+  """Paddle's ``ExponentialDecay``: ``lr * gamma ** epoch``.
+
+  Args:
+    learning_rate: float >= 0.
+    gamma: in (0, 1).
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> print(lr.ExponentialDecay(1.0, gamma=0.5, horizon=4).value_at(3))
+    0.125
+
+  References:
+    Paddle ``paddle.optimizer.lr.ExponentialDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    gamma: float,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    _check_finite("gamma", gamma)
+    if not 0.0 < gamma < 1.0:
+      raise ValueError(
+        " 'gamma' must be in interval (0.0, 1.0) so that the learning rate will decay."
+      )
+    self.gamma = gamma
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    return self.base_lr * (self.gamma**self.last_epoch)
+
+
+class MultiStepDecay(LRScheduler):
+  """Paddle's ``MultiStepDecay``: ``lr * gamma ** i``, ``i`` the number of milestones
+  ``<= epoch``.
+
+  Args:
+    learning_rate: float >= 0.
+    milestones: a list or tuple of strictly increasing ints.
+    gamma: < 1.0, default 0.1.
+    last_epoch, verbose: see :class:`LRScheduler`. The table ends at the last milestone.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.MultiStepDecay(1.0, milestones=[2, 4], gamma=0.5)
+    >>> print([schedule.value_at(n) for n in range(6)])
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+  References:
+    Paddle ``paddle.optimizer.lr.MultiStepDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    milestones: Sequence[int],
+    gamma: float = 0.1,
+    last_epoch: int = -1,
+    verbose: bool = False,
+  ):
+    if not isinstance(milestones, (tuple, list)):
+      raise TypeError(
+        "The type of 'milestones' in 'MultiStepDecay' must be 'tuple, list', but received "
+        f"{type(milestones)}."
+      )
+    if not all(_is_int(m) for m in milestones):
+      raise TypeError(f"milestones must be ints, got {milestones!r}.")
+    if not all(milestones[i] < milestones[i + 1] for i in range(len(milestones) - 1)):
+      raise ValueError("The elements of milestones must be incremented")
+    self.milestones, self.gamma = list(milestones), _check_gamma_below_one(gamma)
+    self._natural_end = max(self.milestones, default=0)
+    super().__init__(learning_rate, last_epoch, verbose, horizon=1)
+
+  def get_lr(self):
+    return self.base_lr * (self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch))
+
+
+class StepDecay(LRScheduler):
+  """Paddle's ``StepDecay``: ``lr * gamma ** (epoch // step_size)``.
+
+  Args:
+    learning_rate: float >= 0.
+    step_size: int > 0.
+    gamma: < 1.0, default 0.1.
+    last_epoch, verbose, horizon: see :class:`LRScheduler` (the table keeps one entry per
+      decay, so a long horizon is cheap).
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.StepDecay(1.0, step_size=2, gamma=0.5, horizon=100)
+    >>> print([schedule.value_at(n) for n in range(5)], schedule.num_runs)
+    [1.0, 1.0, 0.5, 0.5, 0.25] 50
+
+  References:
+    Paddle ``paddle.optimizer.lr.StepDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    step_size: int,
+    gamma: float = 0.1,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    if not _is_int(step_size):
+      raise TypeError(f"The type of 'step_size' must be 'int', but received {type(step_size)}.")
+    _check_positive_int("step_size", step_size)
+    self.step_size, self.gamma = step_size, _check_gamma_below_one(gamma)
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    return self.base_lr * (self.gamma ** (self.last_epoch // self.step_size))
+
+  def _values(self):
+    # One double per decay, spread over its epochs (no Python loop over the horizon).
+    epochs = self.last_epoch + np.arange(self._table_size())
+    decays = epochs // self.step_size
+    first = int(decays[0])
+    per_decay = [self.base_lr * (self.gamma**k) for k in range(first, int(decays[-1]) + 1)]
+    return np.asarray(per_decay, np.float64)[decays - first]
+
+
+class LambdaDecay(LRScheduler):
+  """Paddle's ``LambdaDecay``: ``lr * lr_lambda(epoch)``.
+
+  Args:
+    learning_rate: float >= 0.
+    lr_lambda: a function of the epoch (an int), called once per tabulated epoch, in
+      order, on the host.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> print(lr.LambdaDecay(0.5, lambda e: 0.9**e, horizon=4).value_at(2))
+    0.405
+
+  References:
+    Paddle ``paddle.optimizer.lr.LambdaDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    lr_lambda: Callable[[int], float],
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    if not callable(lr_lambda):
+      raise TypeError(
+        "The type of 'lr_lambda' in 'LambdaDecay' must be 'function', but received "
+        f"{type(lr_lambda)}."
+      )
+    self.lr_lambda = lr_lambda
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    return self.base_lr * self.lr_lambda(self.last_epoch)
+
+
+class CosineAnnealingDecay(LRScheduler):
+  r"""Paddle's ``CosineAnnealingDecay``, in Paddle's recursive form.
+
+  Epoch 0 gives ``lr``; then, with ``T = T_max`` and ``last`` the previous value: if
+  ``(e - 1 - T) % (2 T) == 0``, ``last + (lr - eta_min) * (1 - cos(pi / T)) / 2``;
+  otherwise ``(1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (last - eta_min) +
+  eta_min``. The recursion drifts from the closed form
+  ``eta_min + (lr - eta_min) * (1 + cos(pi e / T)) / 2`` by an ulp here and there; the
+  closed form is what :class:`LinearWarmup` uses for a wrapped one, as Paddle does.
+
+  Args:
+    learning_rate: float >= 0.
+    T_max: int > 0, half the period.
+    eta_min: float, default 0.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.CosineAnnealingDecay(1.0, T_max=4, horizon=9)
+    >>> print([round(schedule.value_at(n), 4) for n in range(9)])
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464, 0.5, 0.8536, 1.0]
+
+  References:
+    Paddle ``paddle.optimizer.lr.CosineAnnealingDecay``; Loshchilov & Hutter, 2017.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    T_max: int,
+    eta_min: float = 0,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    if not _is_int(T_max):
+      raise TypeError(
+        f"The type of 'T_max' in 'CosineAnnealingDecay' must be 'int', but received {type(T_max)}."
+      )
+    _check_positive_int("T_max", T_max)
+    if not _is_number(eta_min):
+      raise TypeError(
+        "The type of 'eta_min' in 'CosineAnnealingDecay' must be 'float, int', but received "
+        f"{type(eta_min)}."
+      )
+    self.T_max, self.eta_min = T_max, float(_check_finite("eta_min", eta_min))
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    e, t, eta_min, base = self.last_epoch, self.T_max, self.eta_min, self.base_lr
+    if e == 0:
+      return base
+    if (e - 1 - t) % (2 * t) == 0:
+      return self.last_lr + (base - eta_min) * (1 - math.cos(math.pi / t)) / 2
+    return (1 + math.cos(math.pi * e / t)) / (1 + math.cos(math.pi * (e - 1) / t)) * (
+      self.last_lr - eta_min
+    ) + eta_min
+
+  def _closed_form(self, e: int) -> float:
+    return (
+      self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+    )
+
+  def _epoch_values(self):
+    return (self._closed_form(e) for e in itertools.count())
+
+
+class MultiplicativeDecay(LRScheduler):
+  """Paddle's ``MultiplicativeDecay``: ``lr * f(1) * f(2) * ... * f(epoch)``, multiplied
+  left to right (Paddle recomputes the product from ``lr`` every step; the running
+  product gives the same doubles, with each ``f(k)`` called once).
+
+  Args:
+    learning_rate: float >= 0.
+    lr_lambda: a function of the epoch (an int) giving the factor.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.MultiplicativeDecay(1.0, lambda e: 0.5, horizon=4)
+    >>> print([schedule.value_at(n) for n in range(4)])
+    [1.0, 0.5, 0.25, 0.125]
+
+  References:
+    Paddle ``paddle.optimizer.lr.MultiplicativeDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    lr_lambda: Callable[[int], float],
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    if not callable(lr_lambda):
+      raise TypeError(
+        "The type of 'lr_lambda' in 'MultiplicativeDecay' must be 'function', but received "
+        f"{type(lr_lambda)}."
+      )
+    self.lr_lambda = lr_lambda
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):  # the from-scratch product (used for a single epoch)
+    value = self.base_lr
+    for k in range(1, self.last_epoch + 1):
+      value *= self.lr_lambda(k)
+    return value
+
+  def _steps_from(self, last_epoch):
+    value, e = self.base_lr, last_epoch + 1
+    for k in range(1, e + 1):
+      value *= self.lr_lambda(k)
+    while True:
+      yield value
+      e += 1
+      value *= self.lr_lambda(e)
+
+
+class OneCycleLR(LRScheduler):
+  r"""Paddle's ``OneCycleLR``: up from ``max_learning_rate / divide_factor`` to
+  ``max_learning_rate``, then down to ``end_learning_rate``.
+
+  With ``T = total_steps`` and ``p = phase_pct``, the phases end at epochs
+  ``[p T - 1, T - 1]`` with rates ``[initial, max, end]`` (``three_phase``: ends
+  ``[p T - 1, 2 p T - 2, T - 1]``, rates ``[initial, max, initial, end]``); within a phase
+  from ``start`` to ``end`` at fraction ``pct``: ``end + (start - end) / 2.0 * (cos(pi
+  pct) + 1)`` (``"cos"``) or ``(end - start) * pct + start`` (``"linear"``).
+
+  The table covers epochs up to ``total_steps`` (Paddle raises ``ValueError`` when
+  stepped beyond; ``value_at`` does the same, the compiled schedule holds the last
+  value).
+
+  Args:
+    max_learning_rate: float >= 0.
+    total_steps: int > 0.
+    divide_factor: > 0, default 25.0.
+    end_learning_rate: >= 0, default 0.0001.
+    phase_pct: in [0, 1], default 0.3.
+    anneal_strategy: ``"cos"`` (default) or ``"linear"``.
+    three_phase: default False.
+    last_epoch, verbose: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.OneCycleLR(1.0, total_steps=11, divide_factor=10.0, phase_pct=0.5,
+    ...                          end_learning_rate=0.0, anneal_strategy="linear")
+    >>> print([round(schedule.value_at(n), 3) for n in (0, 2, 9, 10)])
+    [0.1, 0.5, 0.182, 0.0]
+
+  References:
+    Paddle ``paddle.optimizer.lr.OneCycleLR``; Smith & Topin, 2017.
+  """
+
+  def __init__(
+    self,
+    max_learning_rate: float,
+    total_steps: int,
+    divide_factor: float = 25.0,
+    end_learning_rate: float = 0.0001,
+    phase_pct: float = 0.3,
+    anneal_strategy: str = "cos",
+    three_phase: bool = False,
+    last_epoch: int = -1,
+    verbose: bool = False,
+  ):
+    if not _is_number(max_learning_rate):
+      raise TypeError(
+        f"'max_learning_rate' must be 'float' or 'int', but received {type(max_learning_rate)}"
+      )
+    if max_learning_rate < 0:
+      raise ValueError("'max_learning_rate' must be a positive integer.")
+    _check_finite("max_learning_rate", max_learning_rate)
+    if not _is_number(end_learning_rate):
+      raise TypeError(
+        f"'end_learning_rate' must be 'float' or 'int', but received {type(end_learning_rate)}"
+      )
+    if end_learning_rate < 0:
+      raise ValueError("'end_learning_rate' must be a positive integer.")
+    _check_finite("end_learning_rate", end_learning_rate)
+    if not _is_int(total_steps):
+      raise TypeError(f"'total_step' must be 'int', but received {type(total_steps)}")
+    if total_steps <= 0:
+      raise ValueError("'total_step' must be a positive integer.")
+    _check_finite("phase_pct", phase_pct)
+    if not 0 <= phase_pct <= 1:
+      raise ValueError(f"'phase_pct' must be between 0 and 1, but received {phase_pct}")
+    _check_finite("divide_factor", divide_factor)
+    if divide_factor <= 0:
+      raise ValueError(f"divide_factor must be > 0, got {divide_factor!r}.")
+    if anneal_strategy not in ("cos", "linear"):
+      raise ValueError(
+        f"'anneal_strategy' must by one of 'cos' or 'linear', but received {anneal_strategy}"
+      )
+    self.total_steps = total_steps
+    self.divide_factor, self.phase_pct = divide_factor, phase_pct
+    self.anneal_strategy, self.three_phase = anneal_strategy, bool(three_phase)
+    initial = max_learning_rate / divide_factor
+    if self.three_phase:
+      self._phase_ends = [
+        0,
+        phase_pct * total_steps - 1,
+        2 * phase_pct * total_steps - 2,
+        total_steps - 1,
+        total_steps - 1,
+      ]
+      self._phase_rates = [initial, max_learning_rate, initial, end_learning_rate]
+    else:
+      self._phase_ends = [0, phase_pct * total_steps - 1, total_steps - 1, total_steps - 1]
+      self._phase_rates = [initial, max_learning_rate, end_learning_rate]
+    self._natural_end = total_steps
+    super().__init__(initial, last_epoch, verbose, horizon=1)
+
+  def _too_far(self, epoch: int) -> ValueError:
+    return ValueError(
+      f"Tried to step {epoch} times. However the number of total steps is {self.total_steps}"
+    )
+
+  def get_lr(self):
+    e = self.last_epoch
+    if e > self.total_steps:
+      raise self._too_far(e)
+    ends, rates = self._phase_ends, self._phase_rates
+    for i in range(len(rates) - 1):
+      start_step, end_step = ends[i], ends[i + 1]
+      if e <= end_step or i == len(rates) - 2:
+        pct = (e - start_step) / (end_step - start_step)
+        start, end = rates[i], rates[i + 1]
+        if self.anneal_strategy == "cos":
+          return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+    raise AssertionError("unreachable")  # pragma: no cover
+
+  def value_at(self, count: int) -> float:
+    """The double at ``count``; a ``ValueError`` past ``total_steps``, as Paddle raises."""
+    if self.last_epoch + count > self.total_steps:
+      raise self._too_far(self.last_epoch + count)
+    return super().value_at(count)
+
+
+class CyclicLR(LRScheduler):
+  r"""Paddle's ``CyclicLR``: a triangle between ``base_learning_rate`` and
+  ``max_learning_rate``, ``step_size_up`` epochs up and ``step_size_down`` down.
+
+  With ``c = float(up) + float(down)``: ``cycle = 1 + e // c``, ``pct = 1.0 + e / c -
+  cycle``, ``sf = pct / (up / c)`` on the way up, else ``(1 - pct) / (1 - up / c)``, and
+  ``lr = base + ((max - base) * sf) * scale_fn(x)``. Modes: ``"triangular"`` (1.0),
+  ``"triangular2"`` (``1 / 2.0 ** (cycle - 1)``), both of ``x = cycle``;
+  ``"exp_range"`` (``exp_gamma ** e``, of ``x = e``). A ``scale_fn`` replaces the mode,
+  called with ``cycle`` or the epoch (``scale_mode``).
+
+  Args:
+    base_learning_rate: float >= 0.
+    max_learning_rate: float >= 0.
+    step_size_up: int > 0.
+    step_size_down: int > 0, default ``step_size_up``.
+    mode: ``"triangular"`` (default), ``"triangular2"`` or ``"exp_range"``.
+    exp_gamma: default 1.0.
+    scale_fn: optional function of one float.
+    scale_mode: ``"cycle"`` (default) or ``"iterations"``, with ``scale_fn``.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.CyclicLR(0.0, 1.0, step_size_up=2, step_size_down=2, horizon=9)
+    >>> print([schedule.value_at(n) for n in range(6)])
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.5]
+
+  References:
+    Paddle ``paddle.optimizer.lr.CyclicLR``; Smith, 2017.
+  """
+
+  def __init__(
+    self,
+    base_learning_rate: float,
+    max_learning_rate: float,
+    step_size_up: int,
+    step_size_down: int | None = None,
+    mode: str = "triangular",
+    exp_gamma: float = 1.0,
+    scale_fn: Callable[[float], float] | None = None,
+    scale_mode: str = "cycle",
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    if not _is_number(max_learning_rate):
+      raise TypeError(
+        f"'max_learning_rate' must be 'float' or 'int', but received {type(max_learning_rate)}"
+      )
+    if max_learning_rate < 0:
+      raise ValueError(
+        f"'max_learning_rate' must be a positive integer, but received {max_learning_rate}"
+      )
+    _check_finite("max_learning_rate", max_learning_rate)
+    if not _is_int(step_size_up):
+      raise TypeError(f"The type of 'step_size_up' must be int, but received {type(step_size_up)}")
+    if step_size_up <= 0:
+      raise ValueError(f"'step_size_up' must be a positive integer, but received {step_size_up}")
+    if step_size_down is not None:
+      if not _is_int(step_size_down):
+        raise TypeError(
+          f"The type of 'step_size_down' must be int, but received {type(step_size_down)}"
+        )
+      if step_size_down <= 0:
+        raise ValueError(
+          f"'step_size_down' must be a positive integer, but received {step_size_down}"
+        )
+    if scale_fn is None:
+      if mode not in ("triangular", "triangular2", "exp_range"):
+        raise ValueError(
+          "'mode' is invalid and 'scale_fn' is not specified, make sure one of 'mode' or "
+          "'scale_fn' is valid"
+        )
+    else:
+      if not callable(scale_fn):
+        raise TypeError(f"scale_fn must be callable, got {scale_fn!r}.")
+      if scale_mode not in ("cycle", "iterations"):
+        raise ValueError("'scale_mode' must be one of 'cycle' or 'iterations")
+    _check_finite("exp_gamma", exp_gamma)
+    up = step_size_up
+    down = step_size_up if step_size_down is None else step_size_down
+    self.max_lr, self.exp_gamma, self.mode = float(max_learning_rate), exp_gamma, mode
+    self.cycle_size = float(up) + float(down)
+    self.step_up_pct = up / self.cycle_size
+    if scale_fn is None:
+      self.scale_fn = {
+        "triangular": lambda x: 1.0,
+        "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
+        "exp_range": lambda x: self.exp_gamma**x,
+      }[mode]
+      self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+    else:
+      self.scale_fn, self.scale_mode = scale_fn, scale_mode
+    self.amplitude = float(max_learning_rate) - _check_learning_rate(base_learning_rate)
+    super().__init__(base_learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def get_lr(self):
+    e = self.last_epoch
+    cycle = 1 + e // self.cycle_size
+    pct = 1.0 + e / self.cycle_size - cycle
+    if pct <= self.step_up_pct:
+      scale_factor = pct / self.step_up_pct
+    else:
+      scale_factor = (1 - pct) / (1 - self.step_up_pct)
+    x = cycle if self.scale_mode == "cycle" else e
+    return self.base_lr + (self.amplitude * scale_factor) * self.scale_fn(x)
+
+
+class LinearLR(LRScheduler):
+  r"""Paddle's ``LinearLR`` (recursive): from ``lr * start_factor`` to ``lr *
+  end_factor`` over ``total_steps`` epochs, then held.
+
+  Epoch 0: ``lr * start_factor``; epochs 1 to ``total_steps``: ``last * (1.0 + (end -
+  start) / (total_steps * start + (e - 1) * (end - start)))``; after: ``last``.
+
+  Args:
+    learning_rate: float >= 0.
+    total_steps: int > 0.
+    start_factor: in (0, 1], default 1/3.
+    end_factor: in [0, 1], default 1.0.
+    last_epoch, verbose: see :class:`LRScheduler`. The table ends at ``total_steps``.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.LinearLR(1.0, total_steps=4, start_factor=0.5, end_factor=1.0)
+    >>> print([schedule.value_at(n) for n in range(6)])
+    [0.5, 0.625, 0.75, 0.875, 1.0, 1.0]
+
+  References:
+    Paddle ``paddle.optimizer.lr.LinearLR``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    total_steps: int,
+    start_factor: float = 1.0 / 3,
+    end_factor: float = 1.0,
+    last_epoch: int = -1,
+    verbose: bool = False,
+  ):
+    if not _is_int(total_steps) or total_steps <= 0:
+      raise ValueError(f"`total_steps` must be greater than 0, but got {total_steps}")
+    _check_finite("start_factor", start_factor)
+    if not 0 < start_factor <= 1:
+      raise ValueError(
+        f"`start_factor` must be greater than 0 and less or equal to 1, but got {start_factor}"
+      )
+    _check_finite("end_factor", end_factor)
+    if not 0 <= end_factor <= 1:
+      raise ValueError(f"`end_factor` must be greater than 0 and less than 1, but got {end_factor}")
+    self.total_steps, self.start_factor, self.end_factor = total_steps, start_factor, end_factor
+    self._natural_end = total_steps
+    super().__init__(learning_rate, last_epoch, verbose, horizon=1)
+
+  def get_lr(self):
+    e, start, end = self.last_epoch, self.start_factor, self.end_factor
+    if e == 0:
+      return self.base_lr * start
+    if e > self.total_steps:
+      return self.last_lr
+    return self.last_lr * (
+      1.0 + (end - start) / (self.total_steps * start + (e - 1) * (end - start))
+    )
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+  r"""Paddle's ``CosineAnnealingWarmRestarts`` (SGDR): cosine annealing restarted every
+  ``T_i`` epochs, ``T_i`` starting at ``T_0`` and multiplied by ``T_mult`` at each restart.
+
+  ``lr_e = eta_min + (lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``, ``T_cur`` the
+  epochs since the last restart.
+
+  Args:
+    learning_rate: float >= 0.
+    T_0: int > 0.
+    T_mult: int >= 1, default 1.
+    eta_min: float, default 0.
+    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.CosineAnnealingWarmRestarts(1.0, T_0=2, T_mult=2, horizon=8)
+    >>> print([round(schedule.value_at(n), 4) for n in range(8)])
+    [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0, 0.9619]
+
+  References:
+    Paddle ``paddle.optimizer.lr.CosineAnnealingWarmRestarts``; Loshchilov & Hutter, 2017.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    T_0: int,
+    T_mult: int = 1,
+    eta_min: float = 0,
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    if not _is_int(T_0) or T_0 <= 0:
+      raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+    if not _is_int(T_mult) or T_mult < 1:
+      raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+    self.T_0, self.T_mult = T_0, T_mult
+    self.eta_min = float(_check_finite("eta_min", eta_min))
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def _steps_from(self, last_epoch):
+    # The constructor's step sets T_cur = last_epoch + 1; each later step adds one and
+    # restarts when T_cur reaches T_i.
+    t_cur, t_i = last_epoch + 1, self.T_0
+    if last_epoch >= 0 and t_cur >= t_i:  # resuming: one restart check, as Paddle's step
+      t_cur -= t_i
+      t_i *= self.T_mult
+    base, eta_min = self.base_lr, self.eta_min
+    while True:
+      yield eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+      t_cur += 1
+      if t_cur >= t_i:
+        t_cur -= t_i
+        t_i *= self.T_mult
+
+
+class ReduceOnPlateau:
+  r"""Paddle's ``ReduceOnPlateau``: the rate times ``factor`` when a metric stops improving.
+
+  Not a schedule of the count: a metric drives it, passed to every update as
+  ``update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.plateau`, as
+  :func:`optax.contrib.reduce_on_plateau` takes it). Paddle's loop is ``opt.step();
+  scheduler.step(metric)``: the value passed at update ``n`` (``n`` >= 1, optax's count)
+  is the metric Paddle's ``scheduler.step`` got after the update before it (the value at
+  the first update is not read); it is recorded, then the update uses the resulting rate.
+
+  * ``paddle_adamax(learning_rate=ReduceOnPlateau(...))``: Paddle's optimizer with it.
+  * :meth:`as_transformation`: a stand-alone stage multiplying the updates by ``-lr``
+    (as :func:`optax.scale_by_learning_rate`), for any optax chain.
+
+  Each ``step(metric)`` (Paddle's order): while ``cooldown_counter > 0`` it only counts
+  down (the metric is ignored, ``best`` included); otherwise a better metric (``"min"``
+  and ``"rel"``: ``metric < best - best * threshold``; ``"abs"``: ``metric < best -
+  threshold``; ``"max"``: ``metric > best + best * threshold`` or ``metric > best +
+  threshold``; the first metric always) becomes ``best`` and clears the bad count, any
+  other adds one; after more than ``patience`` bad ones the cooldown starts, the count
+  clears and the rate becomes ``max(lr * factor, min_lr)`` if that lowers it by more than
+  ``epsilon``. The rates are Paddle's doubles, computed on the host (:attr:`levels`);
+  the comparisons run on doubles held in two float32 (pass a Python float metric through
+  :func:`adamax_optax.plateau.metric_value`; a float32 metric is exact).
+
+  Args:
+    learning_rate: float >= 0, the starting rate.
+    mode: ``"min"`` (default) or ``"max"``.
+    factor: in [0, 1), default 0.1.
+    patience: int >= 0, default 10.
+    threshold: >= 0, default 1e-4.
+    threshold_mode: ``"rel"`` (default) or ``"abs"``.
+    cooldown: int >= 0, default 0.
+    min_lr: >= 0, default 0.
+    epsilon: >= 0, default 1e-8.
+    verbose: accepted for Paddle's signature; nothing is printed.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.paddle.optimizer import Adamax, lr
+    >>> opt = Adamax(learning_rate=lr.ReduceOnPlateau(0.1, factor=0.5, patience=0))
+    >>> w = jnp.ones(1)
+    >>> state = opt.init(w)
+    >>> for loss in [1.0, 1.0, 1.0]:  # read from the second update: 1.0, then no better
+    ...   updates, state = opt.update(jnp.ones(1), state, w, value=loss)
+    >>> print(state.reductions)
+    1
+
+  References:
+    Paddle ``paddle.optimizer.lr.ReduceOnPlateau``.
+  """
+
+  #: More reductions than this are not tabulated (the rate then holds).
+  MAX_LEVELS = 10_000
+
+  def __init__(
+    self,
+    learning_rate: float,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0,
+    epsilon: float = 1e-8,
+    verbose: bool = False,
+  ):
+    self.base_lr = _check_learning_rate(learning_rate)
+    if mode not in ("min", "max"):
+      raise ValueError(f"mode: {mode} is unknown!")
+    _check_finite("factor", factor)
+    if factor >= 1.0:
+      raise ValueError("new_lr = origin_lr * gamma and gamma should be < 1.0.")
+    if factor < 0:
+      raise ValueError(f"factor must be in [0, 1), got {factor!r}.")
+    if threshold_mode not in ("rel", "abs"):
+      raise ValueError(f"threshold mode: {threshold_mode} is unknown!")
+    for name, value in (("patience", patience), ("cooldown", cooldown)):
+      if not _is_int(value) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
+    for name, value in (("threshold", threshold), ("min_lr", min_lr), ("epsilon", epsilon)):
+      _check_finite(name, value)
+      if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}.")
+    self.mode, self.factor, self.patience = mode, factor, int(patience)
+    self.threshold, self.threshold_mode = threshold, threshold_mode
+    self.cooldown, self.min_lr, self.epsilon = int(cooldown), min_lr, epsilon
+    self.verbose = bool(verbose)
+    levels = [self.base_lr]
+    while len(levels) < self.MAX_LEVELS:
+      new_lr = max(levels[-1] * factor, min_lr)
+      if not levels[-1] - new_lr > epsilon:
+        break  # Paddle keeps the rate: every later reduction computes the same
+      levels.append(float(new_lr))
+    #: The rate after ``k`` reductions at index ``k`` (Paddle's doubles).
+    self.levels = levels
+
+  def reduction_table(self) -> ExactSchedule:
+    """:attr:`levels` as an :class:`ExactSchedule` indexed by the reductions made."""
+    return ExactSchedule(self.levels, "ReduceOnPlateau")
+
+  def initial_best(self) -> float:
+    """``best`` before the first metric (Paddle's ``None``)."""
+    return math.inf if self.mode == "min" else -math.inf
+
+  def advance(self, state: PlateauState, metric: df.DoubleFloat) -> PlateauState:
+    """One ``scheduler.step(metric)`` in Paddle's order (see :func:`on_plateau`)."""
+    best = state.best
+    threshold = df.from_number(self.threshold)
+    step = df.multiply(best, threshold) if self.threshold_mode == "rel" else threshold
+    if self.mode == "min":
+      better = less_than_double(metric, df.add(best, df.negate(step)))
+    else:
+      better = greater_than_double(metric, df.add(best, step))
+    better = better | (best.hi == self.initial_best())  # Paddle's ``best is None``
+    cooling = state.cooldown_counter > 0
+    bad = jnp.where(better, 0, state.num_bad_epochs + 1)
+    reduce = jnp.logical_not(cooling) & (bad > self.patience)
+    keep_best = cooling | jnp.logical_not(better)
+    return state._replace(
+      best=jax.tree.map(lambda old, new: jnp.where(keep_best, old, new), best, metric),
+      num_bad_epochs=jnp.where(cooling, state.num_bad_epochs, jnp.where(reduce, 0, bad)),
+      cooldown_counter=jnp.where(
+        cooling, state.cooldown_counter - 1, jnp.where(reduce, self.cooldown, 0)
+      ),
+      reductions=jnp.minimum(state.reductions + reduce, len(self.levels) - 1),
+    )
+
+  def optimizer(
+    self,
+    build: Callable[[Callable[[jax.Array], jax.Array]], optax.GradientTransformation],
+    *,
+    every: int = 1,
+  ) -> optax.GradientTransformationExtraArgs:
+    """``build(schedule)`` run with this plateau's current rate as its schedule (a
+    :class:`~adamax_optax.schedules.DoubleConstant`); ``update`` takes ``value=``."""
+    if isinstance(every, bool) or not _is_int(every) or every < 1:
+      raise ValueError(f"every must be an int >= 1, got {every!r}.")
+    return on_plateau(
+      lambda rates: build(rates[0]),
+      [self.reduction_table()],
+      self.advance,
+      initial_best=self.initial_best(),
+      every=int(every),
+    )
+
+  def as_transformation(
+    self, *, flip_sign: bool = True, every: int = 1
+  ) -> optax.GradientTransformationExtraArgs:
+    """A stage multiplying the updates by ``-lr`` (``lr`` with ``flip_sign=False``) in
+    float32, ``lr`` the current rate; ``update`` takes ``value=metric``."""
+    return self.optimizer(
+      lambda rate: optax.scale_by_learning_rate(rate, flip_sign=flip_sign), every=every
+    )
+
+  def __repr__(self) -> str:
+    return f"ReduceOnPlateau(base_lr={self.base_lr!r}, levels={len(self.levels)})"
+
+
+__all__ = [
+  "CosineAnnealingDecay",
+  "CosineAnnealingWarmRestarts",
+  "CyclicLR",
+  "ExponentialDecay",
+  "InverseTimeDecay",
+  "LRScheduler",
+  "LambdaDecay",
+  "LinearLR",
+  "LinearWarmup",
+  "MultiStepDecay",
+  "MultiplicativeDecay",
+  "NaturalExpDecay",
+  "NoamDecay",
+  "OneCycleLR",
+  "PiecewiseDecay",
+  "PolynomialDecay",
+  "ReduceOnPlateau",
+  "StepDecay",
+]

@@ -1,0 +1,134 @@
+"""paddle.optimizer.lr: every recorded Paddle schedule and two trajectories, bit for bit."""
+
+import inspect
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import adamax_optax
+from adamax_optax.paddle.optimizer import Adamax, lr
+from adamax_optax.paddle.optimizer.adamax import _scaled
+
+GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "paddle"
+N = 10_000
+TINY = np.float32(1.2e-38)  # XLA on the CPU flushes float32 subnormals to zero
+
+SCHEDULE_FILES = sorted(
+  p.stem
+  for p in GOLDEN.glob("sched_*.npz")
+  if p.stem != "sched_reduce_on_plateau"  # metric-driven: not implemented (see lr.py)
+)
+
+
+def load(name):
+  data = np.load(GOLDEN / f"{name}.npz")
+  return data, json.loads(str(data["meta"]))
+
+
+def build(scheduler: str, kwargs: dict, horizon: int = N):
+  cls = getattr(lr, scheduler.rsplit(".", 1)[1])
+  kwargs = dict(kwargs)
+  for key, value in kwargs.items():
+    if isinstance(value, dict) and "scheduler" in value:
+      kwargs[key] = build(value["scheduler"], value["kwargs"], horizon)
+    elif key in ("lr_lambda", "scale_fn") and isinstance(value, str):
+      kwargs[key] = eval(value)  # the recorded lambda's source, e.g. "lambda e: 0.999 ** e"
+  if "horizon" in inspect.signature(cls).parameters:
+    kwargs["horizon"] = horizon
+  return cls(**kwargs)
+
+
+def first_difference(got, want):
+  bad = np.flatnonzero(got != want)
+  return (
+    f"first differing update {bad[0] + 1}: {got[bad[0]]!r} != {want[bad[0]]!r}" if bad.size else ""
+  )
+
+
+def jitted_values(schedule, n=N):
+  return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n, dtype=jnp.int32)))
+
+
+@pytest.mark.parametrize("name", SCHEDULE_FILES)
+def test_golden_schedule_bit_for_bit(name):
+  data, meta = load(name)
+  schedule = build(meta["scheduler"], meta["scheduler_kwargs"])
+  want = data["lr"][:, 0]
+  doubles = np.array([schedule.value_at(n) for n in range(N)])
+  assert np.array_equal(doubles, want), first_difference(doubles, want)
+  got = jitted_values(schedule)
+  # Subnormal float32 rates (exponential_0.3's and natural_exp_0.3's tails) included: the
+  # table lookup copies them, nothing flushes them.
+  want32 = want.astype(np.float32)
+  assert got.dtype == np.float32
+  assert np.array_equal(got.view(np.uint32), want32.view(np.uint32)), first_difference(got, want32)
+
+
+@pytest.mark.parametrize(
+  ("name", "multipliers"),
+  [
+    ("sched_groups_multiplier", [1.0, 0.5, 0.3, 2.0]),
+    ("sched_paramattr_lr", [1.0, 2.0, 0.3]),  # ParamAttr(learning_rate=m) is a multiplier too
+    ("sched_groups_paramattr", [1.0, 1.0, 0.5]),  # the group's value replaces ParamAttr's 2.0
+  ],
+)
+def test_golden_multipliers_are_float32_products(name, multipliers):
+  data, meta = load(name)
+  schedule = build(meta["scheduler"], meta["scheduler_kwargs"])
+  for j, multiplier in enumerate(multipliers):
+    got = jitted_values(_scaled(schedule, multiplier))
+    want = data["lr_kernel"][:, j]
+    # StepDecay(0.02, 41, 0.3) reaches float32 subnormals after ~2800 updates; XLA's float32
+    # multiply flushes a subnormal product to zero (multiplier 1.0 multiplies nothing and
+    # keeps them), so values below 1.2e-38 are compared flushed.
+    want = np.where(np.abs(want) < TINY, np.float32(0), want)
+    got = np.where(np.abs(got) < TINY, np.float32(0), got)
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), (
+      f"parameter {j}: " + first_difference(got, want)
+    )
+
+
+def run_trajectory(name, opt):
+  data, _ = load(name)
+  keys = ("w", "b", "s")
+  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
+  state = opt.init(params)
+
+  @jax.jit
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  steps = data["grad_w"].shape[0]
+  for t in range(1, steps + 1):
+    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys})
+    mu, nu, _ = adamax_optax.moments(state)
+    for k in keys:
+      for label, got, want in (
+        ("param", params[k], data[f"param_{k}"][t]),
+        ("m", mu[k], data[f"m_{k}"][t]),
+        ("u", nu[k], data[f"u_{k}"][t]),
+      ):
+        # No recorded param, m or u is subnormal here: every value is compared as is.
+        got, want = np.atleast_1d(np.asarray(got)), np.atleast_1d(want)
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), (
+          f"{name}: {label}_{k} differs after update {t}"
+        )
+  return steps
+
+
+def paddle_trajectory_optimizer(name, horizon=400):
+  _, meta = load(name)
+  schedule = build(meta["scheduler"], meta["scheduler_kwargs"], horizon)
+  kwargs = {k: v for k, v in meta["optimizer_kwargs"].items() if k != "grad_clip"}
+  return Adamax(learning_rate=schedule, param_groups=meta["groups"], **kwargs)
+
+
+@pytest.mark.parametrize("name", ["traj_step", "traj_warmup_cosine", "traj_group_wd_none"])
+def test_golden_trajectory_bit_for_bit(name):
+  assert run_trajectory(name, paddle_trajectory_optimizer(name)) == 300
