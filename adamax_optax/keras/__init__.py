@@ -4,6 +4,7 @@
 Keras                                   adamax_optax
 ======================================  ===================================================
 ``keras.optimizers.Adamax``             :func:`adamax_optax.keras.optimizers.Adamax`
+``keras.optimizers.schedules.*``        :mod:`adamax_optax.keras.optimizers.schedules`
 ======================================  ===================================================
 
 Importing this package never imports Keras.
