@@ -31,6 +31,15 @@ def build(preset: str):
       maximize=False,
       param_groups=[{"params": ["b"], "lr": 0.02}],
     )
+  elif preset == "torch_scheduled":  # exact per-group schedules with cycled betas[0]
+    opt = ax.torch_adamax(
+      lr=0.01,
+      weight_decay=1e-3,
+      param_groups=[{"params": ["w"]}, {"params": ["b"], "lr": 0.02}],
+      lr_scheduler=ax.torch.optim.lr_scheduler.OneCycleLR(
+        max_lr=[0.05, 0.02], total_steps=10, horizon=10
+      ),
+    )
   elif preset == "mindspore_nn":
     opt = ax.mindspore_nn_adamax(learning_rate=[0.01, 0.008, 0.004], weight_decay=1e-3)
   else:

@@ -13,7 +13,9 @@ SCRIPT = pathlib.Path(__file__).parent / "scripts" / "resume_from_checkpoint.py"
 STEPS, SAVE_AT = 10, 4
 
 
-@pytest.mark.parametrize("preset", ["mxnet_multi_precision", "mindspore", "mindspore_nn"])
+@pytest.mark.parametrize(
+  "preset", ["mxnet_multi_precision", "mindspore", "mindspore_nn", "torch_scheduled"]
+)
 def test_resume_in_a_fresh_process_is_bit_identical(preset, tmp_path):
   opt, params = checkpoint_cases.build(preset)
   uninterrupted, _ = checkpoint_cases.train(opt, params, opt.init(params), 0, STEPS)
