@@ -114,6 +114,26 @@ def on_plateau(
   return optax.GradientTransformationExtraArgs(init_fn, jax.jit(update_fn))
 
 
+def count_bad_steps(
+  state: PlateauState, better: jax.Array, best, *, patience: int, cooldown: int, limit: int
+) -> PlateauState:
+  """The bookkeeping after the comparison that PyTorch's ``ReduceLROnPlateau`` and
+  MindSpore's copy of it share: an improvement resets the bad steps, a cooldown step
+  does not count as bad, more than ``patience`` bad steps make a reduction (at most
+  ``limit``) and start ``cooldown`` steps of cooldown."""
+  bad = jnp.where(better, 0, state.num_bad_epochs + 1)
+  cooling = state.cooldown_counter > 0
+  cooldown_left = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
+  bad = jnp.where(cooling, 0, bad)
+  reduce = bad > patience
+  return state._replace(
+    best=best,
+    num_bad_epochs=jnp.where(reduce, 0, bad),
+    cooldown_counter=jnp.where(reduce, cooldown, cooldown_left),
+    reductions=jnp.minimum(state.reductions + reduce, limit),
+  )
+
+
 def metric_value(value: float) -> df.DoubleFloat:
   """A Python float metric as a double pair, to pass as ``value=`` through ``jax.jit``."""
   return df.from_number(float(value))
@@ -131,6 +151,7 @@ def greater_than_double(a: df.DoubleFloat, b: df.DoubleFloat) -> jax.Array:
 
 __all__ = [
   "PlateauState",
+  "count_bad_steps",
   "greater_than_double",
   "less_than_double",
   "metric_value",

@@ -171,7 +171,50 @@ class LearningRateSchedule:
     return f"{type(self).__name__}({args})"
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StepDecay(LearningRateSchedule):
+  """What ``ExponentialDecay`` and ``InverseTimeDecay`` share: Keras gives them one
+  signature, and both decay by ``p = step / decay_steps``, floored when ``staircase``."""
+
+  def __init__(
+    self,
+    initial_learning_rate: float,
+    decay_steps: float,
+    decay_rate: float,
+    staircase: bool = False,
+    name: str | None = None,
+    *,
+    jit_compile: bool = False,
+  ):
+    _check_finite("initial_learning_rate", initial_learning_rate)
+    _check_steps("decay_steps", decay_steps)
+    _check_finite("decay_rate", decay_rate)
+    self.initial_learning_rate = initial_learning_rate
+    self.decay_steps = decay_steps
+    self.decay_rate = decay_rate
+    self.staircase = bool(staircase)
+    self.name = type(self).__name__ if name is None else name
+    self.jit_compile = bool(jit_compile)
+
+  def _eager_progress(self, step, ops):
+    p = ops.div(step.astype(_F32), self.decay_steps)
+    return ops.unary(jnp.floor, p) if self.staircase else p
+
+  def _jit_progress(self, step):
+    p = step.astype(_F32) / jnp.asarray(self.decay_steps, _F32)
+    return jnp.floor(p) if self.staircase else p
+
+  def get_config(self):
+    return dict(
+      initial_learning_rate=self.initial_learning_rate,
+      decay_steps=self.decay_steps,
+      decay_rate=self.decay_rate,
+      staircase=self.staircase,
+      name=self.name,
+      jit_compile=self.jit_compile,
+    )
+
+
+class ExponentialDecay(_StepDecay):
   r"""Keras's ``ExponentialDecay``: ``initial_learning_rate * decay_rate ** (step / decay_steps)``.
 
   .. math::
@@ -203,48 +246,13 @@ class ExponentialDecay(LearningRateSchedule):
     (https://keras.io/api/optimizers/learning_rate_schedules/exponential_decay/).
   """
 
-  def __init__(
-    self,
-    initial_learning_rate: float,
-    decay_steps: float,
-    decay_rate: float,
-    staircase: bool = False,
-    name: str = "ExponentialDecay",
-    *,
-    jit_compile: bool = False,
-  ):
-    _check_finite("initial_learning_rate", initial_learning_rate)
-    _check_steps("decay_steps", decay_steps)
-    _check_finite("decay_rate", decay_rate)
-    self.initial_learning_rate = initial_learning_rate
-    self.decay_steps = decay_steps
-    self.decay_rate = decay_rate
-    self.staircase = bool(staircase)
-    self.name = name
-    self.jit_compile = bool(jit_compile)
-
   def _eager(self, step, ops):
-    p = ops.div(step.astype(_F32), self.decay_steps)
-    if self.staircase:
-      p = ops.unary(jnp.floor, p)
+    p = self._eager_progress(step, ops)
     return ops.mul(self.initial_learning_rate, ops.pow(self.decay_rate, p))
 
   def _jit(self, step):
     lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    p = step.astype(_F32) / jnp.asarray(self.decay_steps, _F32)
-    if self.staircase:
-      p = jnp.floor(p)
-    return lr0 * jax.lax.pow(jnp.asarray(self.decay_rate, _F32), p)
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      decay_rate=self.decay_rate,
-      staircase=self.staircase,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
+    return lr0 * jax.lax.pow(jnp.asarray(self.decay_rate, _F32), self._jit_progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -428,7 +436,7 @@ class PolynomialDecay(LearningRateSchedule):
     )
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
   r"""Keras's ``InverseTimeDecay``: ``initial_learning_rate / (1 + decay_rate * p)``.
 
   .. math::
@@ -459,50 +467,16 @@ class InverseTimeDecay(LearningRateSchedule):
     (https://keras.io/api/optimizers/learning_rate_schedules/inverse_time_decay/).
   """
 
-  def __init__(
-    self,
-    initial_learning_rate: float,
-    decay_steps: float,
-    decay_rate: float,
-    staircase: bool = False,
-    name: str = "InverseTimeDecay",
-    *,
-    jit_compile: bool = False,
-  ):
-    _check_finite("initial_learning_rate", initial_learning_rate)
-    _check_steps("decay_steps", decay_steps)
-    _check_finite("decay_rate", decay_rate)
-    self.initial_learning_rate = initial_learning_rate
-    self.decay_steps = decay_steps
-    self.decay_rate = decay_rate
-    self.staircase = bool(staircase)
-    self.name = name
-    self.jit_compile = bool(jit_compile)
-
   def _eager(self, step, ops):
-    p = ops.div(step.astype(_F32), self.decay_steps)
-    if self.staircase:
-      p = ops.unary(jnp.floor, p)
+    p = self._eager_progress(step, ops)
     denominator = ops.add(1.0, ops.mul(self.decay_rate, p))
     return ops.div(self.initial_learning_rate, denominator)
 
   def _jit(self, step):
     lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    p = step.astype(_F32) / jnp.asarray(self.decay_steps, _F32)
-    if self.staircase:
-      p = jnp.floor(p)
+    p = self._jit_progress(step)
     denominator = jnp.asarray(1, _F32) + jnp.asarray(self.decay_rate, _F32) * p
     return lr0 / denominator
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      decay_rate=self.decay_rate,
-      staircase=self.staircase,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
 
 
 class CosineDecay(LearningRateSchedule):

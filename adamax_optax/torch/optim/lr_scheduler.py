@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax import _double_float as df
-from adamax_optax.plateau import greater_than_double, less_than_double
+from adamax_optax.plateau import count_bad_steps, greater_than_double, less_than_double
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 # --- PyTorch's scheduler protocol on the host ------------------------------------------
@@ -168,6 +168,16 @@ def _positive_int(owner: str, name: str, value, low: int = 1) -> None:
 # LambdaLR ------------------------------------------------------------------------------
 
 
+class _LambdaReplay(_Replay):
+  """Schedulers driven by ``lr_lambda``: one function of the epoch, or one per group."""
+
+  def setup(self):
+    self.lambdas = self.per_group("lr_lambda", self.spec.lr_lambda)
+
+  def factors(self) -> list[float]:
+    return [f(self.last_epoch) for f in self.lambdas]
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LambdaLR(LRScheduler):
   """``lr = initial_lr * lr_lambda(epoch)`` (``torch.optim.lr_scheduler.LambdaLR``).
@@ -184,16 +194,9 @@ class LambdaLR(LRScheduler):
   lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
 
   def _replay(self, groups):
-    spec = self
-
-    class Replay(_Replay):
-      def setup(self):
-        self.lambdas = self.per_group("lr_lambda", spec.lr_lambda)
-
+    class Replay(_LambdaReplay):
       def get_lr(self):
-        return [
-          base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lambdas, strict=True)
-        ]
+        return [base * f for base, f in zip(self.base_lrs, self.factors(), strict=True)]
 
     return Replay(self, groups)
 
@@ -212,17 +215,10 @@ class MultiplicativeLR(LRScheduler):
   lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
 
   def _replay(self, groups):
-    spec = self
-
-    class Replay(_Replay):
-      def setup(self):
-        self.lambdas = self.per_group("lr_lambda", spec.lr_lambda)
-
+    class Replay(_LambdaReplay):
       def get_lr(self):
         if self.last_epoch > 0:
-          return [
-            g["lr"] * f(self.last_epoch) for g, f in zip(self.groups, self.lambdas, strict=True)
-          ]
+          return [g["lr"] * f for g, f in zip(self.groups, self.factors(), strict=True)]
         return [g["lr"] for g in self.groups]
 
     return Replay(self, groups)
@@ -948,16 +944,13 @@ class ReduceLROnPlateau:
     unbounded = metric.hi < best.hi if self.mode == "min" else metric.hi > best.hi
     better = jnp.where(jnp.isinf(best.hi), unbounded, compare(metric, bound))
     best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
-    bad = jnp.where(better, 0, state.num_bad_epochs + 1)
-    cooling = state.cooldown_counter > 0
-    cooldown = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
-    bad = jnp.where(cooling, 0, bad)
-    reduce = bad > self.patience
-    return state._replace(
-      best=best,
-      num_bad_epochs=jnp.where(reduce, 0, bad),
-      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown),
-      reductions=jnp.minimum(state.reductions + reduce, self.max_reductions),
+    return count_bad_steps(
+      state,
+      better,
+      best,
+      patience=self.patience,
+      cooldown=self.cooldown,
+      limit=self.max_reductions,
     )
 
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from adamax_optax import _double_float as df
 from adamax_optax.mindspore._f32 import F32, Tensor32, cosf, powf, rdiv
+from adamax_optax.plateau import count_bad_steps
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 _PI = F32(math.pi)
@@ -933,16 +934,13 @@ class ReduceLROnPlateau:
     best = jnp.where(better, current, best)
     if isinstance(state.best, df.DoubleFloat):
       best = df.DoubleFloat(best, jnp.zeros_like(best))
-    bad = jnp.where(better, 0, state.num_bad_epochs + 1)
-    cooling = state.cooldown_counter > 0
-    cooldown = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
-    bad = jnp.where(cooling, 0, bad)
-    reduce = bad > self.patience
-    return state._replace(
-      best=best,
-      num_bad_epochs=jnp.where(reduce, 0, bad),
-      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown),
-      reductions=jnp.minimum(state.reductions + reduce, self.max_reductions),
+    return count_bad_steps(
+      state,
+      better,
+      best,
+      patience=self.patience,
+      cooldown=self.cooldown,
+      limit=self.max_reductions,
     )
 
 
