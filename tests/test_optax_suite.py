@@ -10,7 +10,9 @@ keyword is ``lr`` are wrapped to take ``learning_rate``. Nothing of optax's is c
 
 The sharding module skips its tests when ``jax.__version__ < '0.7.2'``, a string
 comparison that is true for jax 0.10.2; it is given a version string that compares as
-versions do, so the tests run.
+versions do, so the tests run. They need 8 devices, which optax gets by setting
+``XLA_FLAGS`` before JAX starts; here JAX has long started, so they run in a process of
+their own with 8 host devices (:func:`test_optax_sharding_suite_on_8_devices`).
 """
 
 import contextlib
@@ -19,6 +21,8 @@ import importlib.util
 import inspect
 import os
 import pathlib
+import subprocess
+import sys
 import types
 
 import optax
@@ -142,11 +146,27 @@ def by_suffix(*opt_names):
   return lambda attribute, method: attribute.endswith(tuple(f"_{n}" for n in opt_names))
 
 
-def build_suites():
+SHARDING_PROCESS = "ADAMAX_OPTAX_OPTAX_SHARDING_SUITE"  # set in the 8-device process
+
+
+def build_suites(sharding: bool):
+  """The adamax cases of optax's suites: the sharding ones, or all the others."""
   classes = {}
   for name, substitutes in SUBSTITUTES.items():
     names = tuple(substitutes)
     tag = "".join(part.title() for part in name.split("_"))
+    if sharding:
+      sharding_test = execute(
+        "_src/sharding_test.py",
+        f"optax_sharding_test_{name}",
+        lambda substitutes=substitutes: patched(optax, **substitutes),
+      )
+      version = Version(sharding_test.jax.__version__)
+      sharding_test.jax = substituted(sharding_test.jax, __version__=version)
+      classes[f"TestOptaxShardingSuite{tag}"] = adamax_cases_only(
+        sharding_test.ShardingTest, f"ShardingTest{tag}", by_suffix(*names)
+      )
+      continue
 
     alias_test = execute("_src/alias_test.py", f"optax_alias_test_{name}")
     alias_test.alias = substituted(alias_test.alias, **substitutes)
@@ -160,17 +180,8 @@ def build_suites():
       common_test.ContribTest, f"ContribTest{tag}", by_params(*names)
     )
 
-    sharding_test = execute(
-      "_src/sharding_test.py",
-      f"optax_sharding_test_{name}",
-      lambda substitutes=substitutes: patched(optax, **substitutes),
-    )
-    version = Version(sharding_test.jax.__version__)
-    sharding_test.jax = substituted(sharding_test.jax, __version__=version)
-    classes[f"TestOptaxShardingSuite{tag}"] = adamax_cases_only(
-      sharding_test.ShardingTest, f"ShardingTest{tag}", by_suffix(*names)
-    )
-
+  if sharding:
+    return classes
   transform_test = execute(  # its case table holds the function itself
     "_src/transform_test.py",
     "optax_transform_test_adamax",
@@ -182,4 +193,25 @@ def build_suites():
   return classes
 
 
-globals().update(build_suites())
+globals().update(build_suites(sharding=os.environ.get(SHARDING_PROCESS) == "1"))
+
+
+@pytest.mark.skipif(os.environ.get(SHARDING_PROCESS) == "1", reason="this is that process")
+def test_optax_sharding_suite_on_8_devices():
+  environment = {
+    **os.environ,
+    SHARDING_PROCESS: "1",
+    "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
+    "JAX_PLATFORMS": "cpu",
+  }
+  run = subprocess.run(
+    [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", __file__, "-k", "Sharding"],
+    env=environment,
+    capture_output=True,
+    text=True,
+    timeout=900,
+  )
+  summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
+  assert run.returncode == 0 and " passed" in summary and "failed" not in summary, (
+    run.stdout[-4000:] + run.stderr[-2000:]
+  )
