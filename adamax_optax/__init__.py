@@ -15,10 +15,18 @@ import prefix; no wing imports its framework):
 * :mod:`adamax_optax.mxnet`: ``optimizer.Adamax`` (:func:`mxnet_adamax`, and
   :func:`mxnet1_adamax` for 1.x), ``lr_scheduler``, ``checkpoint``;
 * :mod:`adamax_optax.mindspore`: ``experimental.optim.Adamax``
-  (:func:`mindspore_adamax`), ``nn.AdaMax`` (:func:`mindspore_nn_adamax`), ``checkpoint``;
-* :mod:`adamax_optax.torch`: ``optim.Adamax`` (:func:`torch_adamax`), ``checkpoint``;
-* :mod:`adamax_optax.keras`: ``optimizers.Adamax`` (:func:`keras_adamax`);
-* :mod:`adamax_optax.paddle`: ``optimizer.Adamax`` (:func:`paddle_adamax`).
+  (:func:`mindspore_adamax`) and its ``lr_scheduler``, ``nn.AdaMax``
+  (:func:`mindspore_nn_adamax`) with ``nn``'s learning-rate schedules and lists,
+  ``checkpoint``;
+* :mod:`adamax_optax.torch`: ``optim.Adamax`` (:func:`torch_adamax`),
+  ``optim.lr_scheduler``, ``checkpoint``;
+* :mod:`adamax_optax.keras`: ``optimizers.Adamax`` (:func:`keras_adamax`),
+  ``optimizers.schedules``;
+* :mod:`adamax_optax.paddle`: ``optimizer.Adamax`` (:func:`paddle_adamax`),
+  ``optimizer.lr``.
+
+Every framework scheduler gives that framework's learning rate at every step
+(:mod:`adamax_optax.schedules`, :mod:`adamax_optax.plateau`).
 """
 
 from adamax_optax import (

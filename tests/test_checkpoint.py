@@ -9,6 +9,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+pytestmark = pytest.mark.slow  # fresh processes
+
 SCRIPT = pathlib.Path(__file__).parent / "scripts" / "resume_from_checkpoint.py"
 STEPS, SAVE_AT = 10, 4
 

@@ -32,6 +32,8 @@ from optax._src import transform as optax_transform
 
 import adamax_optax as ax
 
+pytestmark = pytest.mark.slow  # optax's own suites, about 2.5 minutes
+
 pytest.importorskip("absl.testing.parameterized")
 pytest.importorskip("sklearn")
 pytest.importorskip("scipy")

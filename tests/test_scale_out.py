@@ -8,6 +8,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # 8 devices and two processes
 
 SCRIPTS = pathlib.Path(__file__).parent / "scripts"
 
