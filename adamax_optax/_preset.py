@@ -30,6 +30,24 @@ def check_gradients(updates, params) -> None:
       )
 
 
+def check_state(init, state, params) -> None:
+  """``state`` must have the structure ``init(params)`` gives (checked while tracing).
+
+  Catches ``update(grads, params, params)`` and states from another optimizer or a
+  restore that lost the state's types, with a message saying what to pass.
+  """
+  if params is None:
+    return
+  expected = jax.tree.structure(jax.eval_shape(init, params))
+  if jax.tree.structure(state) != expected:
+    got = type(state).__name__
+    raise ValueError(
+      f"update() got a state ({got}) that is not this optimizer's: pass the state from "
+      "opt.init(params) or from the previous opt.update, as opt.update(grads, state, "
+      f"params). Expected a state of structure {str(expected)[:200]}."
+    )
+
+
 def stage_if(enabled: bool, build: Callable[[], optax.GradientTransformation]):
   """``build()`` when ``enabled``, else an identity holding the stage's place.
 
@@ -57,6 +75,7 @@ def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
 
   def checked_update(updates, state, params=None, **extra_args):
     check_gradients(updates, params)
+    check_state(inner.init, state, params)
     return inner.update(updates, state, params, **extra_args)
 
   checked = optax.GradientTransformationExtraArgs(inner.init, checked_update)
@@ -65,4 +84,4 @@ def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
   return optax.GradientTransformationExtraArgs(checked.init, jax.jit(checked.update))
 
 
-__all__ = ["check_gradients", "finish", "stage_if"]
+__all__ = ["check_gradients", "check_state", "finish", "stage_if"]

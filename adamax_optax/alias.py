@@ -12,10 +12,16 @@ from adamax_optax._preset import finish, stage_if
 from adamax_optax._typing import Params
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_adamax_hyperparameters, check_range, is_static_zero
+from adamax_optax.validation import (
+  check_adamax_hyperparameters,
+  check_range,
+  is_static_zero,
+  renamed_keywords,
+)
 from adamax_optax.weight_decay import add_decayed_weights
 
 
+@renamed_keywords(lr="learning_rate")
 def adamax(
   learning_rate: optax.ScalarOrSchedule,
   b1: jax.typing.ArrayLike = 0.9,

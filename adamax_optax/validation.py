@@ -6,9 +6,10 @@ under ``optax.inject_hyperparams``) cannot be checked without forcing a host syn
 they pass through; schedules are called only inside ``update``.
 """
 
+import functools
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import jax
 import numpy as np
@@ -52,7 +53,47 @@ def check_numeric(name: str, value, *, allow_schedule: bool = False) -> None:
     return
   if isinstance(value, bool) or not isinstance(value, numbers.Real):
     kinds = "a number, a 0-d array or an optax schedule" if allow_schedule else "a number"
-    raise TypeError(f"{name} must be {kinds}, got {type(value).__name__}: {value!r}.")
+    if _holds_arrays(value):  # the params, passed as PyTorch passes them
+      raise TypeError(
+        f"{name} must be {kinds}, got a {type(value).__name__} of arrays; if these are the "
+        "parameters, pass them to opt.init(params), not to the optimizer."
+      )
+    raise TypeError(f"{name} must be {kinds}, got {type(value).__name__}: {_short(value)}.")
+
+
+def _holds_arrays(value) -> bool:
+  if not isinstance(value, (Mapping, list, tuple)):
+    return False
+  return any(isinstance(x, (np.ndarray, jax.Array)) and np.ndim(x) for x in jax.tree.leaves(value))
+
+
+def _short(value) -> str:
+  text = repr(value)
+  return text if len(text) <= 80 else text[:77] + "..."
+
+
+def renamed_keywords(**right_names: str) -> Callable:
+  """A factory that answers a keyword from another framework with the right name.
+
+  ``renamed_keywords(learning_rate="lr")`` makes ``torch_adamax(learning_rate=0.1)``
+  raise a TypeError saying that the keyword is ``lr`` here, instead of Python's bare
+  "unexpected keyword argument".
+  """
+
+  def decorate(factory: Callable) -> Callable:
+    @functools.wraps(factory)
+    def wrapped(*args, **kwargs):
+      for wrong, right in right_names.items():
+        if wrong in kwargs:
+          raise TypeError(
+            f"{factory.__name__}() takes {right}=, not {wrong}= (the keyword is the "
+            f"framework's own): {factory.__name__}({right}={_short(kwargs[wrong])})."
+          )
+      return factory(*args, **kwargs)
+
+    return wrapped
+
+  return decorate
 
 
 def check_range(
@@ -124,8 +165,10 @@ def is_integer_number(value) -> bool:
 
 def check_pair(name: str, value) -> tuple:
   """``value`` as a 2-tuple, or a TypeError naming ``name``."""
+  if isinstance(value, (np.ndarray, jax.Array)) and np.shape(value) == (2,):
+    return tuple(value)  # an array pair, as torch.tensor([0.9, 0.999]) is accepted
   if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
-    raise TypeError(f"{name} must be a pair (beta1, beta2), got {value!r}.")
+    raise TypeError(f"{name} must be a pair (beta1, beta2), got {_short(value)}.")
   return tuple(value)
 
 

@@ -26,6 +26,7 @@ from adamax_optax.validation import (
   is_concrete_number,
   is_python_number,
   is_static_zero,
+  renamed_keywords,
 )
 from adamax_optax.weight_decay import add_decayed_weights
 
@@ -104,6 +105,12 @@ def _mxnet(
   safe=False,
 ) -> optax.GradientTransformation:
   if learning_rate is not None:
+    if callable(learning_rate):
+      raise TypeError(
+        "learning_rate must be a number (or None); a schedule goes to lr_scheduler=, as in "
+        "MXNet: lr_scheduler=adamax_optax.mxnet.lr_scheduler.CosineScheduler(...) or any "
+        "callable of MXNet's update count."
+      )
     check_range("learning_rate", learning_rate)
   check_adamax_hyperparameters(beta1, beta2, epsilon, names=("beta1", "beta2", "epsilon"))
   check_range("rescale_grad", rescale_grad)
@@ -177,6 +184,7 @@ def _mxnet(
   return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
+@renamed_keywords(lr="learning_rate", eps="epsilon", weight_decay="wd")
 def mxnet_adamax(
   learning_rate: float | None = 0.002,
   beta1: float = 0.9,
@@ -286,6 +294,7 @@ def mxnet_adamax(
   )
 
 
+@renamed_keywords(lr="learning_rate", eps="epsilon", weight_decay="wd")
 def mxnet1_adamax(
   learning_rate: float | None = 0.002,
   beta1: float = 0.9,

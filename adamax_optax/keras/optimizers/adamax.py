@@ -10,10 +10,11 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish, stage_if
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range
+from adamax_optax.validation import check_range, renamed_keywords
 from adamax_optax.weight_decay import add_decoupled_weight_decay
 
 
+@renamed_keywords(lr="learning_rate", beta1="beta_1", beta2="beta_2", eps="epsilon")
 def keras_adamax(
   learning_rate: optax.ScalarOrSchedule = 0.001,
   beta_1: float = 0.9,

@@ -26,6 +26,7 @@ from adamax_optax.validation import (
   is_integer_number,
   is_python_number,
   is_static_zero,
+  renamed_keywords,
 )
 from adamax_optax.weight_decay import add_decayed_weights
 
@@ -161,6 +162,7 @@ def _not_beta_or_gamma(params) -> object:
   return jax.tree.unflatten(jax.tree.structure(params), flags)
 
 
+@renamed_keywords(lr="learning_rate", epsilon="eps")
 def mindspore_nn_adamax(
   learning_rate: optax.ScalarOrSchedule | Sequence[float] = 0.001,
   beta1: float = 0.9,

@@ -22,6 +22,7 @@ from adamax_optax.validation import (
   is_integer_number,
   is_python_number,
   is_static_zero,
+  renamed_keywords,
 )
 from adamax_optax.weight_decay import add_decayed_weights
 
@@ -64,6 +65,7 @@ def _scaled(learning_rate, multiplier):
   return jnp.asarray(learning_rate, jnp.float32) * factor
 
 
+@renamed_keywords(lr="learning_rate", eps="epsilon")
 def paddle_adamax(
   learning_rate: optax.ScalarOrSchedule = 0.001,
   beta1: float = 0.9,

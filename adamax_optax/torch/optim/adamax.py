@@ -20,7 +20,12 @@ from adamax_optax.param_groups import with_param_groups
 from adamax_optax.plateau import on_plateau
 from adamax_optax.schedules import is_exact
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, group_schedules
-from adamax_optax.validation import check_framework_rule, check_pair, is_concrete_number
+from adamax_optax.validation import (
+  check_framework_rule,
+  check_pair,
+  is_concrete_number,
+  renamed_keywords,
+)
 
 
 def _scalar_lr(lr):
@@ -119,6 +124,7 @@ def _scheduled(scheduler, every: int, defaults: dict, param_groups):
   return defaults, groups
 
 
+@renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
 def torch_adamax(
   lr: optax.ScalarOrSchedule = 2e-3,
   betas: tuple[float, float] = (0.9, 0.999),

@@ -24,6 +24,7 @@ from adamax_optax.validation import (
   check_pair,
   is_concrete_number,
   is_integer_number,
+  renamed_keywords,
 )
 
 # --- mindspore.experimental.optim.Adamax ---------------------------------------------
@@ -144,6 +145,7 @@ def _on_plateau(scheduler: ReduceLROnPlateau, every: int, defaults: dict, param_
   )
 
 
+@renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
 def mindspore_adamax(
   lr: optax.ScalarOrSchedule = 2e-3,
   betas: tuple[float, float] = (0.9, 0.999),
