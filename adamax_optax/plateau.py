@@ -45,7 +45,7 @@ class PlateauState(NamedTuple):
   inner: Any
 
 
-Advance = Callable[[PlateauState, jax.Array], PlateauState]
+Advance = Callable[[PlateauState, df.DoubleFloat], PlateauState]
 
 
 def on_plateau(

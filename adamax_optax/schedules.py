@@ -65,20 +65,20 @@ class ExactSchedule:
     self._hi = run_values.astype(np.float32)
     self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)
 
+  def _mapped(self, run_values: np.ndarray, name: str) -> "ExactSchedule":
+    mapped = ExactSchedule.__new__(ExactSchedule)
+    mapped.name, mapped.horizon = name, self.horizon
+    mapped._set_runs(self._starts, run_values)
+    return mapped
+
   def scaled(self, factor: float) -> "ExactSchedule":
     """Every value times ``factor``, multiplied in double on the host (MXNet's
     ``lr * lr_mult``), so no product reaches the compiled step unrounded."""
-    scaled = ExactSchedule.__new__(ExactSchedule)
-    scaled.name, scaled.horizon = f"{self.name}*{factor}", self.horizon
-    scaled._set_runs(self._starts, self._double * float(factor))
-    return scaled
+    return self._mapped(self._double * float(factor), f"{self.name}*{factor}")
 
   def one_minus(self) -> "ExactSchedule":
     """``1 - value`` for every value, in double on the host (``1 - beta1``)."""
-    complement = ExactSchedule.__new__(ExactSchedule)
-    complement.name, complement.horizon = f"1-{self.name}", self.horizon
-    complement._set_runs(self._starts, 1.0 - self._double)
-    return complement
+    return self._mapped(1.0 - self._double, f"1-{self.name}")
 
   @property
   def num_runs(self) -> int:
