@@ -20,6 +20,16 @@ def _positive_int(fn: str, name: str, value) -> None:
     raise ValueError(f"For '{fn}', the '{name}' must be a positive int (> 0), but got {value}.")
 
 
+def _check_step_counts(fn: str, total_step, step_per_epoch, decay_epoch) -> None:
+  """The three counts every decay list takes, each an int >= 1."""
+  for name, value in (
+    ("total_step", total_step),
+    ("step_per_epoch", step_per_epoch),
+    ("decay_epoch", decay_epoch),
+  ):
+    _positive_int(fn, name, value)
+
+
 def _float(fn: str, name: str, value, *, positive: bool) -> None:
   if isinstance(value, bool) or not isinstance(value, (float, np.floating)):
     raise TypeError(
@@ -209,12 +219,7 @@ def cosine_decay_lr(
   fn = "cosine_decay_lr"
   _float(fn, "min_lr", min_lr, positive=False)
   _float(fn, "max_lr", max_lr, positive=True)
-  for name, value in (
-    ("total_step", total_step),
-    ("step_per_epoch", step_per_epoch),
-    ("decay_epoch", decay_epoch),
-  ):
-    _positive_int(fn, name, value)
+  _check_step_counts(fn, total_step, step_per_epoch, decay_epoch)
   if min_lr >= max_lr:
     raise ValueError(
       "For 'cosine_decay_lr', the 'max_lr' must be greater than the 'min_lr', but got "
@@ -254,12 +259,7 @@ def polynomial_decay_lr(
   _float(fn, "learning_rate", learning_rate, positive=True)
   _float(fn, "end_learning_rate", end_learning_rate, positive=False)
   _float(fn, "power", power, positive=True)
-  for name, value in (
-    ("total_step", total_step),
-    ("step_per_epoch", step_per_epoch),
-    ("decay_epoch", decay_epoch),
-  ):
-    _positive_int(fn, name, value)
+  _check_step_counts(fn, total_step, step_per_epoch, decay_epoch)
   if not isinstance(update_decay_epoch, bool):
     raise TypeError(
       f"For '{fn}', the 'update_decay_epoch' must be bool, but got "
