@@ -23,6 +23,7 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax.schedules import DoubleConstant, ExactSchedule
+from adamax_optax.validation import check_every, check_scheduled_lrs
 
 
 class PlateauState(NamedTuple):
@@ -75,6 +76,8 @@ def on_plateau(
     An optax transformation whose ``update`` takes ``value=``.
   """
 
+  every = check_every(every)
+
   def rates(reductions):
     return [DoubleConstant(table.double_float(reductions)) for table in tables]
 
@@ -112,6 +115,43 @@ def on_plateau(
 
   # Compiled as every preset's update is, so eager equals jitted.
   return optax.GradientTransformationExtraArgs(init_fn, jax.jit(update_fn))
+
+
+def plateau_over_groups(
+  scheduler,
+  defaults: dict,
+  param_groups,
+  build: Callable[[dict, list | None], optax.GradientTransformation],
+  *,
+  every: int,
+  framework: str,
+) -> optax.GradientTransformationExtraArgs:
+  """:func:`on_plateau` for a preset with PyTorch-style parameter groups.
+
+  ``scheduler`` has ``reduction_tables(lrs, min_lrs=None)``, ``advance``,
+  ``initial_best()`` and ``min_lr`` (a number or one per group); ``build(defaults,
+  groups)`` makes the preset with each group's ``lr`` set. Parameters in no group get a
+  table of their own from the default ``lr``, floored at the smallest ``min_lr``.
+  """
+  check_scheduled_lrs(defaults, param_groups, framework)
+  groups = list(param_groups or [])
+  lrs = [float(g.get("lr", defaults["lr"])) for g in groups]
+  tables = scheduler.reduction_tables(lrs) if groups else []
+  min_lr = scheduler.min_lr
+  floor = min(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
+  (own,) = scheduler.reduction_tables([float(defaults["lr"])], [floor])
+
+  def rebuild(rates):
+    settings = [{**g, "lr": rate} for g, rate in zip(groups, rates, strict=False)]
+    return build({**defaults, "lr": rates[-1]}, settings or None)
+
+  return on_plateau(
+    rebuild,
+    [*tables, own],
+    scheduler.advance,
+    initial_best=scheduler.initial_best(),
+    every=every,
+  )
 
 
 def count_bad_steps(
@@ -156,4 +196,5 @@ __all__ = [
   "less_than_double",
   "metric_value",
   "on_plateau",
+  "plateau_over_groups",
 ]

@@ -158,6 +158,30 @@ def check_framework_rule(
     raise ValueError(f"{name} must be finite, got {value!r}.")
 
 
+def check_every(every) -> int:
+  """``lr_scheduler_every``: updates per scheduler step, an int >= 1."""
+  if isinstance(every, (bool, np.bool_)) or not isinstance(every, (int, np.integer)) or every < 1:
+    raise ValueError(
+      f"lr_scheduler_every must be an int >= 1 (updates per scheduler step), got {every!r}."
+    )
+  return int(every)
+
+
+def check_scheduled_lrs(defaults: Mapping, param_groups, framework: str) -> None:
+  """Each group's ``lr`` is a number when a framework scheduler sets the rate from it."""
+  named = [("lr", defaults["lr"])] + [
+    (f"param_groups[{i}]['lr']", g["lr"])
+    for i, g in enumerate(param_groups or [])
+    if isinstance(g, Mapping) and "lr" in g
+  ]
+  for name, value in named:
+    if callable(value) or not is_concrete_number(value):
+      raise TypeError(
+        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
+        f"from it, as {framework}'s does), got {_short(value)}."
+      )
+
+
 def is_integer_number(value) -> bool:
   """True for Python and NumPy integers and bools (which frameworks' float checks refuse)."""
   return isinstance(value, (int, np.integer, np.bool_))

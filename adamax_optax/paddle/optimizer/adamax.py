@@ -17,6 +17,7 @@ from adamax_optax.paddle.optimizer.lr import ReduceOnPlateau
 from adamax_optax.param_groups import with_param_groups
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
+  check_every,
   check_framework_rule,
   check_range,
   is_integer_number,
@@ -205,17 +206,12 @@ def paddle_adamax(
   every = lr_scheduler_every
   if callable(learning_rate) and not (is_python_number(every) and every == 1):
     if is_python_number(every):  # an array (optax.inject_hyperparams) is used as it is
-      _check_every(every)
+      check_every(every)
     schedule = learning_rate
     learning_rate = lambda count: schedule(
       jnp.asarray(count, jnp.int32) // jnp.asarray(every, jnp.int32)
     )
   return assemble(learning_rate)
-
-
-def _check_every(every) -> None:
-  if not is_integer_number(every) or isinstance(every, bool) or every < 1:
-    raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
 
 
 __all__ = ["paddle_adamax"]

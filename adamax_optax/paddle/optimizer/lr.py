@@ -1295,8 +1295,6 @@ class ReduceOnPlateau:
   ) -> optax.GradientTransformationExtraArgs:
     """``build(schedule)`` run with this plateau's current rate as its schedule (a
     :class:`~adamax_optax.schedules.DoubleConstant`); ``update`` takes ``value=``."""
-    if isinstance(every, bool) or not _is_int(every) or every < 1:
-      raise ValueError(f"every must be an int >= 1, got {every!r}.")
     return on_plateau(
       lambda rates: build(rates[0]),
       [self.reduction_table()],

@@ -6,7 +6,6 @@ chain itself, shared with MindSpore's copy of this interface, is
 :func:`adamax_optax._torch_style.torch_style_chain`).
 """
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 
 import jax
@@ -17,13 +16,12 @@ from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import with_param_groups
-from adamax_optax.plateau import on_plateau
-from adamax_optax.schedules import is_exact
-from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, group_schedules
+from adamax_optax.plateau import plateau_over_groups
+from adamax_optax.schedules import is_exact, scheduled_groups
+from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, check_scheduler
 from adamax_optax.validation import (
   check_framework_rule,
   check_pair,
-  is_concrete_number,
   renamed_keywords,
 )
 
@@ -66,62 +64,26 @@ def _check_torch(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
-def _check_numeric_lrs(defaults: dict, param_groups) -> None:
-  """A scheduler sets each group's rate from a number, as PyTorch's does."""
-  named = [("lr", defaults["lr"])] + [
-    (f"param_groups[{i}]['lr']", g["lr"]) for i, g in enumerate(param_groups or []) if "lr" in g
-  ]
-  for name, value in named:
-    if callable(value) or not is_concrete_number(value):
-      raise TypeError(
-        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
-        f"from it, as PyTorch's does), got {value!r}."
-      )
-
-
 def _scheduled(scheduler, every: int, defaults: dict, param_groups):
-  """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule.
-
-  PyTorch's scheduler sees the groups in order, each from its own initial ``lr``;
-  parameters in no group form one more group of their own, from the default ``lr``.
-  A scheduler that cycles ``betas[0]`` replaces each group's beta1 by its schedule too.
-  """
-  _check_numeric_lrs(defaults, param_groups)
-  lr = defaults["lr"]
-
-  def with_schedules(settings: dict, lr_schedule, beta1_schedules, index) -> dict:
-    settings = {**settings, "lr": lr_schedule}
-    if beta1_schedules is not None:
-      settings["betas"] = (beta1_schedules[index], settings["betas"][1])
-    return settings
+  """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule
+  (see :func:`adamax_optax.schedules.scheduled_groups`); a scheduler that cycles
+  ``betas[0]`` replaces each group's beta1 by its schedule too."""
 
   def tables(lrs):
-    if not isinstance(scheduler, LRScheduler):
-      group_schedules(scheduler, lrs, every)  # raises its TypeError
-    return scheduler.tabulate_groups(lrs, every)
+    schedules, beta1 = scheduler.tabulate_groups(lrs, every)
 
-  if not param_groups:
-    (schedule,), beta1 = tables([float(lr)])
-    return with_schedules(defaults, schedule, beta1, 0), param_groups
-  groups = [{**defaults, **g} for g in param_groups]
-  schedules, beta1 = tables([float(g["lr"]) for g in groups])
-  groups = [
-    {**with_schedules(g, sched, beta1, i), "params": g["params"]}
-    for i, (g, sched) in enumerate(zip(groups, schedules, strict=True))
-  ]
-  try:
-    (ungrouped,), beta1 = tables([float(lr)])
-    defaults = with_schedules(defaults, ungrouped, beta1, 0)
-  except ValueError as error:  # per-group lists have no entry for ungrouped parameters
+    def put(index):
+      def into(settings):
+        settings = {**settings, "lr": schedules[index]}
+        if beta1 is not None:
+          settings["betas"] = (beta1[index], settings["betas"][1])
+        return settings
 
-    def ungrouped(count, error=error):
-      raise ValueError(
-        f"A parameter is in no param_group, but the lr_scheduler needs one entry per "
-        f"group ({error}); put every parameter in a group."
-      )
+      return into
 
-    defaults = {**defaults, "lr": ungrouped}
-  return defaults, groups
+    return [put(i) for i in range(len(lrs))]
+
+  return scheduled_groups(tables, defaults, param_groups, "PyTorch")
 
 
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
@@ -214,33 +176,30 @@ def torch_adamax(
     "maximize": maximize,
   }
   _check_torch(defaults)
+  if lr_scheduler is not None:
+    check_scheduler(lr_scheduler)
   if isinstance(lr_scheduler, ReduceLROnPlateau):
-    _check_numeric_lrs(defaults, param_groups)
-    groups = list(param_groups or [])
-    min_lr = lr_scheduler.min_lr
-    ungrouped = min(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
-    tables = lr_scheduler.reduction_tables([g.get("lr", lr) for g in groups]) if groups else []
-    (own,) = dataclasses.replace(lr_scheduler, min_lr=ungrouped).reduction_tables([lr])
 
-    def rebuild(rates):
+    def rebuild(defaults, groups):
       return torch_adamax(
-        rates[-1],
+        defaults["lr"],
         betas,
         eps,
         weight_decay,
         maximize=maximize,
-        param_groups=[{**g, "lr": r} for g, r in zip(groups, rates, strict=False)] or None,
+        param_groups=groups,
         mu_dtype=mu_dtype,
         nu_dtype=nu_dtype,
         skip_nonfinite=skip_nonfinite,
       )
 
-    return on_plateau(
+    return plateau_over_groups(
+      lr_scheduler,
+      defaults,
+      param_groups,
       rebuild,
-      [*tables, own],
-      lr_scheduler.advance,
-      initial_best=lr_scheduler.initial_best(),
       every=lr_scheduler_every,
+      framework="PyTorch",
     )
   if lr_scheduler is not None:
     defaults, param_groups = _scheduled(lr_scheduler, lr_scheduler_every, defaults, param_groups)

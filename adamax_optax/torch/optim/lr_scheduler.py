@@ -40,6 +40,7 @@ import numpy as np
 from adamax_optax import _double_float as df
 from adamax_optax.plateau import count_bad_steps, greater_than_double, less_than_double
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+from adamax_optax.validation import check_every
 
 # --- PyTorch's scheduler protocol on the host ------------------------------------------
 
@@ -123,8 +124,7 @@ class LRScheduler:
   def tabulate_groups(self, lrs: Sequence[float], every: int = 1, beta1: float = 0.9):
     """``(lr schedules, beta1 schedules or None)``, one per group (see
     :meth:`group_schedules`); the second where the scheduler cycles ``betas[0]``."""
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-      raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
+    every = check_every(every)
     groups = _Groups(lrs, beta1)
     replay = self._replay(groups)
     rows = np.empty((self.horizon, 2, len(groups.groups)))
@@ -907,13 +907,16 @@ class ReduceLROnPlateau:
     _positive_int("ReduceLROnPlateau", "cooldown", self.cooldown, 0)
     _positive_int("ReduceLROnPlateau", "max_reductions", self.max_reductions)
 
-  def reduction_tables(self, lrs: Sequence[float]) -> list[ExactSchedule]:
-    """Per group, the rate after ``k`` reductions at index ``k`` (PyTorch's doubles)."""
-    if isinstance(self.min_lr, (list, tuple)):
+  def reduction_tables(
+    self, lrs: Sequence[float], min_lrs: Sequence[float] | None = None
+  ) -> list[ExactSchedule]:
+    """Per group, the rate after ``k`` reductions at index ``k`` (PyTorch's doubles);
+    ``min_lrs`` overrides ``min_lr`` per group."""
+    if min_lrs is None and isinstance(self.min_lr, (list, tuple)):
       if len(self.min_lr) != len(lrs):
         raise ValueError(f"expected {len(lrs)} min_lrs, got {len(self.min_lr)}")
       min_lrs = list(self.min_lr)
-    else:
+    elif min_lrs is None:
       min_lrs = [self.min_lr] * len(lrs)
     tables = []
     for lr, min_lr in zip(lrs, min_lrs, strict=True):
@@ -954,14 +957,19 @@ class ReduceLROnPlateau:
     )
 
 
-def group_schedules(scheduler: Any, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
-  """Per-group schedules of ``scheduler`` (what ``torch_adamax(lr_scheduler=...)`` uses)."""
-  if not isinstance(scheduler, LRScheduler):
+def check_scheduler(scheduler: Any) -> None:
+  """``torch_adamax``'s ``lr_scheduler``: a scheduler of this module."""
+  if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
     raise TypeError(
       "lr_scheduler must be a scheduler from adamax_optax.torch.optim.lr_scheduler "
       f"(e.g. StepLR(step_size=30, gamma=0.1)), got {type(scheduler).__name__}; an optax "
       "schedule goes to lr= instead."
     )
+
+
+def group_schedules(scheduler: Any, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
+  """Per-group schedules of ``scheduler`` (what ``torch_adamax(lr_scheduler=...)`` uses)."""
+  check_scheduler(scheduler)
   return scheduler.group_schedules(lrs, every)
 
 
@@ -982,5 +990,6 @@ __all__ = [
   "ReduceLROnPlateau",
   "SequentialLR",
   "StepLR",
+  "check_scheduler",
   "group_schedules",
 ]

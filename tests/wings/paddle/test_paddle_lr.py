@@ -21,7 +21,7 @@ TINY = np.float32(1.2e-38)  # XLA on the CPU flushes float32 subnormals to zero
 SCHEDULE_FILES = sorted(
   p.stem
   for p in GOLDEN.glob("sched_*.npz")
-  if p.stem != "sched_reduce_on_plateau"  # metric-driven: not implemented (see lr.py)
+  if p.stem != "sched_reduce_on_plateau"  # metric-driven: test_paddle_lr_plateau.py
 )
 
 

@@ -18,11 +18,12 @@ from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
   ReduceLROnPlateau,
 )
 from adamax_optax.param_groups import with_param_groups
-from adamax_optax.plateau import on_plateau
+from adamax_optax.plateau import plateau_over_groups
+from adamax_optax.schedules import scheduled_groups
 from adamax_optax.validation import (
+  check_every,
   check_framework_rule,
   check_pair,
-  is_concrete_number,
   is_integer_number,
   renamed_keywords,
 )
@@ -74,75 +75,13 @@ def _check_experimental(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
-def _group_lrs(defaults: dict, param_groups) -> list[float]:
-  """Each group's lr (the group's ``lr``, else ``lr``): numbers, as the scheduler needs."""
-  named = [("lr", defaults["lr"])] + [
-    (f"param_groups[{i}]['lr']", g["lr"])
-    for i, g in enumerate(param_groups or [])
-    if isinstance(g, Mapping) and "lr" in g
-  ]
-  for name, value in named:
-    if callable(value) or not is_concrete_number(value):
-      raise TypeError(
-        f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
-        f"from it, as MindSpore's does), got {value!r}."
-      )
-  return [float(g.get("lr", defaults["lr"])) for g in param_groups or []]
-
-
-def _scheduled(scheduler, every: int, defaults: dict, param_groups):
-  """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule.
-
-  MindSpore's scheduler acts on the groups in order, each from its own ``lr``; parameters
-  in no group (MindSpore has none) form one more group of their own, from ``lr``.
-  """
-  if not isinstance(scheduler, LRScheduler):
+def _check_scheduler(scheduler) -> None:
+  if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
     raise TypeError(
       "lr_scheduler must be a scheduler from adamax_optax.mindspore.experimental.optim."
       f"lr_scheduler (e.g. StepLR(step_size=30)), got {type(scheduler).__name__}; an optax "
       "schedule goes to lr= instead."
     )
-  lrs = _group_lrs(defaults, param_groups)
-  lr = float(defaults["lr"])
-  if not param_groups:
-    (schedule,) = scheduler.group_schedules([lr], every)
-    return {**defaults, "lr": schedule}, param_groups
-  schedules = scheduler.group_schedules(lrs, every)
-  groups = [{**g, "lr": schedule} for g, schedule in zip(param_groups, schedules, strict=True)]
-  try:
-    (ungrouped,) = scheduler.group_schedules([lr], every)
-  except ValueError as error:  # per-group lists have no entry for ungrouped parameters
-
-    def ungrouped(count, error=error):
-      raise ValueError(
-        f"A parameter is in no param_group, but the lr_scheduler needs one entry per "
-        f"group ({error}); put every parameter in a group."
-      )
-
-  return {**defaults, "lr": ungrouped}, groups
-
-
-def _on_plateau(scheduler: ReduceLROnPlateau, every: int, defaults: dict, param_groups, build):
-  """The optimizer rebuilt inside ``update`` with each group's lr after k reductions."""
-  lrs = _group_lrs(defaults, param_groups)
-  groups = [dict(g) for g in param_groups or []]
-  tables = scheduler.reduction_tables(lrs) if groups else []
-  min_lr = scheduler.min_lr
-  ungrouped = min(min_lr) if isinstance(min_lr, list) else min_lr
-  (own,) = scheduler.reduction_tables([float(defaults["lr"])], [ungrouped])
-
-  def rebuild(rates):
-    for group, rate in zip(groups, rates, strict=False):
-      group["lr"] = rate
-    return build({**defaults, "lr": rates[-1]}, groups or None)
-
-  return on_plateau(
-    rebuild,
-    [*tables, own],
-    scheduler.advance,
-    initial_best=scheduler.initial_best(),
-    every=every,
-  )
 
 
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
@@ -247,17 +186,29 @@ def mindspore_adamax(
       _check_experimental,
     )
 
-  every = lr_scheduler_every
-  if lr_scheduler is not None and (
-    isinstance(every, bool) or not isinstance(every, int) or every < 1
-  ):
-    raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
+  if lr_scheduler is not None:
+    _check_scheduler(lr_scheduler)
+    check_every(lr_scheduler_every)
   if isinstance(lr_scheduler, ReduceLROnPlateau):
     build(defaults, param_groups)  # validates the groups now
-    opt = _on_plateau(lr_scheduler, lr_scheduler_every, defaults, param_groups, build)
+    opt = plateau_over_groups(
+      lr_scheduler,
+      defaults,
+      param_groups,
+      build,
+      every=lr_scheduler_every,
+      framework="MindSpore",
+    )
     return finish(opt, skip_nonfinite=skip_nonfinite)
   if lr_scheduler is not None:
-    defaults, param_groups = _scheduled(lr_scheduler, lr_scheduler_every, defaults, param_groups)
+
+    def tables(lrs):
+      return [
+        lambda settings, schedule=schedule: {**settings, "lr": schedule}
+        for schedule in lr_scheduler.group_schedules(lrs, lr_scheduler_every)
+      ]
+
+    defaults, param_groups = scheduled_groups(tables, defaults, param_groups, "MindSpore")
   return finish(build(defaults, param_groups), skip_nonfinite=skip_nonfinite)
 
 

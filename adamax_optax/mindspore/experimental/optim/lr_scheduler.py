@@ -46,6 +46,7 @@ from adamax_optax import _double_float as df
 from adamax_optax.mindspore._f32 import F32, Tensor32, cosf, powf, rdiv
 from adamax_optax.plateau import count_bad_steps
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+from adamax_optax.validation import check_every
 
 _PI = F32(math.pi)
 
@@ -182,9 +183,8 @@ class LRScheduler:
         f"{type(self).__name__}: per-group arguments have {n} entries, but the optimizer "
         f"has {len(initial_lrs)} parameter groups."
       )
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-      raise ValueError(f"lr_scheduler_every must be an int >= 1, got {every!r}.")
-    return [_Lazy(self, lr, g, int(every)) for g, lr in enumerate(initial_lrs)]
+    every = check_every(every)
+    return [_Lazy(self, lr, g, every) for g, lr in enumerate(initial_lrs)]
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The lr at optax ``count`` for a group whose lr is ``initial_lr``."""
