@@ -24,6 +24,7 @@ def torch_style_chain(
   recipe: arith.Arithmetic,
   *,
   fused_decay: bool,
+  vector_chunk: int | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
 ) -> optax.GradientTransformation:
@@ -32,7 +33,8 @@ def torch_style_chain(
   ``settings`` has PyTorch's keys: ``lr``, ``betas``, ``eps``, ``weight_decay`` and
   ``maximize``. The gradient is negated before the decay is added, and the decay stage
   is left out for a weight decay of exactly 0, as PyTorch and MindSpore do. ``mu_dtype``
-  and ``nu_dtype`` are the state dtypes (see :func:`scale_by_adamax`).
+  and ``nu_dtype`` are the state dtypes (see :func:`scale_by_adamax`); ``vector_chunk``
+  how the decay treats 16-bit leaves (see :func:`add_decayed_weights`).
   """
   b1, b2 = settings["betas"]
   maximize, weight_decay = settings["maximize"], settings["weight_decay"]
@@ -43,7 +45,7 @@ def torch_style_chain(
     ),
     stage_if(
       not is_static_zero(weight_decay),
-      lambda: add_decayed_weights(weight_decay, fused=fused_decay),
+      lambda: add_decayed_weights(weight_decay, fused=fused_decay, vector_chunk=vector_chunk),
     ),
   ]
   stages.append(

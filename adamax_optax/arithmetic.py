@@ -8,18 +8,20 @@ few thousand steps. Those details are four independent choices, recorded here as
 argument of its own (``eps_placement``) because it changes the algorithm, not only the
 rounding.
 
-========================  =========  ============  ===============  ====================
-recipe                    moment     1 - b1        bias correction  step
-========================  =========  ============  ===============  ====================
-``OPTAX``                 optax      float64       float32_power    optax
-``MXNET``                 ema        float64       float64_power    scale_direction
-``MXNET1``                ema        float64       float64_power    scale_moment
-``MINDSPORE``             ema        float32       float32_power    scale_moment
-``MINDSPORE_NN``          ema        float32       float32_product  scale_direction
-``TORCH``                 fused_lerp float64       float64_power    scale_moment
-``KERAS``                 lerp       float64       float32_power    bias_in_denominator
-``PADDLE``                ema        float32       float32_product  scale_direction
-========================  =========  ============  ===============  ====================
+==================  ==========  ======  ==================  ===================  =============
+recipe              moment      1 - b1  bias correction     step                 half
+==================  ==========  ======  ==================  ===================  =============
+``OPTAX``           optax       float64 float32_power       optax                native
+``MXNET``           ema         float64 float64_power       scale_direction      native
+``MXNET1``          ema         float64 float64_power       scale_moment         native
+``MINDSPORE``       ema         float32 float32_power       scale_moment         float32_step
+``MINDSPORE_NN``    ema         float32 float32_product     scale_direction      float32
+``TORCH``           fused_lerp  float64 float64_power       scale_moment         float32_ops
+``TORCH_FOREACH``   fused_lerp  float64 float64_power       scale_moment         float32_ops_
+                                                                                 16bit_scalars
+``KERAS``           lerp        float64 leaf_dtype_power    bias_in_denominator  native
+``PADDLE``          ema         float32 float32_product     scale_direction      native
+==================  ==========  ======  ==================  ===================  =============
 
 With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
 
@@ -32,6 +34,9 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
   ``float32`` subtracts in float32 (``1 - 0.9f = 0.100000024``). A traced ``b1`` (under
   ``optax.inject_hyperparams``) is float32 already, so ``float64`` then acts as ``float32``.
 * bias correction ``bc = 1 - b1**t``: ``float32_power`` is a float32 power;
+  ``leaf_dtype_power`` is the power computed in each leaf's dtype, ``b1`` and ``t``
+  rounded to it first (Keras casts both to the variable's dtype; for float32 leaves the
+  same as ``float32_power``);
   ``float64_power`` is a double power with ``lr / bc`` rounded to float32 once (MXNet and
   PyTorch do this on the host; see :mod:`adamax_optax._double_float`); ``float32_product``
   is a running float32 product ``p_t = p_{t-1} * b1`` kept in the state.
@@ -41,6 +46,19 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
   ``scale_direction`` is ``(m / d) * (s / bc)``;
   ``scale_moment`` is ``((s / bc) * m) / d``; ``bias_in_denominator`` is
   ``(s * m) / (bc * d)``.
+* half (how float16 and bfloat16 leaves compute; float32 leaves ignore it): ``native``
+  computes every operation in the leaf's dtype with every hyperparameter rounded to it
+  (MXNet, Keras), as XLA computes 16-bit arithmetic: each operation in float32, its
+  result rounded to 16 bits. ``float32_ops`` also rounds after every operation, but
+  reads the hyperparameters as float32 (PyTorch's CPU kernels compute in float32
+  "opmath" with float32 scalars), and the update leaves the stage in float32 so that
+  :func:`optax.apply_updates` rounds ``w + update`` once, as ``addcdiv_`` does;
+  ``float32_ops_16bit_scalars`` is the same with ``b2`` and ``eps`` rounded to 16 bits
+  first (PyTorch's ``foreach`` kernels). ``float32`` computes the whole step in float32
+  from the upcast values, stores m and u back once and leaves the update in float32
+  (MindSpore's ``ApplyAdaMax`` kernel). ``float32_step`` keeps m and u in the leaf's
+  dtype (computed natively, with float32 hyperparameters rounded to it) and computes
+  the step from them in float32 (MindSpore's experimental Adamax).
 """
 
 import dataclasses
@@ -51,8 +69,11 @@ EPS_PLACEMENTS: tuple[str, ...] = ("none", "denominator", "max_grad", "max_norm"
 
 MomentUpdate = Literal["optax", "ema", "lerp", "fused_lerp"]
 ComplementPrecision = Literal["float64", "float32"]
-BiasCorrection = Literal["float32_power", "float64_power", "float32_product"]
+BiasCorrection = Literal["float32_power", "float64_power", "float32_product", "leaf_dtype_power"]
 StepForm = Literal["optax", "scale_direction", "scale_moment", "bias_in_denominator"]
+HalfPrecision = Literal[
+  "native", "float32_ops", "float32_ops_16bit_scalars", "float32", "float32_step"
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,15 +84,19 @@ class Arithmetic:
     moment: how the first moment is updated: ``"optax"``, ``"ema"``, ``"lerp"`` or
       ``"fused_lerp"``.
     one_minus_b1: precision of ``1 - b1``: ``"float64"`` or ``"float32"``.
-    bias_correction: ``"float32_power"``, ``"float64_power"`` or ``"float32_product"``.
+    bias_correction: ``"float32_power"``, ``"float64_power"``, ``"float32_product"``
+      or ``"leaf_dtype_power"``.
     step: where the learning rate and bias correction enter the update: ``"optax"``,
       ``"scale_direction"``, ``"scale_moment"`` or ``"bias_in_denominator"``.
+    half: how float16 and bfloat16 leaves compute: ``"native"``, ``"float32_ops"``,
+      ``"float32_ops_16bit_scalars"``, ``"float32"`` or ``"float32_step"``.
   """
 
   moment: MomentUpdate = "optax"
   one_minus_b1: ComplementPrecision = "float64"
   bias_correction: BiasCorrection = "float32_power"
   step: StepForm = "optax"
+  half: HalfPrecision = "native"
 
   def __post_init__(self):
     for field, allowed in (
@@ -79,6 +104,7 @@ class Arithmetic:
       ("one_minus_b1", ComplementPrecision),
       ("bias_correction", BiasCorrection),
       ("step", StepForm),
+      ("half", HalfPrecision),
     ):
       value = getattr(self, field)
       if value not in allowed.__args__:
@@ -88,10 +114,20 @@ class Arithmetic:
 OPTAX = Arithmetic()
 MXNET = Arithmetic(moment="ema", bias_correction="float64_power", step="scale_direction")
 MXNET1 = Arithmetic(moment="ema", bias_correction="float64_power", step="scale_moment")
-MINDSPORE = Arithmetic(moment="ema", one_minus_b1="float32", step="scale_moment")
-MINDSPORE_NN = Arithmetic(
-  moment="ema", one_minus_b1="float32", bias_correction="float32_product", step="scale_direction"
+MINDSPORE = Arithmetic(
+  moment="ema", one_minus_b1="float32", step="scale_moment", half="float32_step"
 )
-TORCH = Arithmetic(moment="fused_lerp", bias_correction="float64_power", step="scale_moment")
-KERAS = Arithmetic(moment="lerp", step="bias_in_denominator")
-PADDLE = MINDSPORE_NN
+MINDSPORE_NN = Arithmetic(
+  moment="ema",
+  one_minus_b1="float32",
+  bias_correction="float32_product",
+  step="scale_direction",
+  half="float32",
+)
+TORCH = Arithmetic(
+  moment="fused_lerp", bias_correction="float64_power", step="scale_moment", half="float32_ops"
+)
+TORCH_FOREACH = dataclasses.replace(TORCH, half="float32_ops_16bit_scalars")
+KERAS = Arithmetic(moment="lerp", bias_correction="leaf_dtype_power", step="bias_in_denominator")
+# Paddle's CPU kernel has no 16-bit version (its presets refuse 16-bit params).
+PADDLE = dataclasses.replace(MINDSPORE_NN, half="native")

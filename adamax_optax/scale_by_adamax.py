@@ -51,6 +51,10 @@ def _scalar(x, dtype):
   return x if _is_python_number(x) else jnp.asarray(x).astype(dtype)
 
 
+def _is_16bit(dtype) -> bool:
+  return jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits == 16
+
+
 def _zeros_like_params(params, dtype=None):
   """Zeros shaped, typed and sharded like ``params``.
 
@@ -253,31 +257,39 @@ def scale_by_adamax(
     b1_power = b1_now ** count.astype(jnp.float32)
     return ScaleByAdamaxState(count=count, mu=mu, nu=nu, b1_power=b1_power)
 
-  def compute_dtype(g):
-    return jnp.promote_types(g.dtype, jnp.float32) if upcast else g.dtype
+  def update_dtype(dtype):
+    """The update's dtype: the leaf's, or float32 where the framework rounds ``w +
+    update`` once in float32 (then :func:`optax.apply_updates` does the same)."""
+    return dtype if half_mode(dtype) in ("native",) or upcast else jnp.float32
 
-  def moment(g, m, b1, one_minus_b1):
+  def half_mode(dtype) -> str:
+    """How a leaf of this dtype computes: the recipe's ``half`` for 16-bit leaves."""
+    if upcast or not _is_16bit(dtype):
+      return "float32" if upcast else "native"
+    return arithmetic.half
+
+  def moment(g, m, b1, one_minus_b1, op):
     c, b1_ = _scalar(one_minus_b1, m.dtype), _scalar(b1, m.dtype)
     if arithmetic.moment == "optax":
       return c * g + b1_ * m
     if arithmetic.moment == "ema":
-      return rounded(m * b1_) + rounded(g * c)
+      return op(op(rounded(m * b1_)) + op(rounded(g * c)))
     if arithmetic.moment == "lerp":
-      return m + rounded((g - m) * c)
+      return op(m + op(rounded((g - m) * c)))
     # PyTorch's lerp: from the nearer end, one fused multiply-add (XLA contracts these).
     from_m = m + (g - m) * c
     rest = float(np.float32(1) - np.float32(c)) if _is_python_number(c) else 1 - c
     from_g = g - (g - m) * rest
     if _is_python_number(c):
-      return from_m if abs(c) < 0.5 else from_g
-    return jnp.where(jnp.abs(c) < 0.5, from_m, from_g)
+      return op(from_m if abs(c) < 0.5 else from_g)
+    return op(jnp.where(jnp.abs(c) < 0.5, from_m, from_g))
 
-  def infinity_norm(g, u, b2, eps):
-    decayed, eps_ = u * _scalar(b2, u.dtype), _scalar(eps, u.dtype)
+  def infinity_norm(g, u, b2, eps, op):
+    decayed, eps_ = op(u * _scalar(b2, u.dtype)), _scalar(eps, u.dtype)
     if eps_placement == "max_grad":
-      return jnp.maximum(jnp.abs(g) + eps_, decayed)
+      return jnp.maximum(op(jnp.abs(g) + eps_), decayed)
     if eps_placement == "max_norm":
-      return jnp.maximum(jnp.abs(g), rounded(decayed) + eps_)
+      return jnp.maximum(jnp.abs(g), op(rounded(decayed) + eps_))
     return jnp.maximum(decayed, jnp.abs(g))
 
   def step(m, u, eps, lr, bc, step_size):
@@ -300,12 +312,27 @@ def scale_by_adamax(
     # optax's scale_by_learning_rate multiplies by -lr; the frameworks subtract the step.
     return -lr * update if form == "optax" else -update
 
-  def real_leaf_update(g, m, u, b1, b2, eps, one_minus_b1, lr, bc, step_size):
+  def real_leaf_update(g, m, u, b1, b2, eps, one_minus_b1, lr, bc, step_size, count):
     """The elementwise rule, every hyperparameter an argument (the fused kernel's body)."""
-    dtype = compute_dtype(g)
+    leaf_dtype, mode = g.dtype, half_mode(g.dtype)
+    dtype = (
+      leaf_dtype if mode in ("native", "float32_step") else jnp.promote_types(g.dtype, jnp.float32)
+    )
+    if mode.startswith("float32_ops"):
+      # Every operation rounds its float32 result to the leaf's 16 bits (PyTorch's opmath).
+      op = lambda x: rounded(x.astype(leaf_dtype)).astype(dtype)
+      if mode == "float32_ops_16bit_scalars":
+        b2, eps = (jnp.asarray(x, jnp.float32).astype(leaf_dtype).astype(dtype) for x in (b2, eps))
+    else:
+      op = lambda x: x
+    if arithmetic.bias_correction == "leaf_dtype_power":
+      bc = 1 - _scalar(b1, dtype) ** jnp.asarray(count).astype(dtype)
     g, m, u = g.astype(dtype), m.astype(dtype), u.astype(dtype)
-    m_new = moment(g, m, b1, one_minus_b1)
-    u_new = infinity_norm(g, u, b2, eps)
+    m_new = moment(g, m, b1, one_minus_b1, op)
+    u_new = infinity_norm(g, u, b2, eps, op)
+    if mode == "float32_step":  # the moments stay 16-bit; the step reads them in float32
+      wide = lambda x: x.astype(jnp.float32)
+      return step(wide(m_new), wide(u_new), eps, lr, bc, step_size), m_new, u_new
     return step(m_new, u_new, eps, lr, bc, step_size), m_new, u_new
 
   float_leaf_update = _split_complex(real_leaf_update)
@@ -348,7 +375,7 @@ def scale_by_adamax(
     grads, treedef = jax.tree.flatten(updates, is_leaf=is_sparse)
     check_shapes_match(updates, state.mu, "state", "its state")
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
-    scalars = (*hyper, lr, bc, step_size)
+    scalars = (*hyper, lr, bc, step_size, count_inc)
     # The kernel's results, or None for each leaf it leaves to the per-leaf step.
     results = (
       fused_leaf_updates(real_leaf_update, grads, mus, nus, scalars, interpret=interpret)
@@ -360,7 +387,7 @@ def scale_by_adamax(
       for r, g, m, u in zip(results, grads, mus, nus, strict=True)
     ]
     new_updates = [
-      r[0] if is_sparse(g) or g.dtype == jax.dtypes.float0 else r[0].astype(g.dtype)
+      r[0] if is_sparse(g) or g.dtype == jax.dtypes.float0 else r[0].astype(update_dtype(g.dtype))
       for r, g in zip(results, grads, strict=True)
     ]
     mu = [r[1].astype(m.dtype) for r, m in zip(results, mus, strict=True)]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -99,5 +100,60 @@ def compare(got: dict, want: Trajectory, rtol: float = 1e-6) -> int:
   return exact
 
 
-__all__ = ["KEYS", "Trajectory", "compare", "golden_names", "grads", "replay", "trajectory"]
+def first_difference_16bit(
+  opt: optax.GradientTransformation,
+  path: pathlib.Path,
+  keys: list[str],
+  dtype,
+  moments: Callable,
+) -> str | None:
+  """Replays a recorded 16-bit trajectory through ``opt`` under ``jax.jit``.
+
+  The file holds raw bits (``grad_<k>_bits`` before each step; ``param_``, ``m_``,
+  ``u_<k>_bits`` initially and after each step). Params, m and u are compared bit for
+  bit at every step (NaN equals NaN of any payload); returns a description of the first
+  difference, or None.
+  """
+  data = np.load(path)
+  as_dtype = lambda bits: jnp.asarray(bits).view(dtype)
+  params = {k: as_dtype(data[f"param_{k}_bits"][0]) for k in keys}
+  state = opt.init(params)
+
+  @jax.jit
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  for t in range(1, data[f"param_{keys[0]}_bits"].shape[0]):
+    grads = {k: as_dtype(data[f"grad_{k}_bits"][t - 1]) for k in keys}
+    params, state = step(params, state, grads)
+    mu, nu = moments(state)[:2]
+    for k in keys:
+      for name, got in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):
+        want_bits = data[f"{name}_{k}_bits"][t]
+        got = np.asarray(got)
+        if got.dtype != np.dtype(dtype):
+          return f"step {t}: {name}_{k} has dtype {got.dtype}, want {np.dtype(dtype)}"
+        nan = lambda x: np.isnan(x.astype(np.float32))
+        same = (got.view(np.uint16) == want_bits) | (nan(got) & nan(want_bits.view(got.dtype)))
+        if not same.all():
+          where = tuple(int(i) for i in np.argwhere(~np.atleast_1d(same))[0])
+          got_1, want_1 = np.atleast_1d(got)[where], np.atleast_1d(want_bits.view(got.dtype))[where]
+          return (
+            f"step {t}: {name}_{k}{list(where)} is {got_1!r}, the framework's {want_1!r} "
+            f"({int((~same).sum())} of {same.size} elements differ)"
+          )
+  return None
+
+
+__all__ = [
+  "KEYS",
+  "Trajectory",
+  "compare",
+  "first_difference_16bit",
+  "golden_names",
+  "grads",
+  "replay",
+  "trajectory",
+]
 _ = jax

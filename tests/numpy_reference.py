@@ -164,6 +164,11 @@ def mindspore_nn_step(
   return w.astype(dtype), m.astype(dtype), u.astype(dtype), beta1_power
 
 
+def _vector_body(n: int, chunk: int) -> np.ndarray:
+  """Flat positions a CPU kernel with ``chunk``-element vector iterations covers."""
+  return np.arange(n) < n - n % chunk
+
+
 def torch_step(
   w,
   g,
@@ -176,29 +181,39 @@ def torch_step(
   eps=1e-8,
   weight_decay=0.0,
   maximize=False,
+  foreach=False,
   dtype=np.float32,
 ):
-  """PyTorch single-tensor Adamax on the CPU, with its fused multiply-adds.
+  """PyTorch single-tensor (or ``foreach``) Adamax on an AVX-512 CPU.
 
-  Another ``dtype`` (the library's float16 rule, not PyTorch's) computes every
-  operation in it with no fused multiply-add, each scalar rounded to it.
+  float32 uses fused multiply-adds where PyTorch's vector kernels do. A 16-bit
+  ``dtype`` follows PyTorch's opmath rule: each operation reads its 16-bit operands into
+  float32 with float32 scalars and rounds its result to 16 bits; the weight decay's
+  scalar tail (past the last 32-element vector chunk) rounds ``alpha * w`` to 16 bits
+  first, and the foreach kernels round beta2 and eps to 16 bits.
   """
-  s = np.dtype(dtype).type
-  fused = s is np.float32
+  half = np.dtype(dtype).type
+  shape = np.shape(w)
+  w, g, m, u = (np.asarray(x, np.float32).reshape(-1) for x in (w, g, m, u))
+  store = lambda x: np.asarray(x, np.float32).astype(half).astype(np.float32)
   if maximize:
     g = -g
   if weight_decay != 0:
-    g = _fma32(w, f32(weight_decay), g) if fused else w * s(weight_decay) + g
-  c = s(1.0 - betas[0])
-  rest = s(F32(1) - f32(1.0 - betas[0]))
-  if c < 0.5:  # lerp computes from the nearer end
-    m = _fma32(c, g - m, m) if fused else m + (g - m) * c
-  else:
-    m = _fma32(-(g - m), rest, g) if fused else g - (g - m) * rest
-  u = np.maximum(u * s(betas[1]), np.abs(g) + s(eps))
+    alpha = f32(weight_decay) if half is np.float32 else store(half(weight_decay))
+    body = store(_fma32(w, alpha, g))
+    tail = store(g + store(alpha * w))
+    g = body if half is np.float32 else np.where(_vector_body(g.size, 32), body, tail)
+  c = f32(1.0 - betas[0])
+  rest = F32(1) - c
+  # lerp computes from the nearer end
+  m = store(_fma32(c, g - m, m) if c < 0.5 else _fma32(-(g - m), rest, g))
+  b2, e = f32(betas[1]), f32(eps)
+  if foreach and half is not np.float32:
+    b2, e = store(half(betas[1])), store(half(eps))
+  u = np.maximum(store(u * b2), store(np.abs(g) + e))
   clr = lr / (1.0 - betas[0] ** t)
-  w = w + (s(f32(-clr)) * m) / u
-  return w, m, u
+  w = store(w + (f32(-clr) * m) / u)
+  return tuple(x.astype(half).reshape(shape) for x in (w, m, u))
 
 
 def keras_step(

@@ -7,6 +7,7 @@ chain itself, shared with MindSpore's copy of this interface, is
 """
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import jax
 import numpy as np
@@ -24,6 +25,29 @@ from adamax_optax.validation import (
   check_pair,
   renamed_keywords,
 )
+
+# Elements per vector iteration of PyTorch's CPU add kernel on 16-bit tensors; the rest
+# of a tensor goes through the scalar tail. 32 was recorded on AVX-512 (tensors of 100
+# and 231 elements); AVX2's 16 is inferred from its half-width vectors, not recorded.
+_VECTOR_CHUNK = {"AVX512": 32, "AVX2": 16}
+
+
+def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability) -> None:
+  if foreach not in (None, True, False):
+    raise TypeError(f"foreach must be None, True or False, got {foreach!r}.")
+  if not isinstance(differentiable, bool):
+    raise TypeError(f"differentiable must be a bool, got {differentiable!r}.")
+  if capturable is not False:
+    raise ValueError(
+      f"capturable={capturable!r}: PyTorch's capturable path is for CUDA graphs, and "
+      "PyTorch itself refuses it for CPU tensors. Leave capturable=False: under jax.jit "
+      "the whole step is already one compiled program."
+    )
+  if cpu_capability not in _VECTOR_CHUNK:
+    raise ValueError(
+      f"cpu_capability must be one of {sorted(_VECTOR_CHUNK)} "
+      f"(torch.backends.cpu.get_cpu_capability()), got {cpu_capability!r}."
+    )
 
 
 def _scalar_lr(lr):
@@ -97,6 +121,10 @@ def torch_adamax(
   param_groups: Sequence[Mapping] | None = None,
   lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
   lr_scheduler_every: int = 1,
+  foreach: bool | None = None,
+  capturable: bool = False,
+  differentiable: bool = False,
+  cpu_capability: Literal["AVX512", "AVX2"] = "AVX512",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -115,9 +143,15 @@ def torch_adamax(
   with the step size :math:`\eta / (1 - \beta_1^t)` computed in double and rounded to
   float32 once, as PyTorch computes it in Python. The gradient is negated first when
   ``maximize``. Complex parameters are updated as pairs of reals (PyTorch's
-  ``view_as_real``): each part has its own infinity norm. float16 parameters compute
-  in float16, every scalar rounded to float16; wrap with :func:`multi_precision` for
-  float32 master weights.
+  ``view_as_real``): each part has its own infinity norm.
+
+  float16 and bfloat16 parameters compute as PyTorch's CPU kernels do: every operation
+  in float32 with float32 scalars, its result rounded to 16 bits (m and u stay 16-bit,
+  as in PyTorch). The update of such a leaf is returned in float32, so that
+  :func:`optax.apply_updates` (and Flax's ``apply_gradients``) rounds ``w + update``
+  once, as ``addcdiv_`` does: this departs from optax's convention that updates have
+  the params' dtype. Do not wrap this preset in :func:`multi_precision`: PyTorch keeps
+  no float32 master weights.
 
   Args:
     lr: :math:`\eta`, default 2e-3, >= 0: a number, a one-element array, or an optax
@@ -138,6 +172,18 @@ def torch_adamax(
       ``opt.update(grads, state, params, value=metric)``.
     lr_scheduler_every: updates per ``scheduler.step()``: 1 (default) steps it after
       every update; the number of batches per epoch steps it once per epoch.
+    foreach: PyTorch's implementation switch. ``None`` (default) and ``False`` are the
+      single-tensor path (PyTorch's default for CPU tensors), ``True`` the
+      ``_foreach_*`` path. They differ on 16-bit parameters: the foreach path rounds
+      ``beta2`` and ``eps`` to 16 bits before using them.
+    capturable: only ``False``: PyTorch's CUDA-graph path (refused for CPU tensors).
+    differentiable: accepted for compatibility; it changes no number (PyTorch then
+      computes the maximum through ``torch.cat`` and ``amax``).
+    cpu_capability: the CPU PyTorch ran on (``torch.backends.cpu.get_cpu_capability()``):
+      ``"AVX512"`` (default, recorded) or ``"AVX2"`` (inferred, not recorded). It
+      decides where the vectorized weight decay of 16-bit parameters ends and the
+      scalar tail begins (see :func:`add_decayed_weights`); float32 results do not
+      depend on it.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -176,6 +222,8 @@ def torch_adamax(
     "maximize": maximize,
   }
   _check_torch(defaults)
+  _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability)
+  recipe = arith.TORCH_FOREACH if foreach else arith.TORCH
   if lr_scheduler is not None:
     check_scheduler(lr_scheduler)
   if isinstance(lr_scheduler, ReduceLROnPlateau):
@@ -188,6 +236,9 @@ def torch_adamax(
         weight_decay,
         maximize=maximize,
         param_groups=groups,
+        foreach=foreach,
+        differentiable=differentiable,
+        cpu_capability=cpu_capability,
         mu_dtype=mu_dtype,
         nu_dtype=nu_dtype,
         skip_nonfinite=skip_nonfinite,
@@ -207,7 +258,12 @@ def torch_adamax(
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}
     return torch_style_chain(
-      settings, arith.TORCH, fused_decay=True, mu_dtype=mu_dtype, nu_dtype=nu_dtype
+      settings,
+      recipe,
+      fused_decay=True,
+      vector_chunk=_VECTOR_CHUNK[cpu_capability],
+      mu_dtype=mu_dtype,
+      nu_dtype=nu_dtype,
     )
 
   opt = with_param_groups(build, defaults, param_groups, _check_torch)

@@ -80,7 +80,7 @@ def test_complex_parameters_are_pairs_of_reals():
 
 
 @pytest.mark.parametrize("betas", [(0.9, 0.999), (0.25, 0.9)])
-def test_float16_computes_in_float16(betas):
+def test_float16_follows_pytorchs_float32_opmath(betas):
   params, grads = random_problem(2, ("a", "b"), dtype=np.float16)
   kwargs = dict(betas=betas, weight_decay=0.01)
   want = replay_numpy(

@@ -29,7 +29,7 @@ warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 
 T = 300
-SHAPES = {"w": (12, 7), "b": (5,), "s": (), "big": (64, 33)}
+SHAPES = {"w": (12, 7), "b": (5,), "s": (), "big": (64, 33), "v": (100,), "x": (7, 11, 3)}
 # step (1-based) -> kind of awkward gradient
 AWKWARD = {5: "zero", 17: "subnormal", 29: "huge", 150: "zero", 160: "subnormal", 203: "huge"}
 TINY = {torch.float32: 1e-40, torch.float16: 3e-6, torch.bfloat16: 1e-40}   # subnormal in dtype
@@ -233,6 +233,16 @@ for dt in (torch.float16, torch.bfloat16):
         case(f"{str(dt)[6:]}_foreach_{fe}", groups_spec=G2, opt_kwargs={**OPT, "foreach": fe},
              dtype=dt, notes="Plain Adamax, no scheduler; params, grads and state in "
              + str(dt) + ".")
+# Sizes whose remainders differ for 32- and 64-element vector chunks (the scalar tail of
+# PyTorch's CPU kernels), weight decay on every group, an exponential schedule.
+G_ODD = [{"params": ["v", "x", "s"], "lr": 0.02, "weight_decay": 0.01},
+         {"params": ["b"], "lr": 0.05, "weight_decay": 0.003}]
+for dt in (torch.float16, torch.bfloat16):
+    for fe in (False, True):
+        case(f"{str(dt)[6:]}_odd_sizes_foreach_{fe}", groups_spec=G_ODD,
+             opt_kwargs={**OPT, "foreach": fe, "eps": 1e-4}, keys=("v", "x", "b", "s"), dtype=dt,
+             sched=lambda o: L.ExponentialLR(o, gamma=0.99), sched_desc=SD("ExponentialLR", gamma=0.99),
+             notes="Sizes 100 and 231 (remainders 36/4 and 39/7 for 64/32-element chunks).")
 # ---- clipping --------------------------------------------------------------------
 GC = [{"params": ["w", "s"], "lr": 0.02, "weight_decay": 0.01}, {"params": ["b"], "lr": 0.02}]
 for nt, mx in ((2.0, 3.0), (float("inf"), 1.0)):
