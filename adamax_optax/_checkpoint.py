@@ -15,10 +15,29 @@ from adamax_optax.param_groups import leaf_names
 
 
 def to_numpy(x) -> np.ndarray:
-  """A NumPy array from NumPy, JAX or (without importing it) a torch tensor."""
-  if hasattr(x, "detach"):
-    x = x.detach().cpu().numpy()
+  """A NumPy array from NumPy, JAX or (without importing them) a torch tensor, an MXNet
+  NDArray or a Paddle tensor."""
+  if hasattr(x, "asnumpy"):  # MXNet NDArray (has no .cpu())
+    return np.asarray(x.asnumpy())
+  if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch
+    return np.asarray(x.detach().cpu().numpy())
+  if not isinstance(x, (np.ndarray, np.generic)) and hasattr(x, "numpy"):  # Paddle
+    return np.asarray(x.numpy())
   return np.asarray(x)
+
+
+def checked_shape(value: np.ndarray, shape: tuple, name: str, where: str) -> np.ndarray:
+  """``value`` reshaped to its parameter's ``shape``; a ValueError naming the parameter
+  and both shapes when the sizes differ or the value is not the parameter's shape
+  (a one-element ``(1,)`` value for a 0-d parameter is accepted)."""
+  value = np.asarray(value)
+  if value.shape != tuple(shape) and not (value.size == 1 == int(np.prod(shape))):
+    raise ValueError(
+      f"{where}: parameter {name!r} has shape {tuple(shape)}, but the checkpoint holds "
+      f"shape {value.shape}; the checkpoint's parameter order does not match the params "
+      "(pass order= or the framework's parameter names)."
+    )
+  return value.reshape(shape)
 
 
 def ordered(params, order: Sequence[str] | None) -> list[int]:
@@ -44,4 +63,4 @@ def single_step(steps: list[int], where: str) -> int:
   return steps[0]
 
 
-__all__ = ["ordered", "single_step", "to_numpy", "tree"]
+__all__ = ["checked_shape", "ordered", "single_step", "to_numpy", "tree"]
