@@ -520,11 +520,14 @@ def _read_ndarray(r: _Reader) -> np.ndarray:
   return np.frombuffer(r.bytes(count * dtype.itemsize), dtype.newbyteorder("<")).reshape(shape)
 
 
-def _write_ndarray(array, out: list) -> None:
+def _write_ndarray(array, out: list, version: int) -> None:
+  """``NDArray::Save``: 2.0 (NumPy shape semantics) loads only V3, 1.x only V2."""
   array = np.asarray(array, order="C")
   if array.dtype not in _MX_FLAG:
     raise TypeError(f"MXNet has no dtype {array.dtype}.")
-  out.append(struct.pack("<Iii", _ND_V3 if array.ndim == 0 else _ND_V2, 0, array.ndim))
+  if version < 2 and array.ndim == 0:
+    raise ValueError("MXNet 1.x has no 0-d arrays: reshape the value to (1,).")
+  out.append(struct.pack("<Iii", _ND_V3 if version >= 2 else _ND_V2, 0, array.ndim))
   out.append(struct.pack(f"<{array.ndim}q", *array.shape))
   out.append(struct.pack("<iii", 1, 0, _MX_FLAG[array.dtype]))
   out.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
@@ -542,9 +545,13 @@ class _PendingNDArray(_Pending):
 
 
 def load_mxnet_params(path) -> dict:
-  """``{name: array}`` from ``NDArray``'s ``nd.save`` / ``save_parameters`` file (names
-  are ``"0"``, ``"1"``, ... when the file holds a list)."""
+  """``{name: array}`` from a parameter file: ``nd.save`` / 1.x ``save_parameters``
+  (names are ``"0"``, ``"1"``, ... when the file holds a list), or the ``.npz`` that
+  2.0's ``save_parameters`` (``npx.savez``) writes."""
   path = os.fspath(path)
+  if zipfile.is_zipfile(path):
+    with np.load(path, allow_pickle=False) as f:
+      return {k: f[k] for k in f.files}
   with open(path, "rb") as f:
     r = _Reader(f.read(), path)
   header, _reserved = r.take("<QQ")
@@ -557,11 +564,16 @@ def load_mxnet_params(path) -> dict:
   return dict(zip(names or map(str, range(len(arrays))), map(np.array, arrays), strict=True))
 
 
-def save_mxnet_params(path, arrays: Mapping) -> None:
-  """Write ``{name: array}`` as ``mx.nd.save`` does (``nd.load`` / ``load_parameters``)."""
+def save_mxnet_params(path, arrays: Mapping, *, version: int = 2) -> None:
+  """Write ``{name: array}`` as MXNet ``version``'s ``save_parameters`` does: 2.0's
+  ``.npz`` (``npx.savez``) or 1.x's ``nd.save`` format (``load_parameters`` reads it)."""
+  if version >= 2:
+    with open(path, "wb") as f:
+      np.savez(f, **{str(k): np.asarray(v) for k, v in arrays.items()})
+    return
   out = [struct.pack("<QQQ", _ND_LIST, 0, len(arrays))]
   for array in arrays.values():
-    _write_ndarray(np.asarray(array), out)
+    _write_ndarray(np.asarray(array), out, version)
   out.append(struct.pack("<Q", len(arrays)))
   for name in arrays:
     raw = str(name).encode()
@@ -570,18 +582,29 @@ def save_mxnet_params(path, arrays: Mapping) -> None:
     f.write(b"".join(out))
 
 
-_MXNET_OPTIMIZERS = ("mxnet.optimizer.optimizer.Adamax", "mxnet.optimizer.adamax.Adamax")
+# Objects kept as their attribute dicts: the optimizer (1.x, 2.0) and its scheduler.
+_MXNET_RECORDS = (
+  "mxnet.optimizer.optimizer.Adamax",
+  "mxnet.optimizer.adamax.Adamax",
+  *(
+    f"mxnet.lr_scheduler.{name}"
+    for name in ("FactorScheduler", "MultiFactorScheduler", "PolyScheduler", "CosineScheduler")
+  ),
+)
 
 
 def _mxnet_globals() -> dict:
   out = {
     "mxnet.ndarray.ndarray.NDArray": _Constructor("NDArray", _PendingNDArray),
     "mxnet.numpy.multiarray.ndarray": _Constructor("mxnet.numpy.ndarray", _PendingNDArray),
+    "mxnet.numpy.ndarray": _Constructor("mxnet.numpy.ndarray", _PendingNDArray),
     "builtins.bytearray": _Constructor("bytearray", lambda raw=b"": bytearray(raw)),
   }
-  for name in _MXNET_OPTIMIZERS:
+  for name in _MXNET_RECORDS:
     # NEWOBJ calls cls.__new__(cls): the record type stands in for the class.
-    out[name] = type("Adamax", (_Record,), {"__new__": _new_record(name), "__init__": _noinit})
+    out[name] = type(
+      name.rpartition(".")[2], (_Record,), {"__new__": _new_record(name), "__init__": _noinit}
+    )
   return out
 
 
@@ -616,14 +639,14 @@ def save_mxnet_states(path, states: Mapping, optimizer: Record | None = None, *,
   """Write a ``Trainer.load_states`` file: ``states`` (index -> NumPy arrays, nested in
   tuples) and, when given, the optimizer's attributes (e.g. its update counts), pickled as
   MXNet ``version`` (1 or 2) pickles them."""
-  cls = ("mxnet.ndarray.ndarray", "NDArray") if version == 1 else ("mxnet.numpy", "ndarray")
 
   def convert(x):
     if isinstance(x, (np.ndarray, np.generic)):
       raw: list = []
-      _write_ndarray(np.asarray(x), raw)
+      _write_ndarray(np.asarray(x), raw, version)
       blob = _Call(_Global("builtins", "bytearray"), (b"".join(raw),))
-      return _Build(_Call(_Global(*cls), (None,)), {"handle": blob})
+      ndarray = _Global("mxnet.ndarray.ndarray", "NDArray")  # 2.0's states are NDArrays too
+      return _Build(_Call(ndarray, (None,)), {"handle": blob})
     if isinstance(x, Record):
       module, _, name = x.type_name.rpartition(".")
       return _Build(_New(_Global(module, name)), {k: convert(v) for k, v in x.items()})
