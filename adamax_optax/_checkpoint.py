@@ -57,10 +57,50 @@ def tree(params, leaves: list):
   return jax.tree.unflatten(jax.tree.structure(params), leaves)
 
 
+def running_power(beta1: float, step: int) -> np.float32:
+  """``beta1`` multiplied into 1 ``step`` times, each product rounded to float32 (Paddle's
+  ``beta1_pow_acc``; the preset's state replays the same product)."""
+  b1, power = np.float32(beta1), np.float32(1)
+  for _ in range(step):
+    power = np.float32(power * b1)
+    if power == 0:
+      break
+  return power
+
+
+def steps_of_power(power: float, beta1: float, where: str) -> int:
+  """The step count ``t`` whose float32 running product ``beta1**t`` equals ``power``.
+
+  Raises a ValueError when no count gives it, or when the product has stopped changing
+  (it reached 0 or a fixed point, so many counts give it): pass the step then.
+  """
+  b1, target, p, t = np.float32(beta1), np.float32(power), np.float32(1), 0
+  while p >= target:
+    following = np.float32(p * b1)
+    if p == target and following != p:
+      return t
+    if following == p:  # 0 or a fixed point: every later count gives the same product
+      break
+    p, t = following, t + 1
+  raise ValueError(
+    f"{where}: beta1_pow {float(target)!r} does not determine the step for beta1={beta1} "
+    "(none gives it, or the product stopped changing); pass step= (e.g. the number of "
+    "optimizer steps taken) and beta1= as the optimizer used."
+  )
+
+
 def single_step(steps: list[int], where: str) -> int:
   if len(set(steps)) != 1:
     raise ValueError(f"{where}: the parameters are at different steps {sorted(set(steps))}.")
   return steps[0]
 
 
-__all__ = ["checked_shape", "ordered", "single_step", "to_numpy", "tree"]
+__all__ = [
+  "checked_shape",
+  "ordered",
+  "running_power",
+  "single_step",
+  "steps_of_power",
+  "to_numpy",
+  "tree",
+]

@@ -108,12 +108,13 @@ def from_mxnet_states_file(path, params, *, order=None, update_counts=None):
   for a file holding the states alone, pass ``update_counts`` (index -> count).
 
   Example:
+    >>> import os, tempfile
     >>> import numpy as np
     >>> from adamax_optax.mxnet.checkpoint import from_mxnet_states_file, save_states
     >>> states = {0: (np.ones(2, np.float32), np.full(2, 2, np.float32))}
-    >>> save_states("/tmp/adamax_doctest.states", states)
-    >>> mu, nu, step, _ = from_mxnet_states_file(
-    ...   "/tmp/adamax_doctest.states", {"w": np.zeros(2)}, update_counts={0: 3})
+    >>> path = os.path.join(tempfile.mkdtemp(), "trainer.states")
+    >>> save_states(path, states)
+    >>> mu, nu, step, _ = from_mxnet_states_file(path, {"w": np.zeros(2)}, update_counts={0: 3})
     >>> print(mu["w"], nu["w"], step)
     [1. 1.] [2. 2.] 3
   """

@@ -152,12 +152,14 @@ def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, mo
   parameter indices to names, see :func:`from_torch_state_dict`.
 
   Example:
+    >>> import os, tempfile
     >>> import numpy as np
     >>> from adamax_optax.torch.checkpoint import from_torch_optimizer_file, save
     >>> state = {"state": {0: {"step": np.float32(3), "exp_avg": np.ones(2, np.float32),
     ...   "exp_inf": np.full(2, 2, np.float32)}}, "param_groups": [{"params": [0]}]}
-    >>> save(state, "/tmp/adamax_doctest_opt.pt")
-    >>> mu, nu, step = from_torch_optimizer_file("/tmp/adamax_doctest_opt.pt", {"w": np.zeros(2)})
+    >>> path = os.path.join(tempfile.mkdtemp(), "optimizer.pt")
+    >>> save(state, path)  # as torch.save(torch_optimizer.state_dict(), path)
+    >>> mu, nu, step = from_torch_optimizer_file(path, {"w": np.zeros(2)})
     >>> print(mu["w"], nu["w"], step)
     [1. 1.] [2. 2.] 3
   """
