@@ -151,12 +151,21 @@ def restricted_loads(
 ):
   """Unpickle ``data`` allowing only the globals of ``allowed``; NumPy/plain containers."""
   try:
-    obj = _Unpickler(io.BytesIO(data), source, allowed, persistent_load).load()
+    return _resolve(_Unpickler(io.BytesIO(data), source, allowed, persistent_load).load())
   except UnsafePickleError:
     raise
-  except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError) as e:
-    raise ValueError(f"{source} is not a readable checkpoint: {e}") from e
-  return _resolve(obj)
+  except (
+    pickle.UnpicklingError,
+    EOFError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+    struct.error,
+  ) as e:
+    raise ValueError(f"{source} is not a readable checkpoint: {e!r}") from e
 
 
 # ---------------------------------------------------------------- NumPy's own pickles
@@ -207,12 +216,20 @@ def _scalar(dtype, raw=None):
   return np.frombuffer(raw, dtype)[0]
 
 
+def _not_callable(name: str):
+  def refuse(*args, **kwargs):
+    raise UnsafePickleError(f"refusing to call '{name}' (allowed only as a type argument).")
+
+  return refuse
+
+
 def _numpy_globals() -> dict:
   out = {}
   for core in ("numpy.core", "numpy._core"):
     out[f"{core}.multiarray._reconstruct"] = _Constructor("_reconstruct", _PendingArray)
     out[f"{core}.multiarray.scalar"] = _Constructor("scalar", _scalar)
-  out["numpy.ndarray"] = _Constructor("numpy.ndarray", np.ndarray)  # only an argument
+  # Only ever an argument of _reconstruct; calling it would hand out uninitialized memory.
+  out["numpy.ndarray"] = _Constructor("numpy.ndarray", _not_callable("numpy.ndarray"))
   out["numpy.dtype"] = _Constructor("numpy.dtype", _PendingDtype)
   return out
 
@@ -593,12 +610,18 @@ _MXNET_RECORDS = (
 )
 
 
+def _bytearray(raw=b"", *args):
+  if not isinstance(raw, (bytes, bytearray)) or args:
+    raise UnsafePickleError("bytearray is allowed only as a copy of bytes.")
+  return bytearray(raw)
+
+
 def _mxnet_globals() -> dict:
   out = {
     "mxnet.ndarray.ndarray.NDArray": _Constructor("NDArray", _PendingNDArray),
     "mxnet.numpy.multiarray.ndarray": _Constructor("mxnet.numpy.ndarray", _PendingNDArray),
     "mxnet.numpy.ndarray": _Constructor("mxnet.numpy.ndarray", _PendingNDArray),
-    "builtins.bytearray": _Constructor("bytearray", lambda raw=b"": bytearray(raw)),
+    "builtins.bytearray": _Constructor("bytearray", _bytearray),
   }
   for name in _MXNET_RECORDS:
     # NEWOBJ calls cls.__new__(cls): the record type stands in for the class.

@@ -125,3 +125,29 @@ def test_a_torch_file_in_the_legacy_format_is_explained(tmp_path):
   path.write_bytes(pickle.dumps({"a": 1}, protocol=2))
   with pytest.raises(ValueError, match=r"not a torch\.save zip archive"):
     sp.load_torch_file(path)
+
+
+def test_allowed_globals_refuse_calls_outside_their_purpose(tmp_path):
+  # bytearray(10**12) would allocate a terabyte; numpy.ndarray(...) uninitialized memory.
+  for blob in (
+    b"\x80\x02c__builtin__\nbytearray\n(\x8a\x06\x00\x10\xa5\xd4\xe8\x00tR.",
+    b"\x80\x02cbuiltins\nbytearray\n(\x8a\x06\x00\x10\xa5\xd4\xe8\x00tR.",
+    b"\x80\x02cnumpy\nndarray\n(K\x05\x85tR.",
+  ):
+    (tmp_path / "x.states").write_bytes(blob)
+    (tmp_path / "x.pdopt").write_bytes(blob)
+    with pytest.raises(sp.UnsafePickleError):
+      sp.load_mxnet_states(tmp_path / "x.states")
+    with pytest.raises(sp.UnsafePickleError):
+      sp.load_paddle_file(tmp_path / "x.pdopt")
+
+
+def test_truncated_or_deeply_nested_files_fail_cleanly(tmp_path):
+  path = tmp_path / "t.pdopt"
+  path.write_bytes(pickle.dumps({"a": np.ones(3)}, protocol=4)[:-20])
+  with pytest.raises(ValueError, match="not a readable checkpoint"):
+    sp.load_paddle_file(path)
+  depth = 100_000  # lists nested 100,000 deep: each APPEND puts the top list into the next
+  path.write_bytes(b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b".")
+  with pytest.raises(ValueError, match="RecursionError"):
+    sp.load_paddle_file(path)
