@@ -323,7 +323,7 @@ def load_torch_file(path) -> object:
     if len(pickles) != 1:
       raise ValueError(f"{path}: expected one data.pkl in the archive, found {pickles}.")
     prefix = pickles[0][: -len("data.pkl")]
-    storages = {}
+    names, storages = set(archive.namelist()), {}
 
     def persistent_load(pid):
       if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
@@ -333,11 +333,12 @@ def load_torch_file(path) -> object:
         raise UnsafePickleError(f"{path}: storage of unknown type {kind!r}.")
       if key not in storages:
         name = f"{prefix}data/{key}"
-        if name not in archive.namelist():
+        if not isinstance(key, str) or name not in names:
           raise ValueError(f"{path}: the archive has no storage {key!r}.")
+        size = int(numel) * kind.dtype.itemsize
+        if archive.getinfo(name).file_size != size:  # checked before inflating anything
+          raise ValueError(f"{path}: storage {key!r} does not hold {numel} items.")
         raw = archive.read(name)
-        if len(raw) != int(numel) * kind.dtype.itemsize:
-          raise ValueError(f"{path}: storage {key!r} holds {len(raw)} bytes, not {numel} items.")
         storages[key] = np.frombuffer(raw, kind.dtype)
       return storages[key]
 

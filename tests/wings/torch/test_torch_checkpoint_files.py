@@ -112,6 +112,12 @@ def test_written_moments_resume_bit_exactly(tmp_path):
   resume(params, mu2, nu2, step2)
 
 
+def test_a_named_optimizer_file_needs_no_order():
+  params = ckpt.from_torch_model_file(MODEL, TEMPLATE)
+  mu, nu, step = ckpt.from_torch_optimizer_file(FILES / "adamax_named_optimizer.pt", params)
+  resume(params, mu, nu, step)
+
+
 def test_names_stored_by_a_named_optimizer_are_used(tmp_path):
   raw = ckpt.load(OPTIMIZER)
   raw["param_groups"][0]["param_names"] = ["w", "s"]

@@ -4,13 +4,15 @@ Rerun (venv outside the repo, CPU wheel):
     python3 -m venv /work/venvs/torch
     /work/venvs/torch/bin/pip install torch==2.13.0 numpy
     cd tests/golden/generate/torch && /work/venvs/torch/bin/python gen_checkpoints.py
-Writes tests/golden/torch/checkpoints/{adamax_optimizer.pt, adamax_model.pt, continued.npz}.
+Writes tests/golden/torch/checkpoints/{adamax_optimizer.pt, adamax_named_optimizer.pt,
+adamax_model.pt, continued.npz}.
 
 A module registers ``b`` (3,), ``w`` (4, 3) and ``s`` () in that order; the optimizer takes
 them as two groups, ``[w, s]`` (lr 0.02, weight_decay 0.01) and ``[b]`` (lr 0.01), so its
 parameter indices (0: w, 1: s, 2: b) differ from the model's key order. Closed loop in NumPy
 float32: g = a * (p - target) + noise[t]. After SAVE_AT steps the optimizer's and the model's
-state_dict are saved with ``torch.save``; the run then continues MORE steps, recording the
+state_dict are saved with ``torch.save`` (and the state_dict of the same run by an optimizer
+built from (name, parameter) pairs, which stores the names); the run then continues MORE steps, recording the
 gradient fed and the params, exp_avg and exp_inf after each step.
 
 Then the writer of adamax_optax (``adamax_optax/_safe_pickle.py``, loaded by path: it needs
@@ -59,11 +61,11 @@ class Model(torch.nn.Module):
       self.register_parameter(k, torch.nn.Parameter(torch.from_numpy(prob[k]["p0"].copy())))
 
 
-def make_optimizer(model):
-  groups = [
-    {**{k: v for k, v in g.items() if k != "params"}, "params": [getattr(model, n) for n in g["params"]]}
-    for g in GROUPS
-  ]
+def make_optimizer(model, named=False):
+  def params(names):
+    return [(n, getattr(model, n)) if named else getattr(model, n) for n in names]
+
+  groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": params(g["params"])} for g in GROUPS]
   return torch.optim.Adamax(groups, lr=0.002, betas=(0.9, 0.999), eps=1e-8)
 
 
@@ -133,6 +135,15 @@ def main():
   opt_file, model_file = OUT / "adamax_optimizer.pt", OUT / "adamax_model.pt"
   torch.save(opt.state_dict(), opt_file)
   torch.save(model.state_dict(), model_file)
+  # The same run with an optimizer built from (name, parameter) pairs: its state_dict
+  # stores each group's param_names.
+  named_model = Model(prob)
+  named = make_optimizer(named_model, named=True)
+  for t in range(SAVE_AT):
+    step(named_model, named, prob, t)
+  named_state = named.state_dict()
+  assert [g["param_names"] for g in named_state["param_groups"]] == [["w", "s"], ["b"]]
+  torch.save(named_state, OUT / "adamax_named_optimizer.pt")
   continued = continue_run(model, opt, prob)
   meta = {
     "framework": "torch",
