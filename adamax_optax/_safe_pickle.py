@@ -270,6 +270,9 @@ class _StorageType:
   def __init__(self, name):
     self.name, self.dtype = name, np.dtype(_TORCH_STORAGES[name])
 
+  def __setstate__(self, state):
+    raise UnsafePickleError(f"refusing to modify the allowed global 'torch.{self.name}'.")
+
 
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, meta=None):
   if not isinstance(storage, np.ndarray) or storage.ndim != 1:

@@ -81,6 +81,13 @@ def test_an_allowed_global_cannot_be_modified_by_build(tmp_path):
     sp.load_torch_file(tmp_path / "t.pt")
 
 
+def test_a_storage_type_cannot_be_modified_by_build(tmp_path):
+  blob = b"\x80\x02ctorch\nFloatStorage\n}X\x05\x00\x00\x00dtypeX\x01\x00\x00\x00Osb."
+  write_torch(tmp_path / "t.pt", blob)
+  with pytest.raises(sp.UnsafePickleError, match="refusing to modify"):
+    sp.load_torch_file(tmp_path / "t.pt")
+
+
 def test_a_tensor_reaching_past_its_storage_is_refused(tmp_path):
   path = tmp_path / "t.pt"
   sp.save_torch_file(path, {"w": np.arange(4, dtype=np.float32)})
