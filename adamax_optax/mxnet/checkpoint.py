@@ -23,6 +23,7 @@ import numpy as np
 from adamax_optax._checkpoint import checked_shape, ordered, single_step, to_numpy, tree
 from adamax_optax._safe_pickle import (
   Record,
+  UnsafePickleError,
   load_mxnet_params,
   load_mxnet_states,
   save_mxnet_params,
@@ -35,7 +36,12 @@ def load_states(path) -> tuple[dict, Record | None]:
   """``(states, optimizer)`` of a ``Trainer.save_states`` file (MXNet 1.x or 2.0):
   ``states`` maps each parameter index to NumPy arrays (``(mean, var)``, or ``(master,
   (mean, var))`` with ``multi_precision``); ``optimizer`` is the pickled optimizer's
-  attributes as a dict (``_index_update_count``, ``lr``, ...), None if absent."""
+  attributes as a dict (``_index_update_count``, ``lr``, ...), None if absent.
+
+  Raises:
+    UnsafePickleError: the file names a function or class that is not an NDArray or
+      MXNet's optimizer or scheduler (it is never called).
+  """
   return load_mxnet_states(path)
 
 
@@ -200,6 +206,8 @@ def to_mxnet_states_file(
 
 
 __all__ = [
+  "Record",
+  "UnsafePickleError",
   "from_mxnet_params_file",
   "from_mxnet_states",
   "from_mxnet_states_file",

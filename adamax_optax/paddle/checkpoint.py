@@ -32,7 +32,7 @@ from adamax_optax._checkpoint import (
   to_numpy,
   tree,
 )
-from adamax_optax._safe_pickle import load_paddle_file, save_paddle_file
+from adamax_optax._safe_pickle import UnsafePickleError, load_paddle_file, save_paddle_file
 from adamax_optax.param_groups import leaf_names
 
 NAME_TABLE = "StructuredToParameterName@@"
@@ -41,7 +41,12 @@ _ACCUMULATOR = re.compile(r"^(?P<param>.+)_(?P<kind>moment|inf_norm|beta1_pow_ac
 
 def load(path):
   """What ``paddle.save`` wrote to ``path``, tensors as NumPy arrays (``paddle.load``
-  without Paddle and without running code from the file)."""
+  without Paddle and without running code from the file).
+
+  Raises:
+    UnsafePickleError: the file names a function or class that is not a NumPy array
+      (it is never called).
+  """
   return load_paddle_file(path)
 
 
@@ -191,6 +196,7 @@ def to_paddle_optimizer_file(path, mu, nu, step: int, *, model=None, names=None,
 
 __all__ = [
   "NAME_TABLE",
+  "UnsafePickleError",
   "from_paddle_model_file",
   "from_paddle_optimizer_file",
   "from_paddle_state_dict",

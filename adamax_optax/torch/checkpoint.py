@@ -25,7 +25,7 @@ import jax
 import numpy as np
 
 from adamax_optax._checkpoint import checked_shape, ordered, single_step, to_numpy, tree
-from adamax_optax._safe_pickle import load_torch_file, save_torch_file
+from adamax_optax._safe_pickle import UnsafePickleError, load_torch_file, save_torch_file
 from adamax_optax.param_groups import group_labels, leaf_names
 
 
@@ -34,8 +34,8 @@ def load(path):
   without torch and without running code from the file).
 
   Raises:
-    adamax_optax._safe_pickle.UnsafePickleError: the file names a function or class
-      that is not a tensor, storage or container (it is never called).
+    UnsafePickleError: the file names a function or class that is not a tensor,
+      storage or container (it is never called). A ``pickle.UnpicklingError``.
   """
   return load_torch_file(path)
 
@@ -88,12 +88,14 @@ def _torch_order(state_dict: Mapping, params, order, param_groups, model) -> lis
       else:
         out.extend([selector] if isinstance(selector, str) else selector)
     out.extend(n for n, label in zip(names, labels, strict=True) if label == -1)
-    sizes = [len(g["params"]) for g in groups]
-    mine = [labels.count(i) for i in range(len(param_groups))]
-    if groups and sizes != mine[: len(sizes)] + [0] * (len(sizes) - len(mine)):
+    per_group = [labels.count(i) for i in range(len(param_groups))]
+    if -1 in labels:  # the rest: torch_adamax's default group, after the listed ones
+      per_group.append(labels.count(-1))
+    in_file = [len(g["params"]) for g in groups]
+    if groups and per_group != in_file:
       raise ValueError(
-        f"param_groups holds {mine} parameters per group, the file's groups {sizes}: pass "
-        "the groups in the order the PyTorch optimizer got them."
+        f"param_groups holds {per_group} parameters per group, the file's groups {in_file}: "
+        "pass the groups in the order the PyTorch optimizer got them."
       )
     return out
   if model is not None:
@@ -218,6 +220,7 @@ def to_torch_optimizer_file(path, mu, nu, step: int, *, order=None, param_groups
 
 
 __all__ = [
+  "UnsafePickleError",
   "from_torch_model_file",
   "from_torch_optimizer_file",
   "from_torch_state_dict",

@@ -168,3 +168,14 @@ def assert_same(a, b):
       assert_same(x, y)
   else:
     assert type(a) is type(b) and a == b, (a, b)
+
+
+def test_a_0d_param_is_written_with_shape_1_for_mxnet1(tmp_path):
+  mu, nu = {"s": np.float32(0.5)}, {"s": np.float32(2.0)}
+  ckpt.to_mxnet_states_file(tmp_path / "s.states", mu, nu, 3, version=1)
+  states, optimizer = ckpt.load_states(tmp_path / "s.states")
+  assert optimizer is None and states[0][0].shape == (1,)
+  mu2, nu2, step, _ = ckpt.from_mxnet_states_file(
+    tmp_path / "s.states", {"s": np.float32(0)}, update_counts={0: 3}
+  )
+  assert mu2["s"].shape == () and float(nu2["s"]) == 2.0 and step == 3

@@ -141,3 +141,24 @@ def assert_same(a, b):
       assert_same(x, y)
   else:
     assert type(a) is type(b) and a == b
+
+
+def test_groups_that_differ_from_the_files_are_refused():
+  regrouped = [{"params": ["w"], "lr": 0.02}, {"params": ["b", "s"], "lr": 0.01}]
+  message = r"\[1, 2\] parameters per group, the file's groups \[2, 1\]"
+  with pytest.raises(ValueError, match=message):
+    ckpt.from_torch_optimizer_file(OPTIMIZER, TEMPLATE, param_groups=regrouped)
+
+
+def test_a_malicious_optimizer_file_is_refused(tmp_path):
+  import pickle
+  import zipfile
+
+  class Payload:
+    def __reduce__(self):
+      return (print, ("never printed",))
+
+  with zipfile.ZipFile(tmp_path / "evil.pt", "w") as archive:
+    archive.writestr("evil/data.pkl", pickle.dumps({"state": Payload()}, protocol=2))
+  with pytest.raises(ckpt.UnsafePickleError, match=r"refusing to load '\w+\.print'"):
+    ckpt.from_torch_optimizer_file(tmp_path / "evil.pt", TEMPLATE)
