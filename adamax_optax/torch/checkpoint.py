@@ -46,7 +46,7 @@ def save(obj, path) -> None:
   save_torch_file(path, obj)
 
 
-def _tree_of(obj, what: str):
+def _tree_of(obj):
   return load(obj) if isinstance(obj, (str, os.PathLike)) else obj
 
 
@@ -105,7 +105,7 @@ def _torch_order(state_dict: Mapping, params, order, param_groups, model) -> lis
         "not give PyTorch's parameter order: pass param_groups= (the groups given to "
         "torch_adamax, in PyTorch's order) or order=."
       )
-    return _names_from(list(_tree_of(model, "model")), params)
+    return _names_from(list(_tree_of(model)), params)
   return leaf_names(params)
 
 
@@ -143,7 +143,7 @@ def from_torch_state_dict(
     shape = np.shape(leaves[position])
     mu[position] = checked_shape(to_numpy(entry["exp_avg"]), shape, names[index], where)
     nu[position] = checked_shape(to_numpy(entry["exp_inf"]), shape, names[index], where)
-    steps.append(int(to_numpy(entry["step"])))
+    steps.append(int(to_numpy(entry["step"]).reshape(-1)[0]))
   return tree(params, mu), tree(params, nu), single_step(steps, source)
 
 
@@ -177,7 +177,7 @@ def from_torch_model_file(path, params):
   Raises:
     ValueError: a parameter is missing from the file, or its shape differs.
   """
-  state = _tree_of(path, "model")
+  state = _tree_of(path)
   by_name = {_torch_name(k): v for k, v in state.items()}
   leaves = []
   for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
