@@ -171,22 +171,24 @@ def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, mo
 
 
 def from_torch_model_file(path, params):
-  """``params`` with each leaf read from a ``torch.save``d ``model.state_dict()`` file,
+  """``params`` with each leaf read from a ``torch.save``d ``model.state_dict()`` file
+  (or such a dict),
   by name (PyTorch's ``fc.weight`` is the leaf ``fc/weight``), cast to the leaf's dtype.
 
   Raises:
     ValueError: a parameter is missing from the file, or its shape differs.
   """
   state = _tree_of(path)
+  where = str(path) if isinstance(path, (str, os.PathLike)) else "the model state_dict"
   by_name = {_torch_name(k): v for k, v in state.items()}
   leaves = []
   for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
     if name not in by_name:
       raise ValueError(
-        f"{path} has no parameter {name!r} (as {name.replace('/', '.')!r}); it holds "
+        f"{where} has no parameter {name!r} (as {name.replace('/', '.')!r}); it holds "
         f"{sorted(state)}."
       )
-    value = checked_shape(to_numpy(by_name[name]), np.shape(leaf), name, str(path))
+    value = checked_shape(to_numpy(by_name[name]), np.shape(leaf), name, where)
     leaves.append(value.astype(np.asarray(leaf).dtype))
   return tree(params, leaves)
 

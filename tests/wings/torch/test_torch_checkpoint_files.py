@@ -162,3 +162,20 @@ def test_a_malicious_optimizer_file_is_refused(tmp_path):
     archive.writestr("evil/data.pkl", pickle.dumps({"state": Payload()}, protocol=2))
   with pytest.raises(ckpt.UnsafePickleError, match=r"refusing to load '\w+\.print'"):
     ckpt.from_torch_optimizer_file(tmp_path / "evil.pt", TEMPLATE)
+
+
+def test_one_group_follows_the_model_key_order():
+  raw = ckpt.load(OPTIMIZER)
+  by_name = {"w": raw["state"][0], "s": raw["state"][1], "b": raw["state"][2]}
+  model_order = list(ckpt.load(MODEL))  # b, w, s: the order model.parameters() gives
+  one_group = {
+    "state": {i: by_name[name] for i, name in enumerate(model_order)},
+    "param_groups": [{"params": [0, 1, 2]}],
+  }
+  nested = {"model": {"fc": TEMPLATE}}  # torch's "model.fc.w" is the leaf "model/fc/w"
+  dotted = {f"model.fc.{k}": v for k, v in ckpt.load(MODEL).items()}
+  mu, _, _ = ckpt.from_torch_state_dict(one_group, nested, model=dotted)
+  for name in TEMPLATE:
+    np.testing.assert_array_equal(mu["model"]["fc"][name], by_name[name]["exp_avg"])
+  params = ckpt.from_torch_model_file(dotted, nested)
+  np.testing.assert_array_equal(params["model"]["fc"]["w"], ckpt.load(MODEL)["w"])
