@@ -1,4 +1,6 @@
-"""What the wings' checkpoint converters share: leaf order, NumPy views, one step.
+"""What the wings' checkpoint converters share: leaf order, NumPy views, shape checks
+naming the parameter, one step, and the float32 running power of beta1 (Paddle stores the
+step only as that power). Reading and writing the files is :mod:`adamax_optax._safe_pickle`.
 
 Each framework numbers or names its parameters its own way; here a parameter's *index*
 is its position in ``jax.tree_util.tree_leaves(params)`` and its *name* the "/"-joined
