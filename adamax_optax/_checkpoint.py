@@ -1,4 +1,6 @@
-"""What the wings' checkpoint converters share: leaf order, NumPy views, one step.
+"""What the wings' checkpoint converters share: leaf order, NumPy views, shape checks
+naming the parameter, one step, and the float32 running power of beta1 (Paddle stores the
+step only as that power). Reading and writing the files is :mod:`adamax_optax._safe_pickle`.
 
 Each framework numbers or names its parameters its own way; here a parameter's *index*
 is its position in ``jax.tree_util.tree_leaves(params)`` and its *name* the "/"-joined
@@ -15,10 +17,29 @@ from adamax_optax.param_groups import leaf_names
 
 
 def to_numpy(x) -> np.ndarray:
-  """A NumPy array from NumPy, JAX or (without importing it) a torch tensor."""
-  if hasattr(x, "detach"):
-    x = x.detach().cpu().numpy()
+  """A NumPy array from NumPy, JAX or (without importing them) a torch tensor, an MXNet
+  NDArray or a Paddle tensor."""
+  if hasattr(x, "asnumpy"):  # MXNet NDArray (has no .cpu())
+    return np.asarray(x.asnumpy())
+  if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch
+    return np.asarray(x.detach().cpu().numpy())
+  if not isinstance(x, (np.ndarray, np.generic)) and hasattr(x, "numpy"):  # Paddle
+    return np.asarray(x.numpy())
   return np.asarray(x)
+
+
+def checked_shape(value: np.ndarray, shape: tuple, name: str, where: str) -> np.ndarray:
+  """``value`` reshaped to its parameter's ``shape``; a ValueError naming the parameter
+  and both shapes when the sizes differ or the value is not the parameter's shape
+  (a one-element ``(1,)`` value for a 0-d parameter is accepted)."""
+  value = np.asarray(value)
+  if value.shape != tuple(shape) and not (value.size == 1 == int(np.prod(shape))):
+    raise ValueError(
+      f"{where}: parameter {name!r} has shape {tuple(shape)}, but the checkpoint holds "
+      f"shape {value.shape}; the checkpoint's parameter order does not match the params "
+      "(pass order= or the framework's parameter names)."
+    )
+  return value.reshape(shape)
 
 
 def ordered(params, order: Sequence[str] | None) -> list[int]:
@@ -38,10 +59,50 @@ def tree(params, leaves: list):
   return jax.tree.unflatten(jax.tree.structure(params), leaves)
 
 
+def running_power(beta1: float, step: int) -> np.float32:
+  """``beta1`` multiplied into 1 ``step`` times, each product rounded to float32 (Paddle's
+  ``beta1_pow_acc``; the preset's state replays the same product)."""
+  b1, power = np.float32(beta1), np.float32(1)
+  for _ in range(step):
+    power = np.float32(power * b1)
+    if power == 0:
+      break
+  return power
+
+
+def steps_of_power(power: float, beta1: float, where: str) -> int:
+  """The step count ``t`` whose float32 running product ``beta1**t`` equals ``power``.
+
+  Raises a ValueError when no count gives it, or when the product has stopped changing
+  (it reached 0 or a fixed point, so many counts give it): pass the step then.
+  """
+  b1, target, p, t = np.float32(beta1), np.float32(power), np.float32(1), 0
+  while p >= target:
+    following = np.float32(p * b1)
+    if p == target and following != p:
+      return t
+    if following == p:  # 0 or a fixed point: every later count gives the same product
+      break
+    p, t = following, t + 1
+  raise ValueError(
+    f"{where}: beta1_pow {float(target)!r} does not determine the step for beta1={beta1} "
+    "(none gives it, or the product stopped changing); pass step= (e.g. the number of "
+    "optimizer steps taken) and beta1= as the optimizer used."
+  )
+
+
 def single_step(steps: list[int], where: str) -> int:
   if len(set(steps)) != 1:
     raise ValueError(f"{where}: the parameters are at different steps {sorted(set(steps))}.")
   return steps[0]
 
 
-__all__ = ["ordered", "single_step", "to_numpy", "tree"]
+__all__ = [
+  "checked_shape",
+  "ordered",
+  "running_power",
+  "single_step",
+  "steps_of_power",
+  "to_numpy",
+  "tree",
+]

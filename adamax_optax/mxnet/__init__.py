@@ -7,6 +7,7 @@ MXNet                                         adamax_optax
 ``mx.optimizer.Adamax`` (1.x)                 :func:`adamax_optax.mxnet.optimizer.Adamax1`
 ``mx.lr_scheduler.FactorScheduler`` ...       :mod:`adamax_optax.mxnet.lr_scheduler`
 ``Updater.get_states`` / ``set_states``       :mod:`adamax_optax.mxnet.checkpoint`
+``Trainer.save_states``, ``.params`` files    :mod:`adamax_optax.mxnet.checkpoint`
 ============================================  =============================================
 
 Importing this package never imports MXNet.

@@ -1,29 +1,89 @@
-"""Adamax state to and from MXNet's updater states (``Updater.get_states``), as NumPy."""
+"""Adamax state to and from MXNet: updater states (``Updater.get_states``), the files of
+``Trainer.save_states`` and ``save_parameters``, read and written without MXNet.
+
+From a run's files to a state of :func:`adamax_optax.mxnet_adamax` (or
+:func:`adamax_optax.mxnet1_adamax`):
+
+.. code-block:: python
+
+  params = from_mxnet_params_file("net.params", params)
+  mu, nu, step, masters = from_mxnet_states_file("trainer.states", params)
+  state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=step, master_weights=masters)
+
+MXNet's parameter index is the position in the Trainer's parameter list; by default the
+position in ``tree_leaves(params)``, or the position of each name in ``order``. Files are
+read by a restricted unpickler that runs no code from them.
+"""
 
 from collections.abc import Mapping
 
 import jax
 import numpy as np
 
-from adamax_optax._checkpoint import single_step, to_numpy, tree
+from adamax_optax._checkpoint import checked_shape, ordered, single_step, to_numpy, tree
+from adamax_optax._safe_pickle import (
+  Record,
+  UnsafePickleError,
+  load_mxnet_params,
+  load_mxnet_states,
+  save_mxnet_params,
+  save_mxnet_states,
+)
+from adamax_optax.param_groups import leaf_names
 
 
-def from_mxnet_states(states: Mapping, update_counts: Mapping, params):
+def load_states(path) -> tuple[dict, Record | None]:
+  """``(states, optimizer)`` of a ``Trainer.save_states`` file (MXNet 1.x or 2.0):
+  ``states`` maps each parameter index to NumPy arrays (``(mean, var)``, or ``(master,
+  (mean, var))`` with ``multi_precision``); ``optimizer`` is the pickled optimizer's
+  attributes as a dict (``_index_update_count``, ``lr``, ...), None if absent.
+
+  Raises:
+    UnsafePickleError: the file names a function or class that is not an NDArray or
+      MXNet's optimizer or scheduler (it is never called).
+  """
+  return load_mxnet_states(path)
+
+
+def save_states(path, states: Mapping, optimizer: Record | None = None, *, version: int = 2):
+  """Write a file ``Trainer.load_states`` reads, as MXNet ``version`` (2 or 1) does."""
+  save_mxnet_states(path, states, optimizer, version=version)
+
+
+def load_parameters(path) -> dict:
+  """``{name: array}`` of a ``save_parameters`` (or ``nd.save`` / ``npx.savez``) file."""
+  return load_mxnet_params(path)
+
+
+def save_parameters(path, arrays: Mapping, *, version: int = 2) -> None:
+  """Write ``{name: array}`` for ``load_parameters``: 2.0's ``.npz`` or 1.x's format."""
+  save_mxnet_params(path, arrays, version=version)
+
+
+def from_mxnet_states(states: Mapping, update_counts: Mapping, params, *, order=None):
   """``(mu, nu, step, master_weights)`` from MXNet's updater states.
 
   Args:
     states: ``updater.states`` (what ``Updater.get_states`` pickles): index -> ``(mean,
-      var)``, or ``(master_weight, (mean, var))`` with ``multi_precision``. MXNet's
-      ``var`` is Adamax's infinity norm ``u``.
+      var)``, or ``(master_weight, (mean, var))`` with ``multi_precision``; NDArrays or
+      arrays. MXNet's ``var`` is Adamax's infinity norm ``u``.
     update_counts: ``optimizer._index_update_count``: index -> updates done.
-    params: the params; MXNet's index is the position in ``tree_leaves(params)``.
+    params: the params.
+    order: the leaf names in MXNet's index order (default: ``tree_leaves`` order).
 
   Returns:
     ``master_weights`` is None unless the states carry float32 master copies.
+
+  Raises:
+    ValueError: an index is missing, or a state's shape differs from its parameter's
+      (naming both).
   """
   leaves = jax.tree.leaves(params)
-  mu, nu, masters, steps = [], [], [], []
-  for index, leaf in enumerate(leaves):
+  names = leaf_names(params)
+  positions = ordered(params, order)
+  mu, nu, masters = [None] * len(leaves), [None] * len(leaves), [None] * len(leaves)
+  steps = []
+  for index, position in enumerate(positions):
     if index not in states:
       raise ValueError(f"states has no entry for parameter index {index}.")
     entry = states[index]
@@ -31,9 +91,13 @@ def from_mxnet_states(states: Mapping, update_counts: Mapping, params):
     if len(entry) == 2 and isinstance(entry[1], (tuple, list)):
       master, entry = entry
     mean, var = entry
-    mu.append(to_numpy(mean).reshape(np.shape(leaf)))
-    nu.append(to_numpy(var).reshape(np.shape(leaf)))
-    masters.append(None if master is None else to_numpy(master).reshape(np.shape(leaf)))
+    shape, name, where = np.shape(leaves[position]), names[position], f"states[{index}]"
+    mu[position] = checked_shape(to_numpy(mean), shape, name, where)
+    nu[position] = checked_shape(to_numpy(var), shape, name, where)
+    if master is not None:
+      masters[position] = checked_shape(to_numpy(master), shape, name, where)
+    if index not in update_counts:
+      raise ValueError(f"update_counts has no entry for parameter index {index}.")
     steps.append(int(update_counts[index]))
   master_weights = None
   if any(m is not None for m in masters):
@@ -43,16 +107,114 @@ def from_mxnet_states(states: Mapping, update_counts: Mapping, params):
   return tree(params, mu), tree(params, nu), single_step(steps, "update_counts"), master_weights
 
 
-def to_mxnet_states(mu, nu, step: int, master_weights=None) -> tuple[dict, dict]:
+def from_mxnet_states_file(path, params, *, order=None, update_counts=None):
+  """``(mu, nu, step, master_weights)`` from a ``Trainer.save_states`` file.
+
+  The update counts come from the optimizer saved with the states (``Trainer`` saves it);
+  for a file holding the states alone, pass ``update_counts`` (index -> count).
+
+  Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from adamax_optax.mxnet.checkpoint import from_mxnet_states_file, save_states
+    >>> states = {0: (np.ones(2, np.float32), np.full(2, 2, np.float32))}
+    >>> path = os.path.join(tempfile.mkdtemp(), "trainer.states")
+    >>> save_states(path, states)
+    >>> mu, nu, step, _ = from_mxnet_states_file(path, {"w": np.zeros(2)}, update_counts={0: 3})
+    >>> print(mu["w"], nu["w"], step)
+    [1. 1.] [2. 2.] 3
+  """
+  states, optimizer = load_states(path)
+  if update_counts is None:
+    if optimizer is None:
+      raise ValueError(
+        f"{path} holds the states without the optimizer, so without the update counts: "
+        "pass update_counts={index: count} (MXNet's optimizer._index_update_count)."
+      )
+    update_counts = optimizer["_index_update_count"]
+  return from_mxnet_states(states, update_counts, params, order=order)
+
+
+def from_mxnet_params_file(path, params, *, names=None):
+  """``params`` with each leaf read from a ``save_parameters`` file, by name, cast to the
+  leaf's dtype.
+
+  Args:
+    path: the file.
+    params: the params (structure, names, dtypes).
+    names: optional ``{leaf name: name in the file}`` for names that differ (MXNet's
+      ``dense0_weight`` or ``0.weight``); a leaf ``fc/weight`` otherwise also matches
+      ``fc.weight``.
+
+  Raises:
+    ValueError: a parameter is missing from the file or its shape differs.
+  """
+  stored = load_parameters(path)
+  names = dict(names or {})
+  leaves = []
+  for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+    key = names.get(name, name if name in stored else name.replace("/", "."))
+    if key not in stored:
+      raise ValueError(f"{path} has no parameter {key!r}; it holds {sorted(stored)}.")
+    value = checked_shape(stored[key], np.shape(leaf), name, str(path))
+    leaves.append(value.astype(np.asarray(leaf).dtype))
+  return tree(params, leaves)
+
+
+def to_mxnet_states(mu, nu, step: int, master_weights=None, *, order=None):
   """``(states, update_counts)`` in MXNet's layout (see :func:`from_mxnet_states`)."""
+  positions = ordered(mu, order)
   mus, nus = jax.tree.leaves(mu), jax.tree.leaves(nu)
   masters = None if master_weights is None else jax.tree.leaves(master_weights)
   states, counts = {}, {}
-  for index, (m, u) in enumerate(zip(mus, nus, strict=True)):
-    pair = (np.asarray(m), np.asarray(u))
-    states[index] = pair if masters is None else (np.asarray(masters[index], np.float32), pair)
+  for index, position in enumerate(positions):
+    pair = (np.asarray(mus[position]), np.asarray(nus[position]))
+    if masters is not None:
+      pair = (np.asarray(masters[position], np.float32), pair)
+    states[index] = pair
     counts[index] = int(step)
   return states, counts
 
 
-__all__ = ["from_mxnet_states", "to_mxnet_states"]
+def to_mxnet_states_file(
+  path, mu, nu, step: int, master_weights=None, *, optimizer=None, order=None, version=2
+) -> None:
+  """Write a ``Trainer.load_states`` file holding the moments (and master copies).
+
+  Args:
+    path: the file to write.
+    mu, nu, step, master_weights: as :func:`adamax_optax.moments` gives them (and the
+      state's master copies for ``multi_precision``).
+    optimizer: the ``optimizer`` record of a file this Trainer saved before (from
+      :func:`load_states`): it is written back with its update counts set to ``step``,
+      so MXNet continues the bias correction. Without it only the states are written,
+      and MXNet keeps its own optimizer and counts.
+    order: the leaf names in MXNet's index order (default ``tree_leaves`` order).
+    version: 2 for MXNet 2.0, 1 for 1.x (which has no 0-d arrays: a 0-d value is
+      written with shape (1,), as 1.x holds it).
+  """
+  states, counts = to_mxnet_states(mu, nu, step, master_weights, order=order)
+  if version < 2:
+    states = jax.tree.map(lambda x: x.reshape(1) if x.ndim == 0 else x, states)
+  if optimizer is not None:
+    optimizer = Record(optimizer.type_name, optimizer)
+    optimizer["_index_update_count"] = counts
+    if "_all_index_update_counts" in optimizer:
+      optimizer["_all_index_update_counts"] = {0: counts}
+    optimizer["num_update"] = max(int(step), int(optimizer.get("begin_num_update", 0)))
+  save_states(path, states, optimizer, version=version)
+
+
+__all__ = [
+  "Record",
+  "UnsafePickleError",
+  "from_mxnet_params_file",
+  "from_mxnet_states",
+  "from_mxnet_states_file",
+  "load_parameters",
+  "load_states",
+  "save_parameters",
+  "save_states",
+  "to_mxnet_states",
+  "to_mxnet_states_file",
+]

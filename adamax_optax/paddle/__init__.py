@@ -7,6 +7,7 @@ Paddle                                          adamax_optax
 ``paddle.optimizer.lr.<Scheduler>``             ``adamax_optax.paddle.optimizer.lr.<Scheduler>``
 ``paddle.optimizer.lr.ReduceOnPlateau``         ``adamax_optax.paddle.optimizer.lr.ReduceOnPlateau``
                                                 (the metric goes to ``update(..., value=metric)``)
+``paddle.save`` / ``paddle.load`` (``.pdopt``)  :mod:`adamax_optax.paddle.checkpoint`
 ==============================================  ===================================================
 
 Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
@@ -18,7 +19,7 @@ Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
 Importing this package never imports Paddle.
 """
 
-from adamax_optax.paddle import optimizer
+from adamax_optax.paddle import checkpoint, optimizer
 from adamax_optax.paddle.optimizer import paddle_adamax
 
-__all__ = ["optimizer", "paddle_adamax"]
+__all__ = ["checkpoint", "optimizer", "paddle_adamax"]

@@ -6,6 +6,7 @@ PyTorch                                    adamax_optax
 ``torch.optim.Adamax``                     :func:`adamax_optax.torch.optim.Adamax`
 ``torch.optim.lr_scheduler.StepLR`` ...    :mod:`adamax_optax.torch.optim.lr_scheduler`
 ``optimizer.state_dict()``                 :mod:`adamax_optax.torch.checkpoint`
+``torch.save`` / ``torch.load`` files      :mod:`adamax_optax.torch.checkpoint`
 =========================================  ==============================================
 
 Importing this package never imports PyTorch, and ``import torch`` still finds the real

@@ -1,22 +1,117 @@
-"""Adamax state to and from ``torch.optim.Adamax``'s ``state_dict()`` (as NumPy dicts).
+"""Adamax state to and from ``torch.optim.Adamax``: its ``state_dict()`` and the files
+``torch.save`` writes, read and written without PyTorch.
 
-The moments go through :func:`adamax_optax.moments` and :func:`adamax_optax.load_state`:
+From a checkpoint file (the optimizer's and the model's ``state_dict``) to a state of
+:func:`adamax_optax.torch_adamax`:
 
 .. code-block:: python
 
-  mu, nu, step = from_torch_state_dict(torch_opt.state_dict(), params)  # as NumPy
+  params = from_torch_model_file("model.pt", params)
+  mu, nu, step = from_torch_optimizer_file("optimizer.pt", params, model="model.pt")
   state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=step)
+
+PyTorch numbers the parameters through its groups in order; the name of each number
+comes, first found, from ``order=``, the file's own ``param_names`` (an optimizer built
+from ``named_parameters()``), ``param_groups=`` (the groups given to ``torch_adamax``),
+the model's ``state_dict`` key order (``model=``, one group), else ``tree_leaves`` order.
+Names match the params' "/"-joined names, PyTorch's dotted names too (``fc.weight`` is
+``fc/weight``). Files are read by a restricted unpickler that runs no code from them.
 """
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 
 import jax
 import numpy as np
 
-from adamax_optax._checkpoint import ordered, single_step, to_numpy, tree
+from adamax_optax._checkpoint import checked_shape, ordered, single_step, to_numpy, tree
+from adamax_optax._safe_pickle import UnsafePickleError, load_torch_file, save_torch_file
+from adamax_optax.param_groups import group_labels, leaf_names
 
 
-def from_torch_state_dict(state_dict: Mapping, params, *, order=None):
+def load(path):
+  """What ``torch.save`` wrote to ``path``, tensors as NumPy arrays (``torch.load``
+  without torch and without running code from the file).
+
+  Raises:
+    UnsafePickleError: the file names a function or class that is not a tensor,
+      storage or container (it is never called). A ``pickle.UnpicklingError``.
+  """
+  return load_torch_file(path)
+
+
+def save(obj, path) -> None:
+  """``torch.save(obj, path)`` without torch: NumPy arrays become tensors; the file
+  loads with ``torch.load(path, weights_only=True)``."""
+  save_torch_file(path, obj)
+
+
+def _tree_of(obj):
+  return load(obj) if isinstance(obj, (str, os.PathLike)) else obj
+
+
+def _torch_name(name: str) -> str:
+  return name.replace(".", "/")
+
+
+def _names_from(candidates: Sequence[str], params) -> list[str]:
+  """Leaf names for PyTorch's dotted names, skipping those that are not params
+  (a model's buffers)."""
+  names = leaf_names(params)
+  out = []
+  for c in candidates:
+    if c in names:
+      out.append(c)
+    elif _torch_name(c) in names:
+      out.append(_torch_name(c))
+  return out
+
+
+def _torch_order(state_dict: Mapping, params, order, param_groups, model) -> list[str]:
+  """The leaf name of each PyTorch parameter index."""
+  groups = state_dict.get("param_groups", [])
+  count = sum(len(g["params"]) for g in groups) if groups else len(leaf_names(params))
+  if order is not None:
+    return list(order)
+  file_names = [n for g in groups for n in g.get("param_names", [])]
+  if groups and len(file_names) == count:
+    mapped = _names_from(file_names, params)
+    return mapped if len(mapped) == count else file_names
+  if param_groups is not None:
+    labels = group_labels(param_groups)(params)
+    names = leaf_names(params)
+    out = []
+    for i, group in enumerate(param_groups):
+      selector = group["params"]
+      if callable(selector):
+        out.extend(n for n, label in zip(names, labels, strict=True) if label == i)
+      else:
+        out.extend([selector] if isinstance(selector, str) else selector)
+    out.extend(n for n, label in zip(names, labels, strict=True) if label == -1)
+    per_group = [labels.count(i) for i in range(len(param_groups))]
+    if -1 in labels:  # the rest: torch_adamax's default group, after the listed ones
+      per_group.append(labels.count(-1))
+    in_file = [len(g["params"]) for g in groups]
+    if groups and per_group != in_file:
+      raise ValueError(
+        f"param_groups holds {per_group} parameters per group, the file's groups {in_file}: "
+        "pass the groups in the order the PyTorch optimizer got them."
+      )
+    return out
+  if model is not None:
+    if len(groups) > 1:
+      raise ValueError(
+        f"the optimizer has {len(groups)} parameter groups, so the model's key order does "
+        "not give PyTorch's parameter order: pass param_groups= (the groups given to "
+        "torch_adamax, in PyTorch's order) or order=."
+      )
+    return _names_from(list(_tree_of(model)), params)
+  return leaf_names(params)
+
+
+def from_torch_state_dict(
+  state_dict: Mapping, params, *, order=None, param_groups=None, model=None, source="state_dict"
+):
   """``(mu, nu, step)`` from ``torch.optim.Adamax(...).state_dict()``.
 
   Args:
@@ -24,28 +119,87 @@ def from_torch_state_dict(state_dict: Mapping, params, *, order=None):
       [...]}``; tensors or arrays. PyTorch numbers the parameters through its groups in
       order.
     params: the params (for structure, dtypes and names).
-    order: the leaf names in PyTorch's parameter order (default: ``tree_leaves`` order).
+    order: the leaf names in PyTorch's parameter order.
+    param_groups: the ``param_groups`` given to ``torch_adamax`` (names listed in the
+      order the PyTorch optimizer's groups held them): the order is their concatenation.
+    model: the model's ``state_dict`` (a mapping or a ``torch.save`` file): with one
+      group, the order is its key order (buffers skipped).
+    source: how errors name the state dict.
+
+  Raises:
+    ValueError: an entry's shape differs from its parameter's (naming both), an index is
+      missing, or the groups disagree.
   """
-  positions = ordered(params, order)
+  names = _torch_order(state_dict, params, order, param_groups, model)
+  positions = ordered(params, names)
   entries = state_dict["state"]
   leaves = jax.tree.leaves(params)
   mu, nu, steps = [None] * len(leaves), [None] * len(leaves), []
   for index, position in enumerate(positions):
     if index not in entries:
-      raise ValueError(f"state_dict['state'] has no entry for parameter index {index}.")
+      raise ValueError(f"{source}['state'] has no entry for parameter index {index}.")
     entry = entries[index]
-    mu[position] = to_numpy(entry["exp_avg"]).reshape(np.shape(leaves[position]))
-    nu[position] = to_numpy(entry["exp_inf"]).reshape(np.shape(leaves[position]))
-    steps.append(int(to_numpy(entry["step"])))
-  return tree(params, mu), tree(params, nu), single_step(steps, "state_dict")
+    where = f"{source}['state'][{index}]"
+    shape = np.shape(leaves[position])
+    mu[position] = checked_shape(to_numpy(entry["exp_avg"]), shape, names[index], where)
+    nu[position] = checked_shape(to_numpy(entry["exp_inf"]), shape, names[index], where)
+    steps.append(int(to_numpy(entry["step"]).reshape(-1)[0]))
+  return tree(params, mu), tree(params, nu), single_step(steps, source)
+
+
+def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, model=None):
+  """``(mu, nu, step)`` from a ``torch.save``d ``Adamax.state_dict()`` file.
+
+  ``order``, ``param_groups`` and ``model`` (a ``state_dict`` or its file) map PyTorch's
+  parameter indices to names, see :func:`from_torch_state_dict`.
+
+  Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from adamax_optax.torch.checkpoint import from_torch_optimizer_file, save
+    >>> state = {"state": {0: {"step": np.float32(3), "exp_avg": np.ones(2, np.float32),
+    ...   "exp_inf": np.full(2, 2, np.float32)}}, "param_groups": [{"params": [0]}]}
+    >>> path = os.path.join(tempfile.mkdtemp(), "optimizer.pt")
+    >>> save(state, path)  # as torch.save(torch_optimizer.state_dict(), path)
+    >>> mu, nu, step = from_torch_optimizer_file(path, {"w": np.zeros(2)})
+    >>> print(mu["w"], nu["w"], step)
+    [1. 1.] [2. 2.] 3
+  """
+  return from_torch_state_dict(
+    load(path), params, order=order, param_groups=param_groups, model=model, source=str(path)
+  )
+
+
+def from_torch_model_file(path, params):
+  """``params`` with each leaf read from a ``torch.save``d ``model.state_dict()`` file
+  (or such a dict),
+  by name (PyTorch's ``fc.weight`` is the leaf ``fc/weight``), cast to the leaf's dtype.
+
+  Raises:
+    ValueError: a parameter is missing from the file, or its shape differs.
+  """
+  state = _tree_of(path)
+  where = str(path) if isinstance(path, (str, os.PathLike)) else "the model state_dict"
+  by_name = {_torch_name(k): v for k, v in state.items()}
+  leaves = []
+  for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+    if name not in by_name:
+      raise ValueError(
+        f"{where} has no parameter {name!r} (as {name.replace('/', '.')!r}); it holds "
+        f"{sorted(state)}."
+      )
+    value = checked_shape(to_numpy(by_name[name]), np.shape(leaf), name, where)
+    leaves.append(value.astype(np.asarray(leaf).dtype))
+  return tree(params, leaves)
 
 
 def to_torch_state_dict(mu, nu, step: int, *, order=None, param_groups=None) -> dict:
   """A ``state_dict`` that ``torch.optim.Adamax.load_state_dict`` accepts (as NumPy).
 
-  Convert the arrays with ``torch.from_numpy`` first. ``param_groups`` should be your
-  PyTorch optimizer's own ``state_dict()["param_groups"]`` (PyTorch takes the
-  hyperparameters from it); by default one group holding every parameter.
+  Convert the arrays with ``torch.from_numpy`` first, or write it with
+  :func:`to_torch_optimizer_file`. ``param_groups`` should be your PyTorch optimizer's
+  own ``state_dict()["param_groups"]`` (PyTorch takes the hyperparameters from it); by
+  default one group holding every parameter.
   """
   positions = ordered(mu, order)
   mus, nus = jax.tree.leaves(mu), jax.tree.leaves(nu)
@@ -61,4 +215,19 @@ def to_torch_state_dict(mu, nu, step: int, *, order=None, param_groups=None) -> 
   return {"state": state, "param_groups": list(groups)}
 
 
-__all__ = ["from_torch_state_dict", "to_torch_state_dict"]
+def to_torch_optimizer_file(path, mu, nu, step: int, *, order=None, param_groups=None) -> None:
+  """Write :func:`to_torch_state_dict`'s dict as ``torch.save`` does; PyTorch resumes
+  with ``opt.load_state_dict(torch.load(path, weights_only=True))``."""
+  save(to_torch_state_dict(mu, nu, step, order=order, param_groups=param_groups), path)
+
+
+__all__ = [
+  "UnsafePickleError",
+  "from_torch_model_file",
+  "from_torch_optimizer_file",
+  "from_torch_state_dict",
+  "load",
+  "save",
+  "to_torch_optimizer_file",
+  "to_torch_state_dict",
+]

@@ -1,0 +1,118 @@
+"""Resuming from real ``paddle.save`` files (``.pdopt``, ``.pdparams``), bit for bit.
+
+The files in tests/golden/paddle/checkpoints/ were written by Paddle 3.3.1 (see
+tests/golden/generate/paddle/gen_checkpoints.py): after 5 steps of
+``paddle.optimizer.Adamax(learning_rate=0.02, weight_decay=0.001)`` over w (4, 3), b (3,),
+s (0-d), and the 6 steps Paddle took after them.
+"""
+
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import adamax_optax as ax
+from adamax_optax.paddle import checkpoint as ckpt
+
+FILES = pathlib.Path(__file__).parents[2] / "golden" / "paddle" / "checkpoints"
+OPTIMIZER, MODEL = FILES / "adamax.pdopt", FILES / "adamax.pdparams"
+TEMPLATE = {"w": np.zeros((4, 3), np.float32), "b": np.zeros(3, np.float32), "s": np.float32(0)}
+
+
+def continued():
+  with np.load(FILES / "continued.npz") as f:
+    return {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
+
+
+def first_difference(got, want) -> str:
+  bad = np.flatnonzero(got.view(np.uint32) != want.view(np.uint32))
+  return "" if bad.size == 0 else f"element {bad[0]}: {got.flat[bad[0]]!r} != {want.flat[bad[0]]!r}"
+
+
+def resume(params, mu, nu, step):
+  opt = ax.paddle_adamax(learning_rate=0.02, weight_decay=0.001)
+  state = ax.load_state(opt, params, mu=mu, nu=nu, step=step)
+  rows, meta = continued()
+  assert meta["saved_after"] == step
+
+  @jax.jit
+  def update(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  for t in range(rows["grad_w"].shape[0]):
+    params, state = update(params, state, {k: jnp.asarray(rows[f"grad_{k}"][t]) for k in TEMPLATE})
+    m, u, _ = ax.moments(state)
+    for kind, got in (("param", params), ("m", m), ("u", u)):
+      for k in TEMPLATE:
+        have, want = np.asarray(got[k]), rows[f"{kind}_{k}"][t]
+        assert have.dtype == want.dtype and have.shape == want.shape, (kind, k)
+        diff = first_difference(have, want)
+        assert not diff, f"continued step {t + 1}, {kind}_{k}, {diff}"
+
+
+def test_the_real_files_resume_bit_exactly():
+  params = ckpt.from_paddle_model_file(MODEL, TEMPLATE)
+  mu, nu, step = ckpt.from_paddle_optimizer_file(OPTIMIZER, params, model=MODEL)
+  assert step == 5  # counted in beta1_pow_acc
+  resume(params, mu, nu, step)
+
+
+def test_written_files_read_back_and_resume_bit_exactly(tmp_path):
+  params = ckpt.from_paddle_model_file(MODEL, TEMPLATE)
+  mu, nu, step = ckpt.from_paddle_optimizer_file(OPTIMIZER, params, model=MODEL)
+  out = tmp_path / "written.pdopt"
+  ckpt.to_paddle_optimizer_file(out, mu, nu, step, model=MODEL)
+  assert_same(ckpt.load(out), ckpt.load(OPTIMIZER))
+  ckpt.save(ckpt.load(MODEL), tmp_path / "m.pdparams")
+  assert_same(ckpt.load(tmp_path / "m.pdparams"), ckpt.load(MODEL))
+  resume(params, *ckpt.from_paddle_optimizer_file(out, params, model=tmp_path / "m.pdparams"))
+
+
+def test_the_internal_names_come_from_the_model_file():
+  names = ckpt.internal_names(MODEL, TEMPLATE)
+  assert sorted(names) == ["b", "s", "w"] and len(set(names.values())) == 3
+  with pytest.raises(ValueError, match="model="):
+    ckpt.from_paddle_optimizer_file(OPTIMIZER, TEMPLATE)
+
+
+def test_a_wrong_name_mapping_names_the_parameter_and_both_shapes():
+  names = ckpt.internal_names(MODEL, TEMPLATE)
+  swapped = {**names, "w": names["b"], "b": names["w"]}
+  with pytest.raises(ValueError, match=r"parameter 'b' has shape \(3,\).*shape \(4, 3\)"):
+    ckpt.from_paddle_optimizer_file(OPTIMIZER, TEMPLATE, names=swapped)
+
+
+def test_an_explicit_step_is_checked_against_beta1_pow():
+  with pytest.raises(ValueError, match="step=6"):
+    ckpt.from_paddle_optimizer_file(OPTIMIZER, TEMPLATE, model=MODEL, step=6)
+  _, _, step = ckpt.from_paddle_optimizer_file(OPTIMIZER, TEMPLATE, model=MODEL, step=5)
+  assert step == 5
+
+
+def test_a_vanished_beta1_pow_asks_for_the_step():
+  params = ckpt.from_paddle_model_file(MODEL, TEMPLATE)
+  mu, nu, _ = ckpt.from_paddle_optimizer_file(OPTIMIZER, params, model=MODEL)
+  state = ckpt.to_paddle_state_dict(mu, nu, 2000, names=ckpt.internal_names(MODEL, params))
+  with pytest.raises(ValueError, match="pass step="):
+    ckpt.from_paddle_state_dict(state, params, names=ckpt.internal_names(MODEL, params))
+
+
+def assert_same(a, b):
+  if isinstance(a, np.ndarray):
+    assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+    assert a.tobytes() == b.tobytes()
+  elif isinstance(a, dict):
+    assert isinstance(b, dict) and sorted(a) == sorted(b), (list(a), list(b))
+    for k in a:
+      assert_same(a[k], b[k])
+  elif isinstance(a, (list, tuple)):
+    assert type(a) is type(b) and len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+      assert_same(x, y)
+  else:
+    assert type(a) is type(b) and a == b, (a, b)
