@@ -18,7 +18,7 @@ import os
 import struct
 from collections.abc import Mapping
 
-import ml_dtypes
+import jax.numpy as jnp
 import numpy as np
 
 # The library's dtype order (its Dtype enum); the writer puts the last one first.
@@ -29,7 +29,7 @@ _DTYPES = {
   "I16": np.dtype("<i2"),
   "U16": np.dtype("<u2"),
   "F16": np.dtype("<f2"),
-  "BF16": np.dtype(ml_dtypes.bfloat16),
+  "BF16": np.dtype(jnp.bfloat16),
   "I32": np.dtype("<i4"),
   "U32": np.dtype("<u4"),
   "F32": np.dtype("<f4"),

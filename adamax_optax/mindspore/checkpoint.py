@@ -32,7 +32,7 @@ import os
 from collections.abc import Mapping
 
 import jax
-import ml_dtypes
+import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax import _protobuf as pb
@@ -57,7 +57,7 @@ _TENSOR_TYPES = {
   "Int64": np.dtype("<i8"),
   "UInt64": np.dtype("<u8"),
   "Float16": np.dtype("<f2"),
-  "BFloat16": np.dtype(ml_dtypes.bfloat16),
+  "BFloat16": np.dtype(jnp.bfloat16),
   "Float32": np.dtype("<f4"),
   "Float64": np.dtype("<f8"),
 }
