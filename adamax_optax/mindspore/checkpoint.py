@@ -63,7 +63,8 @@ _TENSOR_TYPES = {
 }
 _STR_TYPE = "str"  # a string saved through append_dict
 _CRC_MARK = b"crc_num"  # save_checkpoint(crc_check=True) appends it and a 10-byte CRC32
-_SLICE_BYTES = 512 * 1024 * 1024  # save_checkpoint splits larger tensors along axis 0
+# save_checkpoint writes a tensor's bytes in messages of at most this size, all with its tag
+_SLICE_BYTES = 512 * 1024 * 1024
 
 
 def load_checkpoint(ckpt_file_name: str | os.PathLike, *, format: str | None = None) -> dict:
@@ -323,10 +324,9 @@ def _ckpt_bytes(entries: Mapping) -> bytes:
       continue
     array = to_numpy(value)
     tensor_type = _type_name(tag, array.dtype)
-    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    count = -(-array.nbytes // _SLICE_BYTES) if array.nbytes > _SLICE_BYTES else 1
-    slices = np.array_split(array, count) if count > 1 else [array]
-    out.append(_message(tag, list(array.shape), tensor_type, [s.tobytes() for s in slices]))
+    raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    chunks = [raw[i : i + _SLICE_BYTES] for i in range(0, len(raw), _SLICE_BYTES)] or [raw]
+    out.append(_message(tag, list(array.shape), tensor_type, chunks))
   return b"".join(out)
 
 

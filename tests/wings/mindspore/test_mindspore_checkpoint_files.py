@@ -29,6 +29,7 @@ REAL_FILES = [
   ("exp", "ms_exp_step5.ckpt"),
   ("exp", "ms_exp_step5.safetensors"),
   ("exp", "ms_exp_step5_crc.ckpt"),
+  ("exp", "ms_exp_step5_append.ckpt"),
   ("nn", "ms_nn_step5.ckpt"),
   ("nn", "ms_nn_step5.safetensors"),
 ]
@@ -103,6 +104,25 @@ def test_written_files_are_those_mindspore_resumed_from(case, ext, tmp_path):
   assert (tmp_path / name).read_bytes() == (FILES / name).read_bytes()
   # and they read back into the same continuation
   resume(case, ms_ckpt.load_checkpoint(tmp_path / name), RESUMED)
+
+
+def test_append_dict_entries_come_back_as_saved():
+  entries = ms_ckpt.load_checkpoint(FILES / "ms_exp_step5_append.ckpt")
+  assert entries["note"] == "adamax_optax golden"
+  for key, value in (("epoch_num", 1), ("step_num", SAVED)):
+    assert entries[key].dtype == np.int64 and entries[key].shape == () and entries[key] == value
+
+
+def test_tensors_saved_in_slices_are_joined(monkeypatch, tmp_path):
+  from adamax_optax import _protobuf as pb
+
+  data = (FILES / "ms_sliced.ckpt").read_bytes()
+  assert len(list(pb.fields(data))) == 9  # MindSpore wrote 9 messages tagged "big"
+  big = ms_ckpt.load_checkpoint(FILES / "ms_sliced.ckpt")["big"]
+  np.testing.assert_array_equal(big, np.arange(64 * 33, dtype=np.float32).reshape(64, 33) / 7)
+  monkeypatch.setattr(ms_ckpt, "_SLICE_BYTES", 1024)  # as the generator lowered SLICE_SIZE
+  ms_ckpt.save_checkpoint({"big": big}, tmp_path / "sliced.ckpt")
+  assert (tmp_path / "sliced.ckpt").read_bytes() == data
 
 
 def test_experimental_safetensors_writer_matches_mindspore_byte_for_byte(tmp_path):

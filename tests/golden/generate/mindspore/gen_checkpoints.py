@@ -17,7 +17,9 @@ CONTINUE steps and writes ms_<case>_continuation.npz: `grad_<k>` (CONTINUE, ...)
 gradients fed at steps 6..15, `param_<k>`, `m_<k>`, `u_<k>` (CONTINUE + 1, ...) at steps
 5..15 (index 0 = the saved state). It also checks that MindSpore itself, loading the files
 into a fresh network and optimizer (load_checkpoint + load_param_into_net), continues bit for
-bit the same (meta.self_resume).
+bit the same (meta.self_resume). Case exp also writes ms_exp_step5_append.ckpt (append_dict
+APPEND: ints and a string) and ms_sliced.ckpt (one (64, 33) float32 tensor "big" =
+arange / 7, saved in 9 slices; see `sliced`).
 
 `verify` loads adamax_optax_<case>_step10.{ckpt,safetensors} (written by adamax_optax from its
 own run, continued from the real step-5 file) into a fresh MindSpore network and optimizer,
@@ -48,6 +50,7 @@ HYPER = {
   "nn": {"learning_rate": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01},
 }
 MOMENTS = {"exp": ("exp_avg", "exp_inf"), "nn": ("moment1", "moment2")}
+APPEND = {"epoch_num": 1, "step_num": CKPT_STEP, "note": "adamax_optax golden"}
 
 
 class Net(nn.Cell):
@@ -124,6 +127,23 @@ def first_difference(got, want):
   return None
 
 
+def sliced():
+  """ms_sliced.ckpt: save_checkpoint splits a tensor over SLICE_SIZE KB (512 MiB) into
+  several messages with one tag; SLICE_SIZE is lowered to 1 KB so that a small file shows it."""
+  from mindspore.train import serialization
+
+  big = np.arange(64 * 33, dtype=np.float32).reshape(64, 33) / 7
+  saved, serialization.SLICE_SIZE = serialization.SLICE_SIZE, 1
+  try:
+    path = os.path.join(OUT, "ms_sliced.ckpt")
+    ms.save_checkpoint([{"name": "big", "data": Tensor(big)}], path)
+  finally:
+    serialization.SLICE_SIZE = saved
+  back = ms.load_checkpoint(path)["big"].asnumpy()
+  assert np.array_equal(back, big)
+  print("wrote", path)
+
+
 def record(case):
   prob = problem(case)
   net, opt = build(case, {k: prob[k]["p0"] for k in SHAPES[case]})
@@ -134,8 +154,10 @@ def record(case):
   ms.save_checkpoint(opt, os.path.join(OUT, files[0]))
   ms.save_checkpoint(opt, os.path.join(OUT, files[1]), format="safetensors")
   if case == "exp":
-    files.append("ms_exp_step5_crc.ckpt")
+    files += ["ms_exp_step5_crc.ckpt", "ms_exp_step5_append.ckpt"]
     ms.save_checkpoint(opt, os.path.join(OUT, files[2]), crc_check=True)
+    ms.save_checkpoint(opt, os.path.join(OUT, files[3]), append_dict=APPEND)
+    sliced()
   states, grads = [state(case, net, opt)], []
   for t in range(CKPT_STEP + 1, CKPT_STEP + CONTINUE + 1):
     g = closed_loop_grads(case, prob, net, t)
