@@ -15,10 +15,11 @@ then, per variable      ``<var>_momentum`` (m) and ``<var>_norm`` (u), in the or
 ======================  ================================================================
 
 (``use_ema`` and ``gradient_accumulation_steps`` add variables before the moments: the
-moments are always the last two per variable.) ``model.save(path)`` writes a ``.keras`` zip
-holding the same file as ``model.weights.h5`` next to ``config.json``. Reading uses
-``h5py`` (``pip install adamax_optax[keras]``); no file content is executed, and the model
-config is not read.
+moments are always the last two per variable; with ``gradient_accumulation_steps`` the saved
+``iteration`` counts micro-steps, so divide the step by it.) ``model.save(path)`` writes a
+``.keras`` zip holding the same file as ``model.weights.h5`` next to ``config.json``.
+Reading uses ``h5py`` (``pip install adamax_optax[keras]``); no file content is executed,
+and the model config is not read.
 
 .. code-block:: python
 
@@ -244,6 +245,8 @@ def _put(f, key: str, value: np.ndarray) -> None:
   is_bf16 = value.dtype == np.dtype(jnp.bfloat16)
   if key in f:
     old = f[key]
+    if old.dtype.kind in "iu" and value.dtype.kind in "iu" and np.can_cast(value, old.dtype):
+      value = value.astype(old.dtype)  # Keras on TensorFlow saves iteration as int64
     old_bf16 = old.attrs.get("dtype") == _BFLOAT16
     if old.shape != value.shape or old_bf16 != is_bf16 or not (is_bf16 or old.dtype == value.dtype):
       raise ValueError(

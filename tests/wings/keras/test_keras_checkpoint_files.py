@@ -113,6 +113,19 @@ def test_written_files_are_those_keras_resumed_from(name, tmp_path):
       assert a.read("config.json") == b.read("config.json")
 
 
+def test_an_int64_iteration_in_the_template_stays_int64(tmp_path):
+  import h5py
+
+  weights = keras_ckpt.load_weights(FILES / "keras_step5.weights.h5")
+  template = tmp_path / "tf.weights.h5"
+  keras_ckpt.save_weights(weights | {"optimizer/vars/0": np.array(5, np.int64)}, template)
+  keras_ckpt.save_weights(
+    {"optimizer/vars/0": np.array(7, np.int32)}, tmp_path / "x.weights.h5", template=template
+  )
+  with h5py.File(tmp_path / "x.weights.h5") as f:
+    assert f["optimizer/vars/0"].dtype == np.int64 and f["optimizer/vars/0"][()] == 7
+
+
 def test_bfloat16_variables_round_trip_with_keras_tag(tmp_path):
   import h5py
 
