@@ -37,7 +37,7 @@ import numpy as np
 
 from adamax_optax import _protobuf as pb
 from adamax_optax import _safetensors
-from adamax_optax._checkpoint import to_numpy, tree
+from adamax_optax._checkpoint import ordered, to_numpy, tree
 from adamax_optax.param_groups import leaf_names
 
 _MINDSPORE_KEYS = {
@@ -181,41 +181,72 @@ def params_from_mindspore_checkpoint(entries: Mapping, params, *, names=None):
 
 
 def to_mindspore_checkpoint(
-  mu, nu, step: int, *, params=None, names=None, optimizer="experimental", beta1: float = 0.9
+  mu,
+  nu,
+  step: int,
+  *,
+  params=None,
+  names=None,
+  order=None,
+  optimizer="experimental",
+  beta1: float = 0.9,
+  learning_rate=None,
 ) -> dict:
-  """Checkpoint entries in MindSpore's naming, for :func:`save_checkpoint`.
+  """Checkpoint entries in MindSpore's naming and order, for :func:`save_checkpoint`.
 
   The step is saved as the optimizer keeps it (``step_t``: a 0-d int32;
   ``global_step``: int32 of shape (1,)); for ``nn.AdaMax`` also ``beta1_power``, beta1
   multiplied in float32 ``step`` times, which the optimizer reads instead of the step.
   With ``params`` the parameter values are saved too, under their names, so that
   ``load_param_into_net`` restores the network and the optimizer from one file, as from
-  ``save_checkpoint(optimizer, ...)``.
+  ``save_checkpoint(optimizer, ...)``. The entries come in the order that call writes
+  them, so with ``order`` (and, for ``nn``, ``learning_rate``) the file is byte for byte
+  MindSpore's.
+
+  Args:
+    mu, nu, step: as :func:`adamax_optax.moments` returns them.
+    params: optionally the params (a tree like ``mu``).
+    names: leaf name -> MindSpore parameter name (see :func:`from_mindspore_checkpoint`).
+    order: the leaf names in the optimizer's parameter order (default: ``tree_leaves``).
+    optimizer: ``"experimental"`` or ``"nn"``.
+    beta1: ``nn.AdaMax``'s beta1, for ``beta1_power``.
+    learning_rate: ``nn.AdaMax``'s ``learning_rate`` parameter to save (float32; MindSpore
+      keeps its own when the file has none).
 
   Example:
     >>> import numpy as np
     >>> entries = to_mindspore_checkpoint(
     ...   {"w": np.ones(2, np.float32)}, {"w": np.full(2, 3.0, np.float32)}, 4, optimizer="nn"
     ... )
-    >>> print(sorted(entries), entries["global_step"], entries["beta1_power"])
-    ['beta1_power', 'global_step', 'moment1.w', 'moment2.w'] [4] [0.6560999]
+    >>> print(list(entries), entries["global_step"], entries["beta1_power"])
+    ['global_step', 'beta1_power', 'moment1.w', 'moment2.w'] [4] [0.6560999]
   """
   first, second, step_key = _mindspore_keys(optimizer)
   if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < 2**31:
     raise ValueError(f"step must be an int in [0, 2**31), got {step!r}.")
+  if learning_rate is not None and optimizer != "nn":
+    raise ValueError("learning_rate is saved for nn.AdaMax only; pass optimizer='nn' or drop it.")
+  if params is not None and jax.tree.structure(params) != jax.tree.structure(mu):
+    raise ValueError(
+      f"params must have mu's structure {jax.tree.structure(mu)}, got {jax.tree.structure(params)}."
+    )
+  positions = ordered(mu, order)
+  labels = [(names or {}).get(n, n) for n in leaf_names(mu)]
   entries = {}
+  if optimizer == "nn":
+    entries[step_key] = np.array([step], np.int32)
+    if learning_rate is not None:
+      entries["learning_rate"] = np.asarray(learning_rate, np.float32)
   if params is not None:
-    for leaf_name, p in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
-      entries[(names or {}).get(leaf_name, leaf_name)] = np.asarray(p)
-  for leaf_name, m, u in zip(leaf_names(mu), jax.tree.leaves(mu), jax.tree.leaves(nu), strict=True):
-    name = (names or {}).get(leaf_name, leaf_name)
-    entries[first + name] = np.asarray(m)
-    entries[second + name] = np.asarray(u)
+    values = jax.tree.leaves(params)
+    entries.update((labels[i], np.asarray(values[i])) for i in positions)
   if optimizer == "nn":
     entries["beta1_power"] = _beta1_power(beta1, step).reshape(1)
-    entries[step_key] = np.array([step], np.int32)
   else:
     entries[step_key] = np.array(step, np.int32)
+  for prefix, tree_ in ((first, mu), (second, nu)):
+    values = jax.tree.leaves(tree_)
+    entries.update((prefix + labels[i], np.asarray(values[i])) for i in positions)
   return entries
 
 

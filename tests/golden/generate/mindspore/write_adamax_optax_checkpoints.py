@@ -42,6 +42,9 @@ for case in ("exp", "nn"):
       updates, state = jax.jit(opt.update)({k: data[f"grad_{k}"][i] for k in keys}, state, params)
       params = optax.apply_updates(params, updates)
     mu, nu, step = moments(state)
-    out = ms_ckpt.to_mindspore_checkpoint(mu, nu, step, params=params, optimizer=OPTIMIZER[case])
+    lr = {"learning_rate": 0.02} if case == "nn" else {}  # nn.AdaMax saves its lr too
+    out = ms_ckpt.to_mindspore_checkpoint(
+      mu, nu, step, params=params, order=keys, optimizer=OPTIMIZER[case], **lr
+    )
     ms_ckpt.save_checkpoint(out, FILES / f"adamax_optax_{case}_step10.{ext}")
     print("wrote", FILES / f"adamax_optax_{case}_step10.{ext}")
