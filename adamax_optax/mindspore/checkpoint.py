@@ -25,6 +25,11 @@ onto params by name:
   params = params_from_mindspore_checkpoint(entries, params)
   mu, nu, step = from_mindspore_checkpoint(entries, params)
   state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=step)
+
+References:
+  MindSpore 2.10 ``mindspore.save_checkpoint`` / ``load_checkpoint``
+  (https://www.mindspore.cn/docs/en/master/api_python/mindspore/mindspore.save_checkpoint.html)
+  and the ``Checkpoint`` message of its ``checkpoint.proto``.
 """
 
 import binascii
