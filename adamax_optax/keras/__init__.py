@@ -5,12 +5,13 @@ Keras                                   adamax_optax
 ======================================  ===================================================
 ``keras.optimizers.Adamax``             :func:`adamax_optax.keras.optimizers.Adamax`
 ``keras.optimizers.schedules.*``        :mod:`adamax_optax.keras.optimizers.schedules`
+``save_weights``/``load_weights``       :mod:`adamax_optax.keras.checkpoint` (h5py)
 ======================================  ===================================================
 
 Importing this package never imports Keras.
 """
 
-from adamax_optax.keras import optimizers
+from adamax_optax.keras import checkpoint, optimizers
 from adamax_optax.keras.optimizers import keras_adamax
 
-__all__ = ["keras_adamax", "optimizers"]
+__all__ = ["checkpoint", "keras_adamax", "optimizers"]

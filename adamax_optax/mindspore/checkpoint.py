@@ -1,11 +1,48 @@
-"""Adamax state to and from MindSpore checkpoint entries (both optimizers), as NumPy."""
+"""Adamax state to and from MindSpore checkpoints: the ``.ckpt`` / ``.safetensors`` files
+and their entries, without MindSpore.
 
+``mindspore.save_checkpoint(optimizer, path)`` saves the optimizer's parameters by name:
+the trained parameters themselves (``w``), their moments and the step:
+
+=====================================  =================================  ================
+optimizer                              moments                            step
+=====================================  =================================  ================
+``experimental.optim.Adamax``          ``exp_avg.<name>``,                ``step_t`` ()
+                                       ``exp_inf.<name>``                 int32
+``nn.AdaMax``                          ``moment1.<name>``,                ``global_step``
+                                       ``moment2.<name>``                 (1,) int32
+=====================================  =================================  ================
+
+``nn.AdaMax`` also saves ``beta1_power`` (beta1 multiplied in float32 once per step) and
+its ``learning_rate``. :func:`load_checkpoint` and :func:`save_checkpoint` read and write
+both file formats (a ``.ckpt`` is a protocol buffers ``Checkpoint`` message, parsed here
+without protobuf; nothing in a file can run code); the other functions map the entries
+onto params by name:
+
+.. code-block:: python
+
+  entries = load_checkpoint("adamax.ckpt")
+  params = params_from_mindspore_checkpoint(entries, params)
+  mu, nu, step = from_mindspore_checkpoint(entries, params)
+  state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=step)
+
+References:
+  MindSpore 2.10 ``mindspore.save_checkpoint`` / ``load_checkpoint``
+  (https://www.mindspore.cn/docs/en/master/api_python/mindspore/mindspore.save_checkpoint.html)
+  and the ``Checkpoint`` message of its ``checkpoint.proto``.
+"""
+
+import binascii
+import os
 from collections.abc import Mapping
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from adamax_optax._checkpoint import to_numpy, tree
+from adamax_optax import _protobuf as pb
+from adamax_optax import _safetensors
+from adamax_optax._checkpoint import ordered, to_numpy, tree
 from adamax_optax.param_groups import leaf_names
 
 _MINDSPORE_KEYS = {
@@ -13,42 +50,234 @@ _MINDSPORE_KEYS = {
   "experimental": ("exp_avg.", "exp_inf.", "step_t"),
   "nn": ("moment1.", "moment2.", "global_step"),
 }
+# MindSpore's dtype names (``str(tensor.dtype)``) as written in a .ckpt's tensor_type.
+_TENSOR_TYPES = {
+  "Bool": np.dtype(np.bool_),
+  "Int8": np.dtype(np.int8),
+  "UInt8": np.dtype(np.uint8),
+  "Int16": np.dtype("<i2"),
+  "UInt16": np.dtype("<u2"),
+  "Int32": np.dtype("<i4"),
+  "UInt32": np.dtype("<u4"),
+  "Int64": np.dtype("<i8"),
+  "UInt64": np.dtype("<u8"),
+  "Float16": np.dtype("<f2"),
+  "BFloat16": np.dtype(jnp.bfloat16),
+  "Float32": np.dtype("<f4"),
+  "Float64": np.dtype("<f8"),
+}
+_STR_TYPE = "str"  # a string saved through append_dict
+_CRC_MARK = b"crc_num"  # save_checkpoint(crc_check=True) appends it and a 10-byte CRC32
+# save_checkpoint writes a tensor's bytes in messages of at most this size, all with its tag
+_SLICE_BYTES = 512 * 1024 * 1024
 
 
-def from_mindspore_checkpoint(entries: Mapping, params, *, names=None, optimizer="experimental"):
-  """``(mu, nu, step)`` from a MindSpore checkpoint's entries (``load_checkpoint``).
+def load_checkpoint(ckpt_file_name: str | os.PathLike, *, format: str | None = None) -> dict:
+  """The entries of a MindSpore checkpoint file, like ``mindspore.load_checkpoint``.
 
   Args:
-    entries: name -> array: ``exp_avg.<name>``, ``exp_inf.<name>`` and ``step_t`` for
-      ``experimental.optim.Adamax``; ``moment1.<name>``, ``moment2.<name>`` and
-      ``global_step`` for ``nn.AdaMax``.
-    params: the params.
-    names: leaf name -> MindSpore parameter name (default: the leaf name).
+    ckpt_file_name: a ``.ckpt`` (protocol buffers) or ``.safetensors`` file written by
+      ``mindspore.save_checkpoint`` (or :func:`save_checkpoint`). Encrypted files
+      (``enc_key``) cannot be read: decrypt them with MindSpore first.
+    format: ``"ckpt"`` or ``"safetensors"``; by default from the file's extension.
+
+  Returns:
+    name -> NumPy array (strings saved through ``append_dict`` come back as ``str``), in
+    the file's order. A CRC written with ``crc_check=True`` is verified.
+  """
+  format = _format(ckpt_file_name, format)
+  with open(ckpt_file_name, "rb") as f:
+    data = f.read()
+  if format == "safetensors":
+    return _safetensors.read(data)[0]
+  try:
+    return _read_ckpt(data)
+  except ValueError as e:
+    raise ValueError(
+      f"{os.fspath(ckpt_file_name)!r} is not a readable MindSpore .ckpt ({e}). An encrypted "
+      "checkpoint (saved with enc_key) must be decrypted with MindSpore first."
+    ) from e
+
+
+def save_checkpoint(
+  save_obj: Mapping,
+  ckpt_file_name: str | os.PathLike,
+  *,
+  crc_check: bool = False,
+  format: str | None = None,
+) -> None:
+  """Write ``save_obj`` (name -> array) as MindSpore's ``save_checkpoint`` would.
+
+  The ``.ckpt`` bytes are those MindSpore writes for the same names, shapes and dtypes
+  (so is a ``.safetensors``, whose header also says ``{"format": "ms"}``), and
+  ``mindspore.load_checkpoint`` reads either back; ``mindspore.load_param_into_net`` then
+  puts the values into the network and the optimizer.
+
+  Args:
+    save_obj: name -> array (any dtype MindSpore has) or ``str`` (``.ckpt`` only).
+    ckpt_file_name: the file to write.
+    crc_check: append a CRC32 of the content (``.ckpt`` only), as MindSpore does.
+    format: ``"ckpt"`` or ``"safetensors"``; by default from the file's extension.
+  """
+  format = _format(ckpt_file_name, format)
+  if format == "safetensors":
+    if crc_check:
+      raise ValueError("crc_check is supported for the ckpt format only; pass crc_check=False.")
+    strings = [name for name, v in save_obj.items() if isinstance(v, str)]
+    if strings:
+      raise ValueError(f"safetensors holds arrays only; {strings} are strings: save a .ckpt.")
+    arrays = {name: to_numpy(save_obj[name]) for name in sorted(save_obj)}
+    data = _safetensors.dumps(arrays, {"format": "ms"})
+  else:
+    data = _ckpt_bytes(save_obj)
+    if crc_check:
+      data += _CRC_MARK + binascii.crc32(data).to_bytes(10, "big")
+  with open(ckpt_file_name, "wb") as f:
+    f.write(data)
+
+
+def from_mindspore_checkpoint(
+  entries: Mapping, params, *, names=None, optimizer="experimental", beta1: float = 0.9
+):
+  """``(mu, nu, step)`` from a MindSpore checkpoint's entries.
+
+  Args:
+    entries: name -> array, from :func:`load_checkpoint` or ``mindspore.load_checkpoint``:
+      ``exp_avg.<name>``, ``exp_inf.<name>`` and ``step_t`` for ``experimental.optim.Adamax``;
+      ``moment1.<name>``, ``moment2.<name>`` and ``global_step`` for ``nn.AdaMax``.
+    params: the params (for structure, names and shapes).
+    names: leaf name -> MindSpore parameter name (default: the leaf name, the "/"-joined
+      pytree path).
     optimizer: ``"experimental"`` or ``"nn"``.
+    beta1: ``nn.AdaMax``'s beta1: its ``beta1_power``, when saved, is checked against
+      beta1 multiplied in float32 ``step`` times (the state rebuilds it that way).
   """
   first, second, step_key = _mindspore_keys(optimizer)
   mu, nu = [], []
   for leaf_name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
     name = (names or {}).get(leaf_name, leaf_name)
-    for prefix in (first, second):
-      if prefix + name not in entries:
-        raise ValueError(f"entries has no {prefix + name!r}.")
-    mu.append(to_numpy(entries[first + name]).reshape(np.shape(leaf)))
-    nu.append(to_numpy(entries[second + name]).reshape(np.shape(leaf)))
+    mu.append(_entry(entries, first + name, np.shape(leaf)))
+    nu.append(_entry(entries, second + name, np.shape(leaf)))
+  if step_key not in entries:
+    raise ValueError(f"entries has no {step_key!r} (the step of {optimizer} Adamax).")
   step = int(np.asarray(to_numpy(entries[step_key])).reshape(-1)[0])
+  if optimizer == "nn" and "beta1_power" in entries:
+    saved = np.asarray(to_numpy(entries["beta1_power"]), np.float32).reshape(-1)[0]
+    replayed = _beta1_power(beta1, step)
+    if saved.view(np.uint32) != replayed.view(np.uint32):
+      raise ValueError(
+        f"beta1_power in the checkpoint is {saved!r}, but beta1={beta1} multiplied in float32 "
+        f"{step} times is {replayed!r}: pass the beta1 the run was trained with."
+      )
   return tree(params, mu), tree(params, nu), step
 
 
-def to_mindspore_checkpoint(mu, nu, step: int, *, names=None, optimizer="experimental") -> dict:
-  """Checkpoint entries in MindSpore's naming (see :func:`from_mindspore_checkpoint`)."""
+def params_from_mindspore_checkpoint(entries: Mapping, params, *, names=None):
+  """The parameter values saved in a checkpoint, as a tree like ``params``.
+
+  ``save_checkpoint(optimizer, ...)`` and ``save_checkpoint(net, ...)`` both save each
+  parameter under its own name; ``names`` maps leaf names to those (see
+  :func:`from_mindspore_checkpoint`).
+  """
+  values = []
+  for leaf_name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+    values.append(_entry(entries, (names or {}).get(leaf_name, leaf_name), np.shape(leaf)))
+  return tree(params, values)
+
+
+def to_mindspore_checkpoint(
+  mu,
+  nu,
+  step: int,
+  *,
+  params=None,
+  names=None,
+  order=None,
+  optimizer="experimental",
+  beta1: float = 0.9,
+  learning_rate=None,
+) -> dict:
+  """Checkpoint entries in MindSpore's naming and order, for :func:`save_checkpoint`.
+
+  The step is saved as the optimizer keeps it (``step_t``: a 0-d int32;
+  ``global_step``: int32 of shape (1,)); for ``nn.AdaMax`` also ``beta1_power``, beta1
+  multiplied in float32 ``step`` times, which the optimizer reads instead of the step.
+  With ``params`` the parameter values are saved too, under their names, so that
+  ``load_param_into_net`` restores the network and the optimizer from one file, as from
+  ``save_checkpoint(optimizer, ...)``. The entries come in the order that call writes
+  them, so with ``order`` (and, for ``nn``, ``learning_rate``) the file is byte for byte
+  MindSpore's.
+
+  Args:
+    mu, nu, step: as :func:`adamax_optax.moments` returns them.
+    params: optionally the params (a tree like ``mu``).
+    names: leaf name -> MindSpore parameter name (see :func:`from_mindspore_checkpoint`).
+    order: the leaf names in the optimizer's parameter order (default: ``tree_leaves``).
+    optimizer: ``"experimental"`` or ``"nn"``.
+    beta1: ``nn.AdaMax``'s beta1, for ``beta1_power``.
+    learning_rate: ``nn.AdaMax``'s ``learning_rate`` parameter to save (float32; MindSpore
+      keeps its own when the file has none).
+
+  Example:
+    >>> import numpy as np
+    >>> entries = to_mindspore_checkpoint(
+    ...   {"w": np.ones(2, np.float32)}, {"w": np.full(2, 3.0, np.float32)}, 4, optimizer="nn"
+    ... )
+    >>> print(list(entries), entries["global_step"], entries["beta1_power"])
+    ['global_step', 'beta1_power', 'moment1.w', 'moment2.w'] [4] [0.6560999]
+  """
   first, second, step_key = _mindspore_keys(optimizer)
+  if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < 2**31:
+    raise ValueError(f"step must be an int in [0, 2**31), got {step!r}.")
+  if learning_rate is not None and optimizer != "nn":
+    raise ValueError("learning_rate is saved for nn.AdaMax only; pass optimizer='nn' or drop it.")
+  if params is not None and jax.tree.structure(params) != jax.tree.structure(mu):
+    raise ValueError(
+      f"params must have mu's structure {jax.tree.structure(mu)}, got {jax.tree.structure(params)}."
+    )
+  positions = ordered(mu, order)
+  labels = [(names or {}).get(n, n) for n in leaf_names(mu)]
   entries = {}
-  for leaf_name, m, u in zip(leaf_names(mu), jax.tree.leaves(mu), jax.tree.leaves(nu), strict=True):
-    name = (names or {}).get(leaf_name, leaf_name)
-    entries[first + name] = np.asarray(m)
-    entries[second + name] = np.asarray(u)
-  entries[step_key] = np.array([step], np.int32)
+  if optimizer == "nn":
+    entries[step_key] = np.array([step], np.int32)
+    if learning_rate is not None:
+      entries["learning_rate"] = np.asarray(learning_rate, np.float32)
+  if params is not None:
+    values = jax.tree.leaves(params)
+    entries.update((labels[i], np.asarray(values[i])) for i in positions)
+  if optimizer == "nn":
+    entries["beta1_power"] = _beta1_power(beta1, step).reshape(1)
+  else:
+    entries[step_key] = np.array(step, np.int32)
+  for prefix, tree_ in ((first, mu), (second, nu)):
+    values = jax.tree.leaves(tree_)
+    entries.update((prefix + labels[i], np.asarray(values[i])) for i in positions)
   return entries
+
+
+def _entry(entries: Mapping, key: str, shape: tuple) -> np.ndarray:
+  if key not in entries:
+    raise ValueError(
+      f"The checkpoint has no {key!r}; it holds {sorted(entries)}. Pass names= to map "
+      "leaf names onto MindSpore's parameter names, or optimizer= for the other Adamax."
+    )
+  value = to_numpy(entries[key])
+  if value.shape != tuple(shape):
+    raise ValueError(
+      f"{key!r} has shape {value.shape} in the checkpoint, but the param has shape "
+      f"{tuple(shape)}: the checkpoint belongs to another model, or names= maps it wrongly."
+    )
+  return value
+
+
+def _beta1_power(beta1: float, step: int) -> np.ndarray:
+  """beta1 multiplied into 1 ``step`` times in float32 (``nn.AdaMax``'s beta1_power)."""
+  power, b1 = np.float32(1), np.float32(beta1)
+  for _ in range(step):
+    power = np.float32(power * b1)
+    if power in (0, 1):  # fixed point: no further multiplication changes it
+      break
+  return np.array(power, np.float32)
 
 
 def _mindspore_keys(optimizer: str) -> tuple[str, str, str]:
@@ -57,4 +286,106 @@ def _mindspore_keys(optimizer: str) -> tuple[str, str, str]:
   return _MINDSPORE_KEYS[optimizer]
 
 
-__all__ = ["from_mindspore_checkpoint", "to_mindspore_checkpoint"]
+def _format(path, format: str | None) -> str:
+  if format is None:
+    format = "safetensors" if os.fspath(path).endswith(".safetensors") else "ckpt"
+  if format not in ("ckpt", "safetensors"):
+    raise ValueError(f"format must be 'ckpt' or 'safetensors', got {format!r}.")
+  return format
+
+
+def _read_ckpt(data: bytes) -> dict:
+  """Entries of a serialized ``Checkpoint {repeated Value value = 1}`` message.
+
+  ``Value {string tag = 1; oneof {TensorProto tensor = 2; MapTensorProto maptensor = 3}}``,
+  ``TensorProto {repeated int64 dims = 1; string tensor_type = 2; bytes tensor_content =
+  3}``. MindSpore writes one message per tensor (a large tensor as several, with the same
+  tag, whose contents join); concatenated messages parse as one.
+  """
+  if data[-17:-10] == _CRC_MARK:
+    data, stored = data[:-17], int.from_bytes(data[-10:], "big")
+    if binascii.crc32(data) != stored:
+      raise ValueError("the CRC32 saved with crc_check=True does not match: the file is damaged")
+  pieces: list[tuple[str, list[int], str, list[bytes]]] = []
+  for number, wire_type, value in pb.fields(data):
+    if number != 1 or wire_type != pb.LENGTH_DELIMITED:
+      continue  # unknown fields are skipped, as protobuf parsers do
+    tag, tensor = None, None
+    for n, w, v in pb.fields(value):
+      if n == 1 and w == pb.LENGTH_DELIMITED:
+        tag = v.decode("utf-8")
+      elif n == 2 and w == pb.LENGTH_DELIMITED:
+        tensor = v
+      elif n == 3:
+        raise ValueError(f"entry {tag!r} is a MapParameter, which is not supported")
+    if tag is None or tensor is None:
+      raise ValueError(f"an entry lacks its tag or tensor (tag {tag!r})")
+    dims, tensor_type, content = [], None, b""
+    for n, w, v in pb.fields(tensor):
+      if n == 1:
+        dims += [pb.signed64(d) for d in pb.repeated_varints(w, v)]
+      elif n == 2 and w == pb.LENGTH_DELIMITED:
+        tensor_type = v.decode("utf-8")
+      elif n == 3 and w == pb.LENGTH_DELIMITED:
+        content = v
+    if pieces and pieces[-1][0] == tag:
+      pieces[-1][3].append(content)
+    else:
+      pieces.append((tag, dims, tensor_type, [content]))
+  return {tag: _decode(tag, dims, kind, b"".join(parts)) for tag, dims, kind, parts in pieces}
+
+
+def _decode(tag: str, dims: list[int], tensor_type: str | None, content: bytes):
+  if tensor_type == _STR_TYPE:
+    return str(np.frombuffer(content, f"<U{len(content) // 4}")[0]) if content else ""
+  if tensor_type not in _TENSOR_TYPES:
+    raise ValueError(f"entry {tag!r} has tensor_type {tensor_type!r}, not one of {_TENSOR_TYPES}")
+  dtype = _TENSOR_TYPES[tensor_type]
+  # A 0-d tensor is saved with no dims; MindSpore also reads dims [0] as 0-d.
+  shape = () if dims == [0] and content else tuple(dims)
+  if any(d < 0 for d in shape) or len(content) != int(np.prod(shape)) * dtype.itemsize:
+    raise ValueError(
+      f"entry {tag!r}: {len(content)} bytes do not hold a {tensor_type} tensor of shape {shape}"
+    )
+  return np.frombuffer(content, dtype).reshape(shape).copy()
+
+
+def _ckpt_bytes(entries: Mapping) -> bytes:
+  out = []
+  for tag, value in entries.items():
+    if isinstance(value, str):
+      text = np.array(value)  # UTF-32, as NumPy stores str
+      text = text.astype(text.dtype.newbyteorder("<")).tobytes()
+      out.append(_message(tag, [0], _STR_TYPE, [text]))
+      continue
+    array = to_numpy(value)
+    tensor_type = _type_name(tag, array.dtype)
+    raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    chunks = [raw[i : i + _SLICE_BYTES] for i in range(0, len(raw), _SLICE_BYTES)] or [raw]
+    out.append(_message(tag, list(array.shape), tensor_type, chunks))
+  return b"".join(out)
+
+
+def _message(tag: str, dims: list[int], tensor_type: str, contents: list[bytes]) -> bytes:
+  head = b"".join(pb.varint_field(1, d) for d in dims) + pb.bytes_field(2, tensor_type)
+  return b"".join(
+    pb.bytes_field(1, pb.bytes_field(1, tag) + pb.bytes_field(2, head + pb.bytes_field(3, c)))
+    for c in contents
+  )
+
+
+def _type_name(tag: str, dtype: np.dtype) -> str:
+  little = dtype.newbyteorder("<")
+  for name, candidate in _TENSOR_TYPES.items():
+    if candidate == little:
+      return name
+  raise ValueError(f"entry {tag!r} has dtype {dtype}; MindSpore saves {sorted(_TENSOR_TYPES)}.")
+
+
+__all__ = [
+  "from_mindspore_checkpoint",
+  "load_checkpoint",
+  "params_from_mindspore_checkpoint",
+  "save_checkpoint",
+  "to_mindspore_checkpoint",
+]
