@@ -1,32 +1,49 @@
-"""Adamax (Kingma & Ba, 2015, section 7.1) as composable optax transformations.
+"""Adamax (Kingma & Ba, 2015, section 7.1) as composable optax transformations, with
+presets that reproduce MXNet, MindSpore, PyTorch, Keras and Paddle bit for bit.
 
-The package has a framework-free core and one wing per framework.
+Presets (each an ``optax.GradientTransformation`` taking that framework's keyword names
+and defaults, also importable from its wing under the framework's own path):
 
-Core (building blocks, composable in ``optax.chain`` in this order)::
+* :func:`mxnet_adamax`: ``mxnet.optimizer.Adamax`` (2.0); :func:`mxnet1_adamax`: 1.x;
+* :func:`mindspore_adamax`: ``mindspore.experimental.optim.Adamax``;
+* :func:`mindspore_nn_adamax`: ``mindspore.nn.AdaMax``;
+* :func:`torch_adamax`: ``torch.optim.Adamax``;
+* :func:`keras_adamax`: ``keras.optimizers.Adamax`` (Keras 3);
+* :func:`paddle_adamax`: ``paddle.optimizer.Adamax``;
+* :func:`adamax` and :func:`adamaxw`: ``optax.adamax`` and ``optax.adamaxw`` bit for bit,
+  with optional gradient scaling, clipping and weight decay.
+
+Wings, one per framework, under its import paths (porting a config is changing the
+import prefix; no wing imports its framework, another wing, or is imported by the core):
+
+* :mod:`adamax_optax.mxnet`: ``optimizer.Adamax`` and ``Adamax1``, ``lr_scheduler``,
+  ``checkpoint``;
+* :mod:`adamax_optax.mindspore`: ``experimental.optim.Adamax`` and its ``lr_scheduler``,
+  ``nn.AdaMax`` with ``nn``'s learning-rate schedules and lists, ``checkpoint``;
+* :mod:`adamax_optax.torch`: ``optim.Adamax``, ``optim.lr_scheduler``, ``checkpoint``;
+* :mod:`adamax_optax.keras`: ``optimizers.Adamax``, ``optimizers.schedules``;
+* :mod:`adamax_optax.paddle`: ``optimizer.Adamax``, ``optimizer.lr``.
+
+The framework-free core, the building blocks the presets are made of (composable in
+``optax.chain`` in this order)::
 
     rescale -> optax.clip -> add_decayed_weights -> scale_by_adamax -> learning rate
 
-with :func:`adamax` and :func:`adamaxw`, optax's aliases bit for bit, assembling them;
-:mod:`adamax_optax.arithmetic` records how each framework rounds the computation.
+with :mod:`adamax_optax.arithmetic` recording how each framework rounds the computation,
+:func:`multi_precision` and :func:`in_higher_precision` for float16/bfloat16 weights,
+:func:`skip_nonfinite`, :func:`lazy_rows` and :class:`SparseRows` for embeddings,
+:func:`moments` and :func:`load_state` to read and write the moments of any preset's
+state (:mod:`adamax_optax.converters` for the frameworks' checkpoint layouts), and exact
+framework schedules (:mod:`adamax_optax.schedules`, :mod:`adamax_optax.plateau`).
 
-Wings, each under its framework's own import paths (porting a config is changing the
-import prefix; no wing imports its framework):
+Example::
 
-* :mod:`adamax_optax.mxnet`: ``optimizer.Adamax`` (:func:`mxnet_adamax`, and
-  :func:`mxnet1_adamax` for 1.x), ``lr_scheduler``, ``checkpoint``;
-* :mod:`adamax_optax.mindspore`: ``experimental.optim.Adamax``
-  (:func:`mindspore_adamax`) and its ``lr_scheduler``, ``nn.AdaMax``
-  (:func:`mindspore_nn_adamax`) with ``nn``'s learning-rate schedules and lists,
-  ``checkpoint``;
-* :mod:`adamax_optax.torch`: ``optim.Adamax`` (:func:`torch_adamax`),
-  ``optim.lr_scheduler``, ``checkpoint``;
-* :mod:`adamax_optax.keras`: ``optimizers.Adamax`` (:func:`keras_adamax`),
-  ``optimizers.schedules``;
-* :mod:`adamax_optax.paddle`: ``optimizer.Adamax`` (:func:`paddle_adamax`),
-  ``optimizer.lr``.
+    import adamax_optax
+    opt = adamax_optax.torch_adamax(lr=1e-3, weight_decay=1e-4)   # torch.optim.Adamax
+    state = opt.init(params)
+    updates, state = opt.update(grads, state, params)
 
-Every framework scheduler gives that framework's learning rate at every step
-(:mod:`adamax_optax.schedules`, :mod:`adamax_optax.plateau`).
+The README has the full tour; ``examples/`` trains a classifier with each preset.
 """
 
 from adamax_optax import (

@@ -1,6 +1,6 @@
 """Flax Linen: a ``TrainState`` with MXNet's Adamax (learning-rate multipliers by name).
 
-python examples/flax_linen.py
+python examples/flax_linen.py     (or: python -m examples.flax_linen)
 """
 
 from __future__ import annotations
@@ -8,10 +8,14 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import optax
-from digits_mlp import BATCH_SIZE, load_data
 from flax.training import train_state
 
 import adamax_optax
+
+if __package__:  # python -m examples.NAME
+  from examples import _digits
+else:  # python examples/NAME.py, which puts this folder on sys.path
+  import _digits
 
 
 class MLP(nn.Module):
@@ -20,11 +24,11 @@ class MLP(nn.Module):
     return nn.Dense(10)(jax.nn.relu(nn.Dense(64)(x)))
 
 
-def main(steps: int = 200) -> tuple[float, float]:
-  """Trains ``steps`` steps; returns the first and last batch loss."""
-  x, y = load_data()
+def main(steps: int = 400) -> _digits.Run:
+  """Trains ``steps`` steps; returns the first and last batch loss and the held-out accuracy."""
+  data = _digits.load_split()
   model = MLP()
-  params = model.init(jax.random.key(0), x[:1])["params"]
+  params = model.init(jax.random.key(0), data.x_train[:1])["params"]
   tx = adamax_optax.mxnet_adamax(learning_rate=3e-3, wd=1e-4, lr_mult={"Dense_1/bias": 2.0})
   state = train_state.TrainState.create(apply_fn=model.apply, params=params, tx=tx)
 
@@ -38,12 +42,12 @@ def main(steps: int = 200) -> tuple[float, float]:
     return state.apply_gradients(grads=grads), loss
 
   losses = []
-  for i in range(steps):
-    start = (i * BATCH_SIZE) % (len(x) - BATCH_SIZE)
-    state, loss = step(state, x[start : start + BATCH_SIZE], y[start : start + BATCH_SIZE])
-    losses.append(float(loss))
-  print(f"flax linen: loss {losses[0]:.3f} -> {losses[-1]:.3f}")
-  return losses[0], losses[-1]
+  for batch in _digits.batches(len(data.x_train), steps):
+    state, loss = step(state, data.x_train[batch], data.y_train[batch])
+    losses.append(loss)
+  predict = lambda x: state.apply_fn({"params": state.params}, x)
+  test_accuracy = _digits.accuracy(predict, data.x_test, data.y_test)
+  return _digits.report("flax linen", [float(v) for v in losses], test_accuracy)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """Flax NNX: ``nnx.Optimizer`` driving MindSpore's Adamax on the digits MLP.
 
-python examples/flax_nnx.py
+python examples/flax_nnx.py     (or: python -m examples.flax_nnx)
 """
 
 from __future__ import annotations
 
 import jax
 import optax
-from digits_mlp import BATCH_SIZE, load_data
 from flax import nnx
 
 import adamax_optax
+
+if __package__:  # python -m examples.NAME
+  from examples import _digits
+else:  # python examples/NAME.py, which puts this folder on sys.path
+  import _digits
 
 
 class MLP(nnx.Module):
@@ -22,9 +26,9 @@ class MLP(nnx.Module):
     return self.out(jax.nn.relu(self.hidden(x)))
 
 
-def main(steps: int = 200) -> tuple[float, float]:
-  """Trains ``steps`` steps; returns the first and last batch loss."""
-  x, y = load_data()
+def main(steps: int = 400) -> _digits.Run:
+  """Trains ``steps`` steps; returns the first and last batch loss and the held-out accuracy."""
+  data = _digits.load_split()
   model = MLP(nnx.Rngs(0))
   tx = adamax_optax.mindspore_adamax(
     lr=3e-3, param_groups=[{"params": lambda name, leaf: name.endswith("bias"), "lr": 6e-3}]
@@ -41,13 +45,10 @@ def main(steps: int = 200) -> tuple[float, float]:
     return loss
 
   losses = []
-  for i in range(steps):
-    start = (i * BATCH_SIZE) % (len(x) - BATCH_SIZE)
-    losses.append(
-      float(step(model, optimizer, x[start : start + BATCH_SIZE], y[start : start + BATCH_SIZE]))
-    )
-  print(f"flax nnx: loss {losses[0]:.3f} -> {losses[-1]:.3f}")
-  return losses[0], losses[-1]
+  for batch in _digits.batches(len(data.x_train), steps):
+    losses.append(step(model, optimizer, data.x_train[batch], data.y_train[batch]))
+  test_accuracy = _digits.accuracy(model, data.x_test, data.y_test)
+  return _digits.report("flax nnx", [float(v) for v in losses], test_accuracy)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Haiku: ``hk.transform`` with PyTorch's Adamax (decay off for biases via a group).
 
-python examples/haiku_mlp.py
+python examples/haiku_mlp.py     (or: python -m examples.haiku_mlp)
 """
 
 from __future__ import annotations
@@ -8,20 +8,24 @@ from __future__ import annotations
 import haiku as hk
 import jax
 import optax
-from digits_mlp import BATCH_SIZE, load_data
 
 import adamax_optax
+
+if __package__:  # python -m examples.NAME
+  from examples import _digits
+else:  # python examples/NAME.py, which puts this folder on sys.path
+  import _digits
 
 
 def forward(x):
   return hk.nets.MLP([64, 10])(x)
 
 
-def main(steps: int = 200) -> tuple[float, float]:
-  """Trains ``steps`` steps; returns the first and last batch loss."""
-  x, y = load_data()
+def main(steps: int = 400) -> _digits.Run:
+  """Trains ``steps`` steps; returns the first and last batch loss and the held-out accuracy."""
+  data = _digits.load_split()
   net = hk.without_apply_rng(hk.transform(forward))
-  params = net.init(jax.random.key(0), x[:1])
+  params = net.init(jax.random.key(0), data.x_train[:1])
   # Haiku names parameters "mlp/~/linear_0/w" and ".../b".
   opt = adamax_optax.torch_adamax(
     lr=3e-3,
@@ -40,14 +44,12 @@ def main(steps: int = 200) -> tuple[float, float]:
     return optax.apply_updates(params, updates), opt_state, loss
 
   losses = []
-  for i in range(steps):
-    start = (i * BATCH_SIZE) % (len(x) - BATCH_SIZE)
-    params, opt_state, loss = step(
-      params, opt_state, x[start : start + BATCH_SIZE], y[start : start + BATCH_SIZE]
-    )
-    losses.append(float(loss))
-  print(f"haiku: loss {losses[0]:.3f} -> {losses[-1]:.3f}")
-  return losses[0], losses[-1]
+  for batch in _digits.batches(len(data.x_train), steps):
+    params, opt_state, loss = step(params, opt_state, data.x_train[batch], data.y_train[batch])
+    losses.append(loss)
+  predict = lambda x: net.apply(params, x)
+  test_accuracy = _digits.accuracy(predict, data.x_test, data.y_test)
+  return _digits.report("haiku", [float(v) for v in losses], test_accuracy)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,13 @@ staircase schedule of the step count, which ``mindspore_adamax`` calls with 0 fi
 from __future__ import annotations
 
 import optax
-from digits_mlp import cross_entropies, steps_per_epoch, train
 
 import adamax_optax
+
+if __package__:  # python -m examples.NAME
+  from examples import _digits
+else:  # python examples/NAME.py, which puts this folder on sys.path
+  import _digits
 
 
 def step_lr(base_lr: float, steps_per_epoch: int):
@@ -47,10 +51,12 @@ def build_optimizer(steps_per_epoch: int):
   )
 
 
-def main():
-  log_likelihood = lambda params, x, y: -cross_entropies(params, x, y).mean()
-  opt = build_optimizer(steps_per_epoch())
-  return train(opt, log_likelihood, epochs=10, label="log-likelihood")
+def main(epochs: int = 20) -> _digits.Run:
+  """Trains ``epochs`` epochs; returns the first and last batch log-likelihood and the
+  held-out accuracy."""
+  log_likelihood = lambda params, x, y: -_digits.cross_entropies(params, x, y).mean()
+  opt = build_optimizer(_digits.steps_per_epoch())
+  return _digits.train(opt, log_likelihood, epochs, "port from mindspore", "log-likelihood")
 
 
 if __name__ == "__main__":

@@ -10,16 +10,22 @@ The MXNet original (Gluon)::
     net.collect_params(".*bias").setattr("wd_mult", 0.0)    # no decay on biases
     net.collect_params(".*output.*").setattr("lr_mult", 0.5)
 
-Here the same knobs keep their MXNet names; parameters are named by their pytree path.
+Here the same knobs keep their MXNet names; parameters are named by their pytree path
+(``hidden_0/kernel``, ..., ``output/bias``).
 The gradient is a *sum* over the batch, as Gluon's ``loss.backward()`` produces, and
 ``rescale_grad`` turns it into the mean, exactly as in MXNet.
 """
 
 from __future__ import annotations
 
-from digits_mlp import BATCH_SIZE, cross_entropies, init_params, train
+import jax
 
 import adamax_optax
+
+if __package__:  # python -m examples.NAME
+  from examples import _digits
+else:  # python examples/NAME.py, which puts this folder on sys.path
+  import _digits
 
 
 def build_optimizer(params):
@@ -30,7 +36,7 @@ def build_optimizer(params):
   return adamax_optax.mxnet_adamax(
     learning_rate=0.004,
     wd=1e-4,
-    rescale_grad=1.0 / BATCH_SIZE,
+    rescale_grad=1.0 / _digits.BATCH_SIZE,
     clip_gradient=5.0,
     lr_scheduler=schedule,
     wd_mult={name: 0.0 for name in names if name.endswith("bias")},
@@ -38,9 +44,11 @@ def build_optimizer(params):
   )
 
 
-def main():
-  summed_loss = lambda params, x, y: cross_entropies(params, x, y).sum()  # as Gluon's backward()
-  return train(build_optimizer(init_params()), summed_loss, epochs=10, label="summed loss")
+def main(epochs: int = 20) -> _digits.Run:
+  """Trains ``epochs`` epochs; returns the first and last batch loss and the held-out accuracy."""
+  summed_loss = lambda params, x, y: _digits.cross_entropies(params, x, y).sum()  # backward()
+  opt = build_optimizer(_digits.init_mlp(jax.random.key(0)))
+  return _digits.train(opt, summed_loss, epochs, "port from mxnet", label="summed loss")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,45 @@
 """Train a small classifier on scikit-learn's bundled 8x8 digits with Adamax.
 
-The data ships with scikit-learn (no download). The whole training step (forward,
-gradient, optimizer update) is one ``jax.jit``-compiled function.
+The data ships with scikit-learn (no download); a stratified quarter is held out for the
+accuracy. The whole training step (forward, gradient, optimizer update) is one
+``jax.jit``-compiled function. Run from the repository root:
 
-    python examples/train_digits.py                          # the adamax_optax alias
-    python examples/train_digits.py --optimizer torch        # PyTorch's Adamax, its defaults
-    python examples/train_digits.py --compare                # all of them, loss curves to a PNG
+    python examples/train_digits.py                     # the adamax_optax alias
+    python examples/train_digits.py --optimizer torch   # PyTorch's Adamax, its defaults
+    python examples/train_digits.py --compare           # all of them, loss curves to a PNG
     python examples/train_digits.py --compare mxnet keras --plot curves.png
     python examples/train_digits.py --compare --state-dtype bfloat16   # bfloat16 m and u
+    python examples/train_digits.py --compare --param-dtype float16    # float16 weights
+
+(``python -m examples.train_digits ...`` works too.) Each run prints a Markdown table:
+final training loss, held-out accuracy, and the first step whose loss or weights were
+NaN or inf, if any.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import pathlib
 import time
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 import adamax_optax
 
+if __package__:  # python -m examples.train_digits
+  from examples import _digits
+else:  # python examples/train_digits.py, which puts this folder on sys.path
+  import _digits
+
 # Each entry builds the optimizer from a learning rate, or with the framework's own
 # default learning rate (and every other default) when it is None, and from the state
-# dtypes (``mu_dtype``/``nu_dtype``, empty for float32 state).
+# dtypes (``mu_dtype``/``nu_dtype``, empty for the optimizer's own).
 OPTIMIZERS = {
   "adamax": lambda lr, **state: adamax_optax.adamax(
     lr or 0.002, clip_value=5.0, weight_decay=1e-4, **state
@@ -44,107 +56,163 @@ OPTIMIZERS = {
   "torch": lambda lr, **state: adamax_optax.torch_adamax(**_lr("lr", lr), **state),
   "keras": lambda lr, **state: adamax_optax.keras_adamax(**_lr("learning_rate", lr), **state),
   "paddle": lambda lr, **state: adamax_optax.paddle_adamax(**_lr("learning_rate", lr), **state),
-  "optax": lambda lr, **state: optax.adamax(lr or 0.002),  # float32 state only
+  "optax": lambda lr, **state: optax.adamax(lr or 0.002),  # its state follows the params
 }
+# The rows that are not a framework's defaults.
+NOTES = {"adamax": "+ clip_value=5.0, weight_decay=1e-4"}
+
+# Curves closer than this (relative) share a colour in the figure.
+OVERLAP = 0.05
+DEFAULT_PLOT = pathlib.Path(__file__).with_name("digits_loss_curves.png")  # git ignores it
 
 
 def _lr(keyword: str, lr: float | None) -> dict:
   return {} if lr is None else {keyword: lr}
 
 
-def load_data(seed: int):
-  digits = load_digits()
-  x = (digits.data / 16.0).astype(np.float32)
-  y = digits.target.astype(np.int32)
-  return train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
-
-
-def init_mlp(key, sizes=(64, 128, 64, 10)):
-  params = []
-  keys = jax.random.split(key, len(sizes) - 1)
-  for fan_in, fan_out, k in zip(sizes[:-1], sizes[1:], keys, strict=True):
-    scale = jnp.sqrt(2.0 / fan_in)
-    params.append(
-      {"kernel": scale * jax.random.normal(k, (fan_in, fan_out)), "bias": jnp.zeros(fan_out)}
-    )
-  return params
-
-
-def apply_mlp(params, x):
-  for layer in params[:-1]:
-    x = jax.nn.relu(x @ layer["kernel"] + layer["bias"])
-  return x @ params[-1]["kernel"] + params[-1]["bias"]
-
-
-def loss_fn(params, x, y):
-  logits = apply_mlp(params, x)
-  return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-
-
-def accuracy(params, x, y) -> float:
-  return float(jnp.mean(jnp.argmax(apply_mlp(params, x), axis=-1) == y))
+class Result(NamedTuple):
+  losses: list[float]  # the training loss of every step
+  final_loss: float  # the mean over the last 20 steps
+  test_accuracy: float
+  first_nonfinite: int | None  # the first step (from 1) with a NaN or inf loss or weight
+  seconds: float
 
 
 def train(
   optimizer_name: str,
   *,
   epochs: int,
-  batch_size: int,
-  lr: float | None,
-  seed: int,
+  batch_size: int = _digits.BATCH_SIZE,
+  lr: float | None = None,
+  seed: int = 0,
   progress: bool = True,
-  state_dtype: str = "float32",
-):
-  """Trains one optimizer; returns (params, per-step losses, test accuracy)."""
-  x_train, x_test, y_train, y_test = load_data(seed)
-  state = {} if state_dtype == "float32" else {"mu_dtype": state_dtype, "nu_dtype": state_dtype}
+  state_dtype: str | None = None,
+  param_dtype: str = "float32",
+) -> Result:
+  """Trains the 64-128-64-10 MLP with one optimizer of :data:`OPTIMIZERS`."""
+  start = time.perf_counter()
+  data = _digits.load_split(seed)
+  x_train, x_test = (jnp.asarray(x, param_dtype) for x in (data.x_train, data.x_test))
+  state = {} if state_dtype is None else {"mu_dtype": state_dtype, "nu_dtype": state_dtype}
   opt = OPTIMIZERS[optimizer_name](lr, **state)
-  params = init_mlp(jax.random.key(seed))
+  params = _digits.init_mlp(jax.random.key(seed), sizes=(64, 128, 64, 10))
+  params = jax.tree.map(lambda p: p.astype(param_dtype), params)
   state = opt.init(params)
+  loss_fn = lambda params, x, y: _digits.cross_entropies(params, x, y).mean()
 
   @jax.jit
   def step(params, state, x, y):
     loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
     updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state, loss
+    params = optax.apply_updates(params, updates)
+    finite = jnp.isfinite(loss)
+    for p in jax.tree.leaves(params):
+      finite &= jnp.isfinite(p).all()
+    return params, state, loss, finite
 
-  rng = np.random.default_rng(seed)
   steps_per_epoch = len(x_train) // batch_size
-  losses = []
+  losses, finite = [], []
   bar = tqdm(range(epochs), desc=f"{optimizer_name:>12}", unit="epoch", disable=not progress)
+  batches = _digits.batches(len(x_train), epochs * steps_per_epoch, batch_size, seed)
   for _ in bar:
-    order = rng.permutation(len(x_train))
-    for i in range(steps_per_epoch):
-      batch = order[i * batch_size : (i + 1) * batch_size]
-      params, state, loss = step(params, state, x_train[batch], y_train[batch])
+    for batch in itertools.islice(batches, steps_per_epoch):
+      params, state, loss, ok = step(params, state, x_train[batch], data.y_train[batch])
       losses.append(loss)
+      finite.append(ok)
+    # Read back once an epoch, so that the host does not wait for every step.
     losses[-steps_per_epoch:] = [float(v) for v in losses[-steps_per_epoch:]]
     bar.set_postfix(loss=f"{np.mean(losses[-steps_per_epoch:]):.4f}")
-  return params, losses, accuracy(params, x_test, y_test)
+  bad = np.flatnonzero(~np.asarray(finite))
+  accuracy = _digits.accuracy(lambda x: _digits.apply_mlp(params, x), x_test, data.y_test)
+  return Result(
+    losses,
+    float(np.mean(losses[-20:])),
+    accuracy,
+    int(bad[0]) + 1 if len(bad) else None,
+    time.perf_counter() - start,
+  )
 
 
-def plot_losses(curves: dict[str, list[float]], path: str, smoothing: int = 20) -> None:
-  """Writes the (moving-average) training-loss curves of several optimizers to a PNG."""
+def overlapping(curves: dict[str, np.ndarray], rtol: float = OVERLAP) -> list[list[str]]:
+  """Groups curves that stay within ``rtol`` of the group's first curve at every point,
+  so that the figure can say which lines lie on top of each other."""
+  groups: list[list[str]] = []
+  for name, curve in curves.items():
+    for group in groups:
+      reference = curves[group[0]]
+      if np.all(np.abs(curve - reference) <= rtol * np.abs(reference)):
+        group.append(name)
+        break
+    else:
+      groups.append([name])
+  return groups
+
+
+def plot_losses(curves: dict[str, list[float]], path, title: str, smoothing: int = 20) -> None:
+  """Writes the training-loss curves (moving averages) to a PNG, in two panels.
+
+  Presets with the same default learning rate differ only in their rounding, so their
+  curves overlap: each group of overlapping curves gets one colour (a line style per
+  member), and the lower panel shows each member's relative difference to the group's
+  reference, drawn solid (optax's curve where it is in the group).
+  """
   import matplotlib
 
   matplotlib.use("Agg")  # no display needed
   import matplotlib.pyplot as plt
 
-  fig, ax = plt.subplots(figsize=(8, 5))
   kernel = np.ones(smoothing) / smoothing
-  for name, losses in curves.items():
-    ax.plot(np.convolve(losses, kernel, mode="valid"), label=name, linewidth=1.2)
-  ax.set_yscale("log")
-  ax.set_xlabel("step")
-  ax.set_ylabel(f"training loss ({smoothing}-step moving average)")
-  ax.set_title("Adamax on the digits MLP, each framework's defaults")
-  ax.legend()
+  # optax first, the rows with extra options last: a group's first curve is its reference.
+  order = sorted(curves, key=lambda name: (name in NOTES, name != "optax"))
+  smooth = {n: np.convolve(curves[n], kernel, mode="valid") for n in order}
+  groups = overlapping(smooth)
+  fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, height_ratios=(3, 2))
+  styles = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3))]
+  colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+  for g, group in enumerate(groups):
+    colour, reference = colours[g % len(colours)], smooth[group[0]]
+    for i, name in enumerate(group):
+      style = styles[i % len(styles)]
+      label = f"{name} ({NOTES[name]})" if name in NOTES else name
+      bad = np.flatnonzero(~np.isfinite(curves[name]))
+      label += f" (NaN/inf loss from step {bad[0] + 1})" if len(bad) else ""
+      top.plot(smooth[name], label=label, color=colour, linestyle=style, linewidth=1.3)
+      if name != group[0]:
+        difference = np.abs(smooth[name] - reference) / np.abs(reference)
+        label = f"{name} vs {group[0]}" + (" (identical)" if not difference.any() else "")
+        shown = np.where(difference > 0, difference, np.nan)  # log scale: no zeros
+        bottom.plot(shown, label=label, color=colour, linestyle=style, linewidth=1.0)
+  top.set_yscale("log")
+  top.set_ylabel(f"training loss ({smoothing}-step moving average)")
+  top.set_title(title, fontsize=10)
+  top.legend(
+    fontsize=8, title=f"one colour: curves within {OVERLAP:.0%} of each other", title_fontsize=8
+  )
+  bottom.set_yscale("log")
+  bottom.set_xlabel("step")
+  bottom.set_ylabel("relative difference to the\nsolid curve of its colour")
+  bottom.set_ylim(bottom=1e-9)  # below that: the moving average's own float64 rounding
+  if bottom.lines:
+    bottom.legend(fontsize=8, ncol=2)
+  else:
+    bottom.text(0.5, 0.5, "no overlapping curves", ha="center", transform=bottom.transAxes)
   fig.tight_layout()
   fig.savefig(path, dpi=120)
   plt.close(fig)
 
 
-def main(argv=None):
+def print_table(results: dict[str, Result]) -> None:
+  print("| optimizer | final train loss | held-out accuracy | first NaN/inf step |")
+  print("|---|---:|---:|---:|")
+  for name, r in results.items():
+    nonfinite = "none" if r.first_nonfinite is None else str(r.first_nonfinite)
+    print(f"| {name} | {r.final_loss:.4f} | {r.test_accuracy:.2%} | {nonfinite} |")
+  for name in results.keys() & NOTES.keys():
+    print(f"{name}: the alias with defaults {NOTES[name]}")
+  print("seconds each: " + ", ".join(f"{n} {r.seconds:.1f}" for n, r in results.items()))
+
+
+def main(argv=None) -> dict[str, Result]:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adamax")
   parser.add_argument(
@@ -154,29 +222,40 @@ def main(argv=None):
     metavar="NAME",
     help="train these optimizers side by side (all when no name is given) and plot them",
   )
-  parser.add_argument("--plot", default="digits_loss_curves.png", help="PNG for --compare")
+  parser.add_argument(
+    "--plot",
+    type=pathlib.Path,
+    default=None,
+    help=f"write the loss curves to this PNG (with --compare, default {DEFAULT_PLOT})",
+  )
   parser.add_argument("--epochs", type=int, default=30)
-  parser.add_argument("--batch-size", type=int, default=64)
+  parser.add_argument("--batch-size", type=int, default=_digits.BATCH_SIZE)
   parser.add_argument("--lr", type=float, default=None, help="default: each optimizer's own")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--no-progress", action="store_true")
   parser.add_argument(
     "--state-dtype",
     choices=["float32", "bfloat16", "float16"],
+    default=None,
+    help="dtype of m and u in the optimizer state (default: the params'; not for optax)",
+  )
+  parser.add_argument(
+    "--param-dtype",
+    choices=["float32", "bfloat16", "float16"],
     default="float32",
-    help="dtype of m and u in the optimizer state (not for optax)",
+    help="dtype of the weights and of the forward and backward pass (the loss is float32)",
   )
   args = parser.parse_args(argv)
 
   names = [args.optimizer] if args.compare is None else (args.compare or list(OPTIMIZERS))
-  if args.state_dtype != "float32" and "optax" in names:
+  if args.state_dtype is not None and "optax" in names:
     if args.compare != []:  # named explicitly, not as one of "all"
-      parser.error("--state-dtype: optax.adamax keeps its state in float32")
+      parser.error("--state-dtype: optax.adamax keeps its state in the params' dtype")
     names.remove("optax")
-  curves, results = {}, {}
+  plot = args.plot or (DEFAULT_PLOT if args.compare is not None else None)
+  results = {}
   for name in names:
-    start = time.perf_counter()
-    _, losses, acc = train(
+    results[name] = train(
       name,
       epochs=args.epochs,
       batch_size=args.batch_size,
@@ -184,16 +263,16 @@ def main(argv=None):
       seed=args.seed,
       progress=not args.no_progress,
       state_dtype=args.state_dtype,
+      param_dtype=args.param_dtype,
     )
-    curves[name] = losses
-    results[name] = (float(np.mean(losses[-20:])), acc, time.perf_counter() - start)
-  print(f"{'optimizer':>12}  final train loss  test accuracy  time")
-  for name, (loss, acc, seconds) in results.items():
-    print(f"{name:>12}  {loss:16.4f}  {acc:13.2%}  {seconds:4.1f} s")
-  if args.compare is not None:
-    plot_losses(curves, args.plot)
-    print(f"loss curves written to {args.plot}")
-  return results[names[0]][1] if len(names) == 1 else {n: r[1] for n, r in results.items()}
+  print_table(results)
+  if plot is not None:
+    rate = "each one's default rate" if args.lr is None else f"rate {args.lr}"
+    state = f", {args.state_dtype} m and u" if args.state_dtype else ""
+    title = f"Adamax on the digits MLP: {rate}, {args.param_dtype} weights{state}"
+    plot_losses({n: r.losses for n, r in results.items()}, plot, title)
+    print(f"loss curves written to {plot}")
+  return results
 
 
 if __name__ == "__main__":
