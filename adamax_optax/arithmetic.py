@@ -56,9 +56,11 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
   ``float32_ops_16bit_scalars`` is the same with ``b2`` and ``eps`` rounded to 16 bits
   first (PyTorch's ``foreach`` kernels). ``float32`` computes the whole step in float32
   from the upcast values, stores m and u back once and leaves the update in float32
-  (MindSpore's ``ApplyAdaMax`` kernel). ``float32_step`` keeps m and u in the leaf's
-  dtype (computed natively, with float32 hyperparameters rounded to it) and computes
-  the step from them in float32 (MindSpore's experimental Adamax).
+  (MindSpore's ``ApplyAdaMax`` kernel). ``float32_step`` computes m and u natively
+  and the step in float32 operations on them, each rounded to 16 bits, with the float32
+  step size as it is (MindSpore's experimental Adamax: its Python-number
+  hyperparameters take the parameter's dtype, its float32 learning-rate tensor does
+  not); the update is 16-bit.
 """
 
 import dataclasses

@@ -1,5 +1,5 @@
 """Low-precision weights updated in float32: master copies (MXNet's ``multi_precision``)
-or a float32 computation stored back once (MindSpore ``nn.AdaMax`` on float16)."""
+or a float32 computation stored back once (a kernel like MindSpore's ``ApplyAdaMax``)."""
 
 from typing import Any, NamedTuple
 
@@ -105,21 +105,18 @@ def multi_precision(
   return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def _stored_once(new_weight, step, param, out_dtype=None):
+def _stored_once(new_weight, step, param):
   """The update taking ``param`` to ``cast(new_weight, param.dtype)`` under apply_updates.
 
-  In the wide dtype (the default), the difference of two values of ``param``'s narrow
-  type is exact while they are within a factor of 2**13 of each other (11 vs 24
-  significant bits), so ``param + update`` lands on the rounded new weight. With
-  ``out_dtype`` the param's own dtype, it is exact while they are within a factor of 2
-  (Sterbenz), and within one rounding otherwise. ``new_weight`` None: ``step`` is
+  In the wide dtype, the difference of two values of ``param``'s narrow type is exact
+  while they are within a factor of 2**13 of each other (11 vs 24 significant bits), so
+  ``param + update`` lands on the rounded new weight. ``new_weight`` None: ``step`` is
   already the update of a leaf that is not low precision.
   """
   if new_weight is None:
     return step.astype(param.dtype)
   wide = new_weight.dtype
-  update = new_weight.astype(param.dtype).astype(wide) - param.astype(wide)
-  return update if out_dtype is None else update.astype(out_dtype)
+  return new_weight.astype(param.dtype).astype(wide) - param.astype(wide)
 
 
 def in_higher_precision(
@@ -129,14 +126,19 @@ def in_higher_precision(
   r"""Runs ``inner`` in float32 on float16 and bfloat16 leaves, rounding the weight once.
 
   For each leaf narrower than ``compute_dtype``, ``inner`` sees the gradient and the
-  weight upcast, computes in ``compute_dtype``, and the new weight is rounded back to
-  the leaf's dtype once: :math:`w \leftarrow \mathrm{cast}(w + \Delta)`. Unlike
-  :func:`multi_precision` no master copy is kept, and ``inner``'s state is built on the
-  params as given, so its moments keep the params' dtype (MindSpore ``nn.AdaMax`` on
-  float16 parameters). The returned update has the params' dtype, and
-  :func:`optax.apply_updates` turns it into exactly the rounded new weight whenever the
-  new weight is within a factor of 2 of the old one (any step smaller than the weight);
-  across a larger change it is off by at most one rounding. Other leaves pass through.
+  weight upcast and computes in ``compute_dtype``; its update is returned in
+  ``compute_dtype``, so :func:`optax.apply_updates` computes ``w + update`` there and
+  rounds the new weight to the leaf's dtype once: :math:`w \leftarrow
+  \mathrm{cast}(w + \Delta)`, exactly. Unlike :func:`multi_precision` no master copy is
+  kept, and ``inner``'s state is built on the params as given, so its moments keep the
+  params' dtype. Other leaves pass through.
+
+  This is the rule of a framework kernel that reads 16-bit tensors, computes in float32
+  and writes them back (MindSpore's ``ApplyAdaMax``). The presets express such rules
+  per stage instead (:class:`adamax_optax.Arithmetic`'s ``half``), because the stages
+  before the kernel may compute in 16 bits: :func:`mindspore_nn_adamax` adds the decay
+  and divides the loss scale in float16, as MindSpore does, and only its Adamax stage
+  computes in float32.
 
   Args:
     inner: the transformation to run in high precision.
@@ -152,32 +154,21 @@ def in_higher_precision(
     >>> w = jnp.array([1.0], jnp.float16)
     >>> updates, _ = opt.update(w, opt.init(w), w)
     >>> print(updates.dtype, optax.apply_updates(w, updates))
-    float16 [0.9995]
+    float32 [0.9995]
   """
   compute_dtype = jnp.dtype(compute_dtype)
   inner = optax.with_extra_args_support(inner)
 
   def update_fn(updates, state, params=None, **extra_args):
     require_params(params)
-    reject_sparse(updates, "in_higher_precision (mindspore_nn_adamax)")
+    reject_sparse(updates, "in_higher_precision")
     low = jax.tree.map(lambda p: _is_low_precision(p, compute_dtype), params)
     upcast = lambda x, is_low: x.astype(compute_dtype) if is_low else x
-    wide_params = jax.tree.map(upcast, params, low)
     steps, state = inner.update(
-      jax.tree.map(upcast, updates, low), state, wide_params, **extra_args
-    )
-    new_weights = jax.tree.map(
-      lambda w, s, is_low: (w + s).astype(compute_dtype) if is_low else None,
-      wide_params,
-      steps,
-      low,
+      jax.tree.map(upcast, updates, low), state, jax.tree.map(upcast, params, low), **extra_args
     )
     new_updates = jax.tree.map(
-      lambda new, s, p: None if p is None else _stored_once(new, s, p, out_dtype=p.dtype),
-      new_weights,
-      steps,
-      params,
-      is_leaf=lambda x: x is None,
+      lambda s, p, is_low: s.astype(compute_dtype if is_low else p.dtype), steps, params, low
     )
     return new_updates, state
 

@@ -260,7 +260,8 @@ def scale_by_adamax(
   def update_dtype(dtype):
     """The update's dtype: the leaf's, or float32 where the framework rounds ``w +
     update`` once in float32 (then :func:`optax.apply_updates` does the same)."""
-    return dtype if half_mode(dtype) in ("native",) or upcast else jnp.float32
+    keeps_dtype = upcast or half_mode(dtype) in ("native", "float32_step")
+    return dtype if keeps_dtype else jnp.float32
 
   def half_mode(dtype) -> str:
     """How a leaf of this dtype computes: the recipe's ``half`` for 16-bit leaves."""
@@ -292,19 +293,19 @@ def scale_by_adamax(
       return jnp.maximum(jnp.abs(g), op(rounded(decayed) + eps_))
     return jnp.maximum(decayed, jnp.abs(g))
 
-  def step(m, u, eps, lr, bc, step_size):
+  def step(m, u, eps, lr, bc, step_size, op):
     """The update for the new moments; positive (a direction) when lr is None."""
-    d = u + _scalar(eps, u.dtype) if eps_placement == "denominator" else u
+    d = op(u + _scalar(eps, u.dtype)) if eps_placement == "denominator" else u
     lr, bc, step_size = (_scalar(x, m.dtype) for x in (lr, bc, step_size))
     form = arithmetic.step
     if form == "optax":  # no rounding forced: XLA contracts what it does in optax.adamax
       update = (m / bc) / d
     elif form == "scale_direction":
-      update = rounded((m / d) * step_size)
+      update = op(rounded(op(m / d) * step_size))
     elif form == "scale_moment":
-      update = (step_size * m) / d
+      update = op(op(step_size * m) / d)
     else:
-      update = (lr * m) / (bc * d)
+      update = op(op(lr * m) / op(bc * d))
     if zero_norm == "skip":
       update = jnp.where(d == 0, jnp.zeros_like(update), update)
     if learning_rate is None:
@@ -315,25 +316,24 @@ def scale_by_adamax(
   def real_leaf_update(g, m, u, b1, b2, eps, one_minus_b1, lr, bc, step_size, count):
     """The elementwise rule, every hyperparameter an argument (the fused kernel's body)."""
     leaf_dtype, mode = g.dtype, half_mode(g.dtype)
-    dtype = (
-      leaf_dtype if mode in ("native", "float32_step") else jnp.promote_types(g.dtype, jnp.float32)
-    )
-    if mode.startswith("float32_ops"):
-      # Every operation rounds its float32 result to the leaf's 16 bits (PyTorch's opmath).
-      op = lambda x: rounded(x.astype(leaf_dtype)).astype(dtype)
-      if mode == "float32_ops_16bit_scalars":
-        b2, eps = (jnp.asarray(x, jnp.float32).astype(leaf_dtype).astype(dtype) for x in (b2, eps))
-    else:
-      op = lambda x: x
+    wide = jnp.promote_types(leaf_dtype, jnp.float32)
+    dtype = leaf_dtype if mode in ("native", "float32_step") else wide
+    identity = lambda x: x
+    # An operation computed in float32 whose result is rounded to the leaf's 16 bits.
+    to_16bit = lambda x: rounded(x.astype(leaf_dtype)).astype(wide)
+    moment_op = to_16bit if mode.startswith("float32_ops") else identity
+    if mode == "float32_ops_16bit_scalars":
+      b2, eps = (jnp.asarray(x, jnp.float32).astype(leaf_dtype).astype(wide) for x in (b2, eps))
     if arithmetic.bias_correction == "leaf_dtype_power":
       bc = 1 - _scalar(b1, dtype) ** jnp.asarray(count).astype(dtype)
     g, m, u = g.astype(dtype), m.astype(dtype), u.astype(dtype)
-    m_new = moment(g, m, b1, one_minus_b1, op)
-    u_new = infinity_norm(g, u, b2, eps, op)
-    if mode == "float32_step":  # the moments stay 16-bit; the step reads them in float32
-      wide = lambda x: x.astype(jnp.float32)
-      return step(wide(m_new), wide(u_new), eps, lr, bc, step_size), m_new, u_new
-    return step(m_new, u_new, eps, lr, bc, step_size), m_new, u_new
+    m_new = moment(g, m, b1, one_minus_b1, moment_op)
+    u_new = infinity_norm(g, u, b2, eps, moment_op)
+    if mode == "float32_step":  # 16-bit moments, read by float32 operations
+      as_wide = lambda x: x.astype(wide)
+      update = step(as_wide(m_new), as_wide(u_new), eps, lr, bc, step_size, to_16bit)
+      return update, m_new, u_new
+    return step(m_new, u_new, eps, lr, bc, step_size, identity), m_new, u_new
 
   float_leaf_update = _split_complex(real_leaf_update)
 

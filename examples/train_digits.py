@@ -201,12 +201,14 @@ def plot_losses(curves: dict[str, list[float]], path, title: str, smoothing: int
   plt.close(fig)
 
 
-def print_table(results: dict[str, Result]) -> None:
+def print_table(results: dict[str, Result], refused: dict[str, str] | None = None) -> None:
   print("| optimizer | final train loss | held-out accuracy | first NaN/inf step |")
   print("|---|---:|---:|---:|")
   for name, r in results.items():
     nonfinite = "none" if r.first_nonfinite is None else str(r.first_nonfinite)
     print(f"| {name} | {r.final_loss:.4f} | {r.test_accuracy:.2%} | {nonfinite} |")
+  for name, reason in (refused or {}).items():
+    print(f"| {name} | refused: {reason} | | |")
   for name in results.keys() & NOTES.keys():
     print(f"{name}: the alias with defaults {NOTES[name]}")
   print("seconds each: " + ", ".join(f"{n} {r.seconds:.1f}" for n, r in results.items()))
@@ -253,19 +255,24 @@ def main(argv=None) -> dict[str, Result]:
       parser.error("--state-dtype: optax.adamax keeps its state in the params' dtype")
     names.remove("optax")
   plot = args.plot or (DEFAULT_PLOT if args.compare is not None else None)
-  results = {}
+  results, refused = {}, {}
   for name in names:
-    results[name] = train(
-      name,
-      epochs=args.epochs,
-      batch_size=args.batch_size,
-      lr=args.lr,
-      seed=args.seed,
-      progress=not args.no_progress,
-      state_dtype=args.state_dtype,
-      param_dtype=args.param_dtype,
-    )
-  print_table(results)
+    try:
+      results[name] = train(
+        name,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        progress=not args.no_progress,
+        state_dtype=args.state_dtype,
+        param_dtype=args.param_dtype,
+      )
+    except TypeError as error:  # a preset whose framework has no kernel for the dtype
+      if args.compare is None:
+        raise
+      refused[name] = str(error).split(" (")[0]
+  print_table(results, refused)
   if plot is not None:
     rate = "each one's default rate" if args.lr is None else f"rate {args.lr}"
     state = f", {args.state_dtype} m and u" if args.state_dtype else ""

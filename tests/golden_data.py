@@ -106,13 +106,18 @@ def first_difference_16bit(
   keys: list[str],
   dtype,
   moments: Callable,
+  *,
+  signed_zero_params: bool = True,
 ) -> str | None:
   """Replays a recorded 16-bit trajectory through ``opt`` under ``jax.jit``.
 
   The file holds raw bits (``grad_<k>_bits`` before each step; ``param_``, ``m_``,
-  ``u_<k>_bits`` initially and after each step). Params, m and u are compared bit for
-  bit at every step (NaN equals NaN of any payload); returns a description of the first
-  difference, or None.
+  ``u_<k>_bits`` initially and after each step; m and u may be float32 arrays
+  ``m_<k>``, ``u_<k>`` instead, as with MXNet's multi_precision). Params, m and u are
+  compared bit for bit at every step (NaN equals NaN of any payload); returns a
+  description of the first difference, or None. ``signed_zero_params=False`` lets a
+  param be +0.0 where the framework has -0.0 (an update added by
+  :func:`optax.apply_updates` cannot turn a nonzero weight into -0.0).
   """
   data = np.load(path)
   as_dtype = lambda bits: jnp.asarray(bits).view(dtype)
@@ -130,15 +135,21 @@ def first_difference_16bit(
     mu, nu = moments(state)[:2]
     for k in keys:
       for name, got in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):
-        want_bits = data[f"{name}_{k}_bits"][t]
         got = np.asarray(got)
-        if got.dtype != np.dtype(dtype):
-          return f"step {t}: {name}_{k} has dtype {got.dtype}, want {np.dtype(dtype)}"
+        if f"{name}_{k}_bits" in data:
+          want = data[f"{name}_{k}_bits"][t].view(dtype)
+        else:
+          want = data[f"{name}_{k}"][t]
+        if got.dtype != want.dtype:
+          return f"step {t}: {name}_{k} has dtype {got.dtype}, want {want.dtype}"
         nan = lambda x: np.isnan(x.astype(np.float32))
-        same = (got.view(np.uint16) == want_bits) | (nan(got) & nan(want_bits.view(got.dtype)))
+        bits = lambda x: x.view(np.uint16 if x.dtype.itemsize == 2 else np.uint32)
+        same = (bits(got) == bits(want)) | (nan(got) & nan(want))
+        if name == "param" and not signed_zero_params:
+          same |= (got == 0) & (want == 0)
         if not same.all():
           where = tuple(int(i) for i in np.argwhere(~np.atleast_1d(same))[0])
-          got_1, want_1 = np.atleast_1d(got)[where], np.atleast_1d(want_bits.view(got.dtype))[where]
+          got_1, want_1 = np.atleast_1d(got)[where], np.atleast_1d(want)[where]
           return (
             f"step {t}: {name}_{k}{list(where)} is {got_1!r}, the framework's {want_1!r} "
             f"({int((~same).sum())} of {same.size} elements differ)"

@@ -127,7 +127,7 @@ def running_power(beta1: float, steps: int) -> np.float32:
   return power
 
 
-def _pow32(base: np.float32, t: int) -> np.float32:
+def _pow32(base: np.float32, t) -> np.float32:
   """Correctly rounded float32 power of a float32 base."""
   return np.float32(float(base) ** t)
 
@@ -230,15 +230,19 @@ def keras_step(
   weight_decay=None,
   dtype=np.float32,
 ):
-  """Keras 3: decoupled decay first, bias correction in the denominator."""
+  """Keras 3: decoupled decay first, bias correction in the denominator.
+
+  Every hyperparameter is cast to the variable's dtype, the bias correction's beta_1 and
+  step count too: ``1 - power(cast(beta_1), cast(t))`` in that dtype.
+  """
   s = np.dtype(dtype).type
   lr = s(learning_rate)
   if weight_decay:
     w = w - (w * s(weight_decay)) * lr
-  b1p = _pow32(f32(beta_1), t)
+  b1p = s(_pow32(f32(s(beta_1)), float(s(t))))
   m = m + (g - m) * s(1.0 - beta_1)
   u = np.maximum(u * s(beta_2), np.abs(g))
-  w = w - (lr * m) / (s(F32(1) - b1p) * (u + s(epsilon)))
+  w = w - (lr * m) / ((s(1) - b1p) * (u + s(epsilon)))
   return w, m, u
 
 

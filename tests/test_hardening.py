@@ -135,7 +135,7 @@ def test_empty_trees_and_none_leaves(name, params):
     lambda: ax.adamax(0.01, weight_decay=0.1),
     lambda: ax.mxnet_adamax(wd=0.1),
     lambda: ax.mindspore_adamax(weight_decay=0.1),
-    lambda: ax.mindspore_nn_adamax(),
+    lambda: ax.mindspore_nn_adamax(weight_decay=0.1),
     lambda: ax.torch_adamax(weight_decay=0.1),
     lambda: ax.keras_adamax(weight_decay=0.1),
     lambda: ax.paddle_adamax(weight_decay=0.1),

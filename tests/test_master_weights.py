@@ -65,8 +65,7 @@ def test_apply_updates_gives_the_cast_master_exactly(old, factor):
 
 @given(old=finite_f16, step=st.floats(-1e3, 1e3, width=32))
 def test_in_higher_precision_rounds_the_float32_result_once(old, step):
-  """Exact, in the params' dtype, while the new weight is within a factor 2 of the old."""
-  assume(old != 0 and 0.5 <= (old + step) / old <= 2.0)
+  """The float32 update makes apply_updates round w + step once, for any step."""
   w = jnp.asarray([old], jnp.float16)
   opt = in_higher_precision(
     optax.GradientTransformation(
@@ -75,7 +74,7 @@ def test_in_higher_precision_rounds_the_float32_result_once(old, step):
     )
   )
   updates, _ = opt.update(w, opt.init(w), w)
-  assert updates.dtype == jnp.float16
+  assert updates.dtype == jnp.float32
   want = np.float16(np.float32(np.float32(old) + np.float32(step)))
   assert optax.apply_updates(w, updates)[0] == want
 

@@ -14,7 +14,6 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish, stage_if
-from adamax_optax.master_weights import in_higher_precision
 from adamax_optax.param_groups import leaf_names, with_param_groups
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
@@ -192,8 +191,15 @@ def mindspore_nn_adamax(
   weight decay (MindSpore's default filter; names are the "/"-joined pytree paths, so
   Flax's ``BatchNorm`` ``scale`` and ``bias`` are not caught: put them in a group with
   ``weight_decay`` 0). With groups the filter is off and a group decays when its
-  ``weight_decay`` is > 0. float16 (and bfloat16) parameters are computed in float32 on
-  the upcast values and stored back once, with m and u kept in the parameter's dtype.
+  ``weight_decay`` is > 0.
+
+  float16 parameters follow MindSpore: the decay (``w * f16(wd * loss_scale)``, added
+  to the gradient) and the loss-scale division (``g * f16(1 / loss_scale)``) compute in
+  float16; then ``ApplyAdaMax`` computes in float32 on the upcast values and stores m
+  and u back in float16. The update of such a leaf is returned in float32, so that
+  :func:`optax.apply_updates` rounds the new weight once, as the kernel does (this
+  departs from optax's convention that updates have the params' dtype). MindSpore's
+  CPU kernels refuse bfloat16; here bfloat16 follows the same rule.
 
   Args:
     learning_rate: :math:`\eta`, default 0.001, >= 0: a number, an optax schedule
@@ -281,7 +287,7 @@ def mindspore_nn_adamax(
         nu_dtype=nu_dtype,
       )
     )
-    return in_higher_precision(optax.chain(*stages))
+    return optax.chain(*stages)
 
   opt = with_param_groups(build, defaults, param_groups, _check_nn_group)
   return finish(opt, skip_nonfinite=skip_nonfinite)
