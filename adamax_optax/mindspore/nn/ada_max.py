@@ -15,7 +15,7 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish, stage_if
 from adamax_optax.master_weights import in_higher_precision
-from adamax_optax.param_groups import leaf_names, with_param_groups
+from adamax_optax.param_groups import Ungrouped, check_ungrouped, leaf_names, with_param_groups
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.schedules import ExactSchedule
@@ -172,6 +172,7 @@ def mindspore_nn_adamax(
   loss_scale: float = 1.0,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -212,7 +213,10 @@ def mindspore_nn_adamax(
       gradients are divided by it (after the decay, which is scaled by it).
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names or a callable ``(name, leaf) -> bool``) and any of ``lr`` and
-      ``weight_decay``; missing keys and parameters in no group take the values above.
+      ``weight_decay``; missing keys take the values above.
+    ungrouped: what the parameters in no group do when ``param_groups`` is given:
+      ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
+      state, as in MindSpore, which updates only the parameters handed to it.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -254,6 +258,7 @@ def mindspore_nn_adamax(
   learning_rate, param_groups = _quantize_fixed_group_lrs(learning_rate, param_groups)
   defaults = {"lr": learning_rate, "weight_decay": weight_decay}
   _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale)
+  check_ungrouped(ungrouped)
   filter_by_name = not param_groups
 
   def build(settings):
@@ -283,7 +288,7 @@ def mindspore_nn_adamax(
     )
     return in_higher_precision(optax.chain(*stages))
 
-  opt = with_param_groups(build, defaults, param_groups, _check_nn_group)
+  opt = with_param_groups(build, defaults, param_groups, _check_nn_group, ungrouped=ungrouped)
   return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
