@@ -120,6 +120,7 @@ PRESETS_WITH_UNGROUPED = {  # name -> (factory, its group's learning-rate and de
   "torch": (ax.torch_adamax, {"lr": 0.05, "weight_decay": 0.1}),
   "mindspore": (ax.mindspore_adamax, {"lr": 0.05, "weight_decay": 0.1}),
   "mindspore_nn": (ax.mindspore_nn_adamax, {"lr": 0.05, "weight_decay": 0.1}),
+  "paddle": (ax.paddle_adamax, {"learning_rate": 2.0, "weight_decay": 0.1}),
 }
 
 
