@@ -200,6 +200,23 @@ def frozen() -> optax.GradientTransformation:
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
+def checking_trees(
+  opt: optax.GradientTransformation, check: Callable[[Params], None]
+) -> optax.GradientTransformationExtraArgs:
+  """``opt`` calling ``check(tree)`` on the params at ``init`` and on the updates (at
+  trace time under ``jax.jit``): for rules on parameter names that need the tree."""
+
+  def init_fn(params):
+    check(params)
+    return opt.init(params)
+
+  def update_fn(updates, state, params=None, **extra_args):
+    check(updates)
+    return optax.with_extra_args_support(opt).update(updates, state, params, **extra_args)
+
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
 Ungrouped = Literal["train", "frozen"]
 UNGROUPED = ("train", "frozen")
 
@@ -262,6 +279,7 @@ __all__ = [
   "UNGROUPED",
   "Ungrouped",
   "check_ungrouped",
+  "checking_trees",
   "frozen",
   "group_labels",
   "grouped",

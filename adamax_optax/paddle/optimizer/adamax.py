@@ -25,6 +25,7 @@ from adamax_optax.paddle.regularizer import (
 from adamax_optax.param_groups import (
   Ungrouped,
   check_ungrouped,
+  checking_trees,
   grouped,
   leaf_names,
   with_param_groups,
@@ -85,20 +86,6 @@ def _decay_stage(weight_decay, mask=None) -> optax.GradientTransformation:
 def _by_name(values: dict, default):
   """``labels(tree)``: each leaf's value in ``values`` (by parameter name), else ``default``."""
   return lambda tree: [values.get(name, default) for name in leaf_names(tree)]
-
-
-def _checking_names(opt, check) -> optax.GradientTransformationExtraArgs:
-  """``opt`` calling ``check(tree)`` on the params at ``init`` and the updates."""
-
-  def init_fn(params):
-    check(params)
-    return opt.init(params)
-
-  def update_fn(updates, state, params=None, **extra_args):
-    check(updates)
-    return opt.update(updates, state, params, **extra_args)
-
-  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 def _scaled(learning_rate, multiplier):
@@ -280,7 +267,7 @@ def paddle_adamax(
       build_ungrouped=lambda: build(defaults, learning_rate, with_attrs=True),
     )
     if attrs:
-      opt = _checking_names(opt, check_attr_names)
+      opt = checking_trees(opt, check_attr_names)
     return finish(opt, skip_nonfinite=skip_nonfinite)
 
   if isinstance(learning_rate, ReduceOnPlateau):
