@@ -195,6 +195,7 @@ def adamaxw(
     add_decayed_weights(weight_decay, mask, fused=True),
     optax.scale_by_learning_rate(learning_rate),
   )
+  # optax.adamaxw's bits wherever it stands, as the plain alias (see adamax above).
   return finish(opt, skip_nonfinite=skip_nonfinite, round_at_entry=False)
 
 
