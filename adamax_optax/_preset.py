@@ -5,7 +5,8 @@ from collections.abc import Callable
 import jax
 import optax
 
-from adamax_optax._leaves import check_shapes_match, is_sparse, is_trained
+from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
+from adamax_optax._rounding import rounded
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 
 
@@ -61,13 +62,33 @@ def stage_if(enabled: bool, build: Callable[[], optax.GradientTransformation]):
   return build() if enabled else optax.identity()
 
 
-def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
+def rounded_at_entry(updates):
+  """``updates`` with every trained leaf rounded to its dtype where it enters the preset.
+
+  Inside one ``jax.jit`` XLA contracts a multiply upstream of the preset (``optax.scale``,
+  a clip's scaling, a loss-scale division) with the preset's first addition into one fused
+  multiply-add, and the framework's bits are lost; rounding here makes each preset compute
+  what it computes on a gradient handed over from another program.
+  """
+
+  def entry(g):
+    if is_sparse(g):
+      return SparseRows(g.indices, rounded(g.values))
+    return rounded(g) if is_trained(g) else g
+
+  return jax.tree.map(entry, updates, is_leaf=is_sparse)
+
+
+def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool, round_at_entry: bool = True):
   """``opt`` with gradient checks in ``update``, and skipping of non-finite steps.
 
   ``update`` runs as one compiled program even when called eagerly: inside ``jax.jit``
   XLA contracts multiply-adds (PyTorch's lerp, a fused weight decay) that eager
   op-by-op execution would round twice, so compiling the update always makes the eager
-  result the jitted one, bit for bit.
+  result the jitted one, bit for bit. With ``round_at_entry`` (every framework preset)
+  the incoming gradients are rounded first (:func:`rounded_at_entry`); the plain alias,
+  which computes what :func:`optax.adamax` computes, does not round them: the select
+  would change which product XLA contracts inside optax's unrounded arithmetic.
   """
   if not isinstance(skip_nonfinite, bool):
     raise TypeError(f"skip_nonfinite must be a bool, got {skip_nonfinite!r}.")
@@ -76,6 +97,8 @@ def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
   def checked_update(updates, state, params=None, **extra_args):
     check_gradients(updates, params)
     check_state(inner.init, state, params)
+    if round_at_entry:
+      updates = rounded_at_entry(updates)
     return inner.update(updates, state, params, **extra_args)
 
   checked = optax.GradientTransformationExtraArgs(inner.init, checked_update)
@@ -84,4 +107,4 @@ def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool):
   return optax.GradientTransformationExtraArgs(checked.init, jax.jit(checked.update))
 
 
-__all__ = ["check_gradients", "check_state", "finish", "stage_if"]
+__all__ = ["check_gradients", "check_state", "finish", "rounded_at_entry", "stage_if"]

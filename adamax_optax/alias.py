@@ -126,7 +126,10 @@ def adamax(
       fused=fused,
     )
   )
-  return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite)
+  # With no stage before scale_by_adamax this is optax.adamax, bit for bit wherever it
+  # stands in a chain: rounding the entry would move what XLA contracts in its arithmetic.
+  plain = gradient_scale is None and clip_value is None and is_static_zero(weight_decay)
+  return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite, round_at_entry=not plain)
 
 
 def adamaxw(
@@ -192,7 +195,8 @@ def adamaxw(
     add_decayed_weights(weight_decay, mask, fused=True),
     optax.scale_by_learning_rate(learning_rate),
   )
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+  # optax.adamaxw's bits wherever it stands, as the plain alias (see adamax above).
+  return finish(opt, skip_nonfinite=skip_nonfinite, round_at_entry=False)
 
 
 __all__ = ["adamax", "adamaxw"]

@@ -8,8 +8,10 @@ set of hyperparameters, the way MXNet's ``lr_mult`` and framework parameter grou
 """
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Literal
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from adamax_optax._typing import Params
@@ -170,23 +172,91 @@ def group_labels(param_groups: Sequence[Mapping]) -> Callable[[Params], list[int
   return labels
 
 
+def frozen() -> optax.GradientTransformation:
+  """Zero updates and no state: the parameters a framework's optimizer was not given.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.param_groups import frozen
+    >>> print(frozen().update(jnp.array([2.0, -4.0]), None)[0])
+    [0. 0.]
+  """
+
+  # Imported here: _leaves names leaves with this module's leaf_names.
+  from adamax_optax._leaves import SparseRows, is_sparse
+
+  def update_fn(updates, state, params=None):
+    def zero(g, p=None):
+      if is_sparse(g):
+        return SparseRows(g.indices, jnp.zeros_like(g.values))
+      if g.dtype == jax.dtypes.float0:  # an integer parameter: a zero in its own dtype
+        return jnp.zeros_like(p) if p is not None else g
+      return jnp.zeros_like(g)
+
+    if params is None:
+      return jax.tree.map(zero, updates, is_leaf=is_sparse), state
+    return jax.tree.map(zero, updates, params, is_leaf=is_sparse), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def checking_trees(
+  opt: optax.GradientTransformation, check: Callable[[Params], None]
+) -> optax.GradientTransformationExtraArgs:
+  """``opt`` calling ``check(tree)`` on the params at ``init`` and on the updates (at
+  trace time under ``jax.jit``): for rules on parameter names that need the tree."""
+
+  def init_fn(params):
+    check(params)
+    return opt.init(params)
+
+  def update_fn(updates, state, params=None, **extra_args):
+    check(updates)
+    return optax.with_extra_args_support(opt).update(updates, state, params, **extra_args)
+
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+Ungrouped = Literal["train", "frozen"]
+UNGROUPED = ("train", "frozen")
+
+
+def check_ungrouped(ungrouped) -> None:
+  """``ungrouped`` is ``"train"`` or ``"frozen"``."""
+  if not isinstance(ungrouped, str) or ungrouped not in UNGROUPED:
+    raise ValueError(
+      f"ungrouped must be 'train' (parameters in no group train with the optimizer's own "
+      f"values) or 'frozen' (they are not updated, as in the framework), got {ungrouped!r}."
+    )
+
+
 def with_param_groups(
   build: Callable[[dict], optax.GradientTransformation],
   defaults: dict,
   param_groups: Sequence[Mapping] | None,
   check: Callable[[dict], None],
+  *,
+  ungrouped: Ungrouped = "train",
+  build_ungrouped: Callable[[], optax.GradientTransformation] | None = None,
 ) -> optax.GradientTransformation:
   """``build(settings)`` for every parameter group, from a framework's ``param_groups``.
 
   Each group is a dict with ``params`` (a list of parameter names or a callable
   ``(name, leaf) -> bool``; the leaf is the parameter at ``init`` and the gradient at
   ``update``, so select by name, shape or dtype, never by value) and any of the keys of
-  ``defaults``; a missing key, and every parameter in no group, takes ``defaults``.
-  ``check(overrides)`` validates one group's keys; its error is re-raised with the
-  group's index in front.
+  ``defaults``; a missing key takes ``defaults``. ``check(overrides)`` validates one
+  group's keys; its error is re-raised with the group's index in front.
+
+  The parameters in no group (all of them without groups) get ``build_ungrouped()``,
+  by default ``build(defaults)``: the optimizer's own values. With groups and
+  ``ungrouped="frozen"`` they get zero updates and no state instead (:func:`frozen`),
+  as in PyTorch and MindSpore, which update only the parameters they were given.
   """
+  check_ungrouped(ungrouped)
+  if build_ungrouped is None:
+    build_ungrouped = lambda: build(defaults)
   if param_groups is None or (isinstance(param_groups, Sequence) and len(param_groups) == 0):
-    return build(defaults)
+    return build_ungrouped()
   groups = _check_groups(param_groups, tuple(defaults))
   settings = []
   for i, group in enumerate(groups):
@@ -196,9 +266,24 @@ def with_param_groups(
     except (TypeError, ValueError) as error:
       raise type(error)(f"param_groups[{i}]: {error}") from None
     settings.append({**defaults, **overrides})
-  return grouped(
-    lambda label: build(defaults if label < 0 else settings[label]), group_labels(groups)
-  )
+
+  def build_label(label):
+    if label >= 0:
+      return build(settings[label])
+    return frozen() if ungrouped == "frozen" else build_ungrouped()
+
+  return grouped(build_label, group_labels(groups))
 
 
-__all__ = ["group_labels", "grouped", "leaf_names", "per_leaf_values", "with_param_groups"]
+__all__ = [
+  "UNGROUPED",
+  "Ungrouped",
+  "check_ungrouped",
+  "checking_trees",
+  "frozen",
+  "group_labels",
+  "grouped",
+  "leaf_names",
+  "per_leaf_values",
+  "with_param_groups",
+]

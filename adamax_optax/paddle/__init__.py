@@ -8,6 +8,9 @@ Paddle                                          adamax_optax
 ``paddle.optimizer.lr.ReduceOnPlateau``         ``adamax_optax.paddle.optimizer.lr.ReduceOnPlateau``
                                                 (the metric goes to ``update(..., value=metric)``)
 ``paddle.save`` / ``paddle.load`` (``.pdopt``)  :mod:`adamax_optax.paddle.checkpoint`
+``paddle.regularizer.L1Decay``, ``L2Decay``     ``adamax_optax.paddle.regularizer.L1Decay``, ...
+``paddle.ParamAttr`` (optimizer's fields)       ``adamax_optax.paddle.ParamAttr``, by name:
+                                                ``Adamax(param_attrs={"fc/w": ParamAttr(...)})``
 ==============================================  ===================================================
 
 Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
@@ -19,7 +22,8 @@ Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
 Importing this package never imports Paddle.
 """
 
-from adamax_optax.paddle import checkpoint, optimizer
+from adamax_optax.paddle import checkpoint, optimizer, regularizer
 from adamax_optax.paddle.optimizer import paddle_adamax
+from adamax_optax.paddle.regularizer import ParamAttr
 
-__all__ = ["checkpoint", "optimizer", "paddle_adamax"]
+__all__ = ["ParamAttr", "checkpoint", "optimizer", "paddle_adamax", "regularizer"]

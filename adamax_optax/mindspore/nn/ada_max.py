@@ -13,8 +13,16 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax._leaves import SparseRows, is_sparse, is_trained
 from adamax_optax._preset import finish, stage_if
-from adamax_optax.param_groups import leaf_names, with_param_groups
+from adamax_optax.param_groups import (
+  Ungrouped,
+  check_ungrouped,
+  checking_trees,
+  group_labels,
+  leaf_names,
+  with_param_groups,
+)
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.schedules import ExactSchedule
@@ -111,6 +119,8 @@ def _quantize_fixed_group_lrs(learning_rate, param_groups):
 
 
 def _check_nn_weight_decay(weight_decay) -> None:
+  if callable(weight_decay):  # a schedule: MindSpore's Cell, dynamic weight decay
+    return
   if isinstance(weight_decay, bool) or not (
     isinstance(weight_decay, (int, float, np.number, np.ndarray, jax.Array))
   ):
@@ -132,6 +142,95 @@ def _check_nn_group(settings: Mapping) -> None:
     _nn_learning_rate(settings["lr"])
   if "weight_decay" in settings:
     _check_nn_weight_decay(settings["weight_decay"])
+  if "grad_centralization" in settings and not isinstance(settings["grad_centralization"], bool):
+    raise TypeError(
+      "For 'Optimizer', the 'gradients_centralization' must be bool type, but got "
+      f"{type(settings['grad_centralization'])}."
+    )
+
+
+def _dynamic_decay(schedule, loss_scale, mask) -> optax.GradientTransformation:
+  """MindSpore's dynamic weight decay: the rate at update ``t`` (``count`` = t - 1, the
+  ``global_step`` before its increment) is ``f32(schedule(count)) * f32(loss_scale)``."""
+  scale = jnp.float32(loss_scale)
+
+  def init_fn(params):
+    del params
+    return optax.ScaleByScheduleState(count=jnp.zeros([], jnp.int32))
+
+  def update_fn(updates, state, params=None):
+    rate = jnp.asarray(schedule(state.count), jnp.float32) * scale
+    updates, _ = add_decayed_weights(rate, mask).update(updates, optax.EmptyState(), params)
+    return updates, optax.ScaleByScheduleState(count=optax.safe_increment(state.count))
+
+  return optax.GradientTransformation(init_fn, update_fn)
+
+
+def _centralize_gradients() -> optax.GradientTransformation:
+  r"""MindSpore's ``grad_centralization``: :math:`g - \mathrm{mean}(g)` over every axis but
+  the first, for gradients of two or more dimensions whose second is a multiple of 16;
+  any other gradient passes unchanged (MindSpore's rule)."""
+
+  def centralize(g):
+    if is_sparse(g):  # MindSpore centralizes a RowTensor's rows
+      return SparseRows(g.indices, centralize(g.values))
+    if not is_trained(g) or g.ndim < 2 or g.shape[1] % 16:
+      return g
+    return (g - jnp.mean(g, axis=tuple(range(1, g.ndim)), keepdims=True)).astype(g.dtype)
+
+  def update_fn(updates, state, params=None):
+    del params
+    return jax.tree.map(centralize, updates, is_leaf=is_sparse), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def _split_order_params(param_groups):
+  """``param_groups`` without MindSpore's ``{"order_params": [...]}`` entries, and the
+  names those list (the last one, as MindSpore keeps)."""
+  if not param_groups or not isinstance(param_groups, Sequence):
+    return param_groups, None
+  groups, order = [], None
+  for i, group in enumerate(param_groups):
+    if not (isinstance(group, Mapping) and "order_params" in group):
+      groups.append(group)
+      continue
+    if len(group) > 1:
+      raise ValueError(
+        f"param_groups[{i}]: For 'Optimizer', the order params dict in group parameters "
+        f"should only include the 'order_params' key, but got {sorted(group)}."
+      )
+    names = group["order_params"]
+    if isinstance(names, (str, Mapping)) or not (
+      isinstance(names, Sequence) and all(isinstance(n, str) for n in names)
+    ):
+      raise TypeError(
+        f"param_groups[{i}]['order_params'] must be a list of parameter names, got {names!r}."
+      )
+    order = list(names)
+  return groups, order
+
+
+def _check_order(order: list[str], param_groups) -> object:
+  """``check(tree)``: ``order`` lists every grouped parameter once (MindSpore's rule)."""
+  labels = group_labels(param_groups)
+
+  def check(tree):
+    grouped_names = [n for n, g in zip(leaf_names(tree), labels(tree), strict=True) if g >= 0]
+    if len(order) != len(grouped_names):
+      raise ValueError(
+        "For 'Optimizer', the length of order parameters must be the same as the length of "
+        f"group parameters, but got order parameters' length {len(order)}, group "
+        f"parameters' length {len(grouped_names)}."
+      )
+    missing = sorted(set(grouped_names) - set(order))
+    if missing:
+      raise ValueError(
+        f"order_params leaves out the grouped parameters {missing}; it must list each "
+        f"parameter of the groups once: {grouped_names}."
+      )
+
+  return check
 
 
 def _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale) -> None:
@@ -171,6 +270,7 @@ def mindspore_nn_adamax(
   loss_scale: float = 1.0,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -213,12 +313,23 @@ def mindspore_nn_adamax(
     beta1: float in (0, 1), default 0.9.
     beta2: float in (0, 1), default 0.999.
     eps: float > 0, default 1e-8.
-    weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
+    weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0; or a schedule (MindSpore's
+      dynamic weight decay, a ``LearningRateSchedule`` Cell such as
+      :class:`~adamax_optax.mindspore.nn.ExponentialDecayLR`, or any optax schedule): the
+      rate at update :math:`t` is ``f32(schedule(t - 1)) * f32(loss_scale)``.
     loss_scale: :math:`s`, float > 0, default 1: the factor the loss was multiplied by;
       gradients are divided by it (after the decay, which is scaled by it).
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
-      names or a callable ``(name, leaf) -> bool``) and any of ``lr`` and
-      ``weight_decay``; missing keys and parameters in no group take the values above.
+      names or a callable ``(name, leaf) -> bool``) and any of ``lr``, ``weight_decay``
+      (a number or a schedule) and ``grad_centralization`` (bool, default False: subtract
+      the mean over every axis but the first from gradients of two or more dimensions
+      whose second is a multiple of 16, after the decay); missing keys take the values
+      above. A group ``{"order_params": [names]}`` is MindSpore's order of the
+      parameters: it must list every grouped parameter once, and changes nothing else
+      (the state is keyed by name).
+    ungrouped: what the parameters in no group do when ``param_groups`` is given:
+      ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
+      state, as in MindSpore, which updates only the parameters handed to it.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -257,19 +368,28 @@ def mindspore_nn_adamax(
           _nn_learning_rate(group["lr"])
         except (TypeError, ValueError) as error:
           raise type(error)(f"param_groups[{i}]: {error}") from None
+  param_groups, order = _split_order_params(param_groups)
   learning_rate, param_groups = _quantize_fixed_group_lrs(learning_rate, param_groups)
-  defaults = {"lr": learning_rate, "weight_decay": weight_decay}
+  defaults = {"lr": learning_rate, "weight_decay": weight_decay, "grad_centralization": False}
   _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale)
+  check_ungrouped(ungrouped)
   filter_by_name = not param_groups
 
   def build(settings):
     weight_decay = settings["weight_decay"]
     mask = _not_beta_or_gamma if filter_by_name else None
-    stages = [
-      stage_if(
+    if callable(weight_decay):
+      decay = _dynamic_decay(weight_decay, loss_scale, mask)
+    else:
+      decay = stage_if(
         not is_static_zero(weight_decay),
         lambda: add_decayed_weights(weight_decay * loss_scale, mask),
-      ),
+      )
+    # Centralized after the decay, before the loss scale is divided out (MindSpore's order).
+    centralize = [_centralize_gradients()] if settings["grad_centralization"] else []
+    stages = [
+      decay,
+      *centralize,
       stage_if(
         not (is_python_number(loss_scale) and float(loss_scale) == 1.0),
         lambda: rescale(1.0 / loss_scale),
@@ -289,7 +409,9 @@ def mindspore_nn_adamax(
     )
     return optax.chain(*stages)
 
-  opt = with_param_groups(build, defaults, param_groups, _check_nn_group)
+  opt = with_param_groups(build, defaults, param_groups, _check_nn_group, ungrouped=ungrouped)
+  if order is not None:
+    opt = checking_trees(opt, _check_order(order, param_groups))
   return finish(opt, skip_nonfinite=skip_nonfinite)
 
 

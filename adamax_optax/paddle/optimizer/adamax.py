@@ -14,7 +14,22 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish, stage_if
 from adamax_optax.paddle.optimizer.lr import ReduceOnPlateau
-from adamax_optax.param_groups import with_param_groups
+from adamax_optax.paddle.regularizer import (
+  L1Decay,
+  L2Decay,
+  ParamAttr,
+  Regularizer,
+  param_attrs_by_name,
+  regularization,
+)
+from adamax_optax.param_groups import (
+  Ungrouped,
+  check_ungrouped,
+  checking_trees,
+  grouped,
+  leaf_names,
+  with_param_groups,
+)
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
   check_every,
@@ -44,8 +59,9 @@ def _check_paddle(settings: Mapping) -> None:
       lambda v: not v >= 0.0,
       "Invalid value of epsilon, expect epsilon >= 0.",
     )
-  if settings.get("weight_decay") is not None:
-    check_range("weight_decay", settings["weight_decay"], 0.0)
+  weight_decay = settings.get("weight_decay")
+  if weight_decay is not None and not isinstance(weight_decay, (L1Decay, L2Decay)):
+    check_range("weight_decay", weight_decay, 0.0)
 
 
 def _check_base_learning_rate(learning_rate) -> None:
@@ -54,6 +70,22 @@ def _check_base_learning_rate(learning_rate) -> None:
   if is_integer_number(learning_rate):
     raise TypeError(f"learning rate should be float or LRScheduler, got {type(learning_rate)} here")
   check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
+
+
+def _decay_stage(weight_decay, mask=None) -> optax.GradientTransformation:
+  """A float (``L2Decay``) or regularizer's term added to the gradient; none for
+  ``None`` or a static 0."""
+  if isinstance(weight_decay, (L1Decay, L2Decay)):
+    return weight_decay.stage(mask)
+  return stage_if(
+    weight_decay is not None and not is_static_zero(weight_decay),
+    lambda: add_decayed_weights(weight_decay, mask),
+  )
+
+
+def _by_name(values: dict, default):
+  """``labels(tree)``: each leaf's value in ``values`` (by parameter name), else ``default``."""
+  return lambda tree: [values.get(name, default) for name in leaf_names(tree)]
 
 
 def _scaled(learning_rate, multiplier):
@@ -100,9 +132,11 @@ def paddle_adamax(
   beta1: float = 0.9,
   beta2: float = 0.999,
   epsilon: float = 1e-8,
-  weight_decay: float | None = None,
+  weight_decay: float | Regularizer | None = None,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  param_attrs: Mapping[str, ParamAttr] | None = None,
+  ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -134,14 +168,24 @@ def paddle_adamax(
     beta1: in [0, 1), default 0.9.
     beta2: in [0, 1), default 0.999.
     epsilon: >= 0, default 1e-8.
-    weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none. In a group,
-      ``weight_decay: None`` falls back to this value (Paddle's regularizer lookup); 0.0
-      switches decay off.
+    weight_decay: :math:`\lambda` >= 0 (``L2Decay``), a regularizer of
+      :mod:`adamax_optax.paddle.regularizer` (``L1Decay(c)``: :math:`g + c\,
+      \mathrm{sign}(w)`; ``L2Decay(c)``), or ``None`` (default) for none. In a group,
+      ``weight_decay: None`` (or none given) falls back to this value (Paddle's
+      regularizer lookup); 0.0 switches decay off.
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and any
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
       product of the two),
       ``weight_decay``, ``beta1``, ``beta2`` and ``epsilon``.
+    param_attrs: optional dict of parameter name -> :class:`~adamax_optax.paddle.ParamAttr`
+      (Paddle's per-parameter ``learning_rate`` multiplier, ``regularizer`` and
+      ``need_clip``). As in Paddle, a parameter in a group takes the group's
+      ``learning_rate`` (else 1.0) and ``weight_decay`` instead of its attribute's.
+    ungrouped: what the parameters in no group do when ``param_groups`` is given:
+      ``"train"`` (default) as if handed to the optimizer in a plain list (their
+      ``param_attrs`` apply), or ``"frozen"``: no update and no state, as in Paddle,
+      which updates only the parameters handed to it.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -179,6 +223,8 @@ def paddle_adamax(
     Kingma & Ba, 2015, section 7.1; Paddle ``paddle.optimizer.Adamax``.
   """
   _check_base_learning_rate(learning_rate)
+  check_ungrouped(ungrouped)
+  attrs = param_attrs_by_name(param_attrs)
   defaults = {
     "learning_rate": 1.0,
     "beta1": beta1,
@@ -193,36 +239,63 @@ def paddle_adamax(
       check_range("learning_rate", settings["learning_rate"], 0.0)
     _check_paddle(settings)
 
-  def build(settings, learning_rate):
+  def adamax_step(settings, learning_rate, multiplier):
+    return scale_by_adamax(
+      settings["beta1"],
+      settings["beta2"],
+      settings["epsilon"],
+      eps_placement="max_norm",
+      arithmetic=arith.PADDLE,
+      learning_rate=_scaled(learning_rate, multiplier),
+      mu_dtype=mu_dtype,
+      nu_dtype=nu_dtype,
+    )
+
+  def build(settings, learning_rate, with_attrs=False):
     # A group's ``weight_decay: None`` falls back to the optimizer's (Paddle's
     # regularizer lookup), it does not switch decay off (0.0 does).
     weight_decay = settings["weight_decay"]
     if weight_decay is None:
       weight_decay = defaults["weight_decay"]
-    stages = [
-      stage_if(
-        weight_decay is not None and not is_static_zero(weight_decay),
-        lambda: add_decayed_weights(weight_decay),
+    regularizers = {n: a.regularizer for n, a in attrs.items() if a.regularizer is not None}
+    multipliers = {n: a.learning_rate for n, a in attrs.items() if a.learning_rate != 1.0}
+    if not with_attrs or not regularizers:
+      stages = [_decay_stage(weight_decay)]
+    else:
+      # A parameter's own regularizer replaces the optimizer's.
+      by_name = _by_name(regularizers, None)
+
+      def without_own(params):
+        flags = [r is None for r in by_name(params)]
+        return jax.tree.unflatten(jax.tree.structure(params), flags)
+
+      own = regularization(regularizers.get, sorted(set(regularizers.values()), key=repr))
+      stages = [_decay_stage(weight_decay, without_own), own]
+    if not with_attrs or not multipliers:
+      stages.append(adamax_step(settings, learning_rate, settings["learning_rate"]))
+    else:
+      stages.append(
+        grouped(lambda m: adamax_step(settings, learning_rate, m), _by_name(multipliers, 1.0))
       )
-    ]
-    stages.append(
-      scale_by_adamax(
-        settings["beta1"],
-        settings["beta2"],
-        settings["epsilon"],
-        eps_placement="max_norm",
-        arithmetic=arith.PADDLE,
-        learning_rate=_scaled(learning_rate, settings["learning_rate"]),
-        mu_dtype=mu_dtype,
-        nu_dtype=nu_dtype,
-      )
-    )
     return optax.chain(*stages)
+
+  def check_attr_names(tree):
+    names = leaf_names(tree)
+    for name in attrs:
+      if name not in names:
+        raise ValueError(f"param_attrs names unknown parameter {name!r}; known names: {names}.")
 
   def assemble(learning_rate):
     opt = with_param_groups(
-      lambda settings: build(settings, learning_rate), defaults, param_groups, check_group
+      lambda settings: build(settings, learning_rate),
+      defaults,
+      param_groups,
+      check_group,
+      ungrouped=ungrouped,
+      build_ungrouped=lambda: build(defaults, learning_rate, with_attrs=True),
     )
+    if attrs:
+      opt = checking_trees(opt, check_attr_names)
     if mu_dtype is None and nu_dtype is None:
       opt = _refusing_16bit_params(optax.with_extra_args_support(opt))
     return finish(opt, skip_nonfinite=skip_nonfinite)

@@ -16,7 +16,7 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish
 from adamax_optax._torch_style import check_maximize, torch_style_chain
-from adamax_optax.param_groups import with_param_groups
+from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
 from adamax_optax.plateau import plateau_over_groups
 from adamax_optax.schedules import is_exact, scheduled_groups
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, check_scheduler
@@ -119,6 +119,7 @@ def torch_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  ungrouped: Ungrouped = "train",
   lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
   lr_scheduler_every: int = 1,
   foreach: bool | None = None,
@@ -163,7 +164,10 @@ def torch_adamax(
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
-      and parameters in no group take the values above.
+      take the values above.
+    ungrouped: what the parameters in no group do when ``param_groups`` is given:
+      ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
+      state, as in PyTorch, which updates only the parameters handed to it.
     lr_scheduler: optional scheduler from :mod:`adamax_optax.torch.optim.lr_scheduler`
       (e.g. ``StepLR(step_size=30, gamma=0.1)``), acting on every group's ``lr`` as
       PyTorch's does, in Python doubles: the step size is formed from the very double
@@ -224,6 +228,7 @@ def torch_adamax(
   _check_torch(defaults)
   _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability)
   recipe = arith.TORCH_FOREACH if foreach else arith.TORCH
+  check_ungrouped(ungrouped)
   if lr_scheduler is not None:
     check_scheduler(lr_scheduler)
   if isinstance(lr_scheduler, ReduceLROnPlateau):
@@ -239,6 +244,7 @@ def torch_adamax(
         foreach=foreach,
         differentiable=differentiable,
         cpu_capability=cpu_capability,
+        ungrouped=ungrouped,
         mu_dtype=mu_dtype,
         nu_dtype=nu_dtype,
         skip_nonfinite=skip_nonfinite,
@@ -266,7 +272,7 @@ def torch_adamax(
       nu_dtype=nu_dtype,
     )
 
-  opt = with_param_groups(build, defaults, param_groups, _check_torch)
+  opt = with_param_groups(build, defaults, param_groups, _check_torch, ungrouped=ungrouped)
   return finish(opt, skip_nonfinite=skip_nonfinite)
 
 

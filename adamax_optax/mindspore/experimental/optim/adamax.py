@@ -17,7 +17,7 @@ from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
   LRScheduler,
   ReduceLROnPlateau,
 )
-from adamax_optax.param_groups import with_param_groups
+from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
 from adamax_optax.plateau import plateau_over_groups
 from adamax_optax.schedules import scheduled_groups
 from adamax_optax.validation import (
@@ -93,6 +93,7 @@ def mindspore_adamax(
   *,
   maximize: bool = False,
   param_groups: Sequence[Mapping] | None = None,
+  ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -125,7 +126,10 @@ def mindspore_adamax(
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
-      and parameters in no group take the values above.
+      take the values above.
+    ungrouped: what the parameters in no group do when ``param_groups`` is given:
+      ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
+      state, as in MindSpore, which updates only the parameters handed to it.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -175,6 +179,7 @@ def mindspore_adamax(
     "maximize": maximize,
   }
   _check_experimental(defaults)
+  check_ungrouped(ungrouped)
 
   def build(defaults, param_groups):
     return with_param_groups(
@@ -184,6 +189,7 @@ def mindspore_adamax(
       defaults,
       param_groups,
       _check_experimental,
+      ungrouped=ungrouped,
     )
 
   if lr_scheduler is not None:

@@ -34,7 +34,8 @@ SEED = 20240601
 ZERO_STEP = 40
 SUBNORMAL_STEPS = (90, 91)
 HUGE_STEP = 260
-SHAPES = {"w": (12, 7), "b": (5,), "s": (), "s1": (1,), "big": (64, 33)}
+SHAPES = {"w": (12, 7), "b": (5,), "s": (), "s1": (1,), "big": (64, 33), "c": (6, 16)}
+# c: a second dimension divisible by 16, the only shape nn's grad_centralization touches.
 # nn.AdaMax (the ApplyAdaMax CPU kernel) rejects 0-d parameters ("For 'ApplyAdaMax', the dimension
 # of 'var' must be at least 1-D, but got scalar or None."), so its cases use s1 of shape (1,).
 MS_DTYPES = {"float32": ms.float32, "float16": ms.float16, "bfloat16": ms.bfloat16}
@@ -92,7 +93,7 @@ def make_grad(prob, k, p32, t, dtype, huge, scale=1.0):
 def save_traj(case, keys, dtype, rec, meta_fields):
   arrays = {}
   for name, per_key in rec.items():
-    if name == "lr":
+    if name in ("lr", "weight_decay"):
       continue
     for k in keys:
       v = np.stack(per_key[k]).astype(np.float32)
@@ -101,6 +102,8 @@ def save_traj(case, keys, dtype, rec, meta_fields):
       else:
         arrays[f"{name}_{k}_bits"] = bits(v, dtype)
   arrays["lr"] = np.array(rec["lr"], np.float32)
+  if "weight_decay" in rec:
+    arrays["weight_decay"] = np.array(rec["weight_decay"], np.float32)
   m = C.meta(case, "trajectory", dtype=dtype, T=T, keys=keys, seed=SEED,
              special_steps={"zero": ZERO_STEP, "subnormal": list(SUBNORMAL_STEPS),
                             "huge": HUGE_STEP}, **meta_fields)
@@ -217,12 +220,17 @@ def nn_case(case, keys, lr_spec, groups_spec=None, weight_decay=0.0, loss_scale=
   else:
     plist = []
     for gs in groups_spec:
-      g = {kk: (build_lr(v) if kk == "lr" else v) for kk, v in gs.items() if kk != "params"}
+      if "order_params" in gs:  # {"order_params": [names]}: the optimizer's parameter order
+        plist.append({"order_params": [params[k] for k in gs["order_params"]]})
+        continue
+      g = {kk: (build_lr(v) if kk in ("lr", "weight_decay") else v)
+           for kk, v in gs.items() if kk != "params"}
       g["params"] = [params[k] for k in gs["params"]]
       plist.append(g)
   try:
+    # A dict weight_decay is a schedule Cell (dynamic weight decay), like a dict lr.
     opt = nn.AdaMax(plist, learning_rate=build_lr(lr_spec), beta1=0.9, beta2=0.999, eps=1e-8,
-                    weight_decay=weight_decay, loss_scale=loss_scale)
+                    weight_decay=build_lr(weight_decay), loss_scale=loss_scale)
   except Exception as e:  # noqa: BLE001
     return record_error(case, dtype, "mindspore.nn.AdaMax", e)
   order = [p.name for p in opt._parameters]  # noqa: SLF001 - the optimizer's own order
@@ -234,7 +242,12 @@ def nn_case(case, keys, lr_spec, groups_spec=None, weight_decay=0.0, loss_scale=
     by_key = dict(zip(keys, grads))
     opt(tuple(by_key[k] for k in order))
 
+  wd_seen = []
+
   def read_lr():
+    if opt.dynamic_weight_decay:  # the rate(s) decay_weight uses at this update
+      wd = opt.get_weight_decay()
+      wd_seen.append([float(C.read(x).reshape(())) for x in (wd if isinstance(wd, tuple) else (wd,))])
     lr = opt.get_lr()
     if isinstance(lr, tuple):
       return [float(C.read(x).reshape(())) for x in lr]
@@ -248,6 +261,11 @@ def nn_case(case, keys, lr_spec, groups_spec=None, weight_decay=0.0, loss_scale=
   if loss_scale != 1.0:
     notes += (f" loss_scale={loss_scale}: grad_<k> is the gradient AS FED, i.e. already multiplied "
               "by the loss scale (computed in float32, then cast to the param dtype).")
+  if wd_seen:
+    rec["weight_decay"] = wd_seen
+    notes += (" weight_decay[t-1, j] (float32) = opt.get_weight_decay() read before update t: the "
+              "schedule Cell at global_step t-1 times float32(loss_scale), per parameter in the "
+              "optimizer's order when grouped (a fixed group rate is its float32 Tensor).")
   save_traj(case, keys, dtype, rec, {
     "optimizer": "mindspore.nn.AdaMax",
     "optimizer_kwargs": {"learning_rate": lr_spec, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
@@ -290,6 +308,17 @@ EXPDECAY = {"class": "ExponentialDecayLR",
 NN_GROUPS = [{"params": ["w", "s1"], "lr": EXPDECAY, "weight_decay": 0.01},
              {"params": ["b"], "lr": 0.003}]
 
+WD_STEP = {"class": "ExponentialDecayLR",
+           "kwargs": {"learning_rate": 0.05, "decay_rate": 0.5, "decay_steps": 41, "is_stair": True}}
+WD_COSINE = {"class": "CosineDecayLR", "kwargs": {"min_lr": 0.001, "max_lr": 0.05, "decay_steps": 300}}
+NN_GROUPS_WD_ORDER = [{"params": ["w", "s1"], "weight_decay": WD_COSINE},
+                      {"params": ["b"], "lr": 0.02, "weight_decay": 0.02},
+                      {"order_params": ["b", "s1", "w"]}]
+NN_GROUPS_GC = [{"params": ["w", "c"], "grad_centralization": True, "weight_decay": 0.01},
+                {"params": ["b", "s1"]}]
+NN_GROUPS_GC_SKIPPED = [{"params": ["w", "s1"], "grad_centralization": True, "weight_decay": 0.01},
+                        {"params": ["b"]}]
+
 GLOBAL_NORM = 5.25  # the recorded gradient norm wanders around this level: clipped on some steps, not others
 
 
@@ -324,6 +353,21 @@ def cases():
                  "applied_to": "the tuple of grads (w, b, s) before opt(grads)"},
       extra_notes=" clipped_<k> = ops.clip_by_value(grads, -0.3, 0.3)[k], what was fed."),
   }
+  c["nn_dynamic_wd"] = lambda: nn_case(
+    "nn_dynamic_wd", nnk, 0.01, weight_decay=WD_STEP, loss_scale=4.0,
+    extra_notes=" weight_decay is a LearningRateSchedule Cell (dynamic weight decay), no groups.")
+  c["nn_groups_dynamic_wd_order"] = lambda: nn_case(
+    "nn_groups_dynamic_wd_order", nnk, 0.01, groups_spec=NN_GROUPS_WD_ORDER,
+    extra_notes=" Group 0's weight_decay is a CosineDecayLR Cell, group 1's a float; a third group "
+                "{'order_params': [b, s1, w]} reorders the optimizer's parameters (and state).")
+  c["nn_grad_centralization"] = lambda: nn_case(
+    "nn_grad_centralization", nnk + ["c"], 0.01, groups_spec=NN_GROUPS_GC,
+    extra_notes=" grad_centralization=True on {w, c}; w's second dimension (7) is not a multiple "
+                "of 16, so only c's gradient is centralized (inner.Centralization, Ascend only).")
+  c["nn_grad_centralization_skipped"] = lambda: nn_case(
+    "nn_grad_centralization_skipped", nnk, 0.01, groups_spec=NN_GROUPS_GC_SKIPPED,
+    extra_notes=" grad_centralization=True on {w, s1}: w's second dimension (7) is not a multiple "
+                "of 16 and s1 has one dimension, so neither is centralized: the key changes nothing.")
   c["exp_bf16_nowd"] = lambda: exp_case(
     "exp_bf16_nowd", nnk, EXP_GROUPS_S1_NOWD, None, dtype="bfloat16", huge=1e30,
     extra_notes=" No weight decay: with weight decay the bfloat16 run fails (AddN has no bfloat16 "

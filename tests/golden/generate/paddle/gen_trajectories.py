@@ -192,7 +192,14 @@ def run(name, keys, build, meta_extra, clip=None, seed=0, l2_coeff=None):
 
 
 def attr_for(meta_extra, k):
-    return None
+    """The paddle.ParamAttr a case gives parameter k (meta "param_attrs"), else None."""
+    spec = meta_extra.get("param_attrs", {}).get(k)
+    if spec is None:
+        return None
+    reg = spec.get("regularizer")
+    return paddle.ParamAttr(learning_rate=spec.get("learning_rate", 1.0),
+                            regularizer=eval(reg) if reg else None,  # "paddle.regularizer.L1Decay(0.02)"
+                            need_clip=spec.get("need_clip", True))
 
 
 def groups_of(params, second_group_extra, keys=("w", "b", "s")):
@@ -329,6 +336,59 @@ def case_clip_global():
                       "[1], then the adamax kernel rejects it): " + repr(err)), keys=("w", "b"))
 
 
+PARAM_ATTRS = {
+    "w": {"regularizer": "paddle.regularizer.L1Decay(0.02)"},
+    "b": {"learning_rate": 2.0, "regularizer": "paddle.regularizer.L2Decay(0.05)"},
+    "s": {"learning_rate": 0.5},
+}
+
+
+def case_paramattr(name="traj_paramattr"):
+    def build(params, clip):
+        s = LR.StepDecay(**STEP_KW)
+        return adamax(s, [params[k] for k in ("w", "b", "s")], 0.01), s
+    return run(name, ("w", "b", "s"), build, dict(
+        scheduler="paddle.optimizer.lr.StepDecay", scheduler_kwargs=STEP_KW,
+        optimizer="paddle.optimizer.Adamax", optimizer_kwargs=OPT_KW, groups=[],
+        param_attrs=PARAM_ATTRS,
+        notes=("No groups: parameters=[w, b, s] (a plain list), each created with "
+               "paddle.ParamAttr(**param_attrs[k]). A ParamAttr regularizer replaces the optimizer's "
+               "L2Decay(0.01) (w: L1Decay(0.02), b: L2Decay(0.05)); s has none and takes the "
+               "optimizer's. ParamAttr learning_rate multiplies the scheduler's rate (b: 2.0, s: 0.5).")))
+
+
+def case_paramattr_groups(name="traj_paramattr_groups"):
+    def build(params, clip):
+        s = LR.StepDecay(**STEP_KW)
+        groups = [{"params": [params["w"], params["s"]]},
+                  {"params": [params["b"]], "learning_rate": 0.5}]
+        return adamax(s, groups, 0.01), s
+    return run(name, ("w", "b", "s"), build, dict(
+        scheduler="paddle.optimizer.lr.StepDecay", scheduler_kwargs=STEP_KW,
+        optimizer="paddle.optimizer.Adamax", optimizer_kwargs=OPT_KW,
+        groups=[{"params": ["w", "s"]}, {"params": ["b"], "learning_rate": 0.5}],
+        param_attrs=PARAM_ATTRS,
+        notes=("Same ParamAttrs as traj_paramattr, but the parameters come in groups: "
+               "_add_param_group sets every parameter's regularizer to its group's weight_decay "
+               "(here the optimizer's L2Decay(0.01), by setdefault) and its optimize_attr "
+               "learning_rate to the group's (else 1.0): the ParamAttr values are replaced.")),
+        l2_coeff={"w": 0.01, "b": 0.01, "s": 0.01})
+
+
+def case_need_clip(name="traj_paramattr_need_clip"):
+    def build(params, clip):
+        s = LR.StepDecay(**STEP_KW)
+        return adamax(s, [params["w"], params["b"]], 0.01, clip), s
+    kw = dict(OPT_KW, grad_clip="paddle.nn.ClipGradByGlobalNorm(clip_norm=2.0)")
+    return run(name, ("w", "b"), build, dict(
+        scheduler="paddle.optimizer.lr.StepDecay", scheduler_kwargs=STEP_KW,
+        optimizer="paddle.optimizer.Adamax", optimizer_kwargs=kw, groups=[],
+        param_attrs={"b": {"need_clip": False}},
+        notes=("No groups: parameters=[w, b]; b has ParamAttr(need_clip=False): the global norm is "
+               "w's alone, and b's gradient is not scaled (clipped_b == grad_b). Then L2Decay(0.01).")),
+        clip=paddle.nn.ClipGradByGlobalNorm(clip_norm=2.0), l2_coeff={"w": 0.01, "b": 0.01})
+
+
 CASES = {
     "traj_step": case_step,
     "traj_warmup_cosine": case_warmup_cosine,
@@ -337,6 +397,9 @@ CASES = {
     "traj_clip_value": case_clip_value,
     "traj_clip_norm": case_clip_norm,
     "traj_clip_global_norm": case_clip_global,
+    "traj_paramattr": case_paramattr,
+    "traj_paramattr_groups": case_paramattr_groups,
+    "traj_paramattr_need_clip": case_need_clip,
 }
 
 
