@@ -48,6 +48,14 @@ def _check_paddle(settings: Mapping) -> None:
     check_range("weight_decay", settings["weight_decay"], 0.0)
 
 
+def _check_grad_clip(grad_clip) -> None:
+  if grad_clip is not None and not isinstance(grad_clip, optax.GradientTransformation):
+    raise TypeError(
+      "grad_clip must be a gradient clip such as adamax_optax.paddle.nn.ClipGradByGlobalNorm"
+      f"(1.0) (an optax.GradientTransformation) or None, got {grad_clip!r}."
+    )
+
+
 def _check_base_learning_rate(learning_rate) -> None:
   if isinstance(learning_rate, ReduceOnPlateau):
     return
@@ -75,6 +83,7 @@ def paddle_adamax(
   weight_decay: float | None = None,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  grad_clip: optax.GradientTransformation | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -94,7 +103,7 @@ def paddle_adamax(
 
   Epsilon is added to the decayed norm, not to :math:`|g|` (the only framework that
   does so). A float ``weight_decay`` is Paddle's ``L2Decay``: coupled, added to the
-  gradient.
+  gradient, after ``grad_clip`` has clipped the raw gradient.
 
   Args:
     learning_rate: :math:`\eta`, float >= 0, default 0.001, a scheduler of
@@ -113,7 +122,11 @@ def paddle_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and any
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
       product of the two),
-      ``weight_decay``, ``beta1``, ``beta2`` and ``epsilon``.
+      ``weight_decay``, ``beta1``, ``beta2``, ``epsilon`` and ``grad_clip``.
+    grad_clip: optional gradient clip applied to the raw gradients before the decay,
+      e.g. :func:`adamax_optax.paddle.nn.ClipGradByGlobalNorm` (or any optax
+      transformation). As in Paddle it runs once per parameter group, so a global-norm
+      clip takes each group's own norm; a group's ``grad_clip`` replaces it there.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -157,10 +170,13 @@ def paddle_adamax(
     "beta2": beta2,
     "epsilon": epsilon,
     "weight_decay": weight_decay,
+    "grad_clip": grad_clip,
   }
   _check_paddle(defaults)
+  _check_grad_clip(grad_clip)
 
   def check_group(settings):
+    _check_grad_clip(settings.get("grad_clip"))
     if "learning_rate" in settings:
       check_range("learning_rate", settings["learning_rate"], 0.0)
     _check_paddle(settings)
@@ -171,11 +187,14 @@ def paddle_adamax(
     weight_decay = settings["weight_decay"]
     if weight_decay is None:
       weight_decay = defaults["weight_decay"]
+    # Paddle clips each group's raw gradients, then adds the decay term.
+    clip = [settings["grad_clip"]] if settings["grad_clip"] is not None else []
     stages = [
+      *clip,
       stage_if(
         weight_decay is not None and not is_static_zero(weight_decay),
         lambda: add_decayed_weights(weight_decay),
-      )
+      ),
     ]
     stages.append(
       scale_by_adamax(

@@ -1,0 +1,358 @@
+r"""Gradient clipping as each framework computes it: by value, by norm, by global norm.
+
+The frameworks agree on what clipping means and disagree on every rounding: how the
+squared norm is summed, whether the total is a sum of squares or a norm of per-tensor
+norms, and how the scale factor is formed. With :math:`n` the norm and :math:`c` the
+threshold, in float32:
+
+==================  =================================================================
+``scaling``         clipped gradient
+==================  =================================================================
+``"torch"``         :math:`g \cdot \min(c \cdot \mathrm{rcp}(n + 10^{-6}),\ 1)`
+                    (PyTorch's ``clip_grad_norm_``; always multiplies, also by 1)
+``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)` (``gluon.utils.clip_global_norm``)
+``"mindspore"``     :math:`(g \cdot c) / (n \text{ if } n \ge c \text{ else } c)`
+                    (``ops.clip_by_global_norm``: below the threshold :math:`(g c)/c`,
+                    which may differ from :math:`g` by an ulp)
+``"paddle"``        :math:`g \cdot (c / \max(n, c))` (``ClipGradByGlobalNorm``)
+``"paddle_norm"``   :math:`g \cdot (1 \text{ if } n \le c \text{ else } c / n)`
+                    (``ClipGradByNorm``'s ``clip_by_norm`` kernel)
+``"keras"``         :math:`(g \cdot c) / \max(n, c)` (Keras's ``clipnorm``)
+``"keras_global"``  :math:`g \cdot (c \cdot \min(1/n, 1/c) + (n - n))`
+                    (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not finite)
+``"optax"``         :math:`g` if :math:`n < c` else :math:`(g / n)\, c`
+                    (:func:`optax.clip_by_global_norm`)
+==================  =================================================================
+
+Every stage here is stateless (:class:`optax.EmptyState`) and jit-safe; put it in an
+:func:`optax.chain` before an optimizer, or pass it to a preset that clips inside
+(Keras's ``clipnorm``, Paddle's ``grad_clip``). The wings name them as the frameworks do
+(``adamax_optax.torch.nn.utils.clip_grad_norm_`` and so on).
+
+The order of a float32 sum changes its last bits, and so the clipped gradients. The
+``order`` of a norm says how the squares of one tensor are summed: ``"xla"`` (XLA's own
+reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right) or an
+int ``L``, a power of two: ``L`` running float32 lanes (element ``i`` goes to lane
+``i mod L``, the tail padded with zeros) then summed by halving, as a SIMD loop does.
+Where no order reproduces a framework, a global-norm stage takes the norm from a
+replaceable function, ``norm_fn(leaves) -> scalar``.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
+from adamax_optax._rounding import rounded
+from adamax_optax.validation import check_numeric, check_range, is_python_number
+
+Order = Literal["xla", "sequential"] | int
+Combine = Literal["sum_of_squares", "norm_of_norms"]
+Scaling = Literal[
+  "torch", "mxnet", "mindspore", "paddle", "paddle_norm", "keras", "keras_global", "optax"
+]
+NormFn = Callable[[list[jax.Array]], jax.Array]
+
+
+def _check_order(order) -> None:
+  if order in ("xla", "sequential"):
+    return
+  if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
+    raise ValueError(
+      f"order must be 'xla', 'sequential' or a lane count that is a power of two (8, 16), "
+      f"got {order!r}."
+    )
+
+
+def _check_norm_type(norm_type) -> float:
+  check_numeric("norm_type", norm_type)
+  p = float(norm_type)
+  if not (p > 0 or p == math.inf):
+    raise ValueError(f"norm_type must be > 0 or inf (float('inf')), got {norm_type!r}.")
+  return p
+
+
+def _compute_dtype(x: jax.Array):
+  return jnp.promote_types(x.dtype, jnp.float32)
+
+
+def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
+  """The sum of the 1-d float array ``values`` in the given order."""
+  if order == "xla":
+    return jnp.sum(values)
+  lanes = 1 if order == "sequential" else order
+  size = values.shape[0]
+  rows = max(1, -(-size // lanes))
+  padded = jnp.zeros(rows * lanes, values.dtype).at[:size].set(values).reshape(rows, lanes)
+  # One row per iteration: XLA may not reassociate a loop-carried float sum.
+  acc = jax.lax.fori_loop(1, rows, lambda i, acc: acc + padded[i], padded[0])
+  while acc.shape[0] > 1:
+    half = acc.shape[0] // 2
+    acc = acc[:half] + acc[half:]
+  return acc[0]
+
+
+def sum_of_squares(x: jax.Array, order: Order = "xla") -> jax.Array:
+  r""":math:`\sum_i x_i^2` of one tensor in float32 (or wider), summed in ``order``.
+
+  Each square is rounded before it is added (no fused multiply-add), as the frameworks'
+  kernels compute it.
+  """
+  _check_order(order)
+  x = jnp.asarray(x)
+  squares = rounded(jnp.square(x.astype(_compute_dtype(x)))).reshape(-1)
+  if squares.shape[0] == 0:
+    return jnp.zeros((), squares.dtype)
+  return _ordered_sum(squares, order)
+
+
+def _max_abs(x: jax.Array) -> jax.Array:
+  """``max |x|`` (NaN if any is NaN, 0 if empty), on the bits: a float compare on the CPU
+  takes subnormals for 0, an unsigned compare of the magnitudes' bits is exact."""
+  uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
+  magnitude = jax.lax.bitcast_convert_type(x, uint) & jnp.array(jnp.iinfo(uint).max >> 1, uint)
+  return jax.lax.bitcast_convert_type(jnp.max(magnitude, initial=0), x.dtype)
+
+
+def tensor_norm(x: jax.Array, norm_type: float = 2.0, order: Order = "xla") -> jax.Array:
+  r"""The ``norm_type``-norm of one tensor: :math:`\sqrt{\sum x_i^2}`, :math:`\max |x_i|`, or
+  :math:`(\sum |x_i|^p)^{1/p}` (for other :math:`p`, summed by XLA)."""
+  p = _check_norm_type(norm_type)
+  x = jnp.asarray(x)
+  if p == math.inf:
+    return _max_abs(x.astype(_compute_dtype(x)))
+  if p == 2.0:
+    return jnp.sqrt(sum_of_squares(x, order))
+  a = jnp.abs(x.astype(_compute_dtype(x)))
+  return jnp.sum(a**p) ** (1.0 / p)
+
+
+def global_norm(
+  leaves: Sequence[jax.Array],
+  norm_type: float = 2.0,
+  order: Order = "xla",
+  combine: Combine = "sum_of_squares",
+) -> jax.Array:
+  r"""The norm of several tensors taken as one vector.
+
+  ``combine="sum_of_squares"`` adds the per-tensor sums of squares (in ``order`` too)
+  and takes one square root (MXNet, MindSpore, Paddle, Keras); ``"norm_of_norms"`` takes each
+  tensor's norm first and then the norm of the vector of norms, summed in ``order``
+  (PyTorch's ``clip_grad_norm_``): the extra square roots round differently. The
+  infinity norm is the largest :math:`|x_i|` either way (NaN if any is NaN).
+  """
+  p = _check_norm_type(norm_type)
+  _check_order(order)
+  if combine not in ("sum_of_squares", "norm_of_norms"):
+    raise ValueError(f"combine must be 'sum_of_squares' or 'norm_of_norms', got {combine!r}.")
+  leaves = [jnp.asarray(x) for x in leaves]
+  if not leaves:
+    return jnp.zeros((), jnp.float32)
+  dtype = jnp.result_type(*[_compute_dtype(x) for x in leaves])
+  if combine == "norm_of_norms" or p not in (2.0,):
+    norms = jnp.stack([tensor_norm(x, p, order).astype(dtype) for x in leaves])
+    return tensor_norm(norms, p, order)
+  squares = jnp.stack([sum_of_squares(x, order).astype(dtype) for x in leaves])
+  return jnp.sqrt(_ordered_sum(squares, order))
+
+
+def _ordered_key(x: jax.Array) -> jax.Array:
+  """Unsigned integers ordered as the floats ``x`` are (both zeros equal; not for NaN)."""
+  uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
+  sign = jnp.array(1 << (8 * x.dtype.itemsize - 1), uint)
+  bits = jax.lax.bitcast_convert_type(x, uint)
+  bits = jnp.where(bits & ~sign == 0, jnp.zeros_like(bits), bits)  # -0 is +0
+  return jnp.where(bits & sign != 0, ~bits, bits | sign)
+
+
+def _less(a: jax.Array, b: jax.Array) -> jax.Array:
+  """``a < b`` compared on the bits. XLA's CPU code turns a float compare and select of
+  the same values into a min or max that flushes subnormals to zero; the frameworks
+  pass a subnormal gradient through a clip unchanged."""
+  a, b = jnp.broadcast_arrays(a, jnp.asarray(b, a.dtype))
+  return (_ordered_key(a) < _ordered_key(b)) & ~jnp.isnan(a) & ~jnp.isnan(b)
+
+
+def _times(x: jax.Array, factor: jax.Array) -> jax.Array:
+  """``x * factor``, with ``x`` itself where the factor is 1: a subnormal gradient times 1
+  stays subnormal in the frameworks, where XLA's CPU code may flush it."""
+  return jnp.where(factor == 1, x, x * factor)
+
+
+def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Array:
+  """``g`` clipped by the framework's formula, computed in float32 (or wider)."""
+  dtype = jnp.promote_types(_compute_dtype(g), norm.dtype)
+  x, n = g.astype(dtype), norm.astype(dtype)
+  c = jnp.asarray(max_norm, dtype)
+  one = jnp.ones((), dtype)
+  if scaling == "torch":  # ``max_norm / t`` is ``t.reciprocal() * max_norm`` in PyTorch
+    out = _times(x, jnp.minimum((one / (n + jnp.asarray(1e-6, dtype))) * c, one))
+  elif scaling == "mxnet":
+    out = _times(x, jnp.minimum(c / (n + jnp.asarray(1e-8, dtype)), one))
+  elif scaling == "mindspore":
+    out = rounded(x * c) / jnp.where(n >= c, n, c)
+  elif scaling == "paddle":
+    out = _times(x, c / jnp.maximum(n, c))
+  elif scaling == "paddle_norm":
+    below = (n <= c).astype(dtype)
+    eps = jnp.where(n <= jnp.asarray(1e-30, dtype), jnp.asarray(1e-6, dtype), 0)
+    out = _times(x, below + rounded((one - below) * c) / (n + eps))
+  elif scaling == "keras":
+    out = rounded(x * c) / jnp.maximum(n, c)
+  elif scaling == "keras_global":
+    # Keras computes 1 / clipnorm in Python, as a double rounded once to float32.
+    inv_c = 1.0 / max_norm if is_python_number(max_norm) else one / c
+    out = _times(x, rounded(c * jnp.minimum(one / n, inv_c)) + (n - n))
+  else:  # optax
+    out = jnp.where(n < c, x, (x / n) * c)
+  return out.astype(g.dtype)
+
+
+_SCALINGS = (
+  "torch",
+  "mxnet",
+  "mindspore",
+  "paddle",
+  "paddle_norm",
+  "keras",
+  "keras_global",
+  "optax",
+)
+
+
+def _check_scaling(scaling) -> None:
+  if scaling not in _SCALINGS:
+    raise ValueError(f"scaling must be one of {_SCALINGS}, got {scaling!r}.")
+
+
+def _map_trained(fn, updates):
+  reject_sparse(updates, "gradient clipping")
+  return jax.tree.map(lambda g: fn(g) if is_trained(g) else g, updates, is_leaf=is_sparse)
+
+
+def clip_by_value(min_value: float | None, max_value: float | None) -> optax.GradientTransformation:
+  r"""Clips every gradient element to :math:`[\mathrm{min}, \mathrm{max}]`.
+
+  :math:`\min(\max(g, \mathrm{min}), \mathrm{max})`: with ``min_value > max_value`` every
+  element becomes ``max_value`` (PyTorch's ``clamp``, MindSpore, Paddle, Keras); NaN
+  stays NaN.
+  Either bound may be ``None`` (no bound on that side), not both.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import clip_by_value
+    >>> print(clip_by_value(-0.5, 1.0).update(jnp.array([-2.0, 0.25, 3.0]), None)[0])
+    [-0.5   0.25  1.  ]
+  """
+  if min_value is None and max_value is None:
+    raise ValueError("clip_by_value needs min_value or max_value (or both); got neither.")
+  for name, bound in (("min_value", min_value), ("max_value", max_value)):
+    if bound is not None:
+      check_range(name, bound)
+
+  def clip(g):
+    out = g
+    if min_value is not None:
+      out = jnp.where(_less(out, min_value), jnp.asarray(min_value, g.dtype), out)
+    if max_value is not None:
+      out = jnp.where(_less(jnp.asarray(max_value, g.dtype), out), max_value, out).astype(g.dtype)
+    return out
+
+  def update_fn(updates, state, params=None):
+    del params
+    return _map_trained(clip, updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def clip_by_norm(
+  max_norm: float, *, scaling: Scaling, order: Order = "xla"
+) -> optax.GradientTransformation:
+  r"""Clips each gradient tensor by its own 2-norm (Keras's ``clipnorm``, Paddle's
+  ``ClipGradByNorm``).
+
+  :math:`n = \sqrt{\sum g_i^2}` per tensor, summed in ``order``, and the tensor scaled by
+  ``scaling``'s formula (see the module). For ``"keras"`` a zero norm is taken as 0
+  without a square root (Keras's ``where`` guard; the result is the same).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import clip_by_norm
+    >>> clip = clip_by_norm(1.0, scaling="paddle_norm")
+    >>> print(clip.update({"a": jnp.array([3.0, 4.0]), "b": jnp.array([0.5])}, None)[0])
+    {'a': Array([0.6, 0.8], dtype=float32), 'b': Array([0.5], dtype=float32)}
+  """
+  check_range("max_norm", max_norm, 0.0, low_open=True)
+  _check_scaling(scaling)
+  _check_order(order)
+
+  def clip(g):
+    return _scale(g, tensor_norm(g, 2.0, order), max_norm, scaling)
+
+  def update_fn(updates, state, params=None):
+    del params
+    return _map_trained(clip, updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def clip_by_global_norm(
+  max_norm: float,
+  *,
+  scaling: Scaling,
+  norm_type: float = 2.0,
+  order: Order = "xla",
+  combine: Combine = "sum_of_squares",
+  norm_fn: NormFn | None = None,
+) -> optax.GradientTransformation:
+  r"""Clips all gradients together by their global norm.
+
+  :math:`n` is :func:`global_norm` of the trained leaves (in ``tree_leaves`` order) with
+  ``norm_type``, ``order`` and ``combine``, or ``norm_fn(leaves)`` when given: a function
+  of the list of leaves returning a scalar, for a norm computed elsewhere (across
+  devices, or recorded from a framework). Every leaf is then scaled by ``scaling``'s
+  formula (see the module).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import clip_by_global_norm
+    >>> clip = clip_by_global_norm(1.0, scaling="paddle")
+    >>> print(clip.update({"a": jnp.array([3.0]), "b": jnp.array([4.0])}, None)[0])
+    {'a': Array([0.6], dtype=float32), 'b': Array([0.8], dtype=float32)}
+  """
+  check_range("max_norm", max_norm, 0.0, low_open=True)
+  _check_scaling(scaling)
+  _check_norm_type(norm_type)
+  _check_order(order)
+  if norm_fn is not None and not callable(norm_fn):
+    raise TypeError(f"norm_fn must be a function of the list of leaves, got {norm_fn!r}.")
+
+  def update_fn(updates, state, params=None):
+    del params
+    reject_sparse(updates, "gradient clipping")
+    leaves = [g for g in jax.tree.leaves(updates) if is_trained(g)]
+    if not leaves:
+      return updates, state
+    if norm_fn is not None:
+      norm = jnp.asarray(norm_fn(leaves))
+      if norm.ndim:
+        norm = norm.reshape(())
+    else:
+      norm = global_norm(leaves, norm_type, order, combine)
+    return _map_trained(lambda g: _scale(g, norm, max_norm, scaling), updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+__all__ = [
+  "clip_by_global_norm",
+  "clip_by_norm",
+  "clip_by_value",
+  "global_norm",
+  "sum_of_squares",
+  "tensor_norm",
+]
