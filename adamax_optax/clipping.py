@@ -17,7 +17,9 @@ threshold, in float32:
 ``"paddle"``        :math:`g \cdot (c / \max(n, c))` (``ClipGradByGlobalNorm``)
 ``"paddle_norm"``   :math:`g \cdot (1 \text{ if } n \le c \text{ else } c / n)`
                     (``ClipGradByNorm``'s ``clip_by_norm`` kernel)
-``"keras"``         :math:`(g \cdot c) / \max(n, c)` (Keras's ``clipnorm``)
+``"keras"``         :math:`(g \cdot c) \cdot (1 / \max(n, c))` (Keras's ``clipnorm``:
+                    XLA computes its division by the norm as this multiply; for a
+                    0-d tensor a true division :math:`(g c) / \max(n, c)`)
 ``"keras_global"``  :math:`g \cdot (c \cdot \min(1/n, 1/c) + (n - n))`
                     (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not finite)
 ``"optax"``         :math:`g` if :math:`n < c` else :math:`(g / n)\, c`
@@ -177,10 +179,24 @@ def _less(a: jax.Array, b: jax.Array) -> jax.Array:
   return (_ordered_key(a) < _ordered_key(b)) & ~jnp.isnan(a) & ~jnp.isnan(b)
 
 
+def _settled(scalar: jax.Array) -> jax.Array:
+  """A scale factor computed once, as written: XLA may not fold its arithmetic into the
+  element-wise loop that uses it (where it rewrites divisions and products)."""
+  return jax.lax.optimization_barrier(scalar)
+
+
 def _times(x: jax.Array, factor: jax.Array) -> jax.Array:
   """``x * factor``, with ``x`` itself where the factor is 1: a subnormal gradient times 1
   stays subnormal in the frameworks, where XLA's CPU code may flush it."""
+  factor = _settled(factor)
   return jnp.where(factor == 1, x, x * factor)
+
+
+def _divide(x: jax.Array, scalar: jax.Array) -> jax.Array:
+  """``x / scalar``, divided: XLA rewrites a division by a broadcast scalar as a multiply
+  by its reciprocal, which rounds differently. Dividing by an array that depends on ``x``
+  (the scalar, or NaN where ``x`` is NaN, giving NaN as the division would) keeps it."""
+  return x / jnp.where(x == x, _settled(scalar), jnp.nan)
 
 
 def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Array:
@@ -194,7 +210,7 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
   elif scaling == "mxnet":
     out = _times(x, jnp.minimum(c / (n + jnp.asarray(1e-8, dtype)), one))
   elif scaling == "mindspore":
-    out = rounded(x * c) / jnp.where(n >= c, n, c)
+    out = _divide(rounded(x * c), jnp.where(n >= c, n, c))
   elif scaling == "paddle":
     out = _times(x, c / jnp.maximum(n, c))
   elif scaling == "paddle_norm":
@@ -202,14 +218,21 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
     eps = jnp.where(n <= jnp.asarray(1e-30, dtype), jnp.asarray(1e-6, dtype), 0)
     out = _times(x, below + rounded((one - below) * c) / (n + eps))
   elif scaling == "keras":
-    out = rounded(x * c) / jnp.maximum(n, c)
+    # Keras divides by the (1, ..., 1)-shaped norm with jnp: XLA makes that a multiply by
+    # the reciprocal, except for a 0-d tensor (nothing to broadcast): a true division.
+    divisor = jnp.maximum(n, c)
+    if x.ndim == 0:
+      out = rounded(x * c) / _settled(divisor)
+    else:
+      out = rounded(x * c) * _settled(one / divisor)
   elif scaling == "keras_global":
     # Keras computes 1 / clipnorm in Python, as a double rounded once to float32.
     inv_c = 1.0 / max_norm if is_python_number(max_norm) else one / c
     out = _times(x, rounded(c * jnp.minimum(one / n, inv_c)) + (n - n))
   else:  # optax
     out = jnp.where(n < c, x, (x / n) * c)
-  return out.astype(g.dtype)
+  # The next stage (the optimizer's moment) adds to the result: round the product here.
+  return rounded(out).astype(g.dtype)
 
 
 _SCALINGS = (
