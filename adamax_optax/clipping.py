@@ -33,9 +33,10 @@ Every stage here is stateless (:class:`optax.EmptyState`) and jit-safe; put it i
 
 The order of a float32 sum changes its last bits, and so the clipped gradients. The
 ``order`` of a norm says how the squares of one tensor are summed: ``"xla"`` (XLA's own
-reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right) or an
-int ``L``, a power of two: ``L`` running float32 lanes (element ``i`` goes to lane
-``i mod L``, the tail padded with zeros) then summed by halving, as a SIMD loop does.
+reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right),
+``"pytorch"`` (PyTorch 2's CPU kernel, see :func:`sum_of_squares`) or an int ``L``, a
+power of two: ``L`` running float32 lanes (element ``i`` goes to lane ``i mod L``, the
+tail padded with zeros) then summed by halving, as a SIMD loop does.
 Where no order reproduces a framework, a global-norm stage takes the norm from a
 replaceable function, ``norm_fn(leaves) -> scalar``.
 """
@@ -52,7 +53,7 @@ from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_numeric, check_range, is_python_number
 
-Order = Literal["xla", "sequential"] | int
+Order = Literal["xla", "sequential", "pytorch"] | int
 Combine = Literal["sum_of_squares", "norm_of_norms"]
 Scaling = Literal[
   "torch", "mxnet", "mindspore", "paddle", "paddle_norm", "keras", "keras_global", "optax"
@@ -61,11 +62,12 @@ NormFn = Callable[[list[jax.Array]], jax.Array]
 
 
 def _check_order(order) -> None:
-  if order in ("xla", "sequential"):
+  if order in ("xla", "sequential", "pytorch"):
     return
   if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
     raise ValueError(
-      f"order must be 'xla', 'sequential' or a lane count that is a power of two (8, 16), "
+      "order must be 'xla', 'sequential', 'pytorch' or a lane count that is a power of two "
+      f"(8, 16), "
       f"got {order!r}."
     )
 
@@ -98,18 +100,43 @@ def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
   return acc[0]
 
 
+def _pytorch_sum_of_squares(x: jax.Array) -> jax.Array:
+  """PyTorch 2's CPU 2-norm kernel (``norm_two`` over the last dimension, float32): 8
+  float32 lanes over whole chunks of 8 (squares rounded, then added), the lanes added
+  left to right, then the tail of up to 7 elements left to right: its first 4 squared
+  and rounded, the rest by fused multiply-adds (as the compiled loop does)."""
+  size = x.shape[0]
+  full = size - size % 8
+  total = jnp.zeros((), x.dtype)
+  if full:
+    rows = rounded(jnp.square(x[:full])).reshape(-1, 8)
+    lanes = jax.lax.fori_loop(1, rows.shape[0], lambda i, acc: acc + rows[i], rows[0])
+    total = lanes[0]
+    for j in range(1, 8):
+      total = total + lanes[j]
+  tail = size - full
+  unfused = full + tail // 4 * 4
+  for i in range(full, unfused):
+    total = total + rounded(x[i] * x[i])
+  for i in range(unfused, size):
+    total = x[i] * x[i] + total  # XLA contracts this into one fused multiply-add
+  return total
+
+
 def sum_of_squares(x: jax.Array, order: Order = "xla") -> jax.Array:
   r""":math:`\sum_i x_i^2` of one tensor in float32 (or wider), summed in ``order``.
 
   Each square is rounded before it is added (no fused multiply-add), as the frameworks'
-  kernels compute it.
+  kernels compute it, except where PyTorch's kernel fuses (``order="pytorch"``).
   """
   _check_order(order)
   x = jnp.asarray(x)
-  squares = rounded(jnp.square(x.astype(_compute_dtype(x)))).reshape(-1)
-  if squares.shape[0] == 0:
-    return jnp.zeros((), squares.dtype)
-  return _ordered_sum(squares, order)
+  flat = x.astype(_compute_dtype(x)).reshape(-1)
+  if flat.shape[0] == 0:
+    return jnp.zeros((), flat.dtype)
+  if order == "pytorch":
+    return _pytorch_sum_of_squares(flat)
+  return _ordered_sum(rounded(jnp.square(flat)), order)
 
 
 def _max_abs(x: jax.Array) -> jax.Array:
@@ -159,7 +186,7 @@ def global_norm(
     norms = jnp.stack([tensor_norm(x, p, order).astype(dtype) for x in leaves])
     return tensor_norm(norms, p, order)
   squares = jnp.stack([sum_of_squares(x, order).astype(dtype) for x in leaves])
-  return jnp.sqrt(_ordered_sum(squares, order))
+  return jnp.sqrt(_ordered_sum(squares, "sequential" if order == "pytorch" else order))
 
 
 def _ordered_key(x: jax.Array) -> jax.Array:

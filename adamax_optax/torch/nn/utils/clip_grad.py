@@ -21,9 +21,8 @@ import optax
 from adamax_optax import clipping
 from adamax_optax.validation import check_range
 
-# PyTorch sums a tensor's squares in SIMD lanes; NOT matched yet (see the README's
-# clipping table for the measured gap), so the 2-norm is summed by XLA.
-_ORDER = "xla"
+# PyTorch's own CPU summation order of a tensor's squares (adamax_optax.clipping).
+_ORDER = "pytorch"
 
 
 def _norm_type(norm_type) -> float:
