@@ -34,7 +34,8 @@ Every stage here is stateless (:class:`optax.EmptyState`) and jit-safe; put it i
 The order of a float32 sum changes its last bits, and so the clipped gradients. The
 ``order`` of a norm says how the squares of one tensor are summed: ``"xla"`` (XLA's own
 reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right),
-``"pytorch"`` (PyTorch 2's CPU kernel, see :func:`sum_of_squares`) or an int ``L``, a
+``"pytorch"`` (PyTorch 2's CPU kernel), ``"eigen"`` (Eigen's, in Paddle's CPU kernels;
+see :func:`sum_of_squares`) or an int ``L``, a
 power of two: ``L`` running float32 lanes (element ``i`` goes to lane ``i mod L``, the
 tail padded with zeros) then summed by halving, as a SIMD loop does.
 Where no order reproduces a framework, a global-norm stage takes the norm from a
@@ -53,7 +54,7 @@ from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_numeric, check_range, is_python_number
 
-Order = Literal["xla", "sequential", "pytorch"] | int
+Order = Literal["xla", "sequential", "pytorch", "eigen"] | int
 Combine = Literal["sum_of_squares", "norm_of_norms"]
 Scaling = Literal[
   "torch", "mxnet", "mindspore", "paddle", "paddle_norm", "keras", "keras_global", "optax"
@@ -62,11 +63,12 @@ NormFn = Callable[[list[jax.Array]], jax.Array]
 
 
 def _check_order(order) -> None:
-  if order in ("xla", "sequential", "pytorch"):
+  if order in ("xla", "sequential", "pytorch", "eigen"):
     return
   if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
     raise ValueError(
-      "order must be 'xla', 'sequential', 'pytorch' or a lane count that is a power of two "
+      "order must be 'xla', 'sequential', 'pytorch', 'eigen' or a lane count that is a power "
+      "of two "
       f"(8, 16), "
       f"got {order!r}."
     )
@@ -84,20 +86,58 @@ def _compute_dtype(x: jax.Array):
   return jnp.promote_types(x.dtype, jnp.float32)
 
 
+def _halving_sum(lanes: jax.Array) -> jax.Array:
+  """A SIMD register's horizontal sum: halves added until one lane is left."""
+  while lanes.shape[0] > 1:
+    half = lanes.shape[0] // 2
+    lanes = lanes[:half] + lanes[half:]
+  return lanes[0]
+
+
+_EIGEN_PACKET = 8  # float32 lanes of the AVX builds of Paddle
+_EIGEN_LEAF = 1024  # packets per leaf of Eigen's tree reduction
+
+
+def _eigen_sum(values: jax.Array, first: int = 0) -> jax.Array:
+  """Eigen's full sum reduction of ``values`` (a slice starting at index ``first`` of the
+  whole, which places the split points), as Paddle's CPU kernels run it: halves split at
+  a packet boundary above 8192 elements; below, two packet accumulators over pairs of
+  packets, one more packet into the first, the two added, the scalar tail summed from 0
+  and added to the accumulator's halving sum."""
+  size, p = values.shape[0], _EIGEN_PACKET
+  if size > p * _EIGEN_LEAF:
+    split = p * -(-(first + -(-size // 2)) // p)
+    left = min(split - first, size)
+    total = _eigen_sum(values[:left], first)
+    return total + _eigen_sum(values[left:], split) if left < size else total
+  packets = size // p
+  rows = values[: packets * p].reshape(packets, p)
+  acc = jnp.zeros(p, values.dtype)
+  if packets >= 2:
+    pairs = rows[: packets // 2 * 2].reshape(-1, 2, p)
+    both = jax.lax.fori_loop(1, pairs.shape[0], lambda i, acc: acc + pairs[i], pairs[0])
+    acc = both[0] + rows[-1] + both[1] if packets % 2 else both[0] + both[1]
+  elif packets == 1:
+    acc = rows[0]
+  tail = jnp.zeros((), values.dtype)
+  for i in range(packets * p, size):
+    tail = tail + values[i]
+  return tail + _halving_sum(acc)
+
+
 def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
   """The sum of the 1-d float array ``values`` in the given order."""
   if order == "xla":
     return jnp.sum(values)
+  if order == "eigen":
+    return _eigen_sum(values)
   lanes = 1 if order == "sequential" else order
   size = values.shape[0]
   rows = max(1, -(-size // lanes))
   padded = jnp.zeros(rows * lanes, values.dtype).at[:size].set(values).reshape(rows, lanes)
   # One row per iteration: XLA may not reassociate a loop-carried float sum.
   acc = jax.lax.fori_loop(1, rows, lambda i, acc: acc + padded[i], padded[0])
-  while acc.shape[0] > 1:
-    half = acc.shape[0] // 2
-    acc = acc[:half] + acc[half:]
-  return acc[0]
+  return _halving_sum(acc)
 
 
 def _pytorch_sum_of_squares(x: jax.Array) -> jax.Array:

@@ -13,6 +13,7 @@ Shapes are kept (MindSpore returns a 0-d gradient with shape ``(1,)``).
 import optax
 
 from adamax_optax import clipping
+from adamax_optax.validation import check_range
 
 
 def clip_by_global_norm(
@@ -47,6 +48,7 @@ def clip_by_global_norm(
       f"use_norm only supports None (as in MindSpore), got {use_norm!r}; to clip by a norm "
       "computed elsewhere, pass norm_fn=lambda leaves: that_norm."
     )
+  check_range("clip_norm", clip_norm, 0.0, low_open=True)
   return clipping.clip_by_global_norm(clip_norm, scaling="mindspore", norm_fn=norm_fn)
 
 
