@@ -11,6 +11,8 @@ threshold, in float32:
 ``"torch"``         :math:`g \cdot \min(c \cdot \mathrm{rcp}(n + 10^{-6}),\ 1)`
                     (PyTorch's ``clip_grad_norm_``; always multiplies, also by 1)
 ``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)` (``gluon.utils.clip_global_norm``)
+``"mxnet2"``        the same, with subnormal results flushed to (signed) zero, as
+                    MXNet 2.0's CPU kernels run
 ``"mindspore"``     :math:`(g \cdot c) / (n \text{ if } n \ge c \text{ else } c)`
                     (``ops.clip_by_global_norm``: below the threshold :math:`(g c)/c`,
                     which may differ from :math:`g` by an ulp)
@@ -57,7 +59,15 @@ from adamax_optax.validation import check_numeric, check_range, is_python_number
 Order = Literal["xla", "sequential", "pytorch", "eigen"] | int
 Combine = Literal["sum_of_squares", "norm_of_norms"]
 Scaling = Literal[
-  "torch", "mxnet", "mindspore", "paddle", "paddle_norm", "keras", "keras_global", "optax"
+  "torch",
+  "mxnet",
+  "mxnet2",
+  "mindspore",
+  "paddle",
+  "paddle_norm",
+  "keras",
+  "keras_global",
+  "optax",
 ]
 NormFn = Callable[[list[jax.Array]], jax.Array]
 
@@ -259,6 +269,17 @@ def _times(x: jax.Array, factor: jax.Array) -> jax.Array:
   return jnp.where(factor == 1, x, x * factor)
 
 
+def _flush_subnormals(x: jax.Array) -> jax.Array:
+  """``x`` with subnormal values replaced by a zero of the same sign (flush to zero)."""
+  uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
+  bits = jax.lax.bitcast_convert_type(x, uint)
+  sign = jnp.array(1 << (8 * x.dtype.itemsize - 1), uint)
+  smallest_normal = jax.lax.bitcast_convert_type(jnp.array(jnp.finfo(x.dtype).tiny, x.dtype), uint)
+  return jax.lax.bitcast_convert_type(
+    jnp.where(bits & ~sign < smallest_normal, bits & sign, bits), x.dtype
+  )
+
+
 def _divide(x: jax.Array, scalar: jax.Array) -> jax.Array:
   """``x / scalar``, divided: XLA rewrites a division by a broadcast scalar as a multiply
   by its reciprocal, which rounds differently. Dividing by an array that depends on ``x``
@@ -274,8 +295,10 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
   one = jnp.ones((), dtype)
   if scaling == "torch":  # ``max_norm / t`` is ``t.reciprocal() * max_norm`` in PyTorch
     out = _times(x, jnp.minimum((one / (n + jnp.asarray(1e-6, dtype))) * c, one))
-  elif scaling == "mxnet":
+  elif scaling in ("mxnet", "mxnet2"):
     out = _times(x, jnp.minimum(c / (n + jnp.asarray(1e-8, dtype)), one))
+    if scaling == "mxnet2":
+      out = _flush_subnormals(out)
   elif scaling == "mindspore":
     out = _divide(rounded(x * c), jnp.where(n >= c, n, c))
   elif scaling == "paddle":
@@ -305,6 +328,7 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
 _SCALINGS = (
   "torch",
   "mxnet",
+  "mxnet2",
   "mindspore",
   "paddle",
   "paddle_norm",
