@@ -50,6 +50,7 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
@@ -108,18 +109,11 @@ _EIGEN_PACKET = 8  # float32 lanes of the AVX builds of Paddle
 _EIGEN_LEAF = 1024  # packets per leaf of Eigen's tree reduction
 
 
-def _eigen_sum(values: jax.Array, first: int = 0) -> jax.Array:
-  """Eigen's full sum reduction of ``values`` (a slice starting at index ``first`` of the
-  whole, which places the split points), as Paddle's CPU kernels run it: halves split at
-  a packet boundary above 8192 elements; below, two packet accumulators over pairs of
-  packets, one more packet into the first, the two added, the scalar tail summed from 0
-  and added to the accumulator's halving sum."""
+def _eigen_leaf(values: jax.Array) -> jax.Array:
+  """Eigen's vectorized sum of at most 8192 values: two packet accumulators over pairs of
+  packets, one more packet into the first, the two added, then the scalar tail summed
+  from 0 and added to the accumulator's halving sum."""
   size, p = values.shape[0], _EIGEN_PACKET
-  if size > p * _EIGEN_LEAF:
-    split = p * -(-(first + -(-size // 2)) // p)
-    left = min(split - first, size)
-    total = _eigen_sum(values[:left], first)
-    return total + _eigen_sum(values[left:], split) if left < size else total
   packets = size // p
   rows = values[: packets * p].reshape(packets, p)
   acc = jnp.zeros(p, values.dtype)
@@ -133,6 +127,51 @@ def _eigen_sum(values: jax.Array, first: int = 0) -> jax.Array:
   for i in range(packets * p, size):
     tail = tail + values[i]
   return tail + _halving_sum(acc)
+
+
+def _eigen_tree(size: int, first: int = 0):
+  """Eigen's split of ``size`` values starting at index ``first`` into halves at packet
+  boundaries, down to leaves of at most 8192: ``(start, length)`` or ``(left, right)``."""
+  p = _EIGEN_PACKET
+  if size <= p * _EIGEN_LEAF:
+    return (first, size)
+  split = p * -(-(first + -(-size // 2)) // p)
+  left = min(split - first, size)
+  if left == size:
+    return (_eigen_tree(left, first),)
+  return (_eigen_tree(left, first), _eigen_tree(size - left, split))
+
+
+def _eigen_sum(values: jax.Array) -> jax.Array:
+  """Eigen's full sum reduction, as Paddle's CPU kernels run it: the leaves of
+  :func:`_eigen_tree` summed by :func:`_eigen_leaf` (those of one length together, so
+  the program does not grow with the tensor), then added back up the tree from 0."""
+  tree = _eigen_tree(values.shape[0])
+  leaves = []
+
+  def collect(node):
+    if isinstance(node[0], int):
+      leaves.append(node)
+    else:
+      for child in node:
+        collect(child)
+
+  collect(tree)
+  sums = {}
+  for length in sorted({length for _, length in leaves}):
+    starts = np.array([start for start, n in leaves if n == length])
+    batch = values[starts[:, None] + np.arange(length)]  # one gather per leaf length
+    totals = jax.vmap(_eigen_leaf)(batch)
+    for i, start in enumerate(starts.tolist()):
+      sums[start] = totals[i]
+
+  def add_up(node):
+    if isinstance(node[0], int):
+      return sums[node[0]]
+    total = jnp.zeros((), values.dtype) + add_up(node[0])  # Eigen's accumulator starts at 0
+    return total + add_up(node[1]) if len(node) == 2 else total
+
+  return add_up(tree)
 
 
 def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
@@ -180,13 +219,14 @@ def sum_of_squares(x: jax.Array, order: Order = "xla") -> jax.Array:
   kernels compute it, except where PyTorch's kernel fuses (``order="pytorch"``).
   """
   _check_order(order)
-  x = jnp.asarray(x)
-  flat = x.astype(_compute_dtype(x)).reshape(-1)
-  if flat.shape[0] == 0:
-    return jnp.zeros((), flat.dtype)
+  x = jnp.asarray(x).astype(_compute_dtype(jnp.asarray(x)))
+  if x.size == 0:
+    return jnp.zeros((), x.dtype)
   if order == "pytorch":
-    return _pytorch_sum_of_squares(flat)
-  return _ordered_sum(rounded(jnp.square(flat)), order)
+    return _pytorch_sum_of_squares(x.reshape(-1))
+  # Square, then flatten: the reduction XLA emits for this form is the one Keras's
+  # eager ``sum(square(x))`` runs (reshaping first changes XLA's summation order).
+  return _ordered_sum(rounded(jnp.square(x)).reshape(-1), order)
 
 
 def _max_abs(x: jax.Array) -> jax.Array:

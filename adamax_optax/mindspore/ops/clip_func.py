@@ -28,7 +28,7 @@ def clip_by_global_norm(
   which MindSpore computes too (it can differ from :math:`g` in the last bit).
 
   MindSpore's CPU kernels sum the squares in their own order; this sums them in XLA's,
-  which differs in the last bit of :math:`n` on some steps (measured in the README).
+  which differs in the last bits of :math:`n` on some steps (measured in the README).
   ``norm_fn(leaves) -> scalar`` replaces :math:`n` where a norm from elsewhere must be used.
 
   Args:

@@ -30,7 +30,7 @@ def clip_global_norm(
 
   MXNet sums each array's squares with its own kernel (``dot(x, x)`` in 1.x,
   ``square(x).sum()`` in 2.0); this sums them in XLA's order, which differs in the last
-  bit of :math:`n` on some steps (measured in the README). ``norm_fn(leaves) -> scalar``
+  bits of :math:`n` on some steps (measured in the README). ``norm_fn(leaves) -> scalar``
   replaces :math:`n` where a norm from elsewhere must be used.
 
   Args:

