@@ -140,3 +140,77 @@ def test_accumulation_reads_the_schedule_at_the_raw_call_count():
   for _ in range(7):
     _, state = opt.update([jnp.ones((2,))], state, params)
   assert adamax_optax.moments(state)[2] == 2
+
+
+def restore(template, count, calls, mu, nu, average, accumulated):
+  """``template`` (a state of the optimizer) holding Keras's recorded state: the Adamax
+  count (real updates), the call count, moments, moving averages and accumulators."""
+  if isinstance(template, base_optimizer.MovingAverageState):
+    inner = restore(template.inner, count, calls, mu, nu, average, accumulated)
+    return template._replace(calls=calls, average=average, inner=inner)
+  if isinstance(template, base_optimizer.AccumulationState):
+    inner = restore(template.inner, count, calls, mu, nu, average, accumulated)
+    return template._replace(calls=calls, accumulated=accumulated, inner=inner)
+  if isinstance(template, adamax_optax.ScaleByAdamaxState):
+    return template._replace(count=count, mu=mu, nu=nu)
+  if isinstance(template, optax.ScaleByScheduleState):
+    return optax.ScaleByScheduleState(count=count)
+  if type(template) is tuple:
+    return tuple(restore(s, count, calls, mu, nu, average, accumulated) for s in template)
+  return template
+
+
+@CPU_ONLY
+@pytest.mark.parametrize("knob", KNOBS)
+def test_every_call_from_kerass_recorded_state(knob):
+  # Call t from Keras's recorded weights, moments, averages and accumulators after call
+  # t - 1 (each call jitted): the new weights (and averages) are
+  # Keras's bit for bit, except where the call moves a weight by more than a factor of
+  # two (see far_moves): there within the rounding of that difference.
+  data, meta = load(knob)
+  steps = data["grad_w"].shape[0]
+  opt = optimizer(meta)
+  accumulation = meta["optimizer_kwargs"].get("gradient_accumulation_steps") or 1
+  template = opt.init(as_tree(meta, [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]))
+
+  def rows(prefix, t):
+    if f"{prefix}_w" not in data:
+      return as_tree(meta, [jnp.zeros_like(data[f"param_{k}"][t]) for k in KEYS])
+    return as_tree(meta, [data[f"{prefix}_{k}"][t] for k in KEYS])
+
+  def one_call(params, mu, nu, average, accumulated, calls, grads):
+    state = restore(template, calls // accumulation, calls, mu, nu, average, accumulated)
+    updates, state = opt.update(grads, state, params)
+    new = optax.apply_updates(params, updates)
+    return new, (ema_params(state) if "ema_w" in data else new)
+
+  # One call at a time: vmapping would batch the clipping norms' reductions, which XLA
+  # then sums in another order than Keras's unbatched ones.
+  call = jax.jit(one_call)
+  outs = [
+    call(
+      rows("param", t),
+      rows("m", t),
+      rows("u", t),
+      rows("ema", t),
+      rows("acc", t),
+      jnp.int32(t),
+      rows("grad", t),
+    )
+    for t in range(steps)
+  ]
+  got = jax.tree.map(lambda *x: np.stack(x), *[o[0] for o in outs])
+  got_ema = jax.tree.map(lambda *x: np.stack(x), *[o[1] for o in outs])
+  for key, new, ema in zip(KEYS, leaves(got), leaves(got_ema), strict=True):
+    far = far_moves(data, key)
+    for what, value in (("param", new), ("ema", ema)):
+      if f"{what}_w" not in data:
+        continue
+      want = data[f"{what}_{key}"][1:]
+      bad = differing(value, want)
+      assert not (bad & ~far).any(), f"{knob}: {what}_{key}: first at {np.argwhere(bad & ~far)[0]}"
+      old = data[f"param_{key}"][:-1]
+      bound = np.spacing(np.maximum(np.abs(old), np.abs(want)))
+      with np.errstate(invalid="ignore"):
+        error = np.abs(np.asarray(value, np.float64) - want.astype(np.float64))
+      assert (error[bad] <= bound[bad]).all(), f"{knob}: {what}_{key} off by more than rounding"
