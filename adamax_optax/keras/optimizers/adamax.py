@@ -9,6 +9,7 @@ from weight decay) are assembled from :mod:`.base_optimizer`.
 from collections.abc import Sequence
 
 import jax
+import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
@@ -16,7 +17,12 @@ from adamax_optax import clipping
 from adamax_optax._preset import finish, stage_if
 from adamax_optax.keras.optimizers import base_optimizer as base
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range, is_integer_number, renamed_keywords
+from adamax_optax.validation import (
+  check_range,
+  is_integer_number,
+  is_static_zero,
+  renamed_keywords,
+)
 from adamax_optax.weight_decay import add_decoupled_weight_decay
 
 
@@ -47,23 +53,25 @@ def _check_base_arguments(
       check_range(name, value, 0.0)  # 0 switches clipping off, as in Keras
   if loss_scale_factor is not None:
     check_range("loss_scale_factor", loss_scale_factor, 0.0, low_open=True)
-  if gradient_accumulation_steps and not (
-    is_integer_number(gradient_accumulation_steps) and gradient_accumulation_steps >= 2
-  ):
+  steps = _static_int(gradient_accumulation_steps)
+  if gradient_accumulation_steps is not None and steps != 0 and not (steps and steps >= 2):
     raise ValueError(
       "`gradient_accumulation_steps` must be an integer >= 2. Received: "
-      f"gradient_accumulation_steps={gradient_accumulation_steps}"
+      f"gradient_accumulation_steps={gradient_accumulation_steps} (a Python int: with "
+      "optax.inject_hyperparams, list it in static_args)"
     )
   if not isinstance(use_ema, bool):
     raise TypeError(f"use_ema must be a bool, got {use_ema!r}.")
   if use_ema:
     check_range("ema_momentum", ema_momentum, 0.0, 1.0)
-    if ema_overwrite_frequency and not (
-      is_integer_number(ema_overwrite_frequency) and ema_overwrite_frequency >= 1
+    frequency = _static_int(ema_overwrite_frequency)
+    if (
+      ema_overwrite_frequency is not None and frequency != 0 and not (frequency and frequency >= 1)
     ):
       raise ValueError(
         "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
-        f"ema_overwrite_frequency={ema_overwrite_frequency}"
+        f"ema_overwrite_frequency={ema_overwrite_frequency} (a Python int: with "
+        "optax.inject_hyperparams, list it in static_args)"
       )
   if exclude_from_weight_decay is not None and (
     isinstance(exclude_from_weight_decay, str)
@@ -76,13 +84,25 @@ def _check_base_arguments(
     )
 
 
+def _static_int(value) -> int | None:
+  """``value`` as a Python int if it is an integer known now (a Python or NumPy int, or a
+  concrete integer 0-d array as optax.inject_hyperparams passes it), else None."""
+  if is_integer_number(value) and not isinstance(value, (bool, np.bool_)):
+    return int(value)
+  concrete = isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer)
+  if concrete and np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.integer):
+    return int(value)
+  return None
+
+
 def _clip(clipnorm, clipvalue, global_clipnorm) -> optax.GradientTransformation | None:
   """Keras's ``_clip_gradients``: a value of 0 (or None) means no clipping."""
-  if clipnorm:
+  on = lambda value: value is not None and not is_static_zero(value)  # arrays: on
+  if on(clipnorm):
     return clipping.clip_by_norm(clipnorm, scaling="keras")
-  if global_clipnorm:
+  if on(global_clipnorm):
     return clipping.clip_by_global_norm(global_clipnorm, scaling="keras_global")
-  if clipvalue:
+  if on(clipvalue):
     return clipping.clip_by_value(-clipvalue, clipvalue)
   return None
 
@@ -195,7 +215,7 @@ def keras_adamax(
     gradient_accumulation_steps,
     exclude_from_weight_decay,
   )
-  steps = gradient_accumulation_steps or None
+  steps = _static_int(gradient_accumulation_steps) or None
   if steps:
     learning_rate = base.accumulation_schedule(learning_rate, steps)
   adamax_step = scale_by_adamax(
@@ -222,7 +242,8 @@ def keras_adamax(
   if loss_scale_factor is not None:
     opt = optax.chain(base.unscale(loss_scale_factor), opt)
   if use_ema:
-    opt = base.moving_average(opt, ema_momentum, ema_overwrite_frequency, steps)
+    frequency = _static_int(ema_overwrite_frequency) or None
+    opt = base.moving_average(opt, ema_momentum, frequency, steps)
   return finish(opt, skip_nonfinite=skip_nonfinite)
 
 

@@ -214,3 +214,45 @@ def test_every_call_from_kerass_recorded_state(knob):
       with np.errstate(invalid="ignore"):
         error = np.abs(np.asarray(value, np.float64) - want.astype(np.float64))
       assert (error[bad] <= bound[bad]).all(), f"{knob}: {what}_{key} off by more than rounding"
+
+
+@pytest.mark.parametrize(
+  ("kwargs", "error", "match"),
+  [
+    (dict(clipnorm=1.0, clipvalue=1.0), ValueError, "Only one of `clipnorm`"),
+    (dict(clipnorm=-1.0), ValueError, r"clipnorm must be in \[0.0, inf\)"),
+    (dict(gradient_accumulation_steps=1), ValueError, "must be an integer >= 2"),
+    (dict(use_ema=True, ema_momentum=1.5), ValueError, r"ema_momentum must be in \[0.0, 1.0\]"),
+    (dict(use_ema=True, ema_overwrite_frequency=2.5), ValueError, "integer >= 1 or None"),
+    (dict(loss_scale_factor=0.0), ValueError, "loss_scale_factor must be in"),
+    (dict(exclude_from_weight_decay="bias"), TypeError, "list of name patterns"),
+  ],
+)
+def test_validation_uses_kerass_rules(kwargs, error, match):
+  with pytest.raises(error, match=match):
+    keras_adamax(**kwargs)
+
+
+def test_zero_clip_values_switch_clipping_off_and_ema_needs_use_ema():
+  params, grads = [jnp.ones(2)], [jnp.array([30.0, 40.0])]
+  plain = keras_adamax(0.1).update(grads, keras_adamax(0.1).init(params), params)[0]
+  off = keras_adamax(0.1, clipnorm=0.0)
+  np.testing.assert_array_equal(off.update(grads, off.init(params), params)[0][0], plain[0])
+  with pytest.raises(ValueError, match="use_ema=True"):
+    ema_params(off.init(params))
+
+
+def test_inject_hyperparams_takes_the_base_arguments():
+  kwargs = dict(learning_rate=0.01, global_clipnorm=0.5, use_ema=True, ema_overwrite_frequency=3)
+  injected = optax.inject_hyperparams(keras_adamax)(**kwargs)
+  plain = keras_adamax(**kwargs)
+  params = [jnp.ones(3)]
+  states = [injected.init(params), plain.init(params)]
+  for t in range(4):
+    grads = [jnp.array([1.0, -2.0, 3.0]) * (t + 1)]
+    (u1, states[0]), (u2, states[1]) = (
+      injected.update(grads, states[0], params),
+      plain.update(grads, states[1], params),
+    )
+    np.testing.assert_allclose(u1[0], u2[0], rtol=1e-6)
+    params = optax.apply_updates(params, u2)
