@@ -110,6 +110,7 @@ def test_orders_replay_their_kernels(size):
     16: np_lanes(x, 16),
     "pytorch": np_pytorch(x) if size else f32(0),
     "eigen": np_eigen(sq) if size else f32(0),
+    "float64": f32(np.sum(sq.astype(np.float64))),  # MindSpore's ReduceSum
   }
   for order, value in want.items():
     got = np.asarray(jax.jit(lambda v, o=order: sum_of_squares(v, o))(x))
@@ -126,7 +127,7 @@ def test_eigen_order_splits_large_tensors(size):
 def test_every_order_is_a_sum_of_squares():
   x = np.random.default_rng(0).standard_normal((6, 7)).astype(f32)
   exact = float(np.sum(x.astype(np.float64) ** 2))
-  for order in ("xla", "sequential", "pytorch", "eigen", 4, 16):
+  for order in ("xla", "sequential", "pytorch", "eigen", "float64", 4, 16):
     assert math.isclose(float(sum_of_squares(x, order)), exact, rel_tol=1e-6)
 
 
@@ -136,6 +137,12 @@ def test_norm_of_norms_and_sum_of_squares_combine():
   assert float(global_norm([a, b], combine="norm_of_norms")) == 13.0
   assert float(global_norm([a, -b], float("inf"))) == 12.0
   assert float(tensor_norm(jnp.array([1.0, -2.0, 2.0]), 1.0)) == 5.0
+
+
+def test_float64_order_overflows_to_inf_and_keeps_nan():
+  big = np.array([1e30, 2e30, 1.0], f32)
+  assert np.isinf(sum_of_squares(big, "float64"))
+  assert np.isnan(sum_of_squares(np.array([1.0, np.nan], f32), "float64"))
 
 
 def test_infinity_norm_is_exact_on_subnormals_and_nan():

@@ -27,9 +27,11 @@ def clip_by_global_norm(
   in float32, :math:`c` = ``clip_norm``. Below the threshold that is :math:`(g c) / c`,
   which MindSpore computes too (it can differ from :math:`g` in the last bit).
 
-  MindSpore's CPU kernels sum the squares in their own order; this sums them in XLA's,
-  which differs in the last bits of :math:`n` on some steps (measured in the README).
-  ``norm_fn(leaves) -> scalar`` replaces :math:`n` where a norm from elsewhere must be used.
+  :math:`n` as MindSpore's CPU kernels compute it: each tensor's float32 squares summed
+  in double precision and rounded once (``ReduceSum``), those sums added left to right
+  in float32 (``AddN``), then the square root (``order="float64"`` of
+  :mod:`adamax_optax.clipping`). ``norm_fn(leaves) -> scalar`` replaces :math:`n` where
+  a norm from elsewhere must be used.
 
   Args:
     clip_norm: :math:`c` > 0, default 1.0.
@@ -49,7 +51,9 @@ def clip_by_global_norm(
       "computed elsewhere, pass norm_fn=lambda leaves: that_norm."
     )
   check_range("clip_norm", clip_norm, 0.0, low_open=True)
-  return clipping.clip_by_global_norm(clip_norm, scaling="mindspore", norm_fn=norm_fn)
+  return clipping.clip_by_global_norm(
+    clip_norm, scaling="mindspore", order="float64", norm_fn=norm_fn
+  )
 
 
 def clip_by_value(

@@ -6,12 +6,11 @@ closed-loop steps of ``ops.clip_by_global_norm(grads, 5.25)`` (with StepLR(41, 0
 ``mindspore.experimental.optim.Adamax`` (groups {w, s} lr 0.02 wd 0.01, {b} lr 0.05);
 recorded: raw and clipped gradients, the global norm MindSpore computed, the run.
 
-Measured gaps: MindSpore's CPU kernels sum the squares in an order not reproduced here
-(our norm, in XLA's order, is within 3 ulps of MindSpore's, 140 of 300 steps differ;
-given MindSpore's norm via ``norm_fn`` every
-clipped value is MindSpore's), and they flush subnormal results to zero on some tensors
-and not on others (the clip of the 84-element w flushes, the 0-d s keeps them): at the
-two subnormal steps (90, 91) values below float32's smallest normal compare equal.
+The global norm is MindSpore's on every step (each tensor's squares summed in double,
+``AddN`` in float32), and so is every clipped gradient and both 300-step runs. Measured
+gap: MindSpore's CPU kernels flush subnormal results to zero on some tensors and not on
+others (the clip of the 84-element w flushes, the 0-d s keeps them): at the two subnormal
+steps (90, 91) values below float32's smallest normal compare equal.
 """
 
 import json
@@ -39,11 +38,11 @@ def load(name):
   return data, json.loads(str(data["meta"]))
 
 
-def clip_of(meta, total_norm):
+def clip_of(meta):
   kwargs = meta["clip"]["kwargs"]
   if meta["clip"]["fn"].endswith("clip_by_value"):
     return clip_by_value(kwargs["clip_value_min"], kwargs["clip_value_max"])
-  return clip_by_global_norm(kwargs["clip_norm"], norm_fn=lambda leaves: total_norm)
+  return clip_by_global_norm(kwargs["clip_norm"])
 
 
 def first_difference(got, want):
@@ -59,22 +58,15 @@ def first_difference(got, want):
   return None
 
 
-def norms(data):
-  return data["total_norm"] if "total_norm" in data else np.zeros(300, np.float32)
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_clipped_gradients_are_mindsporas(name):
   data, meta = load(name)
 
-  @jax.jit
-  def clipped(grads, total_norm):
-    clip = clip_of(meta, total_norm)
-    return clip.update(grads, clip.init(grads))[0]
-
+  clip = clip_of(meta)
+  clipped = jax.jit(lambda grads: clip.update(grads, clip.init(grads))[0])
   got = {k: [] for k in KEYS}
   for t in range(data["grad_w"].shape[0]):
-    out = clipped([jnp.asarray(data[f"grad_{k}"][t]) for k in KEYS], norms(data)[t])
+    out = clipped([jnp.asarray(data[f"grad_{k}"][t]) for k in KEYS])
     for k, g in zip(KEYS, out, strict=True):
       got[k].append(np.asarray(g))
   for k in KEYS:
@@ -83,15 +75,12 @@ def test_clipped_gradients_are_mindsporas(name):
     assert diff is None, f"{name}: clipped_{k} (step, index, got, want): {diff}"
 
 
-def test_our_norm_is_within_three_ulps_of_mindspores():
+def test_global_norm_is_mindspores():
   data, _ = load("ms_traj_exp_clip_global_norm")
-  norm = jax.jit(lambda grads: global_norm(grads))
+  norm = jax.jit(lambda grads: global_norm(grads, order="float64"))
   got = np.array([norm([data[f"grad_{k}"][t] for k in KEYS]) for t in range(300)], np.float32)
-  want = data["total_norm"]
-  finite = np.isfinite(want)
-  assert np.array_equal(np.isfinite(got), finite)
-  ulps = np.abs(got[finite].view(np.int32).astype(np.int64) - want[finite].view(np.int32))
-  assert ulps.max() <= 3, f"step {int(np.argmax(ulps)) + 1}: {ulps.max()} ulps"
+  bad = np.flatnonzero(got.view(np.uint32) != data["total_norm"].view(np.uint32))
+  assert bad.size == 0, f"first differing step {bad[0] + 1}"
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -112,18 +101,19 @@ def test_clip_then_mindspore_adamax_is_mindspore_bit_for_bit(name):
     param_groups=groups,
     lr_scheduler=scheduler,
   )
+  opt = optax.chain(clip_of(meta), preset)
   params = [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]
-  state = optax.chain(clip_of(meta, jnp.float32(0)), preset).init(params)
+  state = opt.init(params)
 
   @jax.jit
-  def step(params, state, grads, total_norm):
-    updates, state = optax.chain(clip_of(meta, total_norm), preset).update(grads, state, params)
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
     return optax.apply_updates(params, updates), state
 
   got = {f"{what}_{k}": [] for what in ("param", "m", "u") for k in KEYS}
   for t in range(steps):
     grads = [jnp.asarray(data[f"grad_{k}"][t]) for k in KEYS]
-    params, state = step(params, state, grads, norms(data)[t])
+    params, state = step(params, state, grads)
     mu, nu, _ = adamax_optax.moments(state)
     for i, k in enumerate(KEYS):
       got[f"param_{k}"].append(params[i])
