@@ -10,7 +10,8 @@ threshold, in float32:
 ==================  =================================================================
 ``"torch"``         :math:`g \cdot \min(c \cdot \mathrm{rcp}(n + 10^{-6}),\ 1)`
                     (PyTorch's ``clip_grad_norm_``; always multiplies, also by 1)
-``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)` (``gluon.utils.clip_global_norm``)
+``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)`
+                    (``gluon.utils.clip_global_norm``)
 ``"mxnet2"``        the same, with subnormal results flushed to (signed) zero, as
                     MXNet 2.0's CPU kernels run
 ``"mindspore"``     :math:`(g \cdot c) / (n \text{ if } n \ge c \text{ else } c)`
@@ -23,7 +24,8 @@ threshold, in float32:
                     XLA computes its division by the norm as this multiply; for a
                     0-d tensor a true division :math:`(g c) / \max(n, c)`)
 ``"keras_global"``  :math:`g \cdot (c \cdot \min(1/n, 1/c) + (n - n))`
-                    (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not finite)
+                    (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not
+                    finite)
 ``"optax"``         :math:`g` if :math:`n < c` else :math:`(g / n)\, c`
                     (:func:`optax.clip_by_global_norm`)
 ==================  =================================================================
@@ -38,10 +40,13 @@ The order of a float32 sum changes its last bits, and so the clipped gradients. 
 reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right),
 ``"pytorch"`` (PyTorch 2's CPU kernel), ``"eigen"`` (Eigen's, in Paddle's CPU kernels;
 see :func:`sum_of_squares`), ``"float64"`` (accumulated in double precision and rounded
-once, as MindSpore's CPU ``ReduceSum``) or an int ``L``, a
-power of two: ``L`` running float32 lanes (element ``i`` goes to lane ``i mod L``, the
-tail padded with zeros) then summed by halving, as a SIMD loop does.
-Where no order reproduces a framework, a global-norm stage takes the norm from a
+once, as MindSpore's CPU ``ReduceSum``) or an int ``L``, a power of two: ``L`` running
+float32 lanes (element ``i`` goes to lane ``i mod L``, the tail padded with zeros) then
+summed by halving, as a SIMD loop does. ``"pytorch"``, ``"eigen"``, ``"sequential"`` and
+the lane counts loop over the tensor: fast on the CPU, slow on GPU and TPU. The global
+norm adds the tensors in ``jax.tree.leaves`` order (a dict's sorted keys), so pass the
+gradients in the framework's parameter order where its sum order matters. Where no
+order reproduces a framework (MXNet), a global-norm stage takes the norm from a
 replaceable function, ``norm_fn(leaves) -> scalar``.
 """
 
@@ -81,9 +86,7 @@ def _check_order(order) -> None:
   if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
     raise ValueError(
       "order must be 'xla', 'sequential', 'pytorch', 'eigen', 'float64' or a lane count that "
-      "is a power of two "
-      f"(8, 16), "
-      f"got {order!r}."
+      f"is a power of two (8, 16), got {order!r}."
     )
 
 
