@@ -7,6 +7,8 @@ Paddle                                          adamax_optax
 ``paddle.optimizer.lr.<Scheduler>``             ``adamax_optax.paddle.optimizer.lr.<Scheduler>``
 ``paddle.optimizer.lr.ReduceOnPlateau``         ``adamax_optax.paddle.optimizer.lr.ReduceOnPlateau``
                                                 (the metric goes to ``update(..., value=metric)``)
+``paddle.nn.ClipGradByValue`` / ``ByNorm`` /    ``adamax_optax.paddle.nn.ClipGradBy*`` (give one to
+``ByGlobalNorm``                                ``Adamax(grad_clip=...)``)
 ==============================================  ===================================================
 
 Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
@@ -18,7 +20,7 @@ Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
 Importing this package never imports Paddle.
 """
 
-from adamax_optax.paddle import optimizer
+from adamax_optax.paddle import nn, optimizer
 from adamax_optax.paddle.optimizer import paddle_adamax
 
-__all__ = ["optimizer", "paddle_adamax"]
+__all__ = ["nn", "optimizer", "paddle_adamax"]
