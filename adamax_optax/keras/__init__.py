@@ -6,6 +6,7 @@ Keras                                   adamax_optax
 ``keras.optimizers.Adamax``             :func:`adamax_optax.keras.optimizers.Adamax`
 ``keras.optimizers.schedules.*``        :mod:`adamax_optax.keras.optimizers.schedules`
 ``save_weights``/``load_weights``       :mod:`adamax_optax.keras.checkpoint` (h5py)
+``finalize_variable_values`` (EMA)      :func:`adamax_optax.keras.optimizers.ema_params`
 ======================================  ===================================================
 
 Importing this package never imports Keras.

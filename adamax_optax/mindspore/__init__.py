@@ -10,13 +10,14 @@ MindSpore                                 adamax_optax.mindspore
 ``nn.<x>_decay_lr``, ``nn.warmup_lr``     ``nn.<x>_decay_lr``, ``nn.warmup_lr`` (lists)
 ``nn.piecewise_constant_lr``              ``nn.piecewise_constant_lr``
 ``save_checkpoint``/``load_checkpoint``   ``checkpoint``
+``ops.clip_by_global_norm`` ...           ``ops.clip_by_global_norm``, ``ops.clip_by_value``
 ========================================  ==================================================
 
 Importing this package never imports MindSpore.
 """
 
-from adamax_optax.mindspore import checkpoint, experimental, nn
+from adamax_optax.mindspore import checkpoint, experimental, nn, ops
 from adamax_optax.mindspore.experimental.optim import mindspore_adamax
 from adamax_optax.mindspore.nn import mindspore_nn_adamax
 
-__all__ = ["checkpoint", "experimental", "mindspore_adamax", "mindspore_nn_adamax", "nn"]
+__all__ = ["checkpoint", "experimental", "mindspore_adamax", "mindspore_nn_adamax", "nn", "ops"]

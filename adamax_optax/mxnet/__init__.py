@@ -8,12 +8,13 @@ MXNet                                         adamax_optax
 ``mx.lr_scheduler.FactorScheduler`` ...       :mod:`adamax_optax.mxnet.lr_scheduler`
 ``Updater.get_states`` / ``set_states``       :mod:`adamax_optax.mxnet.checkpoint`
 ``Trainer.save_states``, ``.params`` files    :mod:`adamax_optax.mxnet.checkpoint`
+``gluon.utils.clip_global_norm``              :mod:`adamax_optax.mxnet.gluon.utils`
 ============================================  =============================================
 
 Importing this package never imports MXNet.
 """
 
-from adamax_optax.mxnet import checkpoint, lr_scheduler, optimizer
+from adamax_optax.mxnet import checkpoint, gluon, lr_scheduler, optimizer
 from adamax_optax.mxnet.lr_scheduler import (
   CosineScheduler,
   FactorScheduler,
@@ -28,6 +29,7 @@ __all__ = [
   "MultiFactorScheduler",
   "PolyScheduler",
   "checkpoint",
+  "gluon",
   "lr_scheduler",
   "mxnet1_adamax",
   "mxnet_adamax",

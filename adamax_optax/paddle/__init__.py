@@ -11,6 +11,8 @@ Paddle                                          adamax_optax
 ``paddle.regularizer.L1Decay``, ``L2Decay``     ``adamax_optax.paddle.regularizer.L1Decay``, ...
 ``paddle.ParamAttr`` (optimizer's fields)       ``adamax_optax.paddle.ParamAttr``, by name:
                                                 ``Adamax(param_attrs={"fc/w": ParamAttr(...)})``
+``paddle.nn.ClipGradByValue`` / ``ByNorm`` /    ``adamax_optax.paddle.nn.ClipGradBy*`` (give one to
+``ByGlobalNorm``                                ``Adamax(grad_clip=...)``)
 ==============================================  ===================================================
 
 Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
@@ -22,8 +24,8 @@ Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
 Importing this package never imports Paddle.
 """
 
-from adamax_optax.paddle import checkpoint, optimizer, regularizer
+from adamax_optax.paddle import checkpoint, nn, optimizer, regularizer
 from adamax_optax.paddle.optimizer import paddle_adamax
 from adamax_optax.paddle.regularizer import ParamAttr
 
-__all__ = ["ParamAttr", "checkpoint", "optimizer", "paddle_adamax", "regularizer"]
+__all__ = ["ParamAttr", "checkpoint", "nn", "optimizer", "paddle_adamax", "regularizer"]

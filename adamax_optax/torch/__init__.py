@@ -7,13 +7,15 @@ PyTorch                                    adamax_optax
 ``torch.optim.lr_scheduler.StepLR`` ...    :mod:`adamax_optax.torch.optim.lr_scheduler`
 ``optimizer.state_dict()``                 :mod:`adamax_optax.torch.checkpoint`
 ``torch.save`` / ``torch.load`` files      :mod:`adamax_optax.torch.checkpoint`
+``torch.nn.utils.clip_grad_norm_`` ...     :mod:`adamax_optax.torch.nn.utils` (functional:
+                                           transformations to chain before the optimizer)
 =========================================  ==============================================
 
 Importing this package never imports PyTorch, and ``import torch`` still finds the real
 one: this is ``adamax_optax.torch``, never a top-level ``torch``.
 """
 
-from adamax_optax.torch import checkpoint, optim
+from adamax_optax.torch import checkpoint, nn, optim
 from adamax_optax.torch.optim import torch_adamax
 
-__all__ = ["checkpoint", "optim", "torch_adamax"]
+__all__ = ["checkpoint", "nn", "optim", "torch_adamax"]

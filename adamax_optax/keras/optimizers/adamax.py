@@ -1,17 +1,110 @@
 """Keras 3's Adamax, exactly: ``keras_adamax`` (``keras.optimizers.Adamax``, 3.x).
 
 Keras checks none of Adamax's hyperparameters; this preset rejects the values for which
-the update is undefined, naming the argument and the allowed range.
+the update is undefined, naming the argument and the allowed range. The base optimizer's
+arguments (clipping, loss scaling, gradient accumulation, moving averages, exclusion
+from weight decay) are assembled from :mod:`.base_optimizer`.
 """
 
+from collections.abc import Sequence
+
 import jax
+import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
+from adamax_optax import clipping
 from adamax_optax._preset import finish, stage_if
+from adamax_optax.keras.optimizers import base_optimizer as base
 from adamax_optax.scale_by_adamax import scale_by_adamax
-from adamax_optax.validation import check_range, renamed_keywords
+from adamax_optax.validation import (
+  check_range,
+  is_integer_number,
+  is_static_zero,
+  renamed_keywords,
+)
 from adamax_optax.weight_decay import add_decoupled_weight_decay
+
+
+def _check_base_arguments(
+  clipnorm,
+  clipvalue,
+  global_clipnorm,
+  use_ema,
+  ema_momentum,
+  ema_overwrite_frequency,
+  loss_scale_factor,
+  gradient_accumulation_steps,
+  exclude_from_weight_decay,
+) -> None:
+  """Keras's own checks, with its messages, plus ranges for what Keras leaves unchecked."""
+  given = [a is not None for a in (clipnorm, clipvalue, global_clipnorm)]
+  if sum(given) > 1:
+    raise ValueError(
+      "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+      f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+    )
+  for name, value in (
+    ("clipnorm", clipnorm),
+    ("clipvalue", clipvalue),
+    ("global_clipnorm", global_clipnorm),
+  ):
+    if value is not None:
+      check_range(name, value, 0.0)  # 0 switches clipping off, as in Keras
+  if loss_scale_factor is not None:
+    check_range("loss_scale_factor", loss_scale_factor, 0.0, low_open=True)
+  steps = _static_int(gradient_accumulation_steps)
+  if gradient_accumulation_steps is not None and steps != 0 and not (steps and steps >= 2):
+    raise ValueError(
+      "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+      f"gradient_accumulation_steps={gradient_accumulation_steps} (a Python int: with "
+      "optax.inject_hyperparams, list it in static_args)"
+    )
+  if not isinstance(use_ema, bool):
+    raise TypeError(f"use_ema must be a bool, got {use_ema!r}.")
+  if use_ema:
+    check_range("ema_momentum", ema_momentum, 0.0, 1.0)
+    frequency = _static_int(ema_overwrite_frequency)
+    if (
+      ema_overwrite_frequency is not None and frequency != 0 and not (frequency and frequency >= 1)
+    ):
+      raise ValueError(
+        "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+        f"ema_overwrite_frequency={ema_overwrite_frequency} (a Python int: with "
+        "optax.inject_hyperparams, list it in static_args)"
+      )
+  if exclude_from_weight_decay is not None and (
+    isinstance(exclude_from_weight_decay, str)
+    or not isinstance(exclude_from_weight_decay, Sequence)
+    or not all(isinstance(n, str) for n in exclude_from_weight_decay)
+  ):
+    raise TypeError(
+      "exclude_from_weight_decay must be a list of name patterns (Keras's var_names, "
+      f"e.g. ['bias']), got {exclude_from_weight_decay!r}."
+    )
+
+
+def _static_int(value) -> int | None:
+  """``value`` as a Python int if it is an integer known now (a Python or NumPy int, or a
+  concrete integer 0-d array as optax.inject_hyperparams passes it), else None."""
+  if is_integer_number(value) and not isinstance(value, (bool, np.bool_)):
+    return int(value)
+  concrete = isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer)
+  if concrete and np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.integer):
+    return int(value)
+  return None
+
+
+def _clip(clipnorm, clipvalue, global_clipnorm) -> optax.GradientTransformation | None:
+  """Keras's ``_clip_gradients``: a value of 0 (or None) means no clipping."""
+  on = lambda value: value is not None and not is_static_zero(value)  # arrays: on
+  if on(clipnorm):
+    return clipping.clip_by_norm(clipnorm, scaling="keras")
+  if on(global_clipnorm):
+    return clipping.clip_by_global_norm(global_clipnorm, scaling="keras_global")
+  if on(clipvalue):
+    return clipping.clip_by_value(-clipvalue, clipvalue)
+  return None
 
 
 @renamed_keywords(lr="learning_rate", beta1="beta_1", beta2="beta_2", eps="epsilon")
@@ -21,7 +114,16 @@ def keras_adamax(
   beta_2: float = 0.999,
   epsilon: float = 1e-7,
   weight_decay: float | None = None,
+  clipnorm: float | None = None,
+  clipvalue: float | None = None,
+  global_clipnorm: float | None = None,
+  use_ema: bool = False,
+  ema_momentum: float = 0.99,
+  ema_overwrite_frequency: int | None = None,
+  loss_scale_factor: float | None = None,
+  gradient_accumulation_steps: int | None = None,
   *,
+  exclude_from_weight_decay: Sequence[str] | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -40,6 +142,12 @@ def keras_adamax(
   The decay uses the learning rate without bias correction, and the Adamax step uses
   the gradient as given (the decay never enters m or u).
 
+  Around the step, as Keras's base optimizer does it: the gradients are divided by
+  ``loss_scale_factor``, accumulated (``gradient_accumulation_steps``), clipped
+  (``clipnorm`` / ``global_clipnorm`` / ``clipvalue``, see
+  :mod:`adamax_optax.clipping`), then decayed and stepped; the moving average of the
+  params (``use_ema``) follows each call.
+
   Args:
     learning_rate: :math:`\eta`, default 0.001, >= 0: a number or an optax schedule
       (called with Keras's ``iterations``, 0 on the first step).
@@ -47,6 +155,27 @@ def keras_adamax(
     beta_2: in [0, 1], default 0.999.
     epsilon: >= 0, default 1e-7 (Keras's default, not 1e-8).
     weight_decay: :math:`\lambda` >= 0, or ``None`` (default) for none.
+    clipnorm: clip each gradient tensor to this 2-norm: :math:`(g c) / \max(n, c)`.
+    clipvalue: clip every gradient element to :math:`[-v, v]`.
+    global_clipnorm: clip all gradients to this global 2-norm:
+      :math:`g \cdot (c \min(1/n, 1/c) + (n - n))`, NaN everywhere when :math:`n` is not
+      finite (as in Keras). At most one of the three; 0 or ``None`` means none.
+    use_ema: keep a moving average of the params in the state (read it with
+      :func:`adamax_optax.keras.optimizers.ema_params`, what Keras's
+      ``finalize_variable_values`` copies into the model). Default False.
+    ema_momentum: the average's momentum, in [0, 1], default 0.99.
+    ema_overwrite_frequency: with ``use_ema``, replace the params by their average every
+      this many iterations (Keras's count, 1-based); ``None`` (default) never.
+    loss_scale_factor: the gradients are of a loss multiplied by this (> 0); they are
+      divided by it first. ``None`` (default): no scaling.
+    gradient_accumulation_steps: an int >= 2: update every this many calls with the
+      mean gradient; in between the params stay as they are. Keras's ``iterations``
+      counts calls: the bias correction sees ``calls // steps`` (the updates) and a
+      learning-rate schedule is called with the raw call count (``k * steps + steps - 1``
+      at update ``k``, 0 first), as in Keras. ``None`` (default): every call updates.
+    exclude_from_weight_decay: name patterns (Keras's ``var_names``): a parameter whose
+      name (its "/"-joined pytree path, e.g. ``"Dense_0/bias"``) contains a match
+      (``re.search``) gets no weight decay.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -75,6 +204,20 @@ def keras_adamax(
   check_range("beta_1", beta_1, 0.0, 1.0, high_open=True)
   check_range("beta_2", beta_2, 0.0, 1.0)
   check_range("epsilon", epsilon, 0.0)
+  _check_base_arguments(
+    clipnorm,
+    clipvalue,
+    global_clipnorm,
+    use_ema,
+    ema_momentum,
+    ema_overwrite_frequency,
+    loss_scale_factor,
+    gradient_accumulation_steps,
+    exclude_from_weight_decay,
+  )
+  steps = _static_int(gradient_accumulation_steps) or None
+  if steps:
+    learning_rate = base.accumulation_schedule(learning_rate, steps)
   adamax_step = scale_by_adamax(
     beta_1,
     beta_2,
@@ -87,10 +230,21 @@ def keras_adamax(
   )
   if weight_decay is not None:
     check_range("weight_decay", weight_decay, 0.0)
+  mask = base.weight_decay_mask(exclude_from_weight_decay) if exclude_from_weight_decay else None
   decay = stage_if(
-    weight_decay is not None, lambda: add_decoupled_weight_decay(weight_decay, learning_rate)
+    weight_decay is not None,
+    lambda: add_decoupled_weight_decay(weight_decay, learning_rate, mask=mask),
   )
-  return finish(optax.chain(adamax_step, decay), skip_nonfinite=skip_nonfinite)
+  clip = _clip(clipnorm, clipvalue, global_clipnorm)
+  opt = optax.chain(adamax_step, decay) if clip is None else optax.chain(clip, adamax_step, decay)
+  if steps:
+    opt = base.accumulate_gradients(opt, steps)
+  if loss_scale_factor is not None:
+    opt = optax.chain(base.unscale(loss_scale_factor), opt)
+  if use_ema:
+    frequency = _static_int(ema_overwrite_frequency) or None
+    opt = base.moving_average(opt, ema_momentum, frequency, steps)
+  return finish(opt, skip_nonfinite=skip_nonfinite)
 
 
 __all__ = ["keras_adamax"]

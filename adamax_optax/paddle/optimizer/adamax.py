@@ -19,6 +19,7 @@ from adamax_optax.paddle.regularizer import (
   L2Decay,
   ParamAttr,
   Regularizer,
+  need_clip_mask,
   param_attrs_by_name,
   regularization,
 )
@@ -62,6 +63,14 @@ def _check_paddle(settings: Mapping) -> None:
   weight_decay = settings.get("weight_decay")
   if weight_decay is not None and not isinstance(weight_decay, (L1Decay, L2Decay)):
     check_range("weight_decay", weight_decay, 0.0)
+
+
+def _check_grad_clip(grad_clip) -> None:
+  if grad_clip is not None and not isinstance(grad_clip, optax.GradientTransformation):
+    raise TypeError(
+      "grad_clip must be a gradient clip such as adamax_optax.paddle.nn.ClipGradByGlobalNorm"
+      f"(1.0) (an optax.GradientTransformation) or None, got {grad_clip!r}."
+    )
 
 
 def _check_base_learning_rate(learning_rate) -> None:
@@ -135,6 +144,7 @@ def paddle_adamax(
   weight_decay: float | Regularizer | None = None,
   *,
   param_groups: Sequence[Mapping] | None = None,
+  grad_clip: optax.GradientTransformation | None = None,
   param_attrs: Mapping[str, ParamAttr] | None = None,
   ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
@@ -156,7 +166,7 @@ def paddle_adamax(
 
   Epsilon is added to the decayed norm, not to :math:`|g|` (the only framework that
   does so). A float ``weight_decay`` is Paddle's ``L2Decay``: coupled, added to the
-  gradient.
+  gradient, after ``grad_clip`` has clipped the raw gradient.
 
   Args:
     learning_rate: :math:`\eta`, float >= 0, default 0.001, a scheduler of
@@ -177,7 +187,7 @@ def paddle_adamax(
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and any
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
       product of the two),
-      ``weight_decay``, ``beta1``, ``beta2`` and ``epsilon``.
+      ``weight_decay``, ``beta1``, ``beta2``, ``epsilon`` and ``grad_clip``.
     param_attrs: optional dict of parameter name -> :class:`~adamax_optax.paddle.ParamAttr`
       (Paddle's per-parameter ``learning_rate`` multiplier, ``regularizer`` and
       ``need_clip``). As in Paddle, a parameter in a group takes the group's
@@ -186,6 +196,10 @@ def paddle_adamax(
       ``"train"`` (default) as if handed to the optimizer in a plain list (their
       ``param_attrs`` apply), or ``"frozen"``: no update and no state, as in Paddle,
       which updates only the parameters handed to it.
+    grad_clip: optional gradient clip applied to the raw gradients before the decay,
+      e.g. :func:`adamax_optax.paddle.nn.ClipGradByGlobalNorm` (or any optax
+      transformation). As in Paddle it runs once per parameter group, so a global-norm
+      clip takes each group's own norm; a group's ``grad_clip`` replaces it there.
     mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
     nu_dtype: optional dtype of u in the state. With either, the step computes in
       float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
@@ -231,10 +245,13 @@ def paddle_adamax(
     "beta2": beta2,
     "epsilon": epsilon,
     "weight_decay": weight_decay,
+    "grad_clip": grad_clip,
   }
   _check_paddle(defaults)
+  _check_grad_clip(grad_clip)
 
   def check_group(settings):
+    _check_grad_clip(settings.get("grad_clip"))
     if "learning_rate" in settings:
       check_range("learning_rate", settings["learning_rate"], 0.0)
     _check_paddle(settings)
@@ -257,10 +274,16 @@ def paddle_adamax(
     weight_decay = settings["weight_decay"]
     if weight_decay is None:
       weight_decay = defaults["weight_decay"]
+    # Paddle clips each group's raw gradients first (parameters whose ParamAttr says
+    # need_clip=False are left out), then adds the decay terms.
+    clip = settings["grad_clip"]
+    if clip is not None and with_attrs and not all(a.need_clip for a in attrs.values()):
+      clip = optax.masked(clip, need_clip_mask(attrs))
+    stages = [clip] if clip is not None else []
     regularizers = {n: a.regularizer for n, a in attrs.items() if a.regularizer is not None}
     multipliers = {n: a.learning_rate for n, a in attrs.items() if a.learning_rate != 1.0}
     if not with_attrs or not regularizers:
-      stages = [_decay_stage(weight_decay)]
+      stages.append(_decay_stage(weight_decay))
     else:
       # A parameter's own regularizer replaces the optimizer's.
       by_name = _by_name(regularizers, None)
@@ -270,7 +293,7 @@ def paddle_adamax(
         return jax.tree.unflatten(jax.tree.structure(params), flags)
 
       own = regularization(regularizers.get, sorted(set(regularizers.values()), key=repr))
-      stages = [_decay_stage(weight_decay, without_own), own]
+      stages.extend([_decay_stage(weight_decay, without_own), own])
     if not with_attrs or not multipliers:
       stages.append(adamax_step(settings, learning_rate, settings["learning_rate"]))
     else:

@@ -93,7 +93,7 @@ def make_grad(prob, k, p32, t, dtype, huge, scale=1.0):
 def save_traj(case, keys, dtype, rec, meta_fields):
   arrays = {}
   for name, per_key in rec.items():
-    if name in ("lr", "weight_decay"):
+    if name in ("lr", "weight_decay", "total_norm"):
       continue
     for k in keys:
       v = np.stack(per_key[k]).astype(np.float32)
@@ -104,6 +104,8 @@ def save_traj(case, keys, dtype, rec, meta_fields):
   arrays["lr"] = np.array(rec["lr"], np.float32)
   if "weight_decay" in rec:
     arrays["weight_decay"] = np.array(rec["weight_decay"], np.float32)
+  if "total_norm" in rec:
+    arrays["total_norm"] = np.array(rec["total_norm"], np.float32)
   m = C.meta(case, "trajectory", dtype=dtype, T=T, keys=keys, seed=SEED,
              special_steps={"zero": ZERO_STEP, "subnormal": list(SUBNORMAL_STEPS),
                             "huge": HUGE_STEP}, **meta_fields)
@@ -123,6 +125,8 @@ def run_loop(keys, params, opt, state_m, state_u, read_lr, dtype, huge, clip=Non
     for k, g in zip(keys, grads):
       rec["grad"][k].append(to_f32(g))
     if clip is not None:
+      if hasattr(clip, "total_norm"):
+        rec.setdefault("total_norm", []).append(float(to_f32(clip.total_norm(grads)).reshape(())))
       grads = tuple(clip(grads))
       for k, g in zip(keys, grads):
         rec["clipped"][k].append(to_f32(g))
@@ -326,6 +330,16 @@ def clip_global(grads):
   return ops.clip_by_global_norm(grads, clip_norm=GLOBAL_NORM)
 
 
+def global_norm_of(grads):
+  """The norm clip_by_global_norm computes: its own square-sum graph per tensor (float32
+  ReduceSum of Square, expanded to shape (1,)), AddN, Sqrt, run op by op (PyNative)."""
+  from mindspore.ops.function.clip_func import get_square_sum
+  return ops.sqrt(ops.addn([get_square_sum(g) for g in grads]))
+
+
+clip_global.total_norm = global_norm_of
+
+
 def clip_value(grads):
   return ops.clip_by_value(grads, -0.3, 0.3)
 
@@ -345,7 +359,9 @@ def cases():
       clip=clip_global,
       clip_desc={"fn": "mindspore.ops.clip_by_global_norm", "kwargs": {"clip_norm": GLOBAL_NORM},
                  "applied_to": "the tuple of grads (w, b, s) before opt(grads)"},
-      extra_notes=f" clipped_<k> = ops.clip_by_global_norm(grads, clip_norm={GLOBAL_NORM})[k], what was fed."),
+      extra_notes=f" clipped_<k> = ops.clip_by_global_norm(grads, clip_norm={GLOBAL_NORM})[k], what was fed;"
+                  " total_norm[t-1] = the global norm it computed at step t (same ops, see"
+                  " global_norm_of)."),
     "exp_clip_value": lambda: exp_case(
       "exp_clip_value", wsb, EXP_GROUPS, None, clip=clip_value,
       clip_desc={"fn": "mindspore.ops.clip_by_value",

@@ -1,0 +1,542 @@
+r"""Gradient clipping as each framework computes it: by value, by norm, by global norm.
+
+The frameworks agree on what clipping means and disagree on every rounding: how the
+squared norm is summed, whether the total is a sum of squares or a norm of per-tensor
+norms, and how the scale factor is formed. With :math:`n` the norm and :math:`c` the
+threshold, in float32:
+
+==================  =================================================================
+``scaling``         clipped gradient
+==================  =================================================================
+``"torch"``         :math:`g \cdot \min(c \cdot \mathrm{rcp}(n + 10^{-6}),\ 1)`
+                    (PyTorch's ``clip_grad_norm_``; always multiplies, also by 1)
+``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)`
+                    (``gluon.utils.clip_global_norm``)
+``"mxnet2"``        the same, with subnormal results flushed to (signed) zero, as
+                    MXNet 2.0's CPU kernels run
+``"mindspore"``     :math:`(g \cdot c) / (n \text{ if } n \ge c \text{ else } c)`
+                    (``ops.clip_by_global_norm``: below the threshold :math:`(g c)/c`,
+                    which may differ from :math:`g` by an ulp)
+``"paddle"``        :math:`g \cdot (c / \max(n, c))` (``ClipGradByGlobalNorm``)
+``"paddle_norm"``   :math:`g \cdot (1 \text{ if } n \le c \text{ else } c / n)`
+                    (``ClipGradByNorm``'s ``clip_by_norm`` kernel)
+``"keras"``         :math:`(g \cdot c) \cdot (1 / \max(n, c))` (Keras's ``clipnorm``:
+                    XLA computes its division by the norm as this multiply; for a
+                    0-d tensor a true division :math:`(g c) / \max(n, c)`)
+``"keras_global"``  :math:`g \cdot (c \cdot \min(1/n, 1/c) + (n - n))`
+                    (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not
+                    finite)
+``"optax"``         :math:`g` if :math:`n < c` else :math:`(g / n)\, c`
+                    (:func:`optax.clip_by_global_norm`)
+==================  =================================================================
+
+Every stage here is stateless (:class:`optax.EmptyState`) and jit-safe; put it in an
+:func:`optax.chain` before an optimizer, or pass it to a preset that clips inside
+(Keras's ``clipnorm``, Paddle's ``grad_clip``). The wings name them as the frameworks do
+(``adamax_optax.torch.nn.utils.clip_grad_norm_`` and so on).
+
+The order of a float32 sum changes its last bits, and so the clipped gradients. The
+``order`` of a norm says how the squares of one tensor are summed: ``"xla"`` (XLA's own
+reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right),
+``"pytorch"`` (PyTorch 2's CPU kernel), ``"eigen"`` (Eigen's, in Paddle's CPU kernels;
+see :func:`sum_of_squares`), ``"float64"`` (accumulated in double precision and rounded
+once, as MindSpore's CPU ``ReduceSum``) or an int ``L``, a power of two: ``L`` running
+float32 lanes (element ``i`` goes to lane ``i mod L``, the tail padded with zeros) then
+summed by halving, as a SIMD loop does. ``"pytorch"``, ``"eigen"``, ``"sequential"`` and
+the lane counts loop over the tensor: fast on the CPU, slow on GPU and TPU. The global
+norm adds the tensors in ``jax.tree.leaves`` order (a dict's sorted keys), so pass the
+gradients in the framework's parameter order where its sum order matters. Where no
+order reproduces a framework (MXNet), a global-norm stage takes the norm from a
+replaceable function, ``norm_fn(leaves) -> scalar``.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from adamax_optax import _double_float as df
+from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
+from adamax_optax._rounding import rounded
+from adamax_optax.validation import check_numeric, check_range, is_python_number
+
+Order = Literal["xla", "sequential", "pytorch", "eigen", "float64"] | int
+Combine = Literal["sum_of_squares", "norm_of_norms"]
+Scaling = Literal[
+  "torch",
+  "mxnet",
+  "mxnet2",
+  "mindspore",
+  "paddle",
+  "paddle_norm",
+  "keras",
+  "keras_global",
+  "optax",
+]
+NormFn = Callable[[list[jax.Array]], jax.Array]
+
+
+def _check_order(order) -> None:
+  if order in ("xla", "sequential", "pytorch", "eigen", "float64"):
+    return
+  if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
+    raise ValueError(
+      "order must be 'xla', 'sequential', 'pytorch', 'eigen', 'float64' or a lane count that "
+      f"is a power of two (8, 16), got {order!r}."
+    )
+
+
+def _check_norm_type(norm_type) -> float:
+  check_numeric("norm_type", norm_type)
+  p = float(norm_type)
+  if not (p > 0 or p == math.inf):
+    raise ValueError(f"norm_type must be > 0 or inf (float('inf')), got {norm_type!r}.")
+  return p
+
+
+def _compute_dtype(x: jax.Array):
+  return jnp.promote_types(x.dtype, jnp.float32)
+
+
+def _halving_sum(lanes: jax.Array) -> jax.Array:
+  """A SIMD register's horizontal sum: halves added until one lane is left."""
+  while lanes.shape[0] > 1:
+    half = lanes.shape[0] // 2
+    lanes = lanes[:half] + lanes[half:]
+  return lanes[0]
+
+
+_EIGEN_PACKET = 8  # float32 lanes of the AVX builds of Paddle
+_EIGEN_LEAF = 1024  # packets per leaf of Eigen's tree reduction
+
+
+def _eigen_leaf(values: jax.Array) -> jax.Array:
+  """Eigen's vectorized sum of at most 8192 values: two packet accumulators over pairs of
+  packets, one more packet into the first, the two added, then the scalar tail summed
+  from 0 and added to the accumulator's halving sum."""
+  size, p = values.shape[0], _EIGEN_PACKET
+  packets = size // p
+  rows = values[: packets * p].reshape(packets, p)
+  acc = jnp.zeros(p, values.dtype)
+  if packets >= 2:
+    pairs = rows[: packets // 2 * 2].reshape(-1, 2, p)
+    both = jax.lax.fori_loop(1, pairs.shape[0], lambda i, acc: acc + pairs[i], pairs[0])
+    acc = both[0] + rows[-1] + both[1] if packets % 2 else both[0] + both[1]
+  elif packets == 1:
+    acc = rows[0]
+  tail = jnp.zeros((), values.dtype)
+  for i in range(packets * p, size):
+    tail = tail + values[i]
+  return tail + _halving_sum(acc)
+
+
+def _eigen_tree(size: int, first: int = 0):
+  """Eigen's split of ``size`` values starting at index ``first`` into halves at packet
+  boundaries, down to leaves of at most 8192: ``(start, length)`` or ``(left, right)``."""
+  p = _EIGEN_PACKET
+  if size <= p * _EIGEN_LEAF:
+    return (first, size)
+  split = p * -(-(first + -(-size // 2)) // p)
+  left = min(split - first, size)
+  if left == size:
+    return (_eigen_tree(left, first),)
+  return (_eigen_tree(left, first), _eigen_tree(size - left, split))
+
+
+def _eigen_sum(values: jax.Array) -> jax.Array:
+  """Eigen's full sum reduction, as Paddle's CPU kernels run it: the leaves of
+  :func:`_eigen_tree` summed by :func:`_eigen_leaf` (those of one length together, so
+  the program does not grow with the tensor), then added back up the tree from 0."""
+  tree = _eigen_tree(values.shape[0])
+  leaves = []
+
+  def collect(node):
+    if isinstance(node[0], int):
+      leaves.append(node)
+    else:
+      for child in node:
+        collect(child)
+
+  collect(tree)
+  sums = {}
+  for length in sorted({length for _, length in leaves}):
+    starts = np.array([start for start, n in leaves if n == length])
+    batch = values[starts[:, None] + np.arange(length)]  # one gather per leaf length
+    totals = jax.vmap(_eigen_leaf)(batch)
+    for i, start in enumerate(starts.tolist()):
+      sums[start] = totals[i]
+
+  def add_up(node):
+    if isinstance(node[0], int):
+      return sums[node[0]]
+    total = jnp.zeros((), values.dtype) + add_up(node[0])  # Eigen's accumulator starts at 0
+    return total + add_up(node[1]) if len(node) == 2 else total
+
+  return add_up(tree)
+
+
+def _wide_sum(values: jax.Array) -> jax.Array:
+  """The sum of float32 ``values`` carried in double precision and rounded once, as
+  MindSpore's CPU ``ReduceSum`` accumulates: pairwise, in double-float pairs (about 44
+  bits), so it equals the double sum's rounding except within about 2**-40 of a float32
+  rounding boundary. Vectorized: log2(size) steps, no loop over the elements."""
+  pairs = df.DoubleFloat(values, jnp.zeros_like(values))
+  while pairs.hi.shape[0] > 1:
+    size = pairs.hi.shape[0]
+    if size % 2:
+      pairs = df.DoubleFloat(*(jnp.append(part, 0) for part in pairs))
+    left = df.DoubleFloat(pairs.hi[0::2], pairs.lo[0::2])
+    right = df.DoubleFloat(pairs.hi[1::2], pairs.lo[1::2])
+    pairs = df.add(left, right)
+  total = df.to_float32(df.DoubleFloat(pairs.hi[0], pairs.lo[0]))
+  # An overflowing square makes the pairs' error terms NaN (inf - inf): the sum is inf.
+  plain = jnp.sum(values)
+  return jnp.where(jnp.isfinite(plain), total, plain)
+
+
+def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
+  """The sum of the 1-d float array ``values`` in the given order."""
+  if order == "xla":
+    return jnp.sum(values)
+  if order == "float64":
+    return _wide_sum(values)
+  if order == "eigen":
+    return _eigen_sum(values)
+  lanes = 1 if order == "sequential" else order
+  size = values.shape[0]
+  rows = max(1, -(-size // lanes))
+  padded = jnp.zeros(rows * lanes, values.dtype).at[:size].set(values).reshape(rows, lanes)
+  # One row per iteration: XLA may not reassociate a loop-carried float sum.
+  acc = jax.lax.fori_loop(1, rows, lambda i, acc: acc + padded[i], padded[0])
+  return _halving_sum(acc)
+
+
+def _pytorch_sum_of_squares(x: jax.Array) -> jax.Array:
+  """PyTorch 2's CPU 2-norm kernel (``norm_two`` over the last dimension, float32): 8
+  float32 lanes over whole chunks of 8 (squares rounded, then added), the lanes added
+  left to right, then the tail of up to 7 elements left to right: its first 4 squared
+  and rounded, the rest by fused multiply-adds (as the compiled loop does)."""
+  size = x.shape[0]
+  full = size - size % 8
+  total = jnp.zeros((), x.dtype)
+  if full:
+    rows = rounded(jnp.square(x[:full])).reshape(-1, 8)
+    lanes = jax.lax.fori_loop(1, rows.shape[0], lambda i, acc: acc + rows[i], rows[0])
+    total = lanes[0]
+    for j in range(1, 8):
+      total = total + lanes[j]
+  tail = size - full
+  unfused = full + tail // 4 * 4
+  for i in range(full, unfused):
+    total = total + rounded(x[i] * x[i])
+  for i in range(unfused, size):
+    total = x[i] * x[i] + total  # XLA contracts this into one fused multiply-add
+  return total
+
+
+def sum_of_squares(x: jax.Array, order: Order = "xla") -> jax.Array:
+  r""":math:`\sum_i x_i^2` of one tensor in float32 (or wider), summed in ``order``.
+
+  Each square is rounded before it is added (no fused multiply-add), as the frameworks'
+  kernels compute it, except where PyTorch's kernel fuses (``order="pytorch"``).
+  """
+  _check_order(order)
+  x = jnp.asarray(x).astype(_compute_dtype(jnp.asarray(x)))
+  if x.size == 0:
+    return jnp.zeros((), x.dtype)
+  if order == "pytorch":
+    return _pytorch_sum_of_squares(x.reshape(-1))
+  # Square, then flatten: the reduction XLA emits for this form is the one Keras's
+  # eager ``sum(square(x))`` runs (reshaping first changes XLA's summation order).
+  return _ordered_sum(rounded(jnp.square(x)).reshape(-1), order)
+
+
+def _max_abs(x: jax.Array) -> jax.Array:
+  """``max |x|`` (NaN if any is NaN, 0 if empty), on the bits: a float compare on the CPU
+  takes subnormals for 0, an unsigned compare of the magnitudes' bits is exact."""
+  uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
+  magnitude = jax.lax.bitcast_convert_type(x, uint) & jnp.array(jnp.iinfo(uint).max >> 1, uint)
+  return jax.lax.bitcast_convert_type(jnp.max(magnitude, initial=0), x.dtype)
+
+
+def tensor_norm(x: jax.Array, norm_type: float = 2.0, order: Order = "xla") -> jax.Array:
+  r"""The ``norm_type``-norm of one tensor: :math:`\sqrt{\sum x_i^2}`, :math:`\max |x_i|`, or
+  :math:`(\sum |x_i|^p)^{1/p}` (for other :math:`p`, summed by XLA)."""
+  p = _check_norm_type(norm_type)
+  x = jnp.asarray(x)
+  if p == math.inf:
+    return _max_abs(x.astype(_compute_dtype(x)))
+  if p == 2.0:
+    return jnp.sqrt(sum_of_squares(x, order))
+  a = jnp.abs(x.astype(_compute_dtype(x)))
+  return jnp.sum(a**p) ** (1.0 / p)
+
+
+def global_norm(
+  leaves: Sequence[jax.Array],
+  norm_type: float = 2.0,
+  order: Order = "xla",
+  combine: Combine = "sum_of_squares",
+) -> jax.Array:
+  r"""The norm of several tensors taken as one vector.
+
+  ``combine="sum_of_squares"`` adds the per-tensor sums of squares (in ``order`` too;
+  left to right in float32 for ``"pytorch"`` and ``"float64"``, as PyTorch and
+  MindSpore's ``AddN`` do) and takes one square root (MXNet, MindSpore, Paddle, Keras);
+  ``"norm_of_norms"`` takes each tensor's norm first and then the norm of the vector of
+  norms, summed in ``order`` (PyTorch's ``clip_grad_norm_``): the extra square roots
+  round differently. The
+  infinity norm is the largest :math:`|x_i|` either way (NaN if any is NaN).
+  """
+  p = _check_norm_type(norm_type)
+  _check_order(order)
+  if combine not in ("sum_of_squares", "norm_of_norms"):
+    raise ValueError(f"combine must be 'sum_of_squares' or 'norm_of_norms', got {combine!r}.")
+  leaves = [jnp.asarray(x) for x in leaves]
+  if not leaves:
+    return jnp.zeros((), jnp.float32)
+  dtype = jnp.result_type(*[_compute_dtype(x) for x in leaves])
+  if combine == "norm_of_norms" or p not in (2.0,):
+    norms = jnp.stack([tensor_norm(x, p, order).astype(dtype) for x in leaves])
+    return tensor_norm(norms, p, order)
+  squares = jnp.stack([sum_of_squares(x, order).astype(dtype) for x in leaves])
+  # PyTorch and MindSpore add the per-tensor results left to right in float32.
+  between = "sequential" if order in ("pytorch", "float64") else order
+  return jnp.sqrt(_ordered_sum(squares, between))
+
+
+def _ordered_key(x: jax.Array) -> jax.Array:
+  """Unsigned integers ordered as the floats ``x`` are (both zeros equal; not for NaN)."""
+  uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
+  sign = jnp.array(1 << (8 * x.dtype.itemsize - 1), uint)
+  bits = jax.lax.bitcast_convert_type(x, uint)
+  bits = jnp.where(bits & ~sign == 0, jnp.zeros_like(bits), bits)  # -0 is +0
+  return jnp.where(bits & sign != 0, ~bits, bits | sign)
+
+
+def _less(a: jax.Array, b: jax.Array) -> jax.Array:
+  """``a < b`` compared on the bits. XLA's CPU code turns a float compare and select of
+  the same values into a min or max that flushes subnormals to zero; the frameworks
+  pass a subnormal gradient through a clip unchanged."""
+  a, b = jnp.broadcast_arrays(a, jnp.asarray(b, a.dtype))
+  return (_ordered_key(a) < _ordered_key(b)) & ~jnp.isnan(a) & ~jnp.isnan(b)
+
+
+def _settled(scalar: jax.Array) -> jax.Array:
+  """A scale factor computed once, as written: XLA may not fold its arithmetic into the
+  element-wise loop that uses it (where it rewrites divisions and products)."""
+  return jax.lax.optimization_barrier(scalar)
+
+
+def _times(x: jax.Array, factor: jax.Array) -> jax.Array:
+  """``x * factor``, with ``x`` itself where the factor is 1: a subnormal gradient times 1
+  stays subnormal in the frameworks, where XLA's CPU code may flush it."""
+  factor = _settled(factor)
+  return jnp.where(factor == 1, x, x * factor)
+
+
+def _flush_subnormals(x: jax.Array) -> jax.Array:
+  """``x`` with subnormal values replaced by a zero of the same sign (flush to zero)."""
+  uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
+  bits = jax.lax.bitcast_convert_type(x, uint)
+  sign = jnp.array(1 << (8 * x.dtype.itemsize - 1), uint)
+  smallest_normal = jax.lax.bitcast_convert_type(jnp.array(jnp.finfo(x.dtype).tiny, x.dtype), uint)
+  return jax.lax.bitcast_convert_type(
+    jnp.where(bits & ~sign < smallest_normal, bits & sign, bits), x.dtype
+  )
+
+
+def _divide(x: jax.Array, scalar: jax.Array) -> jax.Array:
+  """``x / scalar``, divided: XLA rewrites a division by a broadcast scalar as a multiply
+  by its reciprocal, which rounds differently. Dividing by an array that depends on ``x``
+  (the scalar, or NaN where ``x`` is NaN, giving NaN as the division would) keeps it."""
+  return x / jnp.where(x == x, _settled(scalar), jnp.nan)
+
+
+def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Array:
+  """``g`` clipped by the framework's formula, computed in float32 (or wider)."""
+  dtype = jnp.promote_types(_compute_dtype(g), norm.dtype)
+  x, n = g.astype(dtype), norm.astype(dtype)
+  c = jnp.asarray(max_norm, dtype)
+  one = jnp.ones((), dtype)
+  if scaling == "torch":  # ``max_norm / t`` is ``t.reciprocal() * max_norm`` in PyTorch
+    out = _times(x, jnp.minimum((one / (n + jnp.asarray(1e-6, dtype))) * c, one))
+  elif scaling in ("mxnet", "mxnet2"):
+    out = _times(x, jnp.minimum(c / (n + jnp.asarray(1e-8, dtype)), one))
+    if scaling == "mxnet2":
+      out = _flush_subnormals(out)
+  elif scaling == "mindspore":
+    out = _divide(rounded(x * c), jnp.where(n >= c, n, c))
+  elif scaling == "paddle":
+    out = _times(x, c / jnp.maximum(n, c))
+  elif scaling == "paddle_norm":
+    below = (n <= c).astype(dtype)
+    eps = jnp.where(n <= jnp.asarray(1e-30, dtype), jnp.asarray(1e-6, dtype), 0)
+    out = _times(x, below + rounded((one - below) * c) / (n + eps))
+  elif scaling == "keras":
+    # Keras divides by the (1, ..., 1)-shaped norm with jnp: XLA makes that a multiply by
+    # the reciprocal, except for a 0-d tensor (nothing to broadcast): a true division.
+    divisor = jnp.maximum(n, c)
+    if x.ndim == 0:
+      out = rounded(x * c) / _settled(divisor)
+    else:
+      out = rounded(x * c) * _settled(one / divisor)
+  elif scaling == "keras_global":
+    # Keras computes 1 / clipnorm in Python, as a double rounded once to float32.
+    inv_c = 1.0 / max_norm if is_python_number(max_norm) else one / c
+    out = _times(x, rounded(c * jnp.minimum(one / n, inv_c)) + (n - n))
+  else:  # optax
+    out = jnp.where(n < c, x, (x / n) * c)
+  # The next stage (the optimizer's moment) adds to the result: round the product here.
+  return rounded(out).astype(g.dtype)
+
+
+_SCALINGS = (
+  "torch",
+  "mxnet",
+  "mxnet2",
+  "mindspore",
+  "paddle",
+  "paddle_norm",
+  "keras",
+  "keras_global",
+  "optax",
+)
+
+
+def _check_scaling(scaling) -> None:
+  if scaling not in _SCALINGS:
+    raise ValueError(f"scaling must be one of {_SCALINGS}, got {scaling!r}.")
+
+
+def _map_trained(fn, updates):
+  reject_sparse(updates, "gradient clipping")
+  return jax.tree.map(lambda g: fn(g) if is_trained(g) else g, updates, is_leaf=is_sparse)
+
+
+def clip_by_value(min_value: float | None, max_value: float | None) -> optax.GradientTransformation:
+  r"""Clips every gradient element to :math:`[\mathrm{min}, \mathrm{max}]`.
+
+  :math:`\min(\max(g, \mathrm{min}), \mathrm{max})`: with ``min_value > max_value`` every
+  element becomes ``max_value`` (PyTorch's ``clamp``, MindSpore, Paddle, Keras); NaN
+  stays NaN.
+  Either bound may be ``None`` (no bound on that side), not both.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import clip_by_value
+    >>> print(clip_by_value(-0.5, 1.0).update(jnp.array([-2.0, 0.25, 3.0]), None)[0])
+    [-0.5   0.25  1.  ]
+  """
+  if min_value is None and max_value is None:
+    raise ValueError("clip_by_value needs min_value or max_value (or both); got neither.")
+  for name, bound in (("min_value", min_value), ("max_value", max_value)):
+    if bound is not None:
+      check_range(name, bound)
+
+  def clip(g):
+    out = g
+    if min_value is not None:
+      out = jnp.where(_less(out, min_value), jnp.asarray(min_value, g.dtype), out)
+    if max_value is not None:
+      out = jnp.where(_less(jnp.asarray(max_value, g.dtype), out), max_value, out).astype(g.dtype)
+    return out
+
+  def update_fn(updates, state, params=None):
+    del params
+    return _map_trained(clip, updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def clip_by_norm(
+  max_norm: float, *, scaling: Scaling, order: Order = "xla"
+) -> optax.GradientTransformation:
+  r"""Clips each gradient tensor by its own 2-norm (Keras's ``clipnorm``, Paddle's
+  ``ClipGradByNorm``).
+
+  :math:`n = \sqrt{\sum g_i^2}` per tensor, summed in ``order``, and the tensor scaled by
+  ``scaling``'s formula (see the module). For ``"keras"`` a zero norm is taken as 0
+  without a square root (Keras's ``where`` guard; the result is the same).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import clip_by_norm
+    >>> clip = clip_by_norm(1.0, scaling="paddle_norm")
+    >>> print(clip.update({"a": jnp.array([3.0, 4.0]), "b": jnp.array([0.5])}, None)[0])
+    {'a': Array([0.6, 0.8], dtype=float32), 'b': Array([0.5], dtype=float32)}
+  """
+  check_range("max_norm", max_norm, 0.0, low_open=True)
+  _check_scaling(scaling)
+  _check_order(order)
+
+  def clip(g):
+    return _scale(g, tensor_norm(g, 2.0, order), max_norm, scaling)
+
+  def update_fn(updates, state, params=None):
+    del params
+    return _map_trained(clip, updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def clip_by_global_norm(
+  max_norm: float,
+  *,
+  scaling: Scaling,
+  norm_type: float = 2.0,
+  order: Order = "xla",
+  combine: Combine = "sum_of_squares",
+  norm_fn: NormFn | None = None,
+) -> optax.GradientTransformation:
+  r"""Clips all gradients together by their global norm.
+
+  :math:`n` is :func:`global_norm` of the trained leaves (in ``tree_leaves`` order) with
+  ``norm_type``, ``order`` and ``combine``, or ``norm_fn(leaves)`` when given: a function
+  of the list of leaves returning a scalar, for a norm computed elsewhere (across
+  devices, or recorded from a framework). Every leaf is then scaled by ``scaling``'s
+  formula (see the module).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import clip_by_global_norm
+    >>> clip = clip_by_global_norm(1.0, scaling="paddle")
+    >>> print(clip.update({"a": jnp.array([3.0]), "b": jnp.array([4.0])}, None)[0])
+    {'a': Array([0.6], dtype=float32), 'b': Array([0.8], dtype=float32)}
+  """
+  check_range("max_norm", max_norm, 0.0, low_open=True)
+  _check_scaling(scaling)
+  _check_norm_type(norm_type)
+  _check_order(order)
+  if norm_fn is not None and not callable(norm_fn):
+    raise TypeError(f"norm_fn must be a function of the list of leaves, got {norm_fn!r}.")
+
+  def update_fn(updates, state, params=None):
+    del params
+    reject_sparse(updates, "gradient clipping")
+    leaves = [g for g in jax.tree.leaves(updates) if is_trained(g)]
+    if not leaves:
+      return updates, state
+    if norm_fn is not None:
+      norm = jnp.asarray(norm_fn(leaves))
+      if norm.ndim:
+        norm = norm.reshape(())
+    else:
+      norm = global_norm(leaves, norm_type, order, combine)
+    return _map_trained(lambda g: _scale(g, norm, max_norm, scaling), updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+__all__ = [
+  "clip_by_global_norm",
+  "clip_by_norm",
+  "clip_by_value",
+  "global_norm",
+  "sum_of_squares",
+  "tensor_norm",
+]
