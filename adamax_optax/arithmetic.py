@@ -38,7 +38,11 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
   rounded to it first (Keras casts both to the variable's dtype; for float32 leaves the
   same as ``float32_power``);
   ``float64_power`` is a double power with ``lr / bc`` rounded to float32 once (MXNet and
-  PyTorch do this on the host; see :mod:`adamax_optax._double_float`); ``float32_product``
+  PyTorch do this on the host; see :mod:`adamax_optax._double_float`);
+  ``float64_power_float32_divide`` rounds the double ``1 - b1**t`` to float32 and divides
+  the float32 ``lr`` by it in float32 (PyTorch's single-tensor path with a tensor learning
+  rate: ``lr / bias_correction`` is a float32 tensor divided by a Python float);
+  ``float32_product``
   is a running float32 product ``p_t = p_{t-1} * b1`` kept in the state.
 * step (``s`` the learning rate, ``s / bc`` rounded as the bias-correction mode says):
   ``optax`` is ``(-s) * ((m / bc) / d)``, optax's own expression with no rounding
@@ -71,7 +75,13 @@ EPS_PLACEMENTS: tuple[str, ...] = ("none", "denominator", "max_grad", "max_norm"
 
 MomentUpdate = Literal["optax", "ema", "lerp", "fused_lerp"]
 ComplementPrecision = Literal["float64", "float32"]
-BiasCorrection = Literal["float32_power", "float64_power", "float32_product", "leaf_dtype_power"]
+BiasCorrection = Literal[
+  "float32_power",
+  "float64_power",
+  "float64_power_float32_divide",
+  "float32_product",
+  "leaf_dtype_power",
+]
 StepForm = Literal["optax", "scale_direction", "scale_moment", "bias_in_denominator"]
 HalfPrecision = Literal[
   "native", "float32_ops", "float32_ops_16bit_scalars", "float32", "float32_step"
@@ -86,8 +96,8 @@ class Arithmetic:
     moment: how the first moment is updated: ``"optax"``, ``"ema"``, ``"lerp"`` or
       ``"fused_lerp"``.
     one_minus_b1: precision of ``1 - b1``: ``"float64"`` or ``"float32"``.
-    bias_correction: ``"float32_power"``, ``"float64_power"``, ``"float32_product"``
-      or ``"leaf_dtype_power"``.
+    bias_correction: ``"float32_power"``, ``"float64_power"``,
+      ``"float64_power_float32_divide"``, ``"float32_product"`` or ``"leaf_dtype_power"``.
     step: where the learning rate and bias correction enter the update: ``"optax"``,
       ``"scale_direction"``, ``"scale_moment"`` or ``"bias_in_denominator"``.
     half: how float16 and bfloat16 leaves compute: ``"native"``, ``"float32_ops"``,

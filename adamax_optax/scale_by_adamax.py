@@ -100,19 +100,25 @@ def _learning_rate_at(learning_rate, count):
   return learning_rate
 
 
-def _float64_step_size(learning_rate, b1, t) -> jax.Array:
+def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) -> jax.Array:
   """``f32(lr / (1 - b1**t))`` computed as a double would compute it.
 
   ``learning_rate`` and ``b1`` are numbers, float32 arrays, or :class:`~df.DoubleFloat`
-  (an :class:`~adamax_optax.schedules.ExactSchedule`'s double value).
+  (an :class:`~adamax_optax.schedules.ExactSchedule`'s double value). With
+  ``float32_divide`` the double ``1 - b1**t`` is rounded to float32 and divides the
+  float32 ``lr`` in float32 (PyTorch's single-tensor path with a tensor learning rate).
   """
   as_pair = lambda x: x if isinstance(x, df.DoubleFloat) else df.from_number(x)
   if jax.config.jax_enable_x64:
     as_double = lambda x: as_pair(x).hi.astype(jnp.float64) + as_pair(x).lo
     bc = 1.0 - as_double(b1) ** jnp.asarray(t, jnp.float64)
+    if float32_divide:
+      return as_double(learning_rate).astype(jnp.float32) / bc.astype(jnp.float32)
     return (as_double(learning_rate) / bc).astype(jnp.float32)
   one = df.from_number(1.0)
   bc = df.add(one, df.negate(df.power(as_pair(b1), t)))
+  if float32_divide:
+    return df.to_float32(as_pair(learning_rate)) / rounded(df.to_float32(bc))
   return df.to_float32(df.divide(as_pair(learning_rate), bc))
 
 
@@ -365,10 +371,13 @@ def scale_by_adamax(
       bc = 1 - b1_power
     else:
       bc = 1 - b1_now ** count_inc.astype(jnp.float32)
-    if arithmetic.bias_correction == "float64_power":
+    if arithmetic.bias_correction.startswith("float64_power"):
       # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
       exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
-      step_size = _float64_step_size(exact_lr, b1_exact, count_inc)
+      float32_divide = arithmetic.bias_correction == "float64_power_float32_divide"
+      step_size = _float64_step_size(
+        exact_lr, b1_exact, count_inc, float32_divide=float32_divide
+      )
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc
 

@@ -100,7 +100,7 @@ def compare(got: dict, want: Trajectory, rtol: float = 1e-6) -> int:
   return exact
 
 
-def first_difference_16bit(
+def first_difference(
   opt: optax.GradientTransformation,
   path: pathlib.Path,
   keys: list[str],
@@ -109,19 +109,24 @@ def first_difference_16bit(
   *,
   signed_zero_params: bool = True,
 ) -> str | None:
-  """Replays a recorded 16-bit trajectory through ``opt`` under ``jax.jit``.
+  """Replays a recorded trajectory through ``opt`` under ``jax.jit``.
 
-  The file holds raw bits (``grad_<k>_bits`` before each step; ``param_``, ``m_``,
-  ``u_<k>_bits`` initially and after each step; m and u may be float32 arrays
-  ``m_<k>``, ``u_<k>`` instead, as with MXNet's multi_precision). Params, m and u are
+  16-bit files hold raw bits (``grad_<k>_bits`` before each step; ``param_``, ``m_``,
+  ``u_<k>_bits`` initially and after each step); any of them may be a float32 array
+  ``<name>_<k>`` instead (float32 runs; MXNet's multi_precision moments). Params, m and u are
   compared bit for bit at every step (NaN equals NaN of any payload); returns a
   description of the first difference, or None. ``signed_zero_params=False`` lets a
   param be +0.0 where the framework has -0.0 (an update added by
   :func:`optax.apply_updates` cannot turn a nonzero weight into -0.0).
   """
   data = np.load(path)
-  as_dtype = lambda bits: jnp.asarray(bits).view(dtype)
-  params = {k: as_dtype(data[f"param_{k}_bits"][0]) for k in keys}
+
+  def recorded(name, k, t):
+    if f"{name}_{k}_bits" in data:
+      return jnp.asarray(data[f"{name}_{k}_bits"][t]).view(dtype)
+    return jnp.asarray(data[f"{name}_{k}"][t])
+
+  params = {k: recorded("param", k, 0) for k in keys}
   state = opt.init(params)
 
   @jax.jit
@@ -129,17 +134,15 @@ def first_difference_16bit(
     updates, state = opt.update(grads, state, params)
     return optax.apply_updates(params, updates), state
 
-  for t in range(1, data[f"param_{keys[0]}_bits"].shape[0]):
-    grads = {k: as_dtype(data[f"grad_{k}_bits"][t - 1]) for k in keys}
+  first_grad = f"grad_{keys[0]}_bits" if f"grad_{keys[0]}_bits" in data else f"grad_{keys[0]}"
+  steps = len(data[first_grad])
+  for t in range(1, steps + 1):
+    grads = {k: recorded("grad", k, t - 1) for k in keys}
     params, state = step(params, state, grads)
     mu, nu = moments(state)[:2]
     for k in keys:
       for name, got in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):
-        got = np.asarray(got)
-        if f"{name}_{k}_bits" in data:
-          want = data[f"{name}_{k}_bits"][t].view(dtype)
-        else:
-          want = data[f"{name}_{k}"][t]
+        got, want = np.asarray(got), np.asarray(recorded(name, k, t))
         if got.dtype != want.dtype:
           return f"step {t}: {name}_{k} has dtype {got.dtype}, want {want.dtype}"
         nan = lambda x: np.isnan(x.astype(np.float32))
@@ -161,7 +164,7 @@ __all__ = [
   "KEYS",
   "Trajectory",
   "compare",
-  "first_difference_16bit",
+  "first_difference",
   "golden_names",
   "grads",
   "replay",

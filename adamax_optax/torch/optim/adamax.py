@@ -6,6 +6,7 @@ chain itself, shared with MindSpore's copy of this interface, is
 :func:`adamax_optax._torch_style.torch_style_chain`).
 """
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -48,6 +49,12 @@ def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capabili
       f"cpu_capability must be one of {sorted(_VECTOR_CHUNK)} "
       f"(torch.backends.cpu.get_cpu_capability()), got {cpu_capability!r}."
     )
+
+
+def _is_tensor_lr(lr) -> bool:
+  """A concrete array learning rate, PyTorch's tensor lr (a traced one, from
+  optax.inject_hyperparams, stands for a Python float changed between steps)."""
+  return isinstance(lr, (np.ndarray, jax.Array)) and not isinstance(lr, jax.core.Tracer)
 
 
 def _scalar_lr(lr):
@@ -156,7 +163,10 @@ def torch_adamax(
 
   Args:
     lr: :math:`\eta`, default 2e-3, >= 0: a number, a one-element array, or an optax
-      schedule (called with the step count, 0 first).
+      schedule (called with the step count, 0 first). An array is PyTorch's tensor lr:
+      on the single-tensor path (``foreach`` None or False) the step size is then
+      ``f32(lr) / f32(1 - beta1**t)``, a float32 division; with ``foreach=True``
+      PyTorch reads it with ``.item()`` and divides in double, as for a float.
     betas: :math:`(\beta_1, \beta_2)`, default (0.9, 0.999), each in [0, 1).
     eps: default 1e-8, >= 0.
     weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
@@ -228,6 +238,14 @@ def torch_adamax(
   _check_torch(defaults)
   _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability)
   recipe = arith.TORCH_FOREACH if foreach else arith.TORCH
+  group_lrs = [g.get("lr") for g in param_groups or () if isinstance(g, Mapping)]
+  if lr_scheduler is not None and any(_is_tensor_lr(v) for v in (lr, *group_lrs)):
+    raise ValueError(
+      "torch_adamax: a tensor (array) lr with lr_scheduler is not reproduced: PyTorch's "
+      "schedulers then compute the rate in float32 tensor arithmetic, and these schedulers "
+      "replay PyTorch's Python-float arithmetic. Pass lr as a Python float (PyTorch's "
+      "default), or a tensor lr without a scheduler."
+    )
   check_ungrouped(ungrouped)
   if lr_scheduler is not None:
     check_scheduler(lr_scheduler)
@@ -263,9 +281,13 @@ def torch_adamax(
 
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}
+    # A tensor lr on the single-tensor path divides in float32: lr / (1 - beta1**t).
+    tensor_lr = _is_tensor_lr(settings["lr"]) and not foreach
     return torch_style_chain(
       settings,
-      recipe,
+      dataclasses.replace(recipe, bias_correction="float64_power_float32_divide")
+      if tensor_lr
+      else recipe,
       fused_decay=True,
       vector_chunk=_VECTOR_CHUNK[cpu_capability],
       mu_dtype=mu_dtype,

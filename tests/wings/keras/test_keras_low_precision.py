@@ -23,7 +23,7 @@ def test_trajectory_bit_for_bit(name):
   path = golden_data.GOLDEN_DIR / "keras" / f"{name}.npz"
   meta = json.loads(str(np.load(path)["meta"]))
   opt = keras_adamax(**meta["optimizer_kwargs"])
-  difference = golden_data.first_difference_16bit(
+  difference = golden_data.first_difference(
     opt, path, ["w", "b", "s"], jnp.dtype(meta["dtype"]), moments
   )
   assert difference is None, f"{name}: {difference}"

@@ -23,7 +23,7 @@ def _run(name: str):
     opt = mindspore_nn_adamax(**kwargs)
   else:
     opt = mindspore_adamax(**kwargs, param_groups=meta["groups"])
-  return golden_data.first_difference_16bit(opt, path, meta["keys"], jnp.float16, moments)
+  return golden_data.first_difference(opt, path, meta["keys"], jnp.float16, moments)
 
 
 @pytest.mark.parametrize(

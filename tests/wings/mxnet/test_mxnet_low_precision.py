@@ -21,7 +21,7 @@ def _run(name: str, **options):
   lr_mult = {k: group["lr_mult"] for group in meta["groups"] for k in group["params"]}
   opt = mxnet_adamax(**meta["optimizer_kwargs"], lr_mult=lr_mult)
   dtype = jnp.dtype(meta["dtype"])
-  return golden_data.first_difference_16bit(opt, path, ["w", "b", "s"], dtype, moments, **options)
+  return golden_data.first_difference(opt, path, ["w", "b", "s"], dtype, moments, **options)
 
 
 def test_float16_trajectory_bit_for_bit():

@@ -37,7 +37,7 @@ def test_trajectory_bit_for_bit(name):
   path = golden_data.GOLDEN_DIR / "torch" / f"{name}.npz"
   meta = json.loads(str(np.load(path)["meta"]))
   dtype = jnp.dtype(meta["dtype"])
-  difference = golden_data.first_difference_16bit(
+  difference = golden_data.first_difference(
     _preset(meta), path, meta["param_order"], dtype, moments
   )
   assert difference is None, f"{name}: {difference}"
@@ -47,7 +47,7 @@ def test_the_two_implementations_differ_where_pytorchs_do():
   path = golden_data.GOLDEN_DIR / "torch" / "traj_float16_odd_sizes_foreach_True.npz"
   meta = json.loads(str(np.load(path)["meta"]))
   meta["optimizer_kwargs"]["foreach"] = False
-  difference = golden_data.first_difference_16bit(
+  difference = golden_data.first_difference(
     _preset(meta), path, meta["param_order"], jnp.float16, moments
   )
   assert difference is not None and difference.startswith("step 2: u_")

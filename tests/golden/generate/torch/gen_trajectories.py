@@ -222,6 +222,10 @@ for fe in (False, True):
          notes="Adamax(groups, lr=torch.tensor(0.02)); every group lr given as its own "
                "torch.tensor(<lr>) (float32 0-d), so group['lr'] is a float32 tensor that "
                "ExponentialLR fill_()s with (lr_tensor * 0.97).")
+    case(f"tensor_lr_constant_foreach_{fe}", groups_spec=G2, opt_kwargs={**OPT, "foreach": fe},
+         tensor_lr=True,
+         notes="Constant tensor learning rates: Adamax(groups, lr=torch.tensor(0.02)), every "
+               "group lr its own float32 0-d torch.tensor; no scheduler.")
 case("big_exponential", groups_spec=[{"params": ["w", "s", "big"], "lr": 0.02, "weight_decay": 0.01},
                                      {"params": ["b"], "lr": 0.05}],
      opt_kwargs=OPT, keys=("w", "b", "s", "big"),
