@@ -102,12 +102,18 @@ def _float64_step_size(learning_rate, b1, t) -> jax.Array:
   ``learning_rate`` and ``b1`` are numbers, float32 arrays, or :class:`~df.DoubleFloat`
   (an :class:`~adamax_optax.schedules.ExactSchedule`'s double value).
   """
-  as_pair = lambda x: x if isinstance(x, df.DoubleFloat) else df.from_number(x)
+
+  def as_pair(x):
+    if isinstance(x, df.DoubleFloat):
+      return x
+    # Numbers stay on the host, so that what depends on numbers alone is not traced.
+    return df.constant(x) if _is_python_number(x) else df.from_number(x)
+
   if jax.config.jax_enable_x64:
     as_double = lambda x: as_pair(x).hi.astype(jnp.float64) + as_pair(x).lo
     bc = 1.0 - as_double(b1) ** jnp.asarray(t, jnp.float64)
     return (as_double(learning_rate) / bc).astype(jnp.float32)
-  one = df.from_number(1.0)
+  one = df.constant(1.0)
   bc = df.add(one, df.negate(df.power(as_pair(b1), t)))
   return df.to_float32(df.divide(as_pair(learning_rate), bc))
 
