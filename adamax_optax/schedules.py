@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax import _double_float as df
+from adamax_optax._rounding import computed_once
 from adamax_optax.validation import check_scheduled_lrs
 
 #: Updates tabulated when a schedule does not fix its own horizon.
@@ -106,7 +107,8 @@ class ExactSchedule:
       inside = candidate < runs
       reached = starts[jnp.minimum(candidate, runs - 1)] <= count
       index = jnp.where(inside & reached, candidate, index)
-    return index
+    # Read by every lookup of the tables (float32 value, double pair): searched once.
+    return computed_once(index)
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The float32 learning rate at ``count`` (updates applied before this one)."""
