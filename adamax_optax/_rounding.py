@@ -16,3 +16,22 @@ import jax.numpy as jnp
 def rounded(x: jax.Array) -> jax.Array:
   """Returns ``x`` rounded to its dtype, never contracted into a later add."""
   return jnp.where(x == x, x, jnp.nan)
+
+
+def computed_once(x: jax.Array) -> jax.Array:
+  """Returns the scalar ``x`` unchanged, as a value XLA computes once, not in every reader.
+
+  XLA's fusion copies a cheap scalar computation into each loop that reads it, so a step
+  size computed in a few dozen scalar operations and read by the loops of a thousand
+  leaves is compiled a thousand times. A producer that ends in an expensive operation,
+  such as a division by a value that is not a constant, is not copied: ``x`` is divided
+  by a one that XLA cannot fold (``(bits >> (width - 1)) | 1`` of its bits, unsigned, is
+  1 for every bit pattern), and ``x / 1`` is ``x`` exactly, NaN, infinities and -0
+  included (an integer ``x`` divides exactly too). The cost is one scalar division per
+  step. (``jax.lax.optimization_barrier`` does not do this: the CPU backend removes it
+  before fusion.)
+  """
+  width = 8 * jnp.dtype(x.dtype).itemsize
+  bits = jax.lax.bitcast_convert_type(x, jnp.dtype(f"uint{width}"))
+  one = ((bits >> (width - 1)) | 1).astype(x.dtype)
+  return jax.lax.div(x, one)

@@ -10,7 +10,7 @@ import optax
 from adamax_optax import _double_float as df
 from adamax_optax import arithmetic as arith
 from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
-from adamax_optax._rounding import rounded
+from adamax_optax._rounding import computed_once, rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
 from adamax_optax.schedules import is_exact
@@ -108,18 +108,31 @@ def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) ->
   ``float32_divide`` the double ``1 - b1**t`` is rounded to float32 and divides the
   float32 ``lr`` in float32 (PyTorch's single-tensor path with a tensor learning rate).
   """
-  as_pair = lambda x: x if isinstance(x, df.DoubleFloat) else df.from_number(x)
+
+  def as_pair(x):
+    if isinstance(x, df.DoubleFloat):
+      return x
+    # Numbers stay on the host, so that what depends on numbers alone is not traced.
+    return df.constant(x) if _is_python_number(x) else df.from_number(x)
+
   if jax.config.jax_enable_x64:
     as_double = lambda x: as_pair(x).hi.astype(jnp.float64) + as_pair(x).lo
     bc = 1.0 - as_double(b1) ** jnp.asarray(t, jnp.float64)
     if float32_divide:
       return as_double(learning_rate).astype(jnp.float32) / bc.astype(jnp.float32)
     return (as_double(learning_rate) / bc).astype(jnp.float32)
-  one = df.from_number(1.0)
+  one = df.constant(1.0)
   bc = df.add(one, df.negate(df.power(as_pair(b1), t)))
   if float32_divide:
     return df.to_float32(as_pair(learning_rate)) / rounded(df.to_float32(bc))
   return df.to_float32(df.divide(as_pair(learning_rate), bc))
+
+
+def _once(x):
+  """A traced floating scalar as :func:`computed_once` makes it; anything else as it is."""
+  if isinstance(x, jax.core.Tracer) and jnp.ndim(x) == 0 and jnp.issubdtype(x.dtype, jnp.floating):
+    return computed_once(x)
+  return x
 
 
 def _split_complex(fn):
@@ -375,16 +388,16 @@ def scale_by_adamax(
       # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
       exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
       float32_divide = arithmetic.bias_correction == "float64_power_float32_divide"
-      step_size = _float64_step_size(
-        exact_lr, b1_exact, count_inc, float32_divide=float32_divide
-      )
+      step_size = _float64_step_size(exact_lr, b1_exact, count_inc, float32_divide=float32_divide)
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc
 
     grads, treedef = jax.tree.flatten(updates, is_leaf=is_sparse)
     check_shapes_match(updates, state.mu, "state", "its state")
     mus, nus = treedef.flatten_up_to(state.mu), treedef.flatten_up_to(state.nu)
-    scalars = (*hyper, lr, bc, step_size, count_inc)
+    # Each scalar computed here is read by every leaf's loop: computed once, not copied
+    # into each loop (the double-float step size alone is some 35 operations a leaf).
+    scalars = tuple(_once(x) for x in (*hyper, lr, bc, step_size, count_inc))
     # The kernel's results, or None for each leaf it leaves to the per-leaf step.
     results = (
       fused_leaf_updates(real_leaf_update, grads, mus, nus, scalars, interpret=interpret)

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax import _double_float as df
+from adamax_optax._rounding import computed_once
 from adamax_optax.validation import check_scheduled_lrs
 
 #: Updates tabulated when a schedule does not fix its own horizon.
@@ -87,11 +88,27 @@ class ExactSchedule:
     return int(self._starts.size)
 
   def _index(self, count) -> jax.Array:
+    """The run that ``count`` (>= 0) falls in: the last run starting at or before it.
+
+    Integer comparisons only, in a binary search unrolled into ``log2(num_runs)`` steps:
+    ``jnp.searchsorted`` loops, and a loop copies the table into its state at every
+    update (300 microseconds a step for a million runs on the CPU).
+    """
     count = jnp.asarray(count, jnp.int32)
-    if self.num_runs == 1:
+    runs = self.num_runs
+    if runs == 1:
       return jnp.zeros_like(count)
-    # Integer comparisons only: the run that the count falls in.
-    return jnp.searchsorted(jnp.asarray(self._starts), count, side="right") - 1
+    if self._starts[-1] == runs - 1:  # a run per count: the count is the index
+      return jnp.minimum(count, runs - 1)
+    starts = jnp.asarray(self._starts)
+    index = jnp.zeros_like(count)
+    for bit in reversed(range((runs - 1).bit_length())):
+      candidate = index + (1 << bit)
+      inside = candidate < runs
+      reached = starts[jnp.minimum(candidate, runs - 1)] <= count
+      index = jnp.where(inside & reached, candidate, index)
+    # Read by every lookup of the tables (float32 value, double pair): searched once.
+    return computed_once(index)
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The float32 learning rate at ``count`` (updates applied before this one)."""

@@ -90,18 +90,16 @@ def main(argv=None):
     "|---|---|---|---|---|",
   ]
   med = lambda times: statistics.median(times[-args.repeats :])
-  medians = {}
   for name in steps:
     a, b = med(interleaved[name]), med(back_to_back[name])
     a0, b0 = med(interleaved["dense"]), med(back_to_back["dense"])
-    medians[name] = (a, b)
     lines.append(f"| {name} | {a * 1e3:.2f} | {a / a0:.3f}x | {b * 1e3:.2f} | {b / b0:.3f}x |")
   table = "\n".join(lines)
   print(table)
   if args.out:
     with open(args.out, "w") as f:
       f.write(table + "\n")
-  return medians
+  return lines
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ def python_double(lr, b1, t):
 
 def test_every_step_of_common_settings_matches_python():
   ts = np.arange(1, 20001, dtype=np.int32)
-  for lr, b1 in [(0.002, 0.9), (0.01, 0.999), (3e-4, 0.99), (0.1, 0.5)]:
+  # (1.0, 0.999): at t=833 the squares of b1 rounded with fused multiply-adds gave
+  # one float32 ulp less than Python.
+  for lr, b1 in [(0.002, 0.9), (0.01, 0.999), (3e-4, 0.99), (0.1, 0.5), (1.0, 0.999)]:
     got = np.asarray(step_sizes(lr, b1, ts))
     want = np.array([python_double(lr, b1, t) for t in ts])
     np.testing.assert_array_equal(got, want, err_msg=f"lr={lr}, b1={b1}")

@@ -45,5 +45,5 @@ def test_the_two_paths_differ_as_in_pytorch():
 
 
 def test_tensor_lr_with_a_scheduler_is_refused():
-  with pytest.raises(ValueError, match="tensor .*lr with lr_scheduler is not reproduced"):
+  with pytest.raises(ValueError, match=r"tensor .*lr with lr_scheduler is not reproduced"):
     Adamax(lr=jnp.asarray(0.01), lr_scheduler=lr_scheduler.StepLR(step_size=3))

@@ -1,0 +1,78 @@
+"""The compiled step stays small: what XLA compiles per leaf, and once per step.
+
+Compile time grows with the instructions of the compiled step, which these tests count
+(deterministic, unlike timings; ``benchmarks/run.py`` times them). A scalar that every
+leaf's loop reads, such as the double-float step size of MXNet and PyTorch, must be
+computed once, not copied into each loop by XLA's fusion.
+"""
+
+import re
+
+import jax
+import jax.numpy as jnp
+import optax
+import pytest
+
+import adamax_optax as ax
+
+LR, CLIP, WD = 1e-3, 1.0, 1e-4
+# A preset rounds the gradient it receives (a compare and a select, plus the fusion split
+# it causes), so that no upstream multiply is contracted into its first add: measured
+# 8 instructions a leaf for torch_adamax and 4 for mxnet_adamax. The alias, with no stage
+# before its Adamax step, has none (optax's bits).
+ENTRY_ROUNDING = {"adamax": 0, "torch_adamax": 8, "mxnet_adamax": 4}
+
+
+def instructions(opt, leaves: int) -> int:
+  params = {f"w{i}": jax.ShapeDtypeStruct((64, 16), jnp.float32) for i in range(leaves)}
+  state = jax.eval_shape(opt.init, params)
+
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  text = jax.jit(step, donate_argnums=(0, 1)).lower(params, state, params).compile().as_text()
+  return sum(1 for line in text.splitlines() if re.match(r"\s+(ROOT )?%\S+ = ", line))
+
+
+def per_leaf_and_fixed(factory) -> tuple[float, float]:
+  four, eight = instructions(factory(), 4), instructions(factory(), 8)
+  per_leaf = (eight - four) / 4
+  return per_leaf, four - 4 * per_leaf
+
+
+@pytest.mark.parametrize(
+  "name, ours, reference",
+  [
+    ("adamax", lambda: ax.adamax(LR), lambda: optax.adamax(LR)),
+    (
+      "torch_adamax",
+      lambda: ax.torch_adamax(LR, weight_decay=WD),
+      lambda: optax.chain(optax.add_decayed_weights(WD), optax.scale_by_adamax(), optax.scale(-LR)),
+    ),
+  ],
+)
+def test_no_more_per_leaf_than_optax(name, ours, reference):
+  # No rounding barriers in the Adamax arithmetic of these two: what remains per leaf
+  # beyond optax's is the rounding at the preset's entry.
+  ours_per_leaf, _ = per_leaf_and_fixed(ours)
+  reference_per_leaf, _ = per_leaf_and_fixed(reference)
+  budget = reference_per_leaf + ENTRY_ROUNDING[name]
+  assert ours_per_leaf <= budget, (name, ours_per_leaf, reference_per_leaf)
+
+
+def test_double_float_step_size_is_compiled_once_and_small():
+  # MXNet 2.0's step size lr / (1 - b1**t) in float32 pairs: once per step (a loop
+  # over the 31 bits of t, not 62 unrolled multiplications), not once per leaf.
+  per_leaf, fixed = per_leaf_and_fixed(lambda: ax.mxnet_adamax(LR, clip_gradient=CLIP, wd=WD))
+  optax_per_leaf, _ = per_leaf_and_fixed(
+    lambda: optax.chain(
+      optax.clip(CLIP), optax.add_decayed_weights(WD), optax.scale_by_adamax(), optax.scale(-LR)
+    )
+  )
+  # The rounding barriers that reproduce MXNet's separately rounded products cost a
+  # compare and a select each, 12 instructions a leaf here, plus the rounding at the
+  # preset's entry; the step size costs none.
+  budget = optax_per_leaf + 12 + ENTRY_ROUNDING["mxnet_adamax"]
+  assert per_leaf <= budget, (per_leaf, optax_per_leaf)
+  assert fixed < 1000, fixed
