@@ -296,9 +296,12 @@ RECIPES = {
   "TORCH": ax.arithmetic.TORCH,
   "KERAS": ax.arithmetic.KERAS,
 }
+# Magnitudes below 1e-30 become 0: the bound assumes exact arithmetic, and with a
+# gradient near float32's smallest normal, (1 - b1) * g and bc * u are subnormal, which
+# XLA's CPU code flushes to 0 (as it does in the frameworks it runs, Keras on JAX).
 gradients = st.lists(
   st.floats(-1e6, 1e6, width=32, allow_subnormal=False), min_size=4, max_size=4
-).map(lambda v: np.asarray(v, np.float32))
+).map(lambda v: np.where(np.abs(v) < 1e-30, 0, v).astype(np.float32))
 
 
 @settings(max_examples=30)  # each placement, recipe and beta pair compiles anew
