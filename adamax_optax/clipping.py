@@ -395,17 +395,7 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
   return rounded(out).astype(g.dtype)
 
 
-_SCALINGS = (
-  "torch",
-  "mxnet",
-  "mxnet2",
-  "mindspore",
-  "paddle",
-  "paddle_norm",
-  "keras",
-  "keras_global",
-  "optax",
-)
+_SCALINGS = Scaling.__args__
 
 
 def _check_scaling(scaling) -> None:

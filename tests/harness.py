@@ -81,3 +81,45 @@ def extreme_gradients(shape=(8,), steps: int = 6, dtype=np.float32) -> list[dict
   """Zero, huge, tiny and subnormal gradients, mixed with ordinary ones."""
   values = np.array([0.0, 1e30, -1e-30, 3e-39, -1e20, 0.5, -2.0, 0.0], dtype)
   return [{"w": np.roll(values, t).reshape(shape).astype(dtype)} for t in range(steps)]
+
+
+def first_bit_difference(got, want) -> str:
+  """ "" when ``got`` and ``want`` have the same dtype, shape and bits; else where and how
+  they first differ (flat index, both values, and how many elements differ)."""
+  got, want = np.asarray(got), np.asarray(want)
+  if got.dtype != want.dtype or got.shape != want.shape:
+    return f"dtype/shape {got.dtype}{got.shape} != {want.dtype}{want.shape}"
+  unsigned = np.dtype(f"uint{8 * got.dtype.itemsize}")
+  bad = np.flatnonzero(got.view(unsigned) != want.view(unsigned))
+  if bad.size == 0:
+    return ""
+  first = bad[0]
+  return (
+    f"flat element {first}: {got.flat[first]!r} != {want.flat[first]!r} "
+    f"({bad.size} of {got.size} elements differ)"
+  )
+
+
+def assert_same_bits(got: dict, want: dict, what: str) -> None:
+  """Every leaf of ``want`` has ``got``'s dtype, shape and bits; ``what`` says where."""
+  for k in want:
+    difference = first_bit_difference(got[k], want[k])
+    assert not difference, f"{what}, {k!r}: {difference}"
+
+
+def assert_same_tree(a, b, *, ordered_keys: bool = True) -> None:
+  """Two nested dicts/lists/tuples of arrays and scalars are the same, to the bytes."""
+  if isinstance(a, np.ndarray):
+    assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+    assert a.tobytes() == b.tobytes()
+  elif isinstance(a, dict):
+    keys = (list(a), list(b)) if ordered_keys else (sorted(a), sorted(b))
+    assert isinstance(b, dict) and keys[0] == keys[1], keys
+    for k in a:
+      assert_same_tree(a[k], b[k], ordered_keys=ordered_keys)
+  elif isinstance(a, (list, tuple)):
+    assert type(a) is type(b) and len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+      assert_same_tree(x, y, ordered_keys=ordered_keys)
+  else:
+    assert type(a) is type(b) and a == b, (a, b)

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import optax
 import pytest
-from harness import PRESETS
+from harness import PRESETS, assert_same_bits
 
 import adamax_optax as ax
 
@@ -63,16 +63,6 @@ def jitted_step(opt):
   return step
 
 
-def assert_same_bits(got, want, what, t):
-  for k in want:
-    g, w = np.asarray(got[k]), np.asarray(want[k])
-    differs = np.flatnonzero(g.view(np.uint32) != w.view(np.uint32))
-    assert differs.size == 0, (
-      f"{what}[{k!r}] differs after step {t} at flat element {differs[0]} "
-      f"({differs.size} of {g.size} elements): {g.flat[differs[0]]!r} != {w.flat[differs[0]]!r}"
-    )
-
-
 @pytest.mark.parametrize("upstream", sorted(UPSTREAM))
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_preset_bits_do_not_depend_on_the_stage_before_it(name, upstream):
@@ -97,11 +87,11 @@ def test_preset_bits_do_not_depend_on_the_stage_before_it(name, upstream):
     entering, up_state = up_update(g, up_state, ref_params)
     if not k or t % k == 0:
       ref_params, ref_state = ref_step(ref_params, ref_state, jax.device_get(entering))
-    assert_same_bits(whole_params, ref_params, "param", t)
+    assert_same_bits(whole_params, ref_params, f"{'param'} at step {t}")
     mu, nu, _ = ax.moments(whole_state)
     ref_mu, ref_nu, _ = ax.moments(ref_state)
-    assert_same_bits(mu, ref_mu, "m", t)
-    assert_same_bits(nu, ref_nu, "u", t)
+    assert_same_bits(mu, ref_mu, f"{'m'} at step {t}")
+    assert_same_bits(nu, ref_nu, f"{'u'} at step {t}")
 
 
 @pytest.mark.parametrize("upstream", sorted(UPSTREAM))
@@ -121,4 +111,4 @@ def test_plain_alias_is_optax_adamax_wherever_it_stands(upstream):
       history.append(p)
     runs.append(history)
   for t, (ours, theirs) in enumerate(zip(*runs, strict=True), start=1):
-    assert_same_bits(ours, theirs, "param", t)
+    assert_same_bits(ours, theirs, f"{'param'} at step {t}")

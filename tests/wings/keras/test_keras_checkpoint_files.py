@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import assert_same_bits
 
 from adamax_optax import keras_adamax, load_state, moments
 from adamax_optax.keras import checkpoint as keras_ckpt
@@ -40,17 +41,6 @@ def recorded():
   return pick("grad"), {kind: pick(kind) for kind in ("param", "m", "u")}, data["iterations"]
 
 
-def assert_same_bits(got, want, what, step):
-  for k in want:
-    g, w = np.asarray(got[k]), np.asarray(want[k])
-    assert g.dtype == w.dtype and g.shape == w.shape, (what, k, g.dtype, g.shape, w.dtype, w.shape)
-    differ = np.argwhere(g.view(np.uint32) != w.view(np.uint32))
-    assert not differ.size, (
-      f"{what} {k!r} at step {step}: first differing element {tuple(differ[0])}: "
-      f"{g[tuple(differ[0])]!r} here, {w[tuple(differ[0])]!r} in Keras"
-    )
-
-
 def resume(weights, start):
   """Params and state read from a file, continued to the end of the recording, compared
   with Keras at every step; returns the params and state at RESUMED."""
@@ -67,7 +57,7 @@ def resume(weights, start):
     m, u, count = moments(state)
     assert count == iterations[i] == SAVED + i
     for kind, tree in (("param", params), ("m", m), ("u", u)):
-      assert_same_bits(tree, {k: want[kind][k][i] for k in ORDER}, kind, SAVED + i)
+      assert_same_bits(tree, {k: want[kind][k][i] for k in ORDER}, f"{kind} at step {SAVED + i}")
     if SAVED + i == RESUMED:
       at_resumed = (params, state)
     if i < len(grads["w"]):

@@ -14,6 +14,7 @@ import jax
 import numpy as np
 import optax
 import pytest
+from harness import assert_same_bits
 
 from adamax_optax import load_state, mindspore_adamax, mindspore_nn_adamax, moments
 from adamax_optax.mindspore import checkpoint as ms_ckpt
@@ -43,17 +44,6 @@ def recorded(case):
   return keys, pick("grad"), {kind: pick(kind) for kind in ("param", "m", "u")}
 
 
-def assert_same_bits(got, want, what, first_step):
-  for k in want:
-    g, w = np.asarray(got[k]), np.asarray(want[k])
-    assert g.dtype == w.dtype and g.shape == w.shape, (what, k, g.dtype, g.shape, w.dtype, w.shape)
-    differ = np.argwhere(g.view(np.uint32) != w.view(np.uint32))
-    assert not differ.size, (
-      f"{what} {k!r} at step {first_step}: first differing element {tuple(differ[0])}: "
-      f"{g[tuple(differ[0])]!r} here, {w[tuple(differ[0])]!r} in MindSpore"
-    )
-
-
 def resume(case, entries, start):
   """Params and state from checkpoint entries, continued to the end of the recording,
   compared with MindSpore at every step; returns the params and state at RESUMED."""
@@ -70,7 +60,7 @@ def resume(case, entries, start):
     m, u, count = moments(state)
     assert count == SAVED + i
     for kind, tree in (("param", params), ("m", m), ("u", u)):
-      assert_same_bits(tree, {k: want[kind][k][i] for k in keys}, kind, SAVED + i)
+      assert_same_bits(tree, {k: want[kind][k][i] for k in keys}, f"{kind} at step {SAVED + i}")
     if SAVED + i == RESUMED:
       at_resumed = (params, state)
     if i < len(grads[keys[0]]):

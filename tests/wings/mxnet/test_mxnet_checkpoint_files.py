@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import assert_same_tree, first_bit_difference
 
 import adamax_optax as ax
 from adamax_optax.mxnet import checkpoint as ckpt
@@ -50,12 +51,6 @@ def preset(version, case):
   return build(learning_rate=0.02, wd=0.001, multi_precision=case == "fp16_mp")
 
 
-def first_difference(got, want) -> str:
-  bits = {2: np.uint16, 4: np.uint32}[got.dtype.itemsize]
-  bad = np.flatnonzero(got.view(bits) != want.view(bits))
-  return "" if bad.size == 0 else f"element {bad[0]}: {got.flat[bad[0]]!r} != {want.flat[bad[0]]!r}"
-
-
 def resume(version, case, params, mu, nu, step, masters):
   opt = preset(version, case)
   state = ax.load_state(opt, params, mu=mu, nu=nu, step=step, master_weights=masters)
@@ -76,8 +71,7 @@ def resume(version, case, params, mu, nu, step, masters):
     for kind, tree in got.items():
       for k in ORDER:
         have, want = np.asarray(tree[k]), rows[f"{kind}_{k}"][t]
-        assert have.dtype == want.dtype and have.shape == want.shape, (kind, k)
-        diff = first_difference(have, want)
+        diff = first_bit_difference(have, want)
         assert not diff, f"mxnet{version} {case}: continued step {t + 1}, {kind}_{k}, {diff}"
 
 
@@ -110,9 +104,9 @@ def test_written_files_read_back_and_resume_bit_exactly(version, case, tmp_path)
   ckpt.to_mxnet_states_file(
     out, mu, nu, step, masters, optimizer=optimizer, order=ORDER, version=version
   )
-  assert_same(ckpt.load_states(out), ckpt.load_states(states_file))
+  assert_same_tree(ckpt.load_states(out), ckpt.load_states(states_file))
   ckpt.save_parameters(tmp_path / "p.params", ckpt.load_parameters(params_file), version=version)
-  assert_same(ckpt.load_parameters(tmp_path / "p.params"), ckpt.load_parameters(params_file))
+  assert_same_tree(ckpt.load_parameters(tmp_path / "p.params"), ckpt.load_parameters(params_file))
   params2 = ckpt.from_mxnet_params_file(tmp_path / "p.params", template(version, case))
   resume(version, case, params2, *ckpt.from_mxnet_states_file(out, params2, order=ORDER))
 
@@ -152,22 +146,6 @@ def test_in_memory_states_may_hold_ndarrays():
   np.testing.assert_array_equal(mu["w"], [1, 1])
   np.testing.assert_array_equal(nu["w"], [3, 3])
   assert step == 4
-
-
-def assert_same(a, b):
-  if isinstance(a, np.ndarray):
-    assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
-    assert a.tobytes() == b.tobytes()
-  elif isinstance(a, dict):
-    assert isinstance(b, dict) and list(a) == list(b), (list(a), list(b))
-    for k in a:
-      assert_same(a[k], b[k])
-  elif isinstance(a, (list, tuple)):
-    assert type(a) is type(b) and len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-      assert_same(x, y)
-  else:
-    assert type(a) is type(b) and a == b, (a, b)
 
 
 def test_a_0d_param_is_written_with_shape_1_for_mxnet1(tmp_path):

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import assert_same_tree, first_bit_difference
 
 import adamax_optax as ax
 from adamax_optax.torch import checkpoint as ckpt
@@ -26,11 +27,6 @@ TEMPLATE = {"w": np.zeros((4, 3), np.float32), "b": np.zeros(3, np.float32), "s"
 def continued():
   with np.load(FILES / "continued.npz") as f:
     return {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
-
-
-def first_difference(got, want) -> str:
-  bad = np.flatnonzero(got.view(np.uint32) != want.view(np.uint32))
-  return "" if bad.size == 0 else f"element {bad[0]}: {got.flat[bad[0]]!r} != {want.flat[bad[0]]!r}"
 
 
 def resume(params, mu, nu, step):
@@ -50,8 +46,7 @@ def resume(params, mu, nu, step):
     for kind, got in (("param", params), ("m", m), ("u", u)):
       for k in TEMPLATE:
         have, want = np.asarray(got[k]), rows[f"{kind}_{k}"][t]
-        assert have.dtype == want.dtype and have.shape == want.shape, (kind, k)
-        diff = first_difference(have, want)
+        diff = first_bit_difference(have, want)
         assert not diff, f"continued step {t + 1}, {kind}_{k}, {diff}"
 
 
@@ -98,7 +93,7 @@ def test_reader_writer_reader_round_trip(tmp_path):
     original = ckpt.load(source)
     ckpt.save(original, tmp_path / source.name)
     again = ckpt.load(tmp_path / source.name)
-    assert_same(original, again)
+    assert_same_tree(original, again)
 
 
 def test_written_moments_resume_bit_exactly(tmp_path):
@@ -107,7 +102,7 @@ def test_written_moments_resume_bit_exactly(tmp_path):
   groups = ckpt.load(OPTIMIZER)["param_groups"]
   path = tmp_path / "written.pt"
   ckpt.to_torch_optimizer_file(path, mu, nu, step, order=["w", "s", "b"], param_groups=groups)
-  assert_same(ckpt.load(path), ckpt.load(OPTIMIZER))
+  assert_same_tree(ckpt.load(path), ckpt.load(OPTIMIZER))
   mu2, nu2, step2 = ckpt.from_torch_optimizer_file(path, params, param_groups=GROUPS)
   resume(params, mu2, nu2, step2)
 
@@ -125,22 +120,6 @@ def test_names_stored_by_a_named_optimizer_are_used(tmp_path):
   ckpt.save(raw, tmp_path / "named.pt")
   mu, _, _ = ckpt.from_torch_optimizer_file(tmp_path / "named.pt", TEMPLATE)
   np.testing.assert_array_equal(mu["b"], raw["state"][2]["exp_avg"])
-
-
-def assert_same(a, b):
-  if isinstance(a, np.ndarray):
-    assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
-    assert a.tobytes() == b.tobytes()
-  elif isinstance(a, dict):
-    assert isinstance(b, dict) and list(a) == list(b)
-    for k in a:
-      assert_same(a[k], b[k])
-  elif isinstance(a, (list, tuple)):
-    assert type(a) is type(b) and len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-      assert_same(x, y)
-  else:
-    assert type(a) is type(b) and a == b
 
 
 def test_groups_that_differ_from_the_files_are_refused():
