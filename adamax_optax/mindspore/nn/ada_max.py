@@ -13,7 +13,7 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._leaves import SparseRows, is_sparse, is_trained
+from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
 from adamax_optax._preset import finish, stage_if
 from adamax_optax.param_groups import (
   Ungrouped,
@@ -410,6 +410,8 @@ def mindspore_nn_adamax(
     return optax.chain(*stages)
 
   opt = with_param_groups(build, defaults, param_groups, _check_nn_group, ungrouped=ungrouped)
+  # MindSpore's ApplyAdaMax kernel takes dense gradients only.
+  opt = checking_trees(opt, lambda tree: reject_sparse(tree, "mindspore_nn_adamax"))
   if order is not None:
     opt = checking_trees(opt, _check_order(order, param_groups))
   return finish(opt, skip_nonfinite=skip_nonfinite)

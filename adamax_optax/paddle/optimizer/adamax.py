@@ -107,35 +107,23 @@ def _scaled(learning_rate, multiplier):
   return jnp.asarray(learning_rate, jnp.float32) * factor
 
 
+def _refuse_16bit(tree) -> None:
+  """Paddle's CPU Adamax has no float16 or bfloat16 kernel: such params are refused."""
+  for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+    dtype = jnp.result_type(leaf)
+    if dtype in (jnp.float16, jnp.bfloat16):
+      name = jax.tree_util.keystr(path) or "(the single array)"
+      raise TypeError(
+        f"paddle_adamax: parameter {name} is {dtype}, and Paddle's CPU Adamax has no "
+        "float16 or bfloat16 kernel (Paddle raises 'The kernel with key (CPU, ..., "
+        "float16) of kernel `adamax` is not registered'), so there is nothing to "
+        "reproduce. Keep float32 params, or pass mu_dtype=jnp.float32 and "
+        "nu_dtype=jnp.float32 for float32 moments as Paddle's GPU float16 kernel keeps "
+        "(computed in float32, stored once; not recorded, so not promised bit for bit)."
+      )
+
+
 @renamed_keywords(lr="learning_rate", eps="epsilon")
-def _refusing_16bit_params(opt: optax.GradientTransformation) -> optax.GradientTransformation:
-  """Paddle's CPU Adamax has no float16 or bfloat16 kernel; refuse such params early."""
-
-  def check(params):
-    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
-      dtype = jnp.result_type(leaf)
-      if dtype in (jnp.float16, jnp.bfloat16):
-        raise TypeError(
-          f"paddle_adamax: parameter {jax.tree_util.keystr(path)} is {dtype}, and Paddle's "
-          "CPU Adamax has no float16 or bfloat16 kernel (Paddle raises 'The kernel with key "
-          "(CPU, ..., float16) of kernel `adamax` is not registered'), so there is nothing "
-          "to reproduce. Keep float32 params, or pass mu_dtype=jnp.float32 and "
-          "nu_dtype=jnp.float32 for float32 moments as Paddle's GPU float16 kernel keeps "
-          "(computed in float32, stored once; not recorded, so not promised bit for bit)."
-        )
-
-  def init_fn(params):
-    check(params)
-    return opt.init(params)
-
-  def update_fn(updates, state, params=None, **extra_args):
-    if params is not None:
-      check(params)
-    return opt.update(updates, state, params, **extra_args)
-
-  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
-
-
 def paddle_adamax(
   learning_rate: optax.ScalarOrSchedule = 0.001,
   beta1: float = 0.9,
@@ -320,7 +308,7 @@ def paddle_adamax(
     if attrs:
       opt = checking_trees(opt, check_attr_names)
     if mu_dtype is None and nu_dtype is None:
-      opt = _refusing_16bit_params(optax.with_extra_args_support(opt))
+      opt = checking_trees(opt, _refuse_16bit)
     return finish(opt, skip_nonfinite=skip_nonfinite)
 
   if isinstance(learning_rate, ReduceOnPlateau):
