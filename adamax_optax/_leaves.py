@@ -108,11 +108,18 @@ def trained_only(inner: optax.GradientTransformation) -> optax.GradientTransform
   return optax.GradientTransformation(inner.init, update_fn)
 
 
+def keep_rows(touched_rows: jax.Array, new: jax.Array, old) -> jax.Array:
+  """``new`` in the rows (along axis 0) where ``touched_rows`` is true, else ``old``."""
+  mask = jnp.reshape(touched_rows, jnp.shape(touched_rows) + (1,) * (jnp.ndim(new) - 1))
+  return jnp.where(mask, new, old)
+
+
 __all__ = [
   "SparseRows",
   "check_shapes_match",
   "is_sparse",
   "is_trained",
+  "keep_rows",
   "reject_sparse",
   "trained_only",
 ]

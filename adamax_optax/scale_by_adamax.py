@@ -1,5 +1,6 @@
 """The Adamax moment and step computation as an optax transformation."""
 
+import functools
 from typing import Literal, NamedTuple
 
 import jax
@@ -9,11 +10,17 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax import arithmetic as arith
-from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
+from adamax_optax._leaves import (
+  SparseRows,
+  check_shapes_match,
+  is_sparse,
+  is_trained,
+  keep_rows,
+)
 from adamax_optax._rounding import computed_once, rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
-from adamax_optax.schedules import is_exact
+from adamax_optax.schedules import ExactSchedule, is_exact
 from adamax_optax.validation import check_adamax_hyperparameters, check_range
 
 
@@ -67,10 +74,16 @@ def _zeros_like_params(params, dtype=None):
   def zeros(p):
     if isinstance(p, jax.ShapeDtypeStruct) or not is_trained(p):
       return jnp.zeros(p.shape, dtype if dtype and is_trained(p) else p.dtype)
-    p = jnp.asarray(p)
-    return jnp.where(jnp.isfinite(p), jnp.abs(p) * 0, 0).astype(dtype or p.dtype)
+    return _zeros_from(p, dtype=jnp.dtype(dtype or jnp.result_type(p)))
 
   return jax.tree.map(zeros, params)
+
+
+@functools.partial(jax.jit, static_argnames="dtype")
+def _zeros_from(p, *, dtype):
+  """``0`` shaped and sharded like ``p`` (traced once per shape, for models of many leaves)."""
+  p = jnp.asarray(p)
+  return jnp.where(jnp.isfinite(p), jnp.abs(p) * 0, 0).astype(dtype)
 
 
 def check_state_dtype(name: str, dtype) -> np.dtype | None:
@@ -100,6 +113,75 @@ def _learning_rate_at(learning_rate, count):
   return learning_rate
 
 
+# Longest table of :func:`_bias_correction_table` (256 KiB a row): b1 up to about 0.99944.
+_MAX_TABLE_STEPS = 1 << 16
+
+
+@functools.lru_cache(maxsize=64)
+def _bias_corrections(b1: float) -> np.ndarray | None:
+  """Python's double ``1 - b1**t`` for ``t = 0, 1, ...`` up to the first ``t`` where it is
+  exactly 1.0 (so every later step equals the last entry); None when that takes more
+  than ``_MAX_TABLE_STEPS`` steps (b1 closer to 1) or for a b1 outside [0, 1).
+
+  For a numeric b1 the bias correction depends on the step count alone, so the host
+  computes it with the frameworks' own double arithmetic and the step looks it up: a
+  gather instead of a double-float power in a loop and a double-float division
+  (hundreds of compiled instructions, a quarter of a second of XLA time on the CPU),
+  and exact where the double-float arithmetic is not.
+  """
+  if not 0.0 <= b1 < 1.0:
+    return None
+  doubles = [0.0]  # t = 0 never occurs: the count is incremented before the step
+  for t in range(1, _MAX_TABLE_STEPS + 1):
+    doubles.append(1.0 - b1 ** float(t))
+    if doubles[-1] == 1.0:
+      bias_corrections = np.array(doubles)
+      bias_corrections.flags.writeable = False
+      return bias_corrections
+  return None
+
+
+@functools.lru_cache(maxsize=64)
+def _bias_correction_table(b1: float, learning_rate: float | None = None) -> np.ndarray | None:
+  """:func:`_bias_corrections` rounded as a step reads them: ``f32(lr / (1 - b1**t))``
+  with ``learning_rate``, ``f32(1 - b1**t)`` without (for a float32 division by it).
+
+  A learning rate known only while the step runs (traced, or a DoubleFloat) is not
+  tabulated: ``f32(lr / bc)`` needs the double quotient, whose float32 rounding can hang
+  on its last bits (``f32(0.01) / (1 - 0.9)`` lies within 2**-52 of a float32 midpoint),
+  and the double-float division with the double-float power is the one tested against
+  the recordings for those.
+  """
+  bias_corrections = _bias_corrections(b1)
+  if bias_corrections is None:
+    return None
+  if learning_rate is None:
+    table = bias_corrections.astype(np.float32)
+  else:
+    with np.errstate(divide="ignore"):
+      table = (learning_rate / bias_corrections).astype(np.float32)
+  table.flags.writeable = False
+  return table
+
+
+def _scheduled_step_sizes(schedule: ExactSchedule, b1: float, count, t) -> jax.Array | None:
+  """``f32(lr / (1 - b1**t))`` for an exact schedule's double lr at ``count`` and a
+  numeric b1, from one host table of the step sizes while ``1 - b1**t < 1`` and the
+  schedule's float32 value after (``lr / 1.0``); None when b1 has no table."""
+  bias_corrections = _bias_corrections(b1)
+  if bias_corrections is None:
+    return None
+
+  def step_sizes():
+    counts = np.arange(len(bias_corrections) - 1)  # the counts before steps 1, ..., T
+    steps = schedule.values_at(counts) / bias_corrections[1:]
+    return np.concatenate([[np.inf], steps]).astype(np.float32)
+
+  table = schedule.derived_table(("step_sizes", b1), step_sizes)
+  index = jnp.clip(t, 1, len(table) - 1)
+  return jnp.where(t < len(table), jnp.asarray(table)[index], schedule(count))
+
+
 def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) -> jax.Array:
   """``f32(lr / (1 - b1**t))`` computed as a double would compute it.
 
@@ -107,7 +189,19 @@ def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) ->
   (an :class:`~adamax_optax.schedules.ExactSchedule`'s double value). With
   ``float32_divide`` the double ``1 - b1**t`` is rounded to float32 and divides the
   float32 ``lr`` in float32 (PyTorch's single-tensor path with a tensor learning rate).
+
+  With a numeric b1 and a numeric lr (or a float32 division) the step reads its value
+  from :func:`_bias_correction_table`; otherwise the power and the division are computed
+  in float32 pairs.
   """
+  if _is_python_number(b1) and (float32_divide or _is_python_number(learning_rate)):
+    lr = None if float32_divide else float(learning_rate)
+    table = _bias_correction_table(float(b1), lr)
+    if table is not None:
+      value = jnp.asarray(table)[jnp.clip(t, 1, len(table) - 1)]
+      if float32_divide:
+        return jnp.asarray(learning_rate, jnp.float32) / rounded(value)
+      return value
 
   def as_pair(x):
     if isinstance(x, df.DoubleFloat):
@@ -121,8 +215,7 @@ def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) ->
     if float32_divide:
       return as_double(learning_rate).astype(jnp.float32) / bc.astype(jnp.float32)
     return (as_double(learning_rate) / bc).astype(jnp.float32)
-  one = df.constant(1.0)
-  bc = df.add(one, df.negate(df.power(as_pair(b1), t)))
+  bc = df.add(df.constant(1.0), df.negate(df.power(as_pair(b1), t)))
   if float32_divide:
     return df.to_float32(as_pair(learning_rate)) / rounded(df.to_float32(bc))
   return df.to_float32(df.divide(as_pair(learning_rate), bc))
@@ -135,6 +228,66 @@ def _once(x):
   return x
 
 
+def _traced_once(rule, scalars):
+  """``rule(g, m, u, *scalars)`` for each leaf, traced once per leaf shape and dtype.
+
+  A model's leaves repeat a few shapes (a transformer's layers), and tracing the same
+  elementwise rule for each costs most of a step's tracing and lowering time. The rule
+  is a nested ``jax.jit`` that JAX traces once per shape and lowers once; XLA inlines
+  each call before it optimizes, so the compiled step is the same. Python-number scalars
+  stay constants of the rule; traced scalars are its arguments. Sparse and untrained
+  leaves are traced directly.
+  """
+  dynamic = [i for i, x in enumerate(scalars) if isinstance(x, jax.Array)]
+
+  @jax.jit
+  def dense(g, m, u, touched_rows, *values):
+    merged = list(scalars)
+    for i, value in zip(dynamic, values, strict=True):
+      merged[i] = value
+    return rule(g, m, u, *merged, touched_rows=touched_rows)
+
+  def apply(g, m, u, touched_rows=None):
+    if is_sparse(g) or not (is_trained(g) and is_trained(m)):
+      return rule(g, m, u, *scalars)
+    return dense(g, m, u, touched_rows, *(scalars[i] for i in dynamic))
+
+  return apply
+
+
+class _Pair(NamedTuple):
+  update: object
+  touched_rows: object
+
+
+def _row_masks(touched_rows, updates) -> list:
+  """``touched_rows`` (a tree of row masks from :func:`~adamax_optax.lazy_rows`) as one
+  mask or None per leaf of ``updates``.
+
+  Inside :func:`optax.partition` (parameter groups) ``updates`` holds a
+  :class:`optax.MaskedNode` where another group's leaves are, and ``touched_rows``
+  still covers every leaf: the masks of the masked leaves are dropped. 0-d leaves and
+  sparse ones have none (they are always updated, or carry their rows).
+  """
+  leaves = jax.tree.leaves(updates, is_leaf=is_sparse)
+  if touched_rows is None:
+    return [None] * len(leaves)
+  masked = lambda x: isinstance(x, optax.MaskedNode) or is_sparse(x)
+  try:
+    pairs = jax.tree.map(_Pair, updates, touched_rows, is_leaf=masked)
+  except ValueError as error:
+    raise ValueError(
+      "touched_rows must have the structure of the gradients (what lazy_rows passes); "
+      f"got {jax.tree.structure(touched_rows)} for {jax.tree.structure(updates)}."
+    ) from error
+  pairs = jax.tree.leaves(pairs, is_leaf=lambda x: isinstance(x, _Pair))
+  return [
+    None if is_sparse(p.update) or jnp.ndim(p.update) == 0 else p.touched_rows
+    for p in pairs
+    if not isinstance(p.update, optax.MaskedNode)
+  ]
+
+
 def _split_complex(fn):
   """Applies a real-valued leaf update to real and imaginary parts separately.
 
@@ -142,11 +295,11 @@ def _split_complex(fn):
   (``torch.view_as_real``): each part gets its own infinity norm.
   """
 
-  def wrapped(g, m, u, *scalars):
+  def wrapped(g, m, u, *scalars, **options):
     if not jnp.iscomplexobj(g):
-      return fn(g, m, u, *scalars)
-    real = fn(g.real, m.real, u.real, *scalars)
-    imag = fn(g.imag, m.imag, u.imag, *scalars)
+      return fn(g, m, u, *scalars, **options)
+    real = fn(g.real, m.real, u.real, *scalars, **options)
+    imag = fn(g.imag, m.imag, u.imag, *scalars, **options)
     return tuple(jax.lax.complex(r, i) for r, i in zip(real, imag, strict=True))
 
   return wrapped
@@ -332,8 +485,15 @@ def scale_by_adamax(
     # optax's scale_by_learning_rate multiplies by -lr; the frameworks subtract the step.
     return -lr * update if form == "optax" else -update
 
-  def real_leaf_update(g, m, u, b1, b2, eps, one_minus_b1, lr, bc, step_size, count):
-    """The elementwise rule, every hyperparameter an argument (the fused kernel's body)."""
+  def real_leaf_update(
+    g, m, u, b1, b2, eps, one_minus_b1, lr, bc, step_size, count, touched_rows=None
+  ):
+    """The elementwise rule, every hyperparameter an argument (the fused kernel's body).
+
+    ``touched_rows`` (from :func:`~adamax_optax.lazy_rows`), a bool per row along axis 0:
+    the other rows keep m and u and get a zero update. The step reads the kept moments,
+    so that m and u are each written once, in place of the old ones.
+    """
     leaf_dtype, mode = g.dtype, half_mode(g.dtype)
     wide = jnp.promote_types(leaf_dtype, jnp.float32)
     dtype = leaf_dtype if mode in ("native", "float32_step") else wide
@@ -348,29 +508,34 @@ def scale_by_adamax(
     g, m, u = g.astype(dtype), m.astype(dtype), u.astype(dtype)
     m_new = moment(g, m, b1, one_minus_b1, moment_op)
     u_new = infinity_norm(g, u, b2, eps, moment_op)
+    if touched_rows is not None:
+      m_new, u_new = keep_rows(touched_rows, m_new, m), keep_rows(touched_rows, u_new, u)
     if mode == "float32_step":  # 16-bit moments, read by float32 operations
       as_wide = lambda x: x.astype(wide)
       update = step(as_wide(m_new), as_wide(u_new), eps, lr, bc, step_size, to_16bit)
-      return update, m_new, u_new
-    return step(m_new, u_new, eps, lr, bc, step_size, identity), m_new, u_new
+    else:
+      update = step(m_new, u_new, eps, lr, bc, step_size, identity)
+    if touched_rows is not None:
+      update = keep_rows(touched_rows, update, jnp.zeros_like(update))
+    return update, m_new, u_new
 
   float_leaf_update = _split_complex(real_leaf_update)
 
-  def leaf_update(g, m, u, *scalars):
+  def leaf_update(g, m, u, *scalars, touched_rows=None):
     if is_sparse(g):  # gather the touched rows, update them, scatter them back
       rows = leaf_update(g.values, m[g.indices], u[g.indices], *scalars)
       m = m.at[g.indices].set(rows[1].astype(m.dtype))
       u = u.at[g.indices].set(rows[2].astype(u.dtype))
       return SparseRows(g.indices, rows[0].astype(g.values.dtype)), m, u
     if is_trained(g) and is_trained(m):
-      return float_leaf_update(g, m, u, *scalars)
+      return float_leaf_update(g, m, u, *scalars, touched_rows=touched_rows)
     # Integer and bool leaves (float0 gradients) are not trained: a zero update in the
     # parameter's dtype, and their moments stay 0.
     zero_dtype = m.dtype if g.dtype == jax.dtypes.float0 else g.dtype
     return jnp.zeros(jnp.shape(g), zero_dtype), m, u
 
-  def update_fn(updates, state, params=None):
-    del params
+  def update_fn(updates, state, params=None, *, touched_rows=None, **extra_args):
+    del params, extra_args
     count_inc = optax.safe_increment(state.count)
     lr = _learning_rate_at(learning_rate, state.count)
     if is_exact(b1):  # this update's b1, its double, and 1 - b1 as the recipe rounds it
@@ -388,7 +553,11 @@ def scale_by_adamax(
       # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
       exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
       float32_divide = arithmetic.bias_correction == "float64_power_float32_divide"
-      step_size = _float64_step_size(exact_lr, b1_exact, count_inc, float32_divide=float32_divide)
+      step_size = None
+      if isinstance(learning_rate, ExactSchedule) and _is_python_number(b1_exact):
+        step_size = _scheduled_step_sizes(learning_rate, float(b1_exact), state.count, count_inc)
+      if step_size is None:
+        step_size = _float64_step_size(exact_lr, b1_exact, count_inc, float32_divide=float32_divide)
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc
 
@@ -401,12 +570,14 @@ def scale_by_adamax(
     # The kernel's results, or None for each leaf it leaves to the per-leaf step.
     results = (
       fused_leaf_updates(real_leaf_update, grads, mus, nus, scalars, interpret=interpret)
-      if fused
+      if fused and touched_rows is None
       else [None] * len(grads)
     )
+    leaf_rule = _traced_once(leaf_update, scalars)
+    row_masks = _row_masks(touched_rows, updates)
     results = [
-      r if r is not None else leaf_update(g, m, u, *scalars)
-      for r, g, m, u in zip(results, grads, mus, nus, strict=True)
+      r if r is not None else leaf_rule(g, m, u, touched)
+      for r, g, m, u, touched in zip(results, grads, mus, nus, row_masks, strict=True)
     ]
     new_updates = [
       r[0] if is_sparse(g) or g.dtype == jax.dtypes.float0 else r[0].astype(update_dtype(g.dtype))
@@ -422,7 +593,7 @@ def scale_by_adamax(
     )
     return treedef.unflatten(new_updates), new_state
 
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 __all__ = ["ScaleByAdamaxState", "scale_by_adamax"]

@@ -119,6 +119,18 @@ class ExactSchedule:
     index = self._index(count)
     return df.DoubleFloat(jnp.asarray(self._hi)[index], jnp.asarray(self._lo)[index])
 
+  def values_at(self, counts: np.ndarray) -> np.ndarray:
+    """The exact values at ``counts`` on the host (float64)."""
+    return self._double[np.searchsorted(self._starts, counts, side="right") - 1]
+
+  def derived_table(self, key, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``, a host table derived from this schedule's values, computed once per
+    ``key`` and kept with the schedule."""
+    tables = self.__dict__.setdefault("_derived_tables", {})
+    if key not in tables:
+      tables[key] = make()
+    return tables[key]
+
   def value_at(self, count: int) -> float:
     """The exact value at ``count`` on the host (a Python float)."""
     index = int(np.searchsorted(self._starts, count, side="right")) - 1

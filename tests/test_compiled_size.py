@@ -61,18 +61,63 @@ def test_no_more_per_leaf_than_optax(name, ours, reference):
   assert ours_per_leaf <= budget, (name, ours_per_leaf, reference_per_leaf)
 
 
-def test_double_float_step_size_is_compiled_once_and_small():
-  # MXNet 2.0's step size lr / (1 - b1**t) in float32 pairs: once per step (a loop
-  # over the 31 bits of t, not 62 unrolled multiplications), not once per leaf.
-  per_leaf, fixed = per_leaf_and_fixed(lambda: ax.mxnet_adamax(LR, clip_gradient=CLIP, wd=WD))
-  optax_per_leaf, _ = per_leaf_and_fixed(
-    lambda: optax.chain(
-      optax.clip(CLIP), optax.add_decayed_weights(WD), optax.scale_by_adamax(), optax.scale(-LR)
-    )
-  )
-  # The rounding barriers that reproduce MXNet's separately rounded products cost a
-  # compare and a select each, 12 instructions a leaf here, plus the rounding at the
-  # preset's entry; the step size costs none.
-  budget = optax_per_leaf + 12 + ENTRY_ROUNDING["mxnet_adamax"]
-  assert per_leaf <= budget, (per_leaf, optax_per_leaf)
-  assert fixed < 1000, fixed
+MXNET_CHAIN = lambda: optax.chain(
+  optax.clip(CLIP), optax.add_decayed_weights(WD), optax.scale_by_adamax(), optax.scale(-LR)
+)
+
+
+@pytest.mark.parametrize(
+  "name, factory, fixed_budget",
+  [
+    # A numeric b1: the double step size lr / (1 - b1**t) is read from a host table.
+    ("numeric b1", lambda: ax.mxnet_adamax(LR, clip_gradient=CLIP, wd=WD), 100),
+    # A traced b1 (inject_hyperparams): computed in float32 pairs, a loop over the 31
+    # bits of t (not 62 unrolled multiplications), once per step.
+    (
+      "traced b1",
+      lambda: optax.inject_hyperparams(ax.mxnet_adamax)(LR, clip_gradient=CLIP, wd=WD),
+      1000,
+    ),
+  ],
+)
+def test_step_size_is_compiled_once_and_small(name, factory, fixed_budget):
+  per_leaf, fixed = per_leaf_and_fixed(factory)
+  assert fixed < fixed_budget, (name, fixed)
+  if name == "numeric b1":  # (traced hyperparameters add conversions to every leaf)
+    optax_per_leaf, _ = per_leaf_and_fixed(MXNET_CHAIN)
+    # The rounding barriers that reproduce MXNet's separately rounded products cost a
+    # compare and a select each, 12 instructions a leaf here, plus the rounding at the
+    # preset's entry; the step size costs none.
+    budget = optax_per_leaf + 12 + ENTRY_ROUNDING["mxnet_adamax"]
+    assert per_leaf <= budget, (name, per_leaf, optax_per_leaf)
+
+
+def traced_equations_per_leaf(opt) -> float:
+  """Equations a leaf adds to the traced step, inside the preset's own ``jax.jit``."""
+
+  def count(leaves):
+    params = {f"w{i}": jax.ShapeDtypeStruct((64, 16), jnp.float32) for i in range(leaves)}
+    state = jax.eval_shape(opt.init, params)
+    jaxpr = jax.make_jaxpr(opt.update)(params, state, params).jaxpr
+    while len(jaxpr.eqns) == 1 and "jaxpr" in jaxpr.eqns[0].params:  # the preset's jit
+      jaxpr = jaxpr.eqns[0].params["jaxpr"].jaxpr
+    return len(jaxpr.eqns)
+
+  return (count(8) - count(4)) / 4
+
+
+@pytest.mark.parametrize(
+  "factory",
+  [
+    lambda: ax.torch_adamax(LR, weight_decay=WD),
+    lambda: ax.mxnet_adamax(LR, clip_gradient=CLIP, wd=WD),
+    lambda: ax.paddle_adamax(LR, weight_decay=WD),
+    lambda: ax.mindspore_adamax(LR, weight_decay=WD),
+  ],
+)
+def test_the_elementwise_rule_is_traced_once_per_leaf_shape(factory):
+  # Tracing and lowering cost grows with the equations traced: the Adamax rule is a
+  # nested jit traced once for all leaves of a shape, so a leaf adds a call to it (and
+  # the other stages' few operations), not its dozens of operations; optax.adamax
+  # traces its whole rule for every leaf.
+  assert traced_equations_per_leaf(factory()) <= traced_equations_per_leaf(optax.adamax(LR))
