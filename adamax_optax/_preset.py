@@ -79,7 +79,17 @@ def rounded_at_entry(updates):
   return jax.tree.map(entry, updates, is_leaf=is_sparse)
 
 
-def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool, round_at_entry: bool = True):
+class Preset(optax.GradientTransformationExtraArgs):
+  """What :func:`finish` returns: an optimizer of this package, whose stages pass extra
+  arguments on to :func:`~adamax_optax.scale_by_adamax` (so :func:`~adamax_optax.lazy_rows`
+  can hand it the touched rows)."""
+
+  __slots__ = ()
+
+
+def finish(
+  opt: optax.GradientTransformation, *, skip_nonfinite: bool, round_at_entry: bool = True
+) -> Preset:
   """``opt`` with gradient checks in ``update``, and skipping of non-finite steps.
 
   ``update`` runs as one compiled program even when called eagerly: inside ``jax.jit``
@@ -104,7 +114,7 @@ def finish(opt: optax.GradientTransformation, *, skip_nonfinite: bool, round_at_
   checked = optax.GradientTransformationExtraArgs(inner.init, checked_update)
   if skip_nonfinite:
     checked = skipping(checked)
-  return optax.GradientTransformationExtraArgs(checked.init, jax.jit(checked.update))
+  return Preset(checked.init, jax.jit(checked.update))
 
 
-__all__ = ["check_gradients", "check_state", "finish", "rounded_at_entry", "stage_if"]
+__all__ = ["Preset", "check_gradients", "check_state", "finish", "rounded_at_entry", "stage_if"]

@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import SparseRows, is_sparse
+from adamax_optax._leaves import SparseRows, is_sparse, keep_rows
+from adamax_optax._preset import Preset
 from adamax_optax._typing import Params, Updates
 from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
@@ -47,10 +48,6 @@ def _touched_rows(g) -> jax.Array:
   return jnp.any(g != 0, axis=tuple(range(1, jnp.ndim(g))))
 
 
-def _keep_rows(touched, new, old):
-  return jnp.where(touched.reshape(touched.shape + (1,) * (jnp.ndim(new) - 1)), new, old)
-
-
 def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
   r"""``inner`` with rows whose gradient is entirely zero left untouched.
 
@@ -59,6 +56,13 @@ def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformati
   values from before the step; the step count advances as usual, so the bias correction
   of a row used again later is the optimizer's global one (MXNet's per-parameter count).
   Weight decay is skipped for such rows as well. 0-d leaves are always updated.
+
+  A preset of this package (what its factories return) takes the touched rows as the
+  extra argument ``touched_rows`` down to :func:`scale_by_adamax`, which keeps the old
+  m and u of the other rows and computes the step from the kept moments: each table is
+  written once, in place, and the step costs about what a dense step costs. Any other
+  ``inner`` (a preset wrapped in :func:`optax.inject_hyperparams`, say) is restored
+  after its step instead, which makes XLA copy the m and u tables.
 
   Args:
     inner: any optimizer of this package.
@@ -77,19 +81,22 @@ def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformati
      [-0.1 -0.1]
      [ 0.  0. ]]
   """
+  keeps_moments = isinstance(inner, Preset)
   inner = optax.with_extra_args_support(inner)
   masked = lambda x: isinstance(x, optax.MaskedNode)
 
   def update_fn(updates, state, params=None, **extra_args):
     touched = jax.tree.map(_touched_rows, updates)
+    if keeps_moments:
+      extra_args = {**extra_args, "touched_rows": touched}
     new_updates, new_state = inner.update(updates, state, params, **extra_args)
     new_updates = jax.tree.map(
-      lambda t, u: _keep_rows(t, u, jnp.zeros_like(u)), touched, new_updates
+      lambda t, u: keep_rows(t, u, jnp.zeros_like(u)), touched, new_updates
     )
 
     def keep(new_tree, old_tree):
       return jax.tree.map(
-        lambda t, new, old: old if masked(new) or new is None else _keep_rows(t, new, old),
+        lambda t, new, old: old if masked(new) or new is None else keep_rows(t, new, old),
         touched,
         new_tree,
         old_tree,
@@ -97,7 +104,7 @@ def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformati
       )
 
     def restore(new, old):
-      if isinstance(new, ScaleByAdamaxState):
+      if isinstance(new, ScaleByAdamaxState) and not keeps_moments:
         return new._replace(mu=keep(new.mu, old.mu), nu=keep(new.nu, old.nu))
       if isinstance(new, MultiPrecisionState):
         return MultiPrecisionState(

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adamax_optax._leaves import is_trained, reject_sparse
+from adamax_optax._leaves import is_trained, keep_rows, reject_sparse
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import OptState, Params, Updates
 from adamax_optax.param_groups import leaf_names
@@ -67,7 +67,7 @@ class AccumulationState(NamedTuple):
 
 def accumulate_gradients(
   inner: optax.GradientTransformation, steps: int
-) -> optax.GradientTransformation:
+) -> optax.GradientTransformationExtraArgs:
   r"""Keras's ``gradient_accumulation_steps``: ``inner`` runs on every ``steps``-th call.
 
   The other calls add the gradient to an accumulator :math:`a \leftarrow g + a` and
@@ -83,7 +83,9 @@ def accumulate_gradients(
     zeros = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), jnp.asarray(p).dtype), params)
     return AccumulationState(jnp.zeros([], jnp.int32), zeros, inner.init(params))
 
-  def update_fn(updates, state, params=None):
+  inner_update = optax.with_extra_args_support(inner).update
+
+  def update_fn(updates, state, params=None, **extra_args):
     reject_sparse(updates, "gradient_accumulation_steps")
     is_update = (state.calls + 1) % steps == 0
     summed = jax.tree.map(lambda g, a: g + a, updates, state.accumulated)
@@ -93,7 +95,7 @@ def accumulate_gradients(
       # the division into a multiply by the float32 reciprocal.
       reciprocal = np.float32(1) / np.float32(steps)
       mean = jax.tree.map(lambda s: rounded(s * reciprocal), summed)
-      new_updates, new_inner = inner.update(mean, state.inner, params)
+      new_updates, new_inner = inner_update(mean, state.inner, params, **extra_args)
       reset = jax.tree.map(jnp.zeros_like, state.accumulated)
       return new_updates, new_inner, reset
 
@@ -105,7 +107,7 @@ def accumulate_gradients(
     calls = optax.safe_increment(state.calls)
     return new_updates, AccumulationState(calls, accumulated, new_inner)
 
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 class MovingAverageState(NamedTuple):
@@ -128,7 +130,7 @@ def moving_average(
   momentum: float,
   overwrite_frequency: int | None,
   accumulation_steps: int | None = None,
-) -> optax.GradientTransformation:
+) -> optax.GradientTransformationExtraArgs:
   r"""Keras's ``use_ema``: a moving average of the params, updated after every step.
 
   With :math:`w` the params after ``inner``'s update and :math:`i` Keras's
@@ -150,11 +152,17 @@ def moving_average(
     zeros = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), jnp.asarray(p).dtype), params)
     return MovingAverageState(jnp.zeros([], jnp.int32), zeros, inner.init(params))
 
-  def update_fn(updates, state, params=None):
+  inner_update = optax.with_extra_args_support(inner).update
+
+  def update_fn(updates, state, params=None, **extra_args):
     require_params(params)
     reject_sparse(updates, "use_ema")
-    new_updates, new_inner = inner.update(updates, state.inner, params)
-    new_params = optax.apply_updates(params, new_updates)
+    new_updates, new_inner = inner_update(updates, state.inner, params, **extra_args)
+    applied = new_updates
+    if extra_args.get("touched_rows") is not None:  # lazy_rows: the rows it will update
+      zero = lambda t, u: keep_rows(t, u, jnp.zeros_like(u)) if is_trained(u) else u
+      applied = jax.tree.map(zero, extra_args["touched_rows"], new_updates)
+    new_params = optax.apply_updates(params, applied)
     iterations = state.calls // accumulation_steps if accumulation_steps else state.calls
     mu = (iterations != 0).astype(jnp.float32) * momentum
 
@@ -178,7 +186,7 @@ def moving_average(
     calls = optax.safe_increment(state.calls)
     return new_updates, MovingAverageState(calls, averages, new_inner)
 
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 def ema_params(state: OptState) -> Params:
