@@ -164,10 +164,10 @@ def _bias_correction_table(b1: float, learning_rate: float | None = None) -> np.
   return table
 
 
-def _scheduled_step_sizes(schedule: ExactSchedule, b1: float, count, t) -> jax.Array | None:
-  """``f32(lr / (1 - b1**t))`` for an exact schedule's double lr at ``count`` and a
+def _scheduled_step_sizes(schedule: ExactSchedule, b1: float, lr, t) -> jax.Array | None:
+  """``f32(lr / (1 - b1**t))`` for an exact schedule's double lr at step ``t`` and a
   numeric b1, from one host table of the step sizes while ``1 - b1**t < 1`` and the
-  schedule's float32 value after (``lr / 1.0``); None when b1 has no table."""
+  schedule's float32 value ``lr`` after (``lr / 1.0``); None when b1 has no table."""
   bias_corrections = _bias_corrections(b1)
   if bias_corrections is None:
     return None
@@ -179,7 +179,7 @@ def _scheduled_step_sizes(schedule: ExactSchedule, b1: float, count, t) -> jax.A
 
   table = schedule.derived_table(("step_sizes", b1), step_sizes)
   index = jnp.clip(t, 1, len(table) - 1)
-  return jnp.where(t < len(table), jnp.asarray(table)[index], schedule(count))
+  return jnp.where(t < len(table), jnp.asarray(table)[index], lr)
 
 
 def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) -> jax.Array:
@@ -551,12 +551,12 @@ def scale_by_adamax(
       bc = 1 - b1_now ** count_inc.astype(jnp.float32)
     if arithmetic.bias_correction.startswith("float64_power"):
       # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
-      exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
       float32_divide = arithmetic.bias_correction == "float64_power_float32_divide"
       step_size = None
       if isinstance(learning_rate, ExactSchedule) and _is_python_number(b1_exact):
-        step_size = _scheduled_step_sizes(learning_rate, float(b1_exact), state.count, count_inc)
+        step_size = _scheduled_step_sizes(learning_rate, float(b1_exact), lr, count_inc)
       if step_size is None:
+        exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
         step_size = _float64_step_size(exact_lr, b1_exact, count_inc, float32_divide=float32_divide)
     else:
       step_size = jnp.asarray(lr, jnp.float32) / bc

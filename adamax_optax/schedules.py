@@ -66,6 +66,7 @@ class ExactSchedule:
     self._starts, self._double = starts, run_values
     self._hi = run_values.astype(np.float32)
     self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)
+    self._bucket_bits, self._bucket_runs = _buckets(starts, self.horizon)
 
   def _mapped(self, run_values: np.ndarray, name: str) -> "ExactSchedule":
     mapped = ExactSchedule.__new__(ExactSchedule)
@@ -84,15 +85,25 @@ class ExactSchedule:
 
   @property
   def num_runs(self) -> int:
-    """How many runs of equal values the table keeps (its memory is 12 bytes a run)."""
+    """How many runs of equal values the table keeps (12 bytes a run)."""
     return int(self._starts.size)
+
+  @property
+  def nbytes(self) -> int:
+    """Bytes of the tables the compiled step holds: the runs (an int32 start and a
+    float32 pair each) and the bucket index of :meth:`_index`, if any."""
+    buckets = 0 if self._bucket_runs is None else self._bucket_runs.nbytes
+    return 12 * self.num_runs + buckets
 
   def _index(self, count) -> jax.Array:
     """The run that ``count`` (>= 0) falls in: the last run starting at or before it.
 
-    Integer comparisons only, in a binary search unrolled into ``log2(num_runs)`` steps:
-    ``jnp.searchsorted`` loops, and a loop copies the table into its state at every
-    update (300 microseconds a step for a million runs on the CPU).
+    Integer comparisons only. When every run but the last spans at least ``2**k``
+    counts, each block of ``2**k`` counts holds at most one run start, so a table of
+    each block's first run and one comparison find it (:func:`_buckets`). Otherwise a
+    binary search unrolled into ``log2(num_runs)`` steps: ``jnp.searchsorted`` loops,
+    and a loop copies the table into its state at every update (300 microseconds a step
+    for a million runs on the CPU); unrolled, each step compiles a few instructions.
     """
     count = jnp.asarray(count, jnp.int32)
     runs = self.num_runs
@@ -101,6 +112,11 @@ class ExactSchedule:
     if self._starts[-1] == runs - 1:  # a run per count: the count is the index
       return jnp.minimum(count, runs - 1)
     starts = jnp.asarray(self._starts)
+    if self._bucket_runs is not None:  # the bucket's first run, or the next one
+      buckets = len(self._bucket_runs)
+      first = jnp.asarray(self._bucket_runs)[jnp.minimum(count >> self._bucket_bits, buckets - 1)]
+      following = jnp.minimum(first + 1, runs - 1)
+      return computed_once(jnp.where(starts[following] <= count, following, first))
     index = jnp.zeros_like(count)
     for bit in reversed(range((runs - 1).bit_length())):
       candidate = index + (1 << bit)
@@ -138,6 +154,28 @@ class ExactSchedule:
 
   def __repr__(self) -> str:
     return f"{self.name}(horizon={self.horizon}, runs={self.num_runs})"
+
+
+# Runs a binary search handles in few enough steps; and how much larger than the runs
+# the bucket table may be.
+_SEARCH_RUNS, _BUCKET_TABLE_RATIO = 16, 2
+
+
+def _buckets(starts: np.ndarray, horizon: int) -> tuple[int, np.ndarray | None]:
+  """``(k, first_run)``: the run holding count ``j * 2**k`` for every block ``j`` of the
+  horizon, with ``2**k`` the largest power of two no longer than any run but the last
+  (so a block holds at most one run start). ``(0, None)`` when a binary search is
+  cheap enough (few runs) or the table would be more than twice the runs' size."""
+  runs = starts.size
+  if runs <= _SEARCH_RUNS or starts[-1] == runs - 1:  # (a run per count: a direct index)
+    return 0, None
+  shortest = int(np.diff(starts).min())
+  bits = shortest.bit_length() - 1
+  blocks = -(-horizon // (1 << bits))
+  if blocks * 4 > _BUCKET_TABLE_RATIO * 12 * runs:
+    return 0, None
+  first_run = np.searchsorted(starts, np.arange(blocks) << bits, side="right") - 1
+  return bits, first_run.astype(np.int32)
 
 
 def tabulate(

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import optax
 
 import adamax_optax as ax
+from adamax_optax.scale_by_adamax import _bias_correction_table
 from adamax_optax.torch.optim import lr_scheduler
 
 
@@ -76,10 +77,12 @@ def schedule_lines(leaves: int, size: int, rounds: int, horizon: int) -> list[st
     f"the host: {tabulate_s:.2f} s.",
     "",
   ]
+  steps_bytes = _bias_correction_table(0.9, 0.01).nbytes
   for name, table in tables.items():
     lines.append(
-      f"- {name}: {table.num_runs:,} runs of equal rates, {table.num_runs * 12 / 2**20:.2f} MiB "
-      "(int32 start, float32 pair per run)"
+      f"- {name}: {table.num_runs:,} runs of equal rates, {table.nbytes / 2**20:.2f} MiB "
+      "(int32 start and float32 pair per run, and the bucket index when it has one), "
+      f"plus {steps_bytes:,} bytes of step sizes while 1 - b1**t < 1 (b1 = 0.9)"
     )
   lines += [
     "",

@@ -107,7 +107,8 @@ def test_an_exact_schedule_divided_by_the_table_matches_python(b1):
   # the schedule's float32 value after, past the schedule's own horizon too.
   schedule = ExactSchedule(np.cos(np.arange(5000) / 800) * 1e-3 + 1.1e-3)
   counts = np.arange(0, 40_000, 7, dtype=np.int32)
-  got = jax.jit(jax.vmap(lambda c: _scheduled_step_sizes(schedule, b1, c, c + 1)))(counts)
+  step_sizes = lambda c: _scheduled_step_sizes(schedule, b1, schedule(c), c + 1)
+  got = jax.jit(jax.vmap(step_sizes))(counts)
   want = [np.float32(schedule.value_at(int(c)) / (1.0 - b1 ** float(c + 1))) for c in counts]
   np.testing.assert_array_equal(np.asarray(got), np.array(want))
   assert _scheduled_step_sizes(schedule, 0.9999, 0, 1) is None  # no table: pairs

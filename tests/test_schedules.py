@@ -1,0 +1,59 @@
+"""ExactSchedule: the compiled lookup gives the host's value at every count."""
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adamax_optax import schedules
+from adamax_optax.schedules import ExactSchedule
+
+
+def schedule_of_runs(lengths: list[int]) -> ExactSchedule:
+  """A schedule whose run ``i`` has ``lengths[i]`` counts, value ``0.99 ** i``."""
+  return ExactSchedule(np.repeat(0.99 ** np.arange(len(lengths)), lengths))
+
+
+def assert_lookup_matches_the_host(schedule: ExactSchedule) -> None:
+  horizon = schedule.horizon
+  counts = np.unique(
+    np.concatenate([np.arange(min(horizon + 70, 5000)), [horizon - 1, horizon, 2**31 - 1]])
+  ).astype(np.int32)
+  lookup = jax.jit(jax.vmap(lambda c: (schedule(c), *schedule.double_float(c))))
+  value, hi, lo = (np.asarray(x) for x in lookup(counts))
+  want = np.array([schedule.value_at(int(c)) for c in counts])
+  np.testing.assert_array_equal(value, want.astype(np.float32))
+  np.testing.assert_array_equal(hi, want.astype(np.float32))  # the double as a pair
+  np.testing.assert_array_equal(lo, (want - hi.astype(np.float64)).astype(np.float32))
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 90), min_size=1, max_size=60))
+def test_every_count_reads_its_run(lengths):
+  assert_lookup_matches_the_host(schedule_of_runs(lengths))
+
+
+@pytest.mark.parametrize(
+  "lengths, searched_by",
+  [
+    ([41] * 200 + [7], "buckets"),  # StepLR-like: blocks of 32 counts, one start at most
+    ([3, 1, 40, 2] * 10, "binary search"),  # a run of 1: buckets would be the horizon
+    ([5] * 10, "binary search"),  # few runs
+    ([1] * 300, "direct index"),  # a run per count
+  ],
+)
+def test_each_lookup_form(lengths, searched_by):
+  schedule = schedule_of_runs(lengths)
+  bucketed = schedule._bucket_runs is not None
+  assert bucketed == (searched_by == "buckets")
+  if bucketed:
+    assert schedule._bucket_runs.nbytes <= 2 * 12 * schedule.num_runs
+    assert schedule.nbytes == 12 * schedule.num_runs + schedule._bucket_runs.nbytes
+  assert_lookup_matches_the_host(schedule)
+
+
+def test_a_million_step_schedule_has_a_small_bucket_index():
+  step = schedules.tabulate(lambda n: 0.01 * 0.97 ** (n // 41), 1_000_000, "StepLR")
+  assert step.num_runs > 20_000 and step._bucket_bits == 5  # (0.97**k reaches 0 late)
+  assert_lookup_matches_the_host(step)
