@@ -381,7 +381,11 @@ def scale_by_adamax(
   Complex leaves are treated as pairs of reals, as in PyTorch.
 
   Returns:
-    An :class:`optax.GradientTransformation` with state :class:`ScaleByAdamaxState`.
+    An :class:`optax.GradientTransformationExtraArgs` with state
+    :class:`ScaleByAdamaxState`. Its ``update`` takes the extra argument
+    ``touched_rows`` (what :func:`~adamax_optax.lazy_rows` passes): a tree like the
+    gradients of bool masks over axis 0, whose false rows keep m and u and get a zero
+    update.
 
   Example:
     >>> import jax.numpy as jnp, optax

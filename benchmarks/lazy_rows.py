@@ -6,7 +6,7 @@ Times three jitted steps of ``torch_adamax`` on one (rows x dim) float32 table, 
 params and state donated, interleaved, and reports medians and ratios to the dense step:
 
 * dense: every row updated (what a framework without lazy updates does);
-* lazy: ``lazy_rows`` on the dense gradient (untouched rows restored; dense cost);
+* lazy: ``lazy_rows`` on the dense gradient (untouched rows kept inside the step);
 * sparse: a ``SparseRows`` gradient of the touched rows (gather and scatter only).
 
 Timings are noisy on a shared machine: compare the ratios, not the absolute times.
