@@ -113,7 +113,7 @@ def _learning_rate_at(learning_rate, count):
   return learning_rate
 
 
-# Longest table of :func:`_bias_correction_table` (256 KiB a row): b1 up to about 0.99944.
+# Longest table of :func:`_bias_correction_table` (256 KiB): b1 up to about 0.99944.
 _MAX_TABLE_STEPS = 1 << 16
 
 
@@ -146,11 +146,12 @@ def _bias_correction_table(b1: float, learning_rate: float | None = None) -> np.
   """:func:`_bias_corrections` rounded as a step reads them: ``f32(lr / (1 - b1**t))``
   with ``learning_rate``, ``f32(1 - b1**t)`` without (for a float32 division by it).
 
-  A learning rate known only while the step runs (traced, or a DoubleFloat) is not
-  tabulated: ``f32(lr / bc)`` needs the double quotient, whose float32 rounding can hang
-  on its last bits (``f32(0.01) / (1 - 0.9)`` lies within 2**-52 of a float32 midpoint),
-  and the double-float division with the double-float power is the one tested against
-  the recordings for those.
+  A learning rate known only while the step runs (a traced one, a plateau scheduler's
+  double) is not tabulated: ``f32(lr / bc)`` needs the double quotient, whose float32
+  rounding can hang on its last bits (``f32(0.01) / (1 - 0.9)`` lies within 2**-52 of a
+  float32 midpoint), and the double-float division with the double-float power is the
+  one tested against the recordings for those. An exact schedule's values are known on
+  the host: :func:`_scheduled_step_sizes`.
   """
   bias_corrections = _bias_corrections(b1)
   if bias_corrections is None:
@@ -158,7 +159,7 @@ def _bias_correction_table(b1: float, learning_rate: float | None = None) -> np.
   if learning_rate is None:
     table = bias_corrections.astype(np.float32)
   else:
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # t = 0: never read
       table = (learning_rate / bias_corrections).astype(np.float32)
   table.flags.writeable = False
   return table
