@@ -1,6 +1,7 @@
 """What the wings' checkpoint converters share: leaf order, NumPy views, shape checks
-naming the parameter, one step, and the float32 running power of beta1 (Paddle stores the
-step only as that power). Reading and writing the files is :mod:`adamax_optax._safe_pickle`.
+naming the parameter, entries read by name, one step, and the float32 running power of
+beta1 (Paddle stores the step only as that power). Reading and writing the files is
+:mod:`adamax_optax._safe_pickle`.
 
 Each framework numbers or names its parameters its own way; here a parameter's *index*
 is its position in ``jax.tree_util.tree_leaves(params)`` and its *name* the "/"-joined
@@ -8,7 +9,7 @@ pytree path, unless ``order`` (a list of leaf names, in the framework's order) s
 otherwise.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import numpy as np
@@ -40,6 +41,25 @@ def checked_shape(value: np.ndarray, shape: tuple, name: str, where: str) -> np.
       "(pass order= or the framework's parameter names)."
     )
   return value.reshape(shape)
+
+
+def entry(
+  entries: Mapping, key: str, shape: tuple, *, label: str, source: str, missing: str, mismatch: str
+) -> np.ndarray:
+  """``entries[key]`` as a NumPy array of exactly ``shape`` (files that store each
+  parameter under a name: MindSpore, Keras). A ValueError names ``label`` (the key, and
+  the parameter it is read for) and ``source`` (the file or checkpoint), listing what it
+  holds when the key is missing and both shapes when they differ; ``missing`` and
+  ``mismatch`` say what to do."""
+  if key not in entries:
+    raise ValueError(f"The {source} has no {label}; it holds {sorted(entries)}.{missing}")
+  value = to_numpy(entries[key])
+  if value.shape != tuple(shape):
+    raise ValueError(
+      f"{label} has shape {value.shape} in the {source}, but the param has shape "
+      f"{tuple(shape)}: {mismatch}"
+    )
+  return value
 
 
 def ordered(params, order: Sequence[str] | None) -> list[int]:
@@ -99,6 +119,7 @@ def single_step(steps: list[int], where: str) -> int:
 
 __all__ = [
   "checked_shape",
+  "entry",
   "ordered",
   "running_power",
   "single_step",

@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adamax_optax._checkpoint import ordered, to_numpy, tree
+from adamax_optax._checkpoint import entry, ordered, to_numpy, tree
 from adamax_optax.param_groups import leaf_names
 
 OPTIMIZER_VARS = "optimizer/vars"
@@ -220,15 +220,15 @@ def to_keras_weights(
 
 
 def _entry(weights: Mapping, key: str, name: str, shape: tuple) -> np.ndarray:
-  if key not in weights:
-    raise ValueError(f"The file has no {key!r} (for {name!r}); it holds {sorted(weights)}.")
-  value = to_numpy(weights[key])
-  if value.shape != tuple(shape):
-    raise ValueError(
-      f"{key!r} (for {name!r}) has shape {value.shape} in the file, but the param has shape "
-      f"{tuple(shape)}: check order= / paths=, or the file belongs to another model."
-    )
-  return value
+  return entry(
+    weights,
+    key,
+    shape,
+    label=f"{key!r} (for {name!r})",
+    source="file",
+    missing="",
+    mismatch="check order= / paths=, or the file belongs to another model.",
+  )
 
 
 def _optimizer_var_count(weights: Mapping) -> int:

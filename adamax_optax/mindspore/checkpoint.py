@@ -42,7 +42,7 @@ import numpy as np
 
 from adamax_optax import _protobuf as pb
 from adamax_optax import _safetensors
-from adamax_optax._checkpoint import ordered, to_numpy, tree
+from adamax_optax._checkpoint import entry, ordered, to_numpy, tree
 from adamax_optax.param_groups import leaf_names
 
 _MINDSPORE_KEYS = {
@@ -256,18 +256,16 @@ def to_mindspore_checkpoint(
 
 
 def _entry(entries: Mapping, key: str, shape: tuple) -> np.ndarray:
-  if key not in entries:
-    raise ValueError(
-      f"The checkpoint has no {key!r}; it holds {sorted(entries)}. Pass names= to map "
-      "leaf names onto MindSpore's parameter names, or optimizer= for the other Adamax."
-    )
-  value = to_numpy(entries[key])
-  if value.shape != tuple(shape):
-    raise ValueError(
-      f"{key!r} has shape {value.shape} in the checkpoint, but the param has shape "
-      f"{tuple(shape)}: the checkpoint belongs to another model, or names= maps it wrongly."
-    )
-  return value
+  return entry(
+    entries,
+    key,
+    shape,
+    label=repr(key),
+    source="checkpoint",
+    missing=" Pass names= to map leaf names onto MindSpore's parameter names, or optimizer= "
+    "for the other Adamax.",
+    mismatch="the checkpoint belongs to another model, or names= maps it wrongly.",
+  )
 
 
 def _beta1_power(beta1: float, step: int) -> np.ndarray:
