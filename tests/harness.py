@@ -54,6 +54,43 @@ def replay_ours(opt: optax.GradientTransformation, params: dict, grads: list[dic
   return {k: np.asarray(v) for k, v in p.items()}
 
 
+def replay_recording(opt, data, keys, steps: int | None = None, *, as_tree=None):
+  """Runs ``opt`` on a recording under ``jax.jit`` (one ``update`` and
+  :func:`optax.apply_updates` per recorded gradient ``grad_<k>[t - 1]``), from its
+  initial params ``param_<k>[0]``; yields ``(t, params, state)`` after each update
+  ``t = 1, 2, ...``, through ``steps`` (every recorded gradient by default).
+
+  ``as_tree`` builds the params and the gradients from the arrays of ``keys``, in order
+  (default: a dict by key; ``list`` for a framework's ordered parameters).
+  """
+  as_tree = as_tree or (lambda values: dict(zip(keys, values, strict=True)))
+  params = as_tree([jnp.asarray(data[f"param_{k}"][0]) for k in keys])
+  state = opt.init(params)
+
+  @jax.jit
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  for t in range(1, (steps or len(data[f"grad_{keys[0]}"])) + 1):
+    grads = as_tree([jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys])
+    params, state = step(params, state, grads)
+    yield t, params, state
+
+
+def recorded_trajectory(opt, data, keys, steps: int | None = None, *, as_tree=None) -> dict:
+  """:func:`replay_recording`'s params, m and u after every update, as lists keyed like
+  the recording (``param_<k>``, ``m_<k>``, ``u_<k>``; compare with its ``[1:]``)."""
+  by_key = lambda tree: tree if isinstance(tree, list) else [tree[k] for k in keys]
+  out = {f"{what}_{k}": [] for what in ("param", "m", "u") for k in keys}
+  for _, params, state in replay_recording(opt, data, keys, steps, as_tree=as_tree):
+    mu, nu, _ = ax.moments(state)
+    for what, tree in (("param", params), ("m", mu), ("u", nu)):
+      for k, value in zip(keys, by_key(tree), strict=True):
+        out[f"{what}_{k}"].append(value)
+  return out
+
+
 def assert_close(ours: dict, theirs: dict, rtol: float = 1e-6) -> None:
   for k in theirs:
     np.testing.assert_allclose(ours[k], theirs[k], rtol=rtol, atol=1e-7, err_msg=k)

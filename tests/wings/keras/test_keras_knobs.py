@@ -11,6 +11,7 @@ more than a factor of two, where ``optax.apply_updates`` cannot land on Keras's 
 exactly (see ``far_moves``); the next test checks every update from Keras's own state.
 """
 
+import functools
 import json
 import pathlib
 
@@ -19,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import replay_recording
 
 import adamax_optax
 from adamax_optax.keras.optimizers import base_optimizer, ema_params, keras_adamax, schedules
@@ -92,17 +94,8 @@ def test_closed_loop_replay_is_keras(knob):
     far = far_moves(data, key)
     exact_until[key] = np.where(far.any(axis=0), far.argmax(axis=0), steps)
   opt = optimizer(meta)
-  params = as_tree(meta, [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS])
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(1, steps + 1):
-    grads = as_tree(meta, [jnp.asarray(data[f"grad_{k}"][t - 1]) for k in KEYS])
-    params, state = step(params, state, grads)
+  tree = functools.partial(as_tree, meta)
+  for t, params, state in replay_recording(opt, data, KEYS, steps, as_tree=tree):
     m, u, _ = adamax_optax.moments(state)
     checks = [("m", m, None), ("u", u, None), ("param", params, exact_until)]
     if "ema_w" in data:

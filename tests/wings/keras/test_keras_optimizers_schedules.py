@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import replay_recording
 
 import adamax_optax
 from adamax_optax.keras.optimizers import keras_adamax, schedules
@@ -158,16 +159,7 @@ def test_adamax_closed_loop_with_schedule(name):
     far = far_moves(data, key)
     exact_until[key] = np.where(far.any(axis=0), far.argmax(axis=0), 300)
   opt = trajectory_optimizer(meta)
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in KEYS}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(1, 301):
-    params, state = step(params, state, {k: data[f"grad_{k}"][t - 1] for k in KEYS})
+  for t, params, state in replay_recording(opt, data, KEYS, 300):
     m, u, count = adamax_optax.moments(state)
     assert count == t
     for key in KEYS:

@@ -21,8 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import recorded_trajectory
 
-import adamax_optax
 from adamax_optax.clipping import global_norm
 from adamax_optax.mindspore.experimental.optim import lr_scheduler, mindspore_adamax
 from adamax_optax.mindspore.ops import clip_by_global_norm, clip_by_value
@@ -102,23 +102,7 @@ def test_clip_then_mindspore_adamax_is_mindspore_bit_for_bit(name):
     lr_scheduler=scheduler,
   )
   opt = optax.chain(clip_of(meta), preset)
-  params = [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  got = {f"{what}_{k}": [] for what in ("param", "m", "u") for k in KEYS}
-  for t in range(steps):
-    grads = [jnp.asarray(data[f"grad_{k}"][t]) for k in KEYS]
-    params, state = step(params, state, grads)
-    mu, nu, _ = adamax_optax.moments(state)
-    for i, k in enumerate(KEYS):
-      got[f"param_{k}"].append(params[i])
-      got[f"m_{k}"].append(mu[i])
-      got[f"u_{k}"].append(nu[i])
+  got = recorded_trajectory(opt, data, KEYS, steps, as_tree=list)
   for key, values in got.items():
     diff = first_difference(values, data[key][1:])
     assert diff is None, f"{name}: {key} (step, index, got, want): {diff}"

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import recorded_trajectory
 
-from adamax_optax import moments
 from adamax_optax.mindspore.experimental.optim import lr_scheduler as L
 from adamax_optax.mindspore.experimental.optim import mindspore_adamax
 
@@ -74,34 +74,13 @@ def test_golden_schedules_hold_subnormals():
 # --- trajectories -----------------------------------------------------------------------
 
 
-def _replay(opt, f, keys, steps):
-  params = {k: jnp.asarray(f[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  out = {k: {"param": [], "m": [], "u": []} for k in keys}
-  for t in range(steps):
-    grads = {k: jnp.asarray(f[f"grad_{k}"][t]) for k in keys}
-    params, state = step(params, state, grads)
-    mu, nu, _ = moments(state)
-    for k in keys:
-      out[k]["param"].append(np.asarray(params[k]))
-      out[k]["m"].append(np.asarray(mu[k]))
-      out[k]["u"].append(np.asarray(nu[k]))
-  return out
-
-
 def _assert_trajectory(got, f, keys, steps):
   """Bit for bit at every step (the recorded subnormal gradients of steps 90-91 leave no
   subnormal value in params, m or u here, so no flush-to-zero allowance is needed)."""
   for k in keys:
     for what in ("param", "m", "u"):
       want = f[f"{what}_{k}"][1 : steps + 1]
-      have = np.stack(got[k][what]).reshape(want.shape)
+      have = np.stack(got[f"{what}_{k}"]).reshape(want.shape)
       same = have.view(np.uint32) == want.view(np.uint32)
       assert same.all(), (k, what, "first differing step", int(np.argwhere(~same)[0][0]) + 1)
 
@@ -127,7 +106,7 @@ def test_trajectory_golden_bit_for_bit(name):
   for g, group in enumerate(meta["groups"]):
     got = np.asarray(jax.vmap(sched.schedule_for(group["lr"], g))(jnp.arange(steps)))
     assert _first_difference(got, f["lr"][:, g]) is None
-  _assert_trajectory(_replay(opt, f, keys, steps), f, keys, steps)
+  _assert_trajectory(recorded_trajectory(opt, f, keys, steps), f, keys, steps)
 
 
 # --- the classes on their own -----------------------------------------------------------

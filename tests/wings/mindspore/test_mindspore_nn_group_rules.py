@@ -8,8 +8,8 @@ import pathlib
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
+from harness import replay_recording
 
 from adamax_optax import SparseRows, moments
 from adamax_optax.mindspore import nn
@@ -52,16 +52,7 @@ def optimizer_of(meta):
 def replay(name):
   data, meta = load(name)
   opt, keys = optimizer_of(meta), meta["keys"]
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(1, meta["T"] + 1):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys})
+  for t, params, state in replay_recording(opt, data, keys, meta["T"]):
     mu, nu, _ = moments(state)
     for k in keys:
       for what, got in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import replay_recording
 
 from adamax_optax import moments
 from adamax_optax.mindspore import nn
@@ -132,17 +133,7 @@ def test_nn_trajectory_golden_bit_for_bit(name):
     loss_scale=kw["loss_scale"],
     param_groups=groups,
   )
-  params = {k: jnp.asarray(f[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(1, steps + 1):
-    grads = {k: jnp.asarray(f[f"grad_{k}"][t - 1]) for k in keys}
-    params, state = step(params, state, grads)
+  for t, params, state in replay_recording(opt, f, keys, steps):
     mu, nu, _ = moments(state)
     for k in keys:
       for what, have in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):

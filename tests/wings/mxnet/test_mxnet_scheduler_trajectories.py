@@ -10,10 +10,9 @@ no recorded param, m or u is subnormal, so everything is compared exactly.
 import json
 import pathlib
 
-import jax
 import numpy as np
-import optax
 import pytest
+from harness import replay_recording
 
 import adamax_optax
 from adamax_optax.mxnet import lr_scheduler, optimizer
@@ -50,17 +49,7 @@ def test_scheduled_trajectory_bit_for_bit(name):
     table = optimizer._scaled(base, mult)
     rates = np.array([table.value_at(c) for c in range(meta["n_steps"])])
     np.testing.assert_array_equal(rates, data["lr"][:, group])
-  params = {k: data[f"param_{k}"][0] for k in KEYS}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  steps = meta["n_steps"]
-  for t in range(1, steps + 1):
-    params, state = step(params, state, {k: data[f"grad_{k}"][t - 1] for k in KEYS})
+  for t, params, state in replay_recording(opt, data, KEYS, meta["n_steps"]):
     mu, nu, count = adamax_optax.moments(state)
     assert count == t
     for label, got in (("param", params), ("m", mu), ("u", nu)):

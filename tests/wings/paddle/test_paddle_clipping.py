@@ -14,8 +14,8 @@ import pathlib
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
+from harness import recorded_trajectory
 
 import adamax_optax
 from adamax_optax.paddle import nn
@@ -99,26 +99,11 @@ def optimizer(meta, keys):
 def test_paddle_adamax_with_grad_clip_is_paddle_bit_for_bit(name):
   data, meta, keys = load(name)
   opt = optimizer(meta, keys)
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
   steps = data["grad_w"].shape[0]
   # After Paddle's inexactly rounded division the runs part by an ulp: compared up to it.
   until = min(PADDLE_DIVISION_STEPS.get(name, {steps + 1})) - 1
   assert until >= 45
-  got = {f"{what}_{k}": [] for what in ("param", "m", "u") for k in keys}
-  for t in range(until):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t]) for k in keys})
-    mu, nu, _ = adamax_optax.moments(state)
-    for k in keys:
-      got[f"param_{k}"].append(params[k])
-      got[f"m_{k}"].append(mu[k])
-      got[f"u_{k}"].append(nu[k])
+  got = recorded_trajectory(opt, data, keys, until)
   for key, values in got.items():
     diff = first_difference(values, data[key][1 : until + 1])
     assert diff is None, f"{name}: {key} (step, index, got, want): {diff}"

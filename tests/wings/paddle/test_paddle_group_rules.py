@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import replay_recording
 
 import adamax_optax
 from adamax_optax.paddle import ParamAttr, regularizer
@@ -51,17 +52,8 @@ def replay(name, opt, until=None) -> int:
   (through update ``until``, when given)."""
   data, meta = load(name)
   keys = meta["param_order"]
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
   steps = until or data[f"grad_{keys[0]}"].shape[0]
-  for t in range(1, steps + 1):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys})
+  for t, params, state in replay_recording(opt, data, keys, steps):
     mu, nu, _ = adamax_optax.moments(state)
     for k in keys:
       for label, got, want in (

@@ -7,8 +7,8 @@ import pathlib
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
+from harness import replay_recording
 
 import adamax_optax
 from adamax_optax.paddle.optimizer import Adamax, lr
@@ -96,17 +96,8 @@ def test_golden_multipliers_are_float32_products(name, multipliers):
 def run_trajectory(name, opt):
   data, _ = load(name)
   keys = ("w", "b", "s")
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
   steps = data["grad_w"].shape[0]
-  for t in range(1, steps + 1):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys})
+  for t, params, state in replay_recording(opt, data, keys):
     mu, nu, _ = adamax_optax.moments(state)
     for k in keys:
       for label, got, want in (

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import recorded_trajectory
 
 import adamax_optax
 from adamax_optax.torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
@@ -109,24 +110,8 @@ def test_clip_then_torch_adamax_is_pytorch_bit_for_bit(name):
       param_groups=named,
     ),
   )
-  params = [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  steps = data["grad_w"].shape[0]
-  assert steps >= 300
-  got = {f"{what}_{k}": [] for what in ("param", "m", "u") for k in KEYS}
-  for t in range(steps):
-    params, state = step(params, state, [jnp.asarray(data[f"grad_{k}"][t]) for k in KEYS])
-    mu, nu, _ = adamax_optax.moments(state)
-    for i, k in enumerate(KEYS):
-      got[f"param_{k}"].append(params[i])
-      got[f"m_{k}"].append(mu[i])
-      got[f"u_{k}"].append(nu[i])
+  assert data["grad_w"].shape[0] >= 300
+  got = recorded_trajectory(opt, data, KEYS, as_tree=list)
   for what in ("param", "m", "u"):
     want = {k: data[f"{what}_{k}"][1:] for k in KEYS}
     diff = first_difference({k: got[f"{what}_{k}"] for k in KEYS}, want)

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import replay_recording
 
 import adamax_optax
 import adamax_optax.plateau
@@ -125,21 +126,6 @@ def test_per_group_lists_must_match_the_groups():
 # --- Whole trajectories: torch_adamax with a scheduler, 300 steps, every bit -----------
 
 
-def replay(opt, data, keys):
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(data[f"grad_{keys[0]}"].shape[0]):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t]) for k in keys})
-    mu, nu, _ = adamax_optax.moments(state)
-    yield t + 1, params, mu, nu
-
-
 @pytest.mark.parametrize(
   "name",
   [
@@ -162,7 +148,8 @@ def test_torch_adamax_with_a_scheduler_is_pytorch_bit_for_bit(name):
     ],
     lr_scheduler=build(meta["scheduler"], meta["scheduler_kwargs"], horizon),
   )
-  for t, params, mu, nu in replay(opt, data, keys):
+  for t, params, state in replay_recording(opt, data, keys):
+    mu, nu, _ = adamax_optax.moments(state)
     for k in keys:
       for what, got in (("param", params), ("m", mu), ("u", nu)):
         want = data[f"{what}_{k}"][t]
