@@ -54,18 +54,21 @@ def replay_ours(opt: optax.GradientTransformation, params: dict, grads: list[dic
   return {k: np.asarray(v) for k, v in p.items()}
 
 
-def replay_recording(opt, data, keys, steps: int | None = None, *, as_tree=None):
+def replay_recording(opt, data, keys, steps: int | None = None, *, as_tree=None, start=None):
   """Runs ``opt`` on a recording under ``jax.jit`` (one ``update`` and
   :func:`optax.apply_updates` per recorded gradient ``grad_<k>[t - 1]``), from its
   initial params ``param_<k>[0]``; yields ``(t, params, state)`` after each update
   ``t = 1, 2, ...``, through ``steps`` (every recorded gradient by default).
 
   ``as_tree`` builds the params and the gradients from the arrays of ``keys``, in order
-  (default: a dict by key; ``list`` for a framework's ordered parameters).
+  (default: a dict by key; ``list`` for a framework's ordered parameters). ``start``,
+  ``(params, state)``, continues a run instead (a checkpoint's continuation).
   """
   as_tree = as_tree or (lambda values: dict(zip(keys, values, strict=True)))
-  params = as_tree([jnp.asarray(data[f"param_{k}"][0]) for k in keys])
-  state = opt.init(params)
+  if start is None:
+    params = as_tree([jnp.asarray(data[f"param_{k}"][0]) for k in keys])
+    start = params, opt.init(params)
+  params, state = start
 
   @jax.jit
   def step(params, state, grads):
@@ -89,6 +92,20 @@ def recorded_trajectory(opt, data, keys, steps: int | None = None, *, as_tree=No
       for k, value in zip(keys, by_key(tree), strict=True):
         out[f"{what}_{k}"].append(value)
   return out
+
+
+def assert_continues(opt, start, rows, keys, what: str, extra=None) -> None:
+  """Continues ``start`` (params, state: a run resumed from a checkpoint) on a
+  recording's continuation (``rows``: ``grad_<k>`` before and ``param_``, ``m_``, ``u_<k>``
+  after each update) and asserts every update bit for bit; ``extra(state)`` gives more
+  trees to compare, by the kind its recording names them (MXNet's ``master``)."""
+  for t, params, state in replay_recording(opt, rows, keys, start=start):
+    m, u, _ = ax.moments(state)
+    trees = {"param": params, "m": m, "u": u, **(extra(state) if extra else {})}
+    for kind, tree in trees.items():
+      for k in keys:
+        difference = first_bit_difference(np.asarray(tree[k]), rows[f"{kind}_{k}"][t - 1])
+        assert not difference, f"{what}: continued step {t}, {kind}_{k}, {difference}"
 
 
 def assert_close(ours: dict, theirs: dict, rtol: float = 1e-6) -> None:

@@ -9,12 +9,9 @@ s (0-d), and the 6 steps Paddle took after them.
 import json
 import pathlib
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
-from harness import assert_same_tree, first_bit_difference
+from harness import assert_continues, assert_same_tree
 
 import adamax_optax as ax
 from adamax_optax.paddle import checkpoint as ckpt
@@ -35,19 +32,7 @@ def resume(params, mu, nu, step):
   rows, meta = continued()
   assert meta["saved_after"] == step
 
-  @jax.jit
-  def update(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(rows["grad_w"].shape[0]):
-    params, state = update(params, state, {k: jnp.asarray(rows[f"grad_{k}"][t]) for k in TEMPLATE})
-    m, u, _ = ax.moments(state)
-    for kind, got in (("param", params), ("m", m), ("u", u)):
-      for k in TEMPLATE:
-        have, want = np.asarray(got[k]), rows[f"{kind}_{k}"][t]
-        diff = first_bit_difference(have, want)
-        assert not diff, f"continued step {t + 1}, {kind}_{k}, {diff}"
+  assert_continues(opt, (params, state), rows, list(TEMPLATE), "paddle")
 
 
 def test_the_real_files_resume_bit_exactly():

@@ -8,12 +8,9 @@ tests/golden/generate/torch/gen_checkpoints.py): the optimizer's and the model's
 import json
 import pathlib
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
-from harness import assert_same_tree, first_bit_difference
+from harness import assert_continues, assert_same_tree
 
 import adamax_optax as ax
 from adamax_optax.torch import checkpoint as ckpt
@@ -34,20 +31,7 @@ def resume(params, mu, nu, step):
   state = ax.load_state(opt, params, mu=mu, nu=nu, step=step)
   rows, _ = continued()
 
-  @jax.jit
-  def update(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  for t in range(rows["grad_w"].shape[0]):
-    grads = {k: jnp.asarray(rows[f"grad_{k}"][t]) for k in TEMPLATE}
-    params, state = update(params, state, grads)
-    m, u, _ = ax.moments(state)
-    for kind, got in (("param", params), ("m", m), ("u", u)):
-      for k in TEMPLATE:
-        have, want = np.asarray(got[k]), rows[f"{kind}_{k}"][t]
-        diff = first_bit_difference(have, want)
-        assert not diff, f"continued step {t + 1}, {kind}_{k}, {diff}"
+  assert_continues(opt, (params, state), rows, list(TEMPLATE), "torch")
 
 
 def test_the_real_files_resume_bit_exactly():
