@@ -94,18 +94,26 @@ def recorded_trajectory(opt, data, keys, steps: int | None = None, *, as_tree=No
   return out
 
 
-def assert_continues(opt, start, rows, keys, what: str, extra=None) -> None:
-  """Continues ``start`` (params, state: a run resumed from a checkpoint) on a
-  recording's continuation (``rows``: ``grad_<k>`` before and ``param_``, ``m_``, ``u_<k>``
-  after each update) and asserts every update bit for bit; ``extra(state)`` gives more
-  trees to compare, by the kind its recording names them (MXNet's ``master``)."""
-  for t, params, state in replay_recording(opt, rows, keys, start=start):
+def assert_replays(opt, data, keys, what: str, steps=None, *, start=None, extra=None) -> int:
+  """Replays a recording (:func:`replay_recording`) and asserts params, m and u bit for
+  bit (dtype and shape too) after every update; returns the updates compared.
+
+  After update ``t`` they are the recording's row ``t`` (row 0: the initial params), or
+  row ``t - 1`` of a continuation when ``start`` (params, state: a run resumed from a
+  checkpoint) is given. ``extra(state)`` gives more trees to compare, by the kind the
+  recording names them (MXNet's ``master``). A failure reads ``"<what>: <kind>_<key>
+  differs after update <t>: ..."``.
+  """
+  row = (lambda t: t - 1) if start is not None else (lambda t: t)
+  t = 0
+  for t, params, state in replay_recording(opt, data, keys, steps, start=start):
     m, u, _ = ax.moments(state)
     trees = {"param": params, "m": m, "u": u, **(extra(state) if extra else {})}
     for kind, tree in trees.items():
       for k in keys:
-        difference = first_bit_difference(np.asarray(tree[k]), rows[f"{kind}_{k}"][t - 1])
-        assert not difference, f"{what}: continued step {t}, {kind}_{k}, {difference}"
+        difference = first_bit_difference(np.asarray(tree[k]), data[f"{kind}_{k}"][row(t)])
+        assert not difference, f"{what}: {kind}_{k} differs after update {t}: {difference}"
+  return t
 
 
 def assert_close(ours: dict, theirs: dict, rtol: float = 1e-6) -> None:

@@ -9,9 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from harness import replay_recording
+from harness import assert_replays
 
-from adamax_optax import SparseRows, moments
+from adamax_optax import SparseRows
 from adamax_optax.mindspore import nn
 from adamax_optax.mindspore.nn.ada_max import _centralize_gradients
 
@@ -51,18 +51,7 @@ def optimizer_of(meta):
 
 def replay(name):
   data, meta = load(name)
-  opt, keys = optimizer_of(meta), meta["keys"]
-  for t, params, state in replay_recording(opt, data, keys, meta["T"]):
-    mu, nu, _ = moments(state)
-    for k in keys:
-      for what, got in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):
-        got, want = np.asarray(got).ravel(), data[f"{what}_{k}"][t].ravel()
-        bad = np.flatnonzero(got.view(np.uint32) != want.view(np.uint32))
-        assert bad.size == 0, (
-          f"{name}: {what}_{k} differs after update {t} at flat element {bad[0]}: "
-          f"{got[bad[0]]!r} != {want[bad[0]]!r}"
-        )
-  return meta["T"]
+  return assert_replays(optimizer_of(meta), data, meta["keys"], name, meta["T"])
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pathlib
 import jax
 import numpy as np
 import pytest
-from harness import assert_continues, assert_same_tree
+from harness import assert_replays, assert_same_tree
 
 import adamax_optax as ax
 from adamax_optax.mxnet import checkpoint as ckpt
@@ -59,7 +59,8 @@ def resume(version, case, params, mu, nu, step, masters):
   if masters is not None:
     master = lambda state: state.master if hasattr(state, "master") else find_master(state)
     extra = lambda state: {"master": master(state)}
-  assert_continues(opt, (params, state), rows, ORDER, f"mxnet{version} {case}", extra)
+  what = f"mxnet{version} {case}, continued"
+  assert_replays(opt, rows, ORDER, what, start=(params, state), extra=extra)
 
 
 def find_master(state):

@@ -11,7 +11,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from harness import assert_continues, assert_same_tree
+from harness import assert_replays, assert_same_tree
 
 import adamax_optax as ax
 from adamax_optax.paddle import checkpoint as ckpt
@@ -32,7 +32,7 @@ def resume(params, mu, nu, step):
   rows, meta = continued()
   assert meta["saved_after"] == step
 
-  assert_continues(opt, (params, state), rows, list(TEMPLATE), "paddle")
+  assert_replays(opt, rows, list(TEMPLATE), "paddle, continued", start=(params, state))
 
 
 def test_the_real_files_resume_bit_exactly():

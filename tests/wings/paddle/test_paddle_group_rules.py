@@ -10,9 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from harness import replay_recording
+from harness import assert_replays
 
-import adamax_optax
 from adamax_optax.paddle import ParamAttr, regularizer
 from adamax_optax.paddle.optimizer import Adamax, lr
 from adamax_optax.paddle.regularizer import need_clip_mask
@@ -51,23 +50,7 @@ def replay(name, opt, until=None) -> int:
   """Runs ``opt`` jitted on the recorded gradients; asserts params, m and u bit for bit
   (through update ``until``, when given)."""
   data, meta = load(name)
-  keys = meta["param_order"]
-  steps = until or data[f"grad_{keys[0]}"].shape[0]
-  for t, params, state in replay_recording(opt, data, keys, steps):
-    mu, nu, _ = adamax_optax.moments(state)
-    for k in keys:
-      for label, got, want in (
-        ("param", params[k], data[f"param_{k}"][t]),
-        ("m", mu[k], data[f"m_{k}"][t]),
-        ("u", nu[k], data[f"u_{k}"][t]),
-      ):
-        got, want = np.atleast_1d(np.asarray(got)), np.atleast_1d(want)
-        bad = np.flatnonzero(got.view(np.uint32) != want.view(np.uint32))
-        assert bad.size == 0, (
-          f"{name}: {label}_{k} differs after update {t} at flat element {bad[0]}: "
-          f"{got.flat[bad[0]]!r} != {want.flat[bad[0]]!r}"
-        )
-  return steps
+  return assert_replays(opt, data, meta["param_order"], name, until)
 
 
 @pytest.mark.parametrize(

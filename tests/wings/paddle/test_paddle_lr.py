@@ -8,9 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from harness import replay_recording
+from harness import assert_replays
 
-import adamax_optax
 from adamax_optax.paddle.optimizer import Adamax, lr
 from adamax_optax.paddle.optimizer.adamax import _scaled
 
@@ -95,22 +94,7 @@ def test_golden_multipliers_are_float32_products(name, multipliers):
 
 def run_trajectory(name, opt):
   data, _ = load(name)
-  keys = ("w", "b", "s")
-  steps = data["grad_w"].shape[0]
-  for t, params, state in replay_recording(opt, data, keys):
-    mu, nu, _ = adamax_optax.moments(state)
-    for k in keys:
-      for label, got, want in (
-        ("param", params[k], data[f"param_{k}"][t]),
-        ("m", mu[k], data[f"m_{k}"][t]),
-        ("u", nu[k], data[f"u_{k}"][t]),
-      ):
-        # No recorded param, m or u is subnormal here: every value is compared as is.
-        got, want = np.atleast_1d(np.asarray(got)), np.atleast_1d(want)
-        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), (
-          f"{name}: {label}_{k} differs after update {t}"
-        )
-  return steps
+  return assert_replays(opt, data, ("w", "b", "s"), name)
 
 
 def paddle_trajectory_optimizer(name, horizon=400):

@@ -10,7 +10,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from harness import assert_continues, assert_same_tree
+from harness import assert_replays, assert_same_tree
 
 import adamax_optax as ax
 from adamax_optax.torch import checkpoint as ckpt
@@ -31,7 +31,7 @@ def resume(params, mu, nu, step):
   state = ax.load_state(opt, params, mu=mu, nu=nu, step=step)
   rows, _ = continued()
 
-  assert_continues(opt, (params, state), rows, list(TEMPLATE), "torch")
+  assert_replays(opt, rows, list(TEMPLATE), "torch, continued", start=(params, state))
 
 
 def test_the_real_files_resume_bit_exactly():

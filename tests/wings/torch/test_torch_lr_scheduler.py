@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from harness import replay_recording
+from harness import assert_replays
 
 import adamax_optax
 import adamax_optax.plateau
@@ -148,12 +148,7 @@ def test_torch_adamax_with_a_scheduler_is_pytorch_bit_for_bit(name):
     ],
     lr_scheduler=build(meta["scheduler"], meta["scheduler_kwargs"], horizon),
   )
-  for t, params, state in replay_recording(opt, data, keys):
-    mu, nu, _ = adamax_optax.moments(state)
-    for k in keys:
-      for what, got in (("param", params), ("m", mu), ("u", nu)):
-        want = data[f"{what}_{k}"][t]
-        assert np.array_equal(np.asarray(got[k]), want), (name, t, what, k)
+  assert_replays(opt, data, keys, name)
 
 
 # --- ReduceLROnPlateau: the bookkeeping, step for step, against PyTorch's runs --------
