@@ -94,6 +94,19 @@ def recorded_trajectory(opt, data, keys, steps: int | None = None, *, as_tree=No
   return out
 
 
+def clipped_gradients(clip, data, keys) -> dict[str, list]:
+  """``clip`` (a stateless clipping transformation) applied under ``jax.jit`` to each
+  recorded gradient of ``keys`` (``grad_<k>[t]``, passed as a list in that order, as the
+  frameworks order their parameters): the clipped gradients of each key, step by step."""
+  clipped = jax.jit(lambda grads: clip.update(grads, clip.init(grads))[0])
+  got = {k: [] for k in keys}
+  for t in range(len(data[f"grad_{keys[0]}"])):
+    out = clipped([jnp.asarray(data[f"grad_{k}"][t]) for k in keys])
+    for k, g in zip(keys, out, strict=True):
+      got[k].append(np.asarray(g))
+  return got
+
+
 def assert_replays(opt, data, keys, what: str, steps=None, *, start=None, extra=None) -> int:
   """Replays a recording (:func:`replay_recording`) and asserts params, m and u bit for
   bit (dtype and shape too) after every update; returns the updates compared.

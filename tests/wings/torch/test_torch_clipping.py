@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from harness import recorded_trajectory
+from harness import clipped_gradients, recorded_trajectory
 
 import adamax_optax
 from adamax_optax.torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
@@ -54,13 +54,7 @@ CASES = ["traj_clip_norm_2", "traj_clip_norm_inf", "traj_clip_value"]
 @pytest.mark.parametrize("name", CASES)
 def test_clipped_gradients_are_pytorchs(name):
   data, meta = load(name)
-  clip = clip_of(meta)
-  clipped = jax.jit(lambda grads: clip.update(grads, clip.init(grads))[0])
-  got = {k: [] for k in KEYS}
-  for t in range(data["grad_w"].shape[0]):
-    out = clipped([jnp.asarray(data[f"grad_{k}"][t]) for k in KEYS])
-    for k, g in zip(KEYS, out, strict=True):
-      got[k].append(np.asarray(g))
+  got = clipped_gradients(clip_of(meta), data, KEYS)
   want = {k: data[f"clipped_{k}"] for k in KEYS}
   assert (diff := first_difference(got, want)) is None, f"{name}: step, key, index: {diff}"
 
