@@ -135,8 +135,8 @@ class ExactSchedule:
     index = self._index(count)
     return df.DoubleFloat(jnp.asarray(self._hi)[index], jnp.asarray(self._lo)[index])
 
-  def values_at(self, counts: np.ndarray) -> np.ndarray:
-    """The exact values at ``counts`` on the host (float64)."""
+  def values_at(self, counts) -> np.ndarray:
+    """The exact values at ``counts`` (an int or an array of them) on the host, float64."""
     return self._double[np.searchsorted(self._starts, counts, side="right") - 1]
 
   def derived_table(self, key, make: Callable[[], np.ndarray]) -> np.ndarray:
@@ -149,8 +149,7 @@ class ExactSchedule:
 
   def value_at(self, count: int) -> float:
     """The exact value at ``count`` on the host (a Python float)."""
-    index = int(np.searchsorted(self._starts, count, side="right")) - 1
-    return float(self._double[index])
+    return float(self.values_at(count))
 
   def __repr__(self) -> str:
     return f"{self.name}(horizon={self.horizon}, runs={self.num_runs})"
