@@ -167,6 +167,18 @@ def check_every(every) -> int:
   return int(every)
 
 
+def check_horizon(horizon, owner: str = "") -> int:
+  """A scheduler's ``horizon``: the updates it tabulates, an int >= 1."""
+  if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, (int, np.integer)):
+    horizon_ok = False
+  else:
+    horizon_ok = horizon >= 1
+  if not horizon_ok:
+    prefix = f"{owner}: " if owner else ""
+    raise ValueError(f"{prefix}horizon must be an int >= 1, got {horizon!r}.")
+  return int(horizon)
+
+
 def check_scheduled_lrs(defaults: Mapping, param_groups, framework: str) -> None:
   """Each group's ``lr`` is a number when a framework scheduler sets the rate from it."""
   named = [("lr", defaults["lr"])] + [

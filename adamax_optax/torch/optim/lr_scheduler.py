@@ -26,8 +26,6 @@ preset then takes each update's beta1, for the moment and the bias correction, a
 PyTorch's Adamax does.
 """
 
-import bisect
-import collections
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
@@ -35,70 +33,25 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from adamax_optax import _double_float as df
 from adamax_optax.plateau import count_bad_steps, greater_than_double, less_than_double
-from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
-from adamax_optax.validation import check_every
-
-# --- PyTorch's scheduler protocol on the host ------------------------------------------
-
-
-class _Groups:
-  """The optimizer's ``param_groups`` as schedulers see them: ``lr`` and the keys they set."""
-
-  def __init__(self, lrs: Sequence[float], beta1: float = 0.9):
-    self.groups = [{"lr": float(lr), "beta1": float(beta1)} for lr in lrs]
-
-
-class _Replay:
-  """One live PyTorch scheduler: construction and ``step()``, on shared groups."""
-
-  def __init__(self, spec: "LRScheduler", groups: _Groups):
-    self.spec, self.groups = spec, groups.groups
-    self.setup()
-    for group in self.groups:
-      group.setdefault("initial_lr", group["lr"])
-    self.base_lrs = [group["initial_lr"] for group in self.groups]
-    self.last_epoch, self.step_count = -1, 0
-    self.step()  # PyTorch's initial step: last_epoch 0
-
-  def setup(self) -> None:
-    """What the constructor sets on the groups before the initial step."""
-
-  def step(self, epoch: int | None = None) -> None:
-    self.step_count += 1
-    if epoch is None:
-      self.last_epoch += 1
-      values = self.get_lr()
-    else:
-      self.last_epoch = epoch
-      closed = getattr(self, "closed_form", None)
-      values = closed() if closed else self.get_lr()
-    for group, lr in zip(self.groups, values, strict=True):
-      group["lr"] = lr
-
-  def get_lr(self) -> list[float]:
-    raise NotImplementedError
-
-  def per_group(self, name: str, value) -> list:
-    """A scalar argument for every group, or a list with one entry per group."""
-    if isinstance(value, (list, tuple)):
-      if len(value) != len(self.groups):
-        raise ValueError(
-          f"{type(self.spec).__name__}: {name} has {len(value)} entries but there are "
-          f"{len(self.groups)} parameter groups; give one per group."
-        )
-      return list(value)
-    return [value] * len(self.groups)
-
+from adamax_optax.schedules import (
+  DEFAULT_HORIZON,
+  Chained,
+  ExactSchedule,
+  Scheduler,
+  Sequential,
+  reduction_tables,
+)
+from adamax_optax.schedules import _pytorch_family as family
+from adamax_optax.validation import check_horizon
 
 # --- The public classes ---------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LRScheduler:
+@dataclasses.dataclass(kw_only=True, eq=False)
+class LRScheduler(Scheduler):
   """Base of the schedulers: the keywords every one takes besides PyTorch's own.
 
   Attributes:
@@ -110,9 +63,6 @@ class LRScheduler:
   lr: float | None = None
   horizon: int = DEFAULT_HORIZON
 
-  def _replay(self, groups: _Groups) -> _Replay:
-    raise NotImplementedError
-
   def group_schedules(self, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
     """One :class:`ExactSchedule` per group whose initial learning rates are ``lrs``.
 
@@ -121,31 +71,7 @@ class LRScheduler:
     """
     return self.tabulate_groups(lrs, every)[0]
 
-  def tabulate_groups(self, lrs: Sequence[float], every: int = 1, beta1: float = 0.9):
-    """``(lr schedules, beta1 schedules or None)``, one per group (see
-    :meth:`group_schedules`); the second where the scheduler cycles ``betas[0]``."""
-    every = check_every(every)
-    groups = _Groups(lrs, beta1)
-    replay = self._replay(groups)
-    rows = np.empty((self.horizon, 2, len(groups.groups)))
-    for n in range(self.horizon):
-      if n and n % every == 0:
-        replay.step()
-      rows[n] = [[g["lr"] for g in groups.groups], [g["beta1"] for g in groups.groups]]
-    name = type(self).__name__
-    lr = [ExactSchedule(rows[:, 0, i], name) for i in range(rows.shape[2])]
-    cycled = getattr(self, "cycle_momentum", False)
-    b1 = [ExactSchedule(rows[:, 1, i], f"{name}.beta1") for i in range(rows.shape[2])]
-    return lr, (b1 if cycled else None)
-
-  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
-    """The learning rate at optax count ``count`` for a single group starting at ``lr``."""
-    cache = self.__dict__.setdefault("_cache", {})  # tabulated once per object
-    if "single" not in cache:
-      cache["single"] = self.group_schedules([self._starting_lr()])[0]
-    return cache["single"](count)
-
-  def _starting_lr(self) -> float:
+  def standalone_lr(self) -> float:
     if self.lr is None:
       raise ValueError(
         f"{type(self).__name__} scales a learning rate: pass it to torch_adamax(lr=..., "
@@ -153,11 +79,15 @@ class LRScheduler:
       )
     return self.lr
 
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    """The learning rate at optax count ``count`` for a single group starting at ``lr``."""
+    (schedule,), _ = self.tabulate_groups([self.standalone_lr()])
+    return schedule(count)
+
   def __post_init__(self):
     if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr < 0):
       raise ValueError(f"lr must be a number >= 0, got {self.lr!r}.")
-    if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 1:
-      raise ValueError(f"horizon must be an int >= 1, got {self.horizon!r}.")
+    check_horizon(self.horizon)
 
 
 def _positive_int(owner: str, name: str, value, low: int = 1) -> None:
@@ -168,18 +98,8 @@ def _positive_int(owner: str, name: str, value, low: int = 1) -> None:
 # LambdaLR ------------------------------------------------------------------------------
 
 
-class _LambdaReplay(_Replay):
-  """Schedulers driven by ``lr_lambda``: one function of the epoch, or one per group."""
-
-  def setup(self):
-    self.lambdas = self.per_group("lr_lambda", self.spec.lr_lambda)
-
-  def factors(self) -> list[float]:
-    return [f(self.last_epoch) for f in self.lambdas]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LambdaLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class LambdaLR(LRScheduler, family.LambdaLR):
   """``lr = initial_lr * lr_lambda(epoch)`` (``torch.optim.lr_scheduler.LambdaLR``).
 
   ``lr_lambda`` is a function of the epoch, or a list with one per group.
@@ -193,16 +113,9 @@ class LambdaLR(LRScheduler):
 
   lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
 
-  def _replay(self, groups):
-    class Replay(_LambdaReplay):
-      def get_lr(self):
-        return [base * f for base, f in zip(self.base_lrs, self.factors(), strict=True)]
 
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class MultiplicativeLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class MultiplicativeLR(LRScheduler, family.MultiplicativeLR):
   """``lr = lr * lr_lambda(epoch)`` from epoch 1 on (``MultiplicativeLR``), recursively.
 
   Example:
@@ -214,21 +127,12 @@ class MultiplicativeLR(LRScheduler):
 
   lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
 
-  def _replay(self, groups):
-    class Replay(_LambdaReplay):
-      def get_lr(self):
-        if self.last_epoch > 0:
-          return [g["lr"] * f for g, f in zip(self.groups, self.factors(), strict=True)]
-        return [g["lr"] for g in self.groups]
-
-    return Replay(self, groups)
-
 
 # Step decays ---------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class StepLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class StepLR(LRScheduler, family.StepLR):
   """``lr *= gamma`` every ``step_size`` epochs (``torch.optim.lr_scheduler.StepLR``).
 
   Defaults: ``gamma=0.1``. Recursive in doubles, as PyTorch steps it.
@@ -247,24 +151,9 @@ class StepLR(LRScheduler):
     super().__post_init__()
     _positive_int("StepLR", "step_size", self.step_size)
 
-  def _replay(self, groups):
-    spec = self
 
-    class Replay(_Replay):
-      def get_lr(self):
-        e = self.last_epoch
-        if e == 0 or e % spec.step_size != 0:
-          return [g["lr"] for g in self.groups]
-        return [g["lr"] * spec.gamma for g in self.groups]
-
-      def closed_form(self):
-        return [base * spec.gamma ** (self.last_epoch // spec.step_size) for base in self.base_lrs]
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class MultiStepLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class MultiStepLR(LRScheduler, family.MultiStepLR):
   """``lr *= gamma ** k`` at an epoch listed ``k`` times in ``milestones`` (``MultiStepLR``).
 
   Example:
@@ -283,26 +172,9 @@ class MultiStepLR(LRScheduler):
     for milestone in self.milestones:
       _positive_int("MultiStepLR", "milestones[i]", milestone, 0)
 
-  def _replay(self, groups):
-    spec = self
-    counts = collections.Counter(self.milestones)
-    ordered = sorted(self.milestones)
 
-    class Replay(_Replay):
-      def get_lr(self):
-        if self.last_epoch not in counts:
-          return [g["lr"] for g in self.groups]
-        return [g["lr"] * spec.gamma ** counts[self.last_epoch] for g in self.groups]
-
-      def closed_form(self):
-        passed = bisect.bisect_right(ordered, self.last_epoch)
-        return [base * spec.gamma**passed for base in self.base_lrs]
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ConstantLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class ConstantLR(LRScheduler, family.ConstantLR):
   """``lr * factor`` until epoch ``total_iters``, then back (``ConstantLR``).
 
   Defaults: ``factor=1/3``, ``total_iters=5``. The way back is ``lr * (1 / factor)``,
@@ -326,27 +198,9 @@ class ConstantLR(LRScheduler):
       )
     _positive_int("ConstantLR", "total_iters", self.total_iters, 0)
 
-  def _replay(self, groups):
-    spec = self
 
-    class Replay(_Replay):
-      def get_lr(self):
-        e = self.last_epoch
-        if e == 0:
-          return [g["lr"] * spec.factor for g in self.groups]
-        if e != spec.total_iters:
-          return [g["lr"] for g in self.groups]
-        return [g["lr"] * (1.0 / spec.factor) for g in self.groups]
-
-      def closed_form(self):
-        late = self.last_epoch >= spec.total_iters
-        return [base * (spec.factor + late * (1 - spec.factor)) for base in self.base_lrs]
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LinearLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class LinearLR(LRScheduler, family.LinearLR):
   """From ``start_factor * lr`` to ``end_factor * lr`` over ``total_iters`` (``LinearLR``).
 
   Defaults: ``start_factor=1/3``, ``end_factor=1.0``, ``total_iters=5``; recursive.
@@ -375,28 +229,9 @@ class LinearLR(LRScheduler):
       )
     _positive_int("LinearLR", "total_iters", self.total_iters, 0)
 
-  def _replay(self, groups):
-    s, e_f, total = self.start_factor, self.end_factor, self.total_iters
 
-    class Replay(_Replay):
-      def get_lr(self):
-        e = self.last_epoch
-        if e == 0:
-          return [g["lr"] * s for g in self.groups]
-        if e > total:
-          return [g["lr"] for g in self.groups]
-        ratio = 1.0 + (e_f - s) / (total * s + (e - 1) * (e_f - s))
-        return [g["lr"] * ratio for g in self.groups]
-
-      def closed_form(self):
-        e = self.last_epoch
-        return [base * (s + (e_f - s) * min(total, e) / total) for base in self.base_lrs]
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ExponentialLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class ExponentialLR(LRScheduler, family.ExponentialLR):
   """``lr *= gamma`` every epoch (``torch.optim.lr_scheduler.ExponentialLR``), recursively.
 
   Example:
@@ -408,23 +243,9 @@ class ExponentialLR(LRScheduler):
 
   gamma: float
 
-  def _replay(self, groups):
-    spec = self
 
-    class Replay(_Replay):
-      def get_lr(self):
-        if self.last_epoch == 0:
-          return [g["lr"] for g in self.groups]
-        return [g["lr"] * spec.gamma for g in self.groups]
-
-      def closed_form(self):
-        return [base * spec.gamma**self.last_epoch for base in self.base_lrs]
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class PolynomialLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class PolynomialLR(LRScheduler, family.PolynomialLR):
   """``lr * (1 - epoch / total_iters) ** power``, reached recursively (``PolynomialLR``).
 
   Defaults: ``total_iters=5``, ``power=1.0``; 0 from ``total_iters`` on.
@@ -443,29 +264,12 @@ class PolynomialLR(LRScheduler):
     super().__post_init__()
     _positive_int("PolynomialLR", "total_iters", self.total_iters)
 
-  def _replay(self, groups):
-    total, power = self.total_iters, self.power
-
-    class Replay(_Replay):
-      def get_lr(self):
-        e = self.last_epoch
-        if e == 0 or e > total:
-          return [g["lr"] for g in self.groups]
-        factor = ((1.0 - e / total) / (1.0 - (e - 1) / total)) ** power
-        return [g["lr"] * factor for g in self.groups]
-
-      def closed_form(self):
-        e = self.last_epoch
-        return [base * (1.0 - min(total, e) / total) ** power for base in self.base_lrs]
-
-    return Replay(self, groups)
-
 
 # Cosine --------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CosineAnnealingLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
   """Cosine from ``lr`` to ``eta_min`` over ``T_max`` epochs (``CosineAnnealingLR``).
 
   PyTorch's recursive form: ``lr_e = (1 + cos(pi e / T)) / (1 + cos(pi (e-1) / T)) *
@@ -486,36 +290,9 @@ class CosineAnnealingLR(LRScheduler):
     super().__post_init__()
     _positive_int("CosineAnnealingLR", "T_max", self.T_max)
 
-  def _replay(self, groups):
-    t_max, eta_min = self.T_max, self.eta_min
 
-    class Replay(_Replay):
-      def get_lr(self):
-        e = self.last_epoch
-        if e == 0:
-          return [g["lr"] for g in self.groups]
-        if self.step_count == 1 and e > 0:  # resumed: PyTorch uses the closed form
-          return self.closed_form()
-        if (e - 1 - t_max) % (2 * t_max) == 0:
-          return [
-            g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
-            for g, base in zip(self.groups, self.base_lrs, strict=True)
-          ]
-        ratio = (1 + math.cos(math.pi * e / t_max)) / (1 + math.cos(math.pi * (e - 1) / t_max))
-        return [ratio * (g["lr"] - eta_min) + eta_min for g in self.groups]
-
-      def closed_form(self):
-        e = self.last_epoch
-        return [
-          eta_min + (base - eta_min) * (1 + math.cos(math.pi * e / t_max)) / 2
-          for base in self.base_lrs
-        ]
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CosineAnnealingWarmRestarts(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestarts):
   """Cosine over ``T_0`` epochs, restarting with periods times ``T_mult``.
 
   ``lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``
@@ -537,43 +314,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     _positive_int("CosineAnnealingWarmRestarts", "T_0", self.T_0)
     _positive_int("CosineAnnealingWarmRestarts", "T_mult", self.T_mult)
 
-  def _replay(self, groups):
-    spec = self
-
-    class Replay(_Replay):
-      def setup(self):
-        self.t_cur, self.t_i = 0, spec.T_0
-
-      def step(self, epoch=None):
-        if epoch is None and self.last_epoch >= 0:
-          self.t_cur += 1
-          if self.t_cur >= self.t_i:
-            self.t_cur -= self.t_i
-            self.t_i *= spec.T_mult
-        elif epoch is not None:  # restarted at a given epoch (inside SequentialLR)
-          t_0, t_mult = spec.T_0, spec.T_mult
-          if epoch < t_0:
-            self.t_i, self.t_cur = t_0, epoch
-          elif t_mult == 1:
-            self.t_cur = epoch % t_0
-          else:
-            n = int(math.log(epoch / t_0 * (t_mult - 1) + 1, t_mult))
-            self.t_cur = epoch - t_0 * (t_mult**n - 1) / (t_mult - 1)
-            self.t_i = t_0 * t_mult**n
-        super().step(epoch)
-
-      def get_lr(self):
-        cosine = 1 + math.cos(math.pi * self.t_cur / self.t_i)
-        return [spec.eta_min + (base - spec.eta_min) * cosine / 2 for base in self.base_lrs]
-
-    return Replay(self, groups)
-
 
 # Cycles ------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CyclicLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class CyclicLR(LRScheduler, family.CyclicLR):
   """Cyclical learning rate between ``base_lr`` and ``max_lr`` (``CyclicLR``).
 
   Defaults: ``step_size_up=2000``, ``step_size_down=None`` (= up), ``mode="triangular"``
@@ -609,56 +355,12 @@ class CyclicLR(LRScheduler):
     if self.mode not in ("triangular", "triangular2", "exp_range") and self.scale_fn is None:
       raise ValueError("mode is invalid and scale_fn is None")
 
-  def _starting_lr(self) -> float:
+  def standalone_lr(self) -> float:
     return 0.0 if self.lr is None else self.lr  # base_lr sets the rate
 
-  def _replay(self, groups):
-    spec = self
-    up = float(self.step_size_up)
-    down = float(self.step_size_down) if self.step_size_down is not None else up
-    total, gamma = up + down, self.gamma
-    ratio = up / total
-    if self.scale_fn is not None:
-      scale, by_cycle = self.scale_fn, self.scale_mode == "cycle"
-    elif self.mode == "triangular":
-      scale, by_cycle = (lambda x: 1.0), True
-    elif self.mode == "triangular2":
-      scale, by_cycle = (lambda x: 1 / (2.0 ** (x - 1))), True
-    else:
-      scale, by_cycle = (lambda x: gamma**x), False
 
-    class Replay(_Replay):
-      def setup(self):
-        for group, lr in zip(self.groups, self.per_group("base_lr", spec.base_lr), strict=True):
-          group["lr"] = lr
-          group["initial_lr"] = lr  # PyTorch overwrites it when last_epoch == -1
-        self.max_lrs = self.per_group("max_lr", spec.max_lr)
-        if spec.cycle_momentum:
-          self.base_momenta = self.per_group("base_momentum", spec.base_momentum)
-          self.max_momenta = self.per_group("max_momentum", spec.max_momentum)
-          for group, top in zip(self.groups, self.max_momenta, strict=True):
-            group["beta1"] = top
-
-      def get_lr(self):
-        e = self.last_epoch
-        cycle = math.floor(1 + e / total)
-        x = 1.0 + e / total - cycle
-        factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
-        at = cycle if by_cycle else e
-        out = []
-        for base, top in zip(self.base_lrs, self.max_lrs, strict=True):
-          height = (top - base) * factor
-          out.append(base + height * scale(at))
-        if spec.cycle_momentum:  # PyTorch writes betas[0] from get_lr
-          for group, low, top in zip(self.groups, self.base_momenta, self.max_momenta, strict=True):
-            group["beta1"] = top - (top - low) * factor * scale(at)
-        return out
-
-    return Replay(self, groups)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class OneCycleLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class OneCycleLR(LRScheduler, family.OneCycleLR):
   """The 1cycle policy (``torch.optim.lr_scheduler.OneCycleLR``).
 
   From ``max_lr / div_factor`` up to ``max_lr`` over ``pct_start`` of ``total_steps``,
@@ -705,64 +407,15 @@ class OneCycleLR(LRScheduler):
         f"anneal_strategy must be one of 'cos' or 'linear', instead got {self.anneal_strategy}"
       )
 
-  def _starting_lr(self) -> float:
+  def standalone_lr(self) -> float:
     return 0.0 if self.lr is None else self.lr  # max_lr sets the rate
-
-  def _replay(self, groups):
-    spec = self
-    total = self.total_steps or self.epochs * self.steps_per_epoch
-    up_end = float(self.pct_start * total) - 1
-    up, down = ("max_momentum", "base_momentum"), ("base_momentum", "max_momentum")
-    if self.three_phase:
-      ends = [up_end, float(2 * self.pct_start * total) - 2, total - 1]
-      keys = [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")]
-      momenta = [up, down, ("max_momentum", "max_momentum")]
-    else:
-      ends = [up_end, total - 1]
-      keys = [("initial_lr", "max_lr"), ("max_lr", "min_lr")]
-      momenta = [up, down]
-    if self.anneal_strategy == "cos":
-      anneal = lambda start, end, pct: end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-    else:
-      anneal = lambda start, end, pct: (end - start) * pct + start
-
-    class Replay(_Replay):
-      def setup(self):
-        for group, top in zip(self.groups, self.per_group("max_lr", spec.max_lr), strict=True):
-          group["initial_lr"] = top / spec.div_factor
-          group["lr"] = group["initial_lr"]
-          group["max_lr"] = top
-          group["min_lr"] = group["initial_lr"] / spec.final_div_factor
-        if spec.cycle_momentum:
-          tops = self.per_group("max_momentum", spec.max_momentum)
-          lows = self.per_group("base_momentum", spec.base_momentum)
-          for group, top, low in zip(self.groups, tops, lows, strict=True):
-            group["beta1"], group["max_momentum"], group["base_momentum"] = top, top, low
-
-      def get_lr(self):
-        step = min(self.last_epoch, total)  # PyTorch raises past total_steps
-        out = []
-        for group in self.groups:
-          start = 0
-          phases = zip(ends, keys, momenta, strict=True)
-          for i, (end_step, (a, b), (ma, mb)) in enumerate(phases):
-            if step <= end_step or i == len(ends) - 1:
-              pct = (step - start) / (end_step - start)
-              out.append(anneal(group[a], group[b], pct))
-              if spec.cycle_momentum:  # PyTorch writes betas[0] from get_lr
-                group["beta1"] = anneal(group[ma], group[mb], pct)
-              break
-            start = end_step
-        return out
-
-    return Replay(self, groups)
 
 
 # Composition ---------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SequentialLR(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class SequentialLR(LRScheduler, Sequential):
   """``schedulers[i]`` from ``milestones[i - 1]`` on (``SequentialLR``).
 
   As in PyTorch, the schedulers are built (each running its first step) on the same
@@ -793,33 +446,9 @@ class SequentialLR(LRScheduler):
         f"{len(self.milestones)}"
       )
 
-  def _replay(self, groups):
-    inner = [scheduler._replay(groups) for scheduler in self.schedulers]
-    milestones = self.milestones
 
-    class Replay(_Replay):
-      def __init__(self):
-        self.groups, self.last_epoch = groups.groups, 0
-        for group in self.groups:
-          group["lr"] = group["initial_lr"]
-        for scheduler in inner:
-          scheduler.last_epoch -= 1
-        inner[0].step_count = 0
-        inner[0].step()
-
-      def step(self, epoch=None):
-        self.last_epoch += 1
-        index = bisect.bisect_right(milestones, self.last_epoch)
-        if index > 0 and milestones[index - 1] == self.last_epoch:
-          inner[index].step(0)
-        else:
-          inner[index].step()
-
-    return Replay()
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ChainedScheduler(LRScheduler):
+@dataclasses.dataclass(kw_only=True, eq=False)
+class ChainedScheduler(LRScheduler, Chained):
   """Every scheduler of ``schedulers`` stepped in turn (``ChainedScheduler``).
 
   Example:
@@ -839,21 +468,8 @@ class ChainedScheduler(LRScheduler):
     if not self.schedulers:
       raise ValueError("ChainedScheduler expects at least one scheduler")
 
-  def _replay(self, groups):
-    inner = [scheduler._replay(groups) for scheduler in self.schedulers]
 
-    class Replay(_Replay):
-      def __init__(self):
-        self.groups = groups.groups
-
-      def step(self, epoch=None):
-        for scheduler in inner:
-          scheduler.step()
-
-    return Replay()
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(kw_only=True, eq=False)
 class ReduceLROnPlateau:
   """Lower every group's rate by ``factor`` when a metric stops improving.
 
@@ -912,23 +528,14 @@ class ReduceLROnPlateau:
   ) -> list[ExactSchedule]:
     """Per group, the rate after ``k`` reductions at index ``k`` (PyTorch's doubles);
     ``min_lrs`` overrides ``min_lr`` per group."""
-    if min_lrs is None and isinstance(self.min_lr, (list, tuple)):
-      if len(self.min_lr) != len(lrs):
-        raise ValueError(f"expected {len(lrs)} min_lrs, got {len(self.min_lr)}")
-      min_lrs = list(self.min_lr)
-    elif min_lrs is None:
-      min_lrs = [self.min_lr] * len(lrs)
-    tables = []
-    for lr, min_lr in zip(lrs, min_lrs, strict=True):
-      values, old = [float(lr)], float(lr)
-      for _ in range(self.max_reductions):
-        new = max(old * self.factor, min_lr)
-        if not old - new > self.eps:
-          break  # no further reduction changes this group
-        values.append(new)
-        old = new
-      tables.append(ExactSchedule(values, "ReduceLROnPlateau"))
-    return tables
+    return reduction_tables(
+      lrs,
+      self.min_lr if min_lrs is None else min_lrs,
+      "ReduceLROnPlateau",
+      factor=self.factor,
+      lowers_enough=lambda old, new: old - new > self.eps,
+      max_levels=self.max_reductions + 1,
+    )
 
   def initial_best(self) -> float:
     return math.inf if self.mode == "min" else -math.inf

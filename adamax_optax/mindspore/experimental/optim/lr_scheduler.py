@@ -33,9 +33,7 @@ pass the metric to every update, ``opt.update(grads, state, params, value=metric
 (once per epoch of ``k`` batches): the update at count ``n`` uses epoch ``n // k``.
 """
 
-import bisect
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import jax
@@ -43,12 +41,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax import _double_float as df
-from adamax_optax.mindspore._f32 import F32, Tensor32, cosf, powf, rdiv
 from adamax_optax.plateau import count_bad_steps
-from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
-from adamax_optax.validation import check_every
-
-_PI = F32(math.pi)
+from adamax_optax.schedules import (
+  DEFAULT_HORIZON,
+  FLOAT32,
+  ExactSchedule,
+  Scheduler,
+  Sequential,
+  reduction_tables,
+)
+from adamax_optax.schedules import _pytorch_family as family
+from adamax_optax.schedules._float32 import F32
+from adamax_optax.validation import check_horizon
 
 
 def _check_int(cls: str, name: str, value, low: int) -> None:
@@ -69,39 +73,16 @@ def _check_float(cls: str, name: str, value, low=-math.inf, high=math.inf, ints=
     raise ValueError(f"For '{cls}', the '{name}' must be in [{low}, {high}], but got {value}.")
 
 
-class _Run:
-  """One group's replay: its base lr, group index, epoch and any extra state."""
+class LRScheduler(Scheduler):
+  """Base class: a MindSpore scheduler, replayed per group in float32 and tabulated.
 
-  def __init__(self, scheduler: "LRScheduler", base: np.float32, group: int):
-    self.s, self.base, self.group, self.epoch = scheduler, base, group, 0
-
-  def start(self, lr):
-    """The construction step (``last_epoch`` -1 -> 0)."""
-    self.epoch = 0
-    self.s._reset(self)
-    return self.s._get_lr(self, lr)
-
-  def next(self, lr):
-    """``scheduler.step()``."""
-    self.epoch += 1
-    self.s._advance(self)
-    return self.s._get_lr(self, lr)
-
-  def restart(self, lr):
-    """``scheduler.step(0)`` (SequentialLR at a milestone): the closed form at epoch 0."""
-    self.epoch = 0
-    self.s._reset(self)
-    return self.s._closed_form_at_zero(self, lr)
-
-
-class LRScheduler:
-  """Base class: a MindSpore scheduler replayed on the host and tabulated per group.
-
-  Subclasses define ``_get_lr(run, lr)`` (MindSpore's ``get_lr`` at ``run.epoch``, from
-  the group's current float32 ``lr``).
+  The algorithms are PyTorch's (:mod:`adamax_optax.schedules._pytorch_family`) in
+  MindSpore's float32 numbers (:data:`adamax_optax.schedules.FLOAT32`); a class here
+  declares MindSpore's signature and checks, and overrides only what MindSpore's port
+  computes otherwise.
   """
 
-  _per_group: tuple[str, ...] = ()
+  numbers = FLOAT32
 
   def __init__(
     self, last_epoch: int = -1, *, initial_lr: float | None = None, horizon: int = DEFAULT_HORIZON
@@ -116,106 +97,29 @@ class LRScheduler:
       )
     if initial_lr is not None:
       _check_float(name, "initial_lr", initial_lr, 0.0, ints=True)
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-      raise ValueError(f"{name}: horizon must be an int >= 1, got {horizon!r}.")
-    self.last_epoch, self.initial_lr, self.horizon = last_epoch, initial_lr, int(horizon)
-    self._cache: dict = {}
+    self.last_epoch, self.initial_lr = last_epoch, initial_lr
+    self.horizon = check_horizon(horizon, name)
 
-  # --- what subclasses override ---------------------------------------------------------
-
-  def _reset(self, run: _Run) -> None:
-    """State at epoch 0 (construction, or ``step(0)``)."""
-
-  def _advance(self, run: _Run) -> None:
-    """State change of ``step()`` before ``get_lr``."""
-
-  def _get_lr(self, run: _Run, lr):
-    raise NotImplementedError
-
-  def _closed_form_at_zero(self, run: _Run, lr):
-    return self._get_lr(run, lr)
-
-  def _initial_group_lr(self, base, group: int):
-    """The group's lr before the construction step (CyclicLR overwrites it)."""
-    return base
-
-  def _num_group_values(self) -> int | None:
-    """How many groups the per-group list arguments were given for (None: no lists)."""
-    sizes = {len(getattr(self, n)) for n in self._per_group if isinstance(getattr(self, n), list)}
-    return sizes.pop() if sizes else None
-
-  # --- tabulation -----------------------------------------------------------------------
-
-  def _values(self, initial_lr: float, group: int) -> np.ndarray:
-    base = self._initial_group_lr(F32(initial_lr), group)
-    run = _Run(self, F32(base), group)
-    out = np.empty(self.horizon, np.float32)
-    lr = out[0] = run.start(F32(base))
-    for n in range(1, self.horizon):
-      lr = out[n] = run.next(lr)
-    return out
-
-  def schedule_for(self, initial_lr: float, group: int = 0) -> ExactSchedule:
-    """The group's lr by optax count (0 first): ``ExactSchedule`` of the float32 replay.
-
-    Args:
-      initial_lr: the group's lr when the scheduler is built (MindSpore's ``initial_lr``).
-      group: the group's index, for per-group list arguments.
-    """
-    key = (float(initial_lr), group)
-    if key not in self._cache:
-      self._cache[key] = ExactSchedule(
-        self._values(initial_lr, group), f"{type(self).__name__}[group {group}]"
-      )
-    return self._cache[key]
-
-  def group_schedules(self, initial_lrs: Sequence[float], every: int = 1) -> list[Callable]:
-    """One lazily tabulated optax schedule per group (what the optimizer preset uses).
+  def group_schedules(self, initial_lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
+    """One optax schedule per group (what the optimizer preset uses).
 
     Args:
       initial_lrs: each group's lr, in group order.
       every: updates per ``scheduler.step()``; the update at count ``n`` uses epoch
-        ``n // every`` (an integer division, exact under ``jit``).
+        ``n // every``.
     """
-    n = self._num_group_values()
-    if n is not None and n != len(initial_lrs):
-      raise ValueError(
-        f"{type(self).__name__}: per-group arguments have {n} entries, but the optimizer "
-        f"has {len(initial_lrs)} parameter groups."
-      )
-    every = check_every(every)
-    return [_Lazy(self, lr, g, every) for g, lr in enumerate(initial_lrs)]
+    return self.tabulate_groups(initial_lrs, every)[0]
 
-  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
-    """The lr at optax ``count`` for a group whose lr is ``initial_lr``."""
-    if self.initial_lr is None and not isinstance(self, CyclicLR):
+  def standalone_lr(self) -> float:
+    if self.initial_lr is None:
       raise ValueError(
         f"{type(self).__name__}: pass initial_lr=... to use it as an optax schedule on its "
         "own, or attach it with mindspore_adamax(..., lr_scheduler=...)."
       )
-    return self.schedule_for(1.0 if self.initial_lr is None else self.initial_lr)(count)
+    return self.initial_lr
 
 
-class _Lazy:
-  """An optax schedule that tabulates on its first call (at the first trace)."""
-
-  def __init__(self, scheduler: LRScheduler, initial_lr: float, group: int, every: int = 1):
-    self.scheduler, self.initial_lr, self.group, self.every = scheduler, initial_lr, group, every
-
-  def __call__(self, count):
-    epoch = count if self.every == 1 else jnp.asarray(count, jnp.int32) // self.every
-    return self.scheduler.schedule_for(self.initial_lr, self.group)(epoch)
-
-  def value_at(self, count: int) -> float:
-    schedule = self.scheduler.schedule_for(self.initial_lr, self.group)
-    return schedule.value_at(count // self.every)
-
-
-def _per_group_value(values, group: int):
-  return values[group] if isinstance(values, list) else values
-
-
-class StepLR(LRScheduler):
+class StepLR(LRScheduler, family.StepLR):
   """MindSpore's ``StepLR``: every ``step_size`` epochs, ``lr = f32(lr * f32(gamma))``.
 
   Recursive on the group's float32 lr: epoch ``e > 0`` with ``e % step_size == 0``
@@ -244,17 +148,8 @@ class StepLR(LRScheduler):
     self.step_size, self.gamma = int(step_size), float(gamma)
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    e = run.epoch
-    if e == 0 or e % self.step_size != 0:
-      return lr
-    return F32(lr * F32(self.gamma))
 
-  def _closed_form_at_zero(self, run, lr):
-    return F32(run.base * powf(self.gamma, 0.0))
-
-
-class ExponentialLR(LRScheduler):
+class ExponentialLR(LRScheduler, family.ExponentialLR):
   """MindSpore's ``ExponentialLR``: ``lr = f32(lr * f32(gamma))`` at every epoch > 0.
 
   The float32 recursion decays through subnormal values to 0 (kept in the table).
@@ -280,14 +175,8 @@ class ExponentialLR(LRScheduler):
     self.gamma = float(gamma)
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    return lr if run.epoch == 0 else F32(lr * F32(self.gamma))
 
-  def _closed_form_at_zero(self, run, lr):
-    return F32(run.base * powf(self.gamma, 0.0))
-
-
-class MultiStepLR(LRScheduler):
+class MultiStepLR(LRScheduler, family.MultiStepLR):
   """MindSpore's ``MultiStepLR``: at a milestone listed ``c`` times, ``lr * f32(gamma**c)``.
 
   ``gamma ** c`` is a Python double (a duplicated milestone applies ``gamma**2`` at once).
@@ -321,19 +210,15 @@ class MultiStepLR(LRScheduler):
           f"element of 'milestones' type: {type(m).__name__}."
         )
     _check_float("MultiStepLR", "gamma", gamma, ints=True)
-    self.milestones, self.gamma = Counter(milestones), gamma
+    self.milestones, self.gamma = list(milestones), gamma
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    count = self.milestones.get(run.epoch, 0)
-    return F32(lr * F32(self.gamma**count)) if count else lr
-
-  def _closed_form_at_zero(self, run, lr):
+  def closed_form(self, run):
     # MindSpore 2.10's closed form reads a missing attribute; at epoch 0 it is the base.
     return run.base
 
 
-class LinearLR(LRScheduler):
+class LinearLR(LRScheduler, family.LinearLR):
   """MindSpore's ``LinearLR``: the factor goes linearly from ``start_factor`` to ``end_factor``.
 
   Recursive float32, with ``d = f32(end_factor - start_factor)``: epoch 0,
@@ -378,21 +263,11 @@ class LinearLR(LRScheduler):
     self.total_iters = int(total_iters)
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    e = run.epoch
-    if e == 0:
-      return F32(lr * F32(self.start_factor))
-    if e > self.total_iters:
-      return lr
-    d = F32(self.end_factor - self.start_factor)
-    den = F32(F32(self.total_iters * self.start_factor) + F32(F32(e - 1) * d))
-    return F32(lr * F32(F32(1.0) + rdiv(d, den)))
-
-  def _closed_form_at_zero(self, run, lr):
-    return F32(run.base * F32(self.start_factor))
+  def closed_form(self, run):  # (used at epoch 0 only, where it takes no division)
+    return run.base * self.start_factor
 
 
-class ConstantLR(LRScheduler):
+class ConstantLR(LRScheduler, family.ConstantLR):
   """MindSpore's ``ConstantLR``: ``lr * factor`` until ``total_iters``, then ``/ factor``.
 
   Args:
@@ -420,21 +295,16 @@ class ConstantLR(LRScheduler):
     self.factor, self.total_iters = float(factor), int(total_iters)
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    e = run.epoch
-    if e == 0:
-      return F32(lr * F32(self.factor))
-    if e != self.total_iters:
-      return lr
-    return F32(lr / F32(self.factor))
+  def undo_factor(self, lr):
+    return lr / self.factor
 
-  def _closed_form_at_zero(self, run, lr):
+  def closed_form(self, run):  # (used at epoch 0 only)
     if self.total_iters > 0:
-      return F32(run.base * F32(self.factor))
-    return F32(run.base * F32(F32(self.factor) + F32(1.0 - self.factor)))
+      return run.base * self.factor
+    return run.base * (F32(self.factor) + F32(1.0 - self.factor))
 
 
-class PolynomialLR(LRScheduler):
+class PolynomialLR(LRScheduler, family.PolynomialLR):
   """MindSpore's ``PolynomialLR``: recursive ``lr * powf((1 - e/T) / (1 - (e-1)/T), power)``.
 
   For ``0 < e <= total_iters`` (each quotient and difference in float32, glibc ``powf``);
@@ -463,19 +333,8 @@ class PolynomialLR(LRScheduler):
     self.total_iters, self.power = int(total_iters), float(power)
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    e, t = run.epoch, F32(self.total_iters)
-    if e == 0 or e > self.total_iters:
-      return lr
-    a = F32(F32(1.0) - F32(F32(e) / t))
-    b = F32(F32(1.0) - F32(F32(e - 1) / t))
-    return F32(lr * powf(F32(a / b), self.power))
 
-  def _closed_form_at_zero(self, run, lr):
-    return F32(run.base * powf(F32(1.0), self.power))
-
-
-class CosineAnnealingLR(LRScheduler):
+class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
   r"""MindSpore's ``CosineAnnealingLR``: the recursive float32 cosine, past ``T_max`` too.
 
   Epoch 0 keeps the lr. At ``(e - 1 - T_max) % (2 T_max) == 0``:
@@ -506,23 +365,8 @@ class CosineAnnealingLR(LRScheduler):
     self.T_max, self.eta_min = int(T_max), eta_min
     super().__init__(last_epoch, **kwargs)
 
-  def _get_lr(self, run, lr):
-    e, t, em = run.epoch, self.T_max, F32(self.eta_min)
-    if e == 0:
-      return lr
-    if (e - 1 - t) % (2 * t) == 0:
-      half = F32(F32(F32(run.base - em) * F32(F32(1.0) - cosf(F32(math.pi / t)))) / F32(2.0))
-      return F32(lr + half)
-    num = F32(F32(1.0) + cosf(F32(F32(_PI * F32(e)) / F32(t))))
-    den = F32(F32(1.0) + cosf(F32(F32(_PI * F32(e - 1)) / F32(t))))
-    return F32(F32(F32(num / den) * F32(lr - em)) + em)
 
-  def _closed_form_at_zero(self, run, lr):
-    em = F32(self.eta_min)
-    return F32(em + F32(F32(F32(run.base - em) * F32(F32(1.0) + cosf(F32(0.0)))) / F32(2.0)))
-
-
-class CosineAnnealingWarmRestarts(LRScheduler):
+class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestarts):
   r"""MindSpore's ``CosineAnnealingWarmRestarts``: closed form on float32 ``T_cur``, ``T_i``.
 
   ``T_cur += 1`` each epoch; when ``T_cur >= T_i``: ``T_cur -= T_i`` and
@@ -564,22 +408,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
     super().__init__(last_epoch, **kwargs)
 
-  def _reset(self, run):
-    run.t_cur, run.t_i = F32(0.0), F32(self.T_0)
 
-  def _advance(self, run):
-    run.t_cur = F32(run.t_cur + F32(1.0))
-    if run.t_cur >= run.t_i:
-      run.t_cur = F32(run.t_cur - run.t_i)
-      run.t_i = F32(run.t_i * F32(self.T_mult))
-
-  def _get_lr(self, run, lr):
-    em = F32(self.eta_min)
-    pct = F32(F32(_PI * run.t_cur) / run.t_i)
-    return F32(em + F32(F32(F32(run.base - em) * F32(F32(1.0) + cosf(pct))) / F32(2.0)))
-
-
-class CyclicLR(LRScheduler):
+class CyclicLR(LRScheduler, family.CyclicLR):
   r"""MindSpore's ``CyclicLR`` (closed form, float32): triangular, triangular2, exp_range.
 
   With ``total = step_size_up + step_size_down`` and ``r = step_size_up / total`` (doubles),
@@ -597,7 +427,7 @@ class CyclicLR(LRScheduler):
     mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
     gamma: exp_range's base, default 1.0.
     scale_fn: optional callable of a float32 value (see
-      :class:`adamax_optax.mindspore._f32.Tensor32`), replacing the mode's.
+      :class:`adamax_optax.schedules._float32.Tensor32`), replacing the mode's.
     scale_mode: ``"cycle"`` or ``"iterations"`` (with ``scale_fn``).
     last_epoch: -1 (only).
     horizon: updates tabulated.
@@ -612,7 +442,7 @@ class CyclicLR(LRScheduler):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.CyclicLR``.
   """
 
-  _per_group = ("base_lr", "max_lr")
+  per_group = ("base_lr", "max_lr")
 
   def __init__(
     self,
@@ -639,7 +469,7 @@ class CyclicLR(LRScheduler):
     down = up if step_size_down is None else float(step_size_down)
     if up + down <= 0:
       raise ValueError("CyclicLR: step_size_up + step_size_down must be > 0.")
-    self.total_step_size, self.step_up_ratio = up + down, up / (up + down)
+    self.step_size_up, self.step_size_down = up, down
     if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
       raise ValueError("mode is invalid and scale_fn is None")
     if scale_fn is not None and not callable(scale_fn):
@@ -653,41 +483,15 @@ class CyclicLR(LRScheduler):
     self.scale_mode = scale_mode
     super().__init__(last_epoch, **kwargs)
 
-  def _initial_group_lr(self, base, group):
-    return F32(_per_group_value(self.base_lr, group))
-
-  def _scale(self, cycle, epoch):
-    if self.scale_fn is not None:
-      arg = cycle if self.scale_mode == "cycle" else F32(epoch)
-      out = self.scale_fn(Tensor32(arg))
-      return out.value if isinstance(out, Tensor32) else F32(out)
-    if self.mode == "triangular":
-      return F32(1.0)
-    if self.mode == "triangular2":
-      return rdiv(1, powf(2.0, F32(cycle - F32(1.0))))
-    return powf(self.gamma, F32(epoch))
-
-  def _get_lr(self, run, lr):
-    e = F32(run.epoch)
-    q = F32(e / F32(self.total_step_size))
-    one_q = F32(F32(1.0) + q)
-    cycle = F32(np.floor(one_q))
-    x = F32(one_q - cycle)
-    r = F32(self.step_up_ratio)
-    sf = F32(x / r) if x <= r else F32(F32(x - F32(1.0)) / F32(self.step_up_ratio - 1))
-    base = F32(_per_group_value(self.base_lr, run.group))
-    top = F32(_per_group_value(self.max_lr, run.group))
-    height = F32(F32(top - base) * sf)
-    return F32(base + F32(height * self._scale(cycle, run.epoch)))
-
-  _closed_form_at_zero = _get_lr
+  def standalone_lr(self) -> float:
+    return 1.0 if self.initial_lr is None else self.initial_lr  # base_lr sets the rate
 
 
-class LambdaLR(LRScheduler):
+class LambdaLR(LRScheduler, family.LambdaLR):
   """MindSpore's ``LambdaLR``: ``lr = f32(base * lr_lambda(e))``, closed form.
 
   The lambda receives the epoch as a float32 value with MindSpore's arithmetic
-  (:class:`adamax_optax.mindspore._f32.Tensor32`); a Python-number result is rounded to
+  (:class:`adamax_optax.schedules._float32.Tensor32`); a Python-number result is rounded to
   float32.
 
   Args:
@@ -706,25 +510,16 @@ class LambdaLR(LRScheduler):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.LambdaLR``.
   """
 
-  _per_group = ("lr_lambda",)
-
   def __init__(self, lr_lambda: Callable | list[Callable], last_epoch: int = -1, **kwargs):
     fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]
     for fn in fns:
       if not callable(fn):
         raise TypeError(f"{type(self).__name__}: lr_lambda must be callable, got {fn!r}.")
     self.lr_lambda = fns if isinstance(lr_lambda, (list, tuple)) else lr_lambda
-    super().__init__(last_epoch, **kwargs)
-
-  def _factor(self, run):
-    out = _per_group_value(self.lr_lambda, run.group)(Tensor32(F32(run.epoch)))
-    return out.value if isinstance(out, Tensor32) else F32(out)
-
-  def _get_lr(self, run, lr):
-    return F32(run.base * self._factor(run))
+    LRScheduler.__init__(self, last_epoch, **kwargs)  # (shared with MultiplicativeLR)
 
 
-class MultiplicativeLR(LambdaLR):
+class MultiplicativeLR(LRScheduler, family.MultiplicativeLR):
   """MindSpore's ``MultiplicativeLR``: ``lr = f32(lr * lr_lambda(e))`` for epochs > 0.
 
   Args:
@@ -743,11 +538,10 @@ class MultiplicativeLR(LambdaLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.MultiplicativeLR``.
   """
 
-  def _get_lr(self, run, lr):
-    return lr if run.epoch == 0 else F32(lr * self._factor(run))
+  __init__ = LambdaLR.__init__
 
 
-class SequentialLR(LRScheduler):
+class SequentialLR(LRScheduler, Sequential):
   """MindSpore's ``SequentialLR``: ``schedulers[i]`` from ``milestones[i-1]`` on.
 
   The first scheduler starts from each group's ``initial_lr``; at a milestone the next
@@ -792,26 +586,6 @@ class SequentialLR(LRScheduler):
       _check_int("SequentialLR", "milestones", m, 1)
     self.schedulers, self.milestones = list(schedulers), list(milestones)
     super().__init__(last_epoch, **kwargs)
-
-  def _num_group_values(self):
-    sizes = {s._num_group_values() for s in self.schedulers} - {None}
-    if len(sizes) > 1:
-      raise ValueError("SequentialLR: the schedulers' per-group lists differ in length.")
-    return sizes.pop() if sizes else None
-
-  def _values(self, initial_lr, group):
-    base = F32(initial_lr)
-    runs = [_Run(s, F32(s._initial_group_lr(base, group)), group) for s in self.schedulers]
-    out = np.empty(self.horizon, np.float32)
-    lr = out[0] = runs[0].start(base)
-    for n in range(1, self.horizon):
-      index = bisect.bisect_right(self.milestones, n)
-      if index > 0 and self.milestones[index - 1] == n:
-        lr = runs[index].restart(lr)
-      else:
-        lr = runs[index].next(lr)
-      out[n] = lr
-    return out
 
 
 class ReduceLROnPlateau:
@@ -893,25 +667,15 @@ class ReduceLROnPlateau:
 
   def reduction_tables(self, lrs: Sequence[float], min_lrs=None) -> list[ExactSchedule]:
     """Per group, the float32 lr after ``k`` reductions at index ``k``."""
-    if min_lrs is None:
-      if isinstance(self.min_lr, list):
-        if len(self.min_lr) != len(lrs):
-          raise ValueError(f"Expected {len(lrs)} min_lrs, got {len(self.min_lr)}")
-        min_lrs = self.min_lr
-      else:
-        min_lrs = [self.min_lr] * len(lrs)
-    tables = []
-    for lr, min_lr in zip(lrs, min_lrs, strict=True):
-      old, floor = F32(lr), F32(min_lr)
-      values = [old]
-      for _ in range(self.max_reductions):
-        new = max(F32(old * F32(self.factor)), floor)
-        if not old > F32(new + F32(self.eps)):
-          break  # this group's lr never moves again
-        values.append(new)
-        old = new
-      tables.append(ExactSchedule(np.asarray(values, np.float32), "ReduceLROnPlateau"))
-    return tables
+    return reduction_tables(
+      lrs,
+      self.min_lr if min_lrs is None else min_lrs,
+      "ReduceLROnPlateau",
+      factor=self.factor,
+      lowers_enough=lambda old, new: old > new + self.eps,
+      max_levels=self.max_reductions + 1,
+      numbers=FLOAT32,
+    )
 
   def initial_best(self) -> float:
     return math.inf if self.mode == "min" else -math.inf

@@ -1,7 +1,9 @@
-"""MindSpore's float32 scalar arithmetic on the host, op by op (for its lr schedules).
+"""Float32 scalar arithmetic on the host, op by op, as a tensor framework's kernels do it.
 
 MindSpore evaluates its learning-rate schedules with float32 kernels on 0-d and shape-[1]
-tensors. Measured on MindSpore 2.10 (CPU), and reproduced here with NumPy float32 scalars:
+tensors; the scheduler engine replays them with this module's numbers
+(:data:`adamax_optax.schedules.FLOAT32`). Measured on MindSpore 2.10 (CPU), and reproduced
+here with NumPy float32 scalars:
 
 - ``tensor op python_float`` for ``+ - *``: the float is rounded to float32, the op is
   IEEE float32. ``tensor / scalar`` is a true float32 division; ``scalar / tensor`` is
@@ -70,7 +72,7 @@ def rdiv(scalar, tensor) -> np.float32:
 
 
 def _value(x) -> np.float32:
-  return x.value if isinstance(x, Tensor32) else F32(x)
+  return x.value if type(x) is Tensor32 else F32(x)
 
 
 class Tensor32:
@@ -88,7 +90,10 @@ class Tensor32:
     self.value = _value(value)
 
   def _wrap(self, v) -> "Tensor32":
-    return Tensor32(F32(v))
+    # Skips __init__: every result is already a float32 scalar (a hot path of the replays).
+    result = object.__new__(Tensor32)
+    result.value = v
+    return result
 
   def __add__(self, o):
     return self._wrap(self.value + _value(o))

@@ -68,11 +68,16 @@ class ExactSchedule:
     self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)
     self._bucket_bits, self._bucket_runs = _buckets(starts, self.horizon)
 
-  def _mapped(self, run_values: np.ndarray, name: str) -> "ExactSchedule":
+  def _mapped(self, run_values: np.ndarray, name: str, every: int = 1) -> "ExactSchedule":
     mapped = ExactSchedule.__new__(ExactSchedule)
-    mapped.name, mapped.horizon = name, self.horizon
-    mapped._set_runs(self._starts, run_values)
+    mapped.name, mapped.horizon = name, self.horizon * every
+    mapped._set_runs(self._starts * np.int32(every), run_values)
     return mapped
+
+  def stretched(self, every: int) -> "ExactSchedule":
+    """Value ``n`` held for counts ``n * every`` to ``(n + 1) * every - 1``: a table of
+    a scheduler stepped once per ``every`` updates, from its table by epoch."""
+    return self if every == 1 else self._mapped(self._double, self.name, every)
 
   def scaled(self, factor: float) -> "ExactSchedule":
     """Every value times ``factor``, multiplied in double on the host (MXNet's

@@ -1,0 +1,51 @@
+"""Learning-rate schedules whose every value is the framework's own, and their engine.
+
+* :class:`ExactSchedule`: host-computed values looked up by the update count inside the
+  compiled step (:mod:`adamax_optax.schedules._exact`).
+* The scheduler engine (:mod:`adamax_optax.schedules._replay`): a framework scheduler's
+  ``step()`` protocol replayed per parameter group in the framework's :class:`Numbers`
+  (:data:`DOUBLE` or :data:`FLOAT32`) and tabulated.
+* The PyTorch family of algorithms, written once
+  (:mod:`adamax_optax.schedules._pytorch_family`), which the PyTorch and MindSpore wings
+  declare with their frameworks' signatures.
+* :func:`reduction_levels`: a plateau scheduler's table of rates.
+"""
+
+from adamax_optax.schedules._exact import (
+  DEFAULT_HORIZON,
+  DoubleConstant,
+  ExactSchedule,
+  is_exact,
+  scheduled_groups,
+  tabulate,
+)
+from adamax_optax.schedules._plateau import reduction_levels, reduction_tables
+from adamax_optax.schedules._replay import (
+  DOUBLE,
+  FLOAT32,
+  Chained,
+  Group,
+  Numbers,
+  Run,
+  Scheduler,
+  Sequential,
+)
+
+__all__ = [
+  "DEFAULT_HORIZON",
+  "DOUBLE",
+  "FLOAT32",
+  "Chained",
+  "DoubleConstant",
+  "ExactSchedule",
+  "Group",
+  "Numbers",
+  "Run",
+  "Scheduler",
+  "Sequential",
+  "is_exact",
+  "reduction_levels",
+  "reduction_tables",
+  "scheduled_groups",
+  "tabulate",
+]

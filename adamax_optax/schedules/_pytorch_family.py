@@ -1,0 +1,298 @@
+"""The PyTorch family of schedulers, each algorithm written once.
+
+PyTorch's ``torch.optim.lr_scheduler`` defined these algorithms; MindSpore's
+``experimental.optim.lr_scheduler`` ports them to float32 tensors and Paddle's
+``optimizer.lr`` has several of them too. Each class here is PyTorch's ``get_lr`` (the
+recursive step from the group's current lr) and closed form, in PyTorch's order of
+operations, evaluated in the wing's :class:`~adamax_optax.schedules.Numbers`: with
+Python doubles they are PyTorch's values, and with MindSpore's float32 numbers the same
+source gives MindSpore's (its port keeps PyTorch's expressions, and a float32 ``last_epoch``
+and lr make every operation a float32 kernel).
+
+The classes hold no arguments of their own: a wing's class declares them (the
+framework's signature, defaults and checks) and inherits the algorithm. See
+:mod:`adamax_optax.schedules._replay` for the protocol.
+"""
+
+import bisect
+import collections
+import math
+
+from adamax_optax.schedules._replay import Run, Scheduler
+
+
+class LambdaLR(Scheduler):
+  """``lr = initial_lr * lr_lambda(last_epoch)``; ``lr_lambda`` one function or one per group."""
+
+  per_group = ("lr_lambda",)
+
+  def get_lr(self, run: Run):
+    return run.base * self.for_group("lr_lambda", run)(run.last_epoch)
+
+
+class MultiplicativeLR(Scheduler):
+  """``lr = lr * lr_lambda(last_epoch)`` from epoch 1 on, recursively."""
+
+  per_group = ("lr_lambda",)
+
+  def get_lr(self, run: Run):
+    if run.epoch > 0:
+      return run.group.lr * self.for_group("lr_lambda", run)(run.last_epoch)
+    return run.group.lr
+
+
+class StepLR(Scheduler):
+  """``lr = lr * gamma`` at every epoch ``e > 0`` divisible by ``step_size``; closed form
+  ``initial_lr * gamma ** (e // step_size)``."""
+
+  def get_lr(self, run: Run):
+    if run.epoch == 0 or run.epoch % self.step_size != 0:
+      return run.group.lr
+    return run.group.lr * self.gamma
+
+  def closed_form(self, run: Run):
+    return run.base * self.gamma ** (run.epoch // self.step_size)
+
+
+class MultiStepLR(Scheduler):
+  """``lr = lr * gamma ** k`` at an epoch listed ``k`` times in ``milestones``."""
+
+  def setup(self, run: Run) -> None:
+    run.decays = collections.Counter(self.milestones)
+
+  def get_lr(self, run: Run):
+    if run.epoch not in run.decays:
+      return run.group.lr
+    return run.group.lr * self.gamma ** run.decays[run.epoch]
+
+  def closed_form(self, run: Run):
+    return run.base * self.gamma ** bisect.bisect_right(sorted(self.milestones), run.epoch)
+
+
+class ConstantLR(Scheduler):
+  """``lr * factor`` at epoch 0, back at ``total_iters`` (:meth:`undo_factor`)."""
+
+  def get_lr(self, run: Run):
+    if run.epoch == 0:
+      return run.group.lr * self.factor
+    if run.epoch != self.total_iters:
+      return run.group.lr
+    return self.undo_factor(run.group.lr)
+
+  def undo_factor(self, lr):
+    """PyTorch multiplies by the reciprocal, which is not always the inverse to the bit."""
+    return lr * (1.0 / self.factor)
+
+  def closed_form(self, run: Run):
+    late = run.epoch >= self.total_iters
+    return run.base * (self.factor + late * (1 - self.factor))
+
+
+class LinearLR(Scheduler):
+  """The factor from ``start_factor`` to ``end_factor`` over ``total_iters``, recursively:
+  ``lr * (1 + (end - start) / (total_iters * start + (e - 1) * (end - start)))``."""
+
+  def get_lr(self, run: Run):
+    start, end, total = self.start_factor, self.end_factor, self.total_iters
+    if run.epoch == 0:
+      return run.group.lr * start
+    if run.epoch > total:
+      return run.group.lr
+    epoch = run.last_epoch
+    return run.group.lr * (1.0 + (end - start) / (total * start + (epoch - 1) * (end - start)))
+
+  def closed_form(self, run: Run):
+    start, end, total = self.start_factor, self.end_factor, self.total_iters
+    return run.base * (start + (end - start) * min(total, run.epoch) / total)
+
+
+class ExponentialLR(Scheduler):
+  """``lr = lr * gamma`` at every epoch ``e > 0``; closed form ``initial_lr * gamma ** e``."""
+
+  def get_lr(self, run: Run):
+    return run.group.lr if run.epoch == 0 else run.group.lr * self.gamma
+
+  def closed_form(self, run: Run):
+    return run.base * self.gamma**run.epoch
+
+
+class PolynomialLR(Scheduler):
+  """``lr * ((1 - e / T) / (1 - (e - 1) / T)) ** power`` for ``0 < e <= T``, recursively
+  (``T = total_iters``); the rate is 0 from ``T`` on."""
+
+  def get_lr(self, run: Run):
+    if run.epoch == 0 or run.epoch > self.total_iters:
+      return run.group.lr
+    epoch, total = run.last_epoch, self.total_iters
+    decay = (1.0 - epoch / total) / (1.0 - (epoch - 1) / total)
+    return run.group.lr * self.numbers.pow(decay, self.power)
+
+  def closed_form(self, run: Run):
+    remaining = 1.0 - min(self.total_iters, run.epoch) / self.total_iters
+    return run.base * self.numbers.pow(remaining, self.power)
+
+
+class CosineAnnealingLR(Scheduler):
+  """PyTorch's recursive cosine from ``initial_lr`` to ``eta_min`` over ``T_max`` epochs:
+  ``(1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (lr - eta_min) + eta_min``, with a
+  restart step ``lr + (initial_lr - eta_min) (1 - cos(pi / T)) / 2`` at
+  ``e = T + 1 (mod 2T)``: past ``T_max`` the rate rises again (period ``2 T_max``)."""
+
+  def get_lr(self, run: Run):
+    t_max, eta_min, cos = self.T_max, self.eta_min, self.numbers.cos
+    if run.epoch == 0:
+      return run.group.lr
+    if (run.epoch - 1 - t_max) % (2 * t_max) == 0:
+      return run.group.lr + (run.base - eta_min) * (1 - cos(math.pi / t_max)) / 2
+    epoch = run.last_epoch
+    ratio = (1 + cos(math.pi * epoch / t_max)) / (1 + cos(math.pi * (epoch - 1) / t_max))
+    return ratio * (run.group.lr - eta_min) + eta_min
+
+  def closed_form(self, run: Run):
+    cosine = 1 + self.numbers.cos(math.pi * run.last_epoch / self.T_max)
+    return self.eta_min + (run.base - self.eta_min) * cosine / 2
+
+
+class CosineAnnealingWarmRestarts(Scheduler):
+  """``eta_min + (initial_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2``; ``T_cur`` counts
+  the epochs of the period ``T_i``, which starts at ``T_0`` and grows by ``T_mult``."""
+
+  def reset(self, run: Run) -> None:
+    run.t_cur, run.t_i = self.numbers.value(0), self.numbers.value(self.T_0)
+
+  def advance(self, run: Run) -> None:
+    run.t_cur = run.t_cur + 1
+    if run.t_cur >= run.t_i:
+      run.t_cur = run.t_cur - run.t_i
+      run.t_i = run.t_i * self.T_mult
+
+  def get_lr(self, run: Run):
+    cosine = 1 + self.numbers.cos(math.pi * run.t_cur / run.t_i)
+    return self.eta_min + (run.base - self.eta_min) * cosine / 2
+
+
+class CyclicLR(Scheduler):
+  """Cycles between ``base_lr`` and ``max_lr`` (closed form at every epoch).
+
+  With ``total = step_size_up + step_size_down``: ``cycle = floor(1 + e / total)``,
+  ``x = 1 + e / total - cycle``, the factor ``x / ratio`` rising, ``(x - 1) / (ratio - 1)``
+  falling (``ratio = step_size_up / total``), and ``lr = base_lr + (max_lr - base_lr) *
+  factor * scale``, ``scale`` 1 (``"triangular"``), ``1 / 2 ** (cycle - 1)``
+  (``"triangular2"``), ``gamma ** e`` (``"exp_range"``) or ``scale_fn``. With
+  ``cycle_momentum``, ``betas[0] = max_momentum - (max_momentum - base_momentum) * factor
+  * scale``. The groups' rates are replaced by ``base_lr``.
+  """
+
+  per_group = ("base_lr", "max_lr", "base_momentum", "max_momentum")
+  cycle_momentum = False
+
+  @property
+  def cycles_beta1(self) -> bool:
+    return self.cycle_momentum
+
+  def setup(self, run: Run) -> None:
+    value = self.numbers.value
+    run.group.lr = run.group.initial_lr = value(self.for_group("base_lr", run))
+    if self.cycle_momentum:
+      run.group.beta1 = value(self.for_group("max_momentum", run))
+
+  def scale(self, x):
+    """The height's scale at ``x`` (the cycle, or the epoch with ``"iterations"``)."""
+    if self.scale_fn is not None:
+      return self.scale_fn(x)
+    if self.mode == "triangular":
+      return 1.0
+    if self.mode == "triangular2":
+      return 1 / self.numbers.pow(2.0, x - 1)
+    return self.numbers.pow(self.gamma, x)
+
+  def get_lr(self, run: Run):
+    up = float(self.step_size_up)
+    down = up if self.step_size_down is None else float(self.step_size_down)
+    total, ratio = up + down, up / (up + down)
+    epoch = run.last_epoch
+    cycle = self.numbers.floor(1 + epoch / total)
+    x = 1.0 + epoch / total - cycle
+    factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    by_cycle = self.scale_mode == "cycle" if self.scale_fn is not None else self.mode != "exp_range"
+    scale = self.scale(cycle if by_cycle else epoch)
+    if self.cycle_momentum:  # PyTorch writes betas[0] from get_lr
+      value = self.numbers.value
+      top, low = value(self.for_group("max_momentum", run)), self.for_group("base_momentum", run)
+      run.group.beta1 = top - (top - low) * factor * scale
+    height = (self.numbers.value(self.for_group("max_lr", run)) - run.base) * factor
+    return run.base + height * scale
+
+
+class OneCycleLR(Scheduler):
+  """The 1cycle policy: from ``max_lr / div_factor`` up to ``max_lr`` over ``pct_start``
+  of ``total_steps``, then down to ``max_lr / (div_factor * final_div_factor)``
+  (``three_phase`` comes back to the start first), annealed by ``"cos"`` or ``"linear"``;
+  with ``cycle_momentum``, ``betas[0]`` moves the other way. The groups' rates are
+  replaced. Past ``total_steps`` the last value holds (PyTorch raises)."""
+
+  per_group = ("max_lr", "base_momentum", "max_momentum")
+  cycle_momentum = False
+
+  @property
+  def cycles_beta1(self) -> bool:
+    return self.cycle_momentum
+
+  def setup(self, run: Run) -> None:
+    top = self.for_group("max_lr", run)
+    run.group.lr = run.group.initial_lr = top / self.div_factor
+    run.levels = {"max_lr": top, "min_lr": run.group.initial_lr / self.final_div_factor}
+    if self.cycle_momentum:
+      run.levels["max_momentum"] = self.for_group("max_momentum", run)
+      run.levels["base_momentum"] = self.for_group("base_momentum", run)
+      run.group.beta1 = run.levels["max_momentum"]
+
+  def phases(self) -> list[tuple[float, tuple[str, str], tuple[str, str]]]:
+    """``(last step, (lr from, lr to), (momentum from, momentum to))`` of each phase."""
+    total = self.total_steps or self.epochs * self.steps_per_epoch
+    up_end = float(self.pct_start * total) - 1
+    up, down = ("max_momentum", "base_momentum"), ("base_momentum", "max_momentum")
+    if self.three_phase:
+      return [
+        (up_end, ("initial_lr", "max_lr"), up),
+        (float(2 * self.pct_start * total) - 2, ("max_lr", "initial_lr"), down),
+        (total - 1, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum")),
+      ]
+    return [(up_end, ("initial_lr", "max_lr"), up), (total - 1, ("max_lr", "min_lr"), down)]
+
+  def anneal(self, start, end, pct):
+    if self.anneal_strategy == "cos":
+      return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    return (end - start) * pct + start
+
+  def get_lr(self, run: Run):
+    # PyTorch reads initial_lr from the group at every step, the other levels it set.
+    def level(name):
+      return run.group.initial_lr if name == "initial_lr" else run.levels[name]
+
+    total = self.total_steps or self.epochs * self.steps_per_epoch
+    step, start, phases = min(run.epoch, total), 0, self.phases()
+    for i, (end, (lr_from, lr_to), (momentum_from, momentum_to)) in enumerate(phases):
+      if step <= end or i == len(phases) - 1:
+        pct = (step - start) / (end - start)
+        if self.cycle_momentum:  # PyTorch writes betas[0] from get_lr
+          run.group.beta1 = self.anneal(level(momentum_from), level(momentum_to), pct)
+        return self.anneal(level(lr_from), level(lr_to), pct)
+      start = end
+    raise AssertionError("unreachable: the last phase always matches")
+
+
+__all__ = [
+  "ConstantLR",
+  "CosineAnnealingLR",
+  "CosineAnnealingWarmRestarts",
+  "CyclicLR",
+  "ExponentialLR",
+  "LambdaLR",
+  "LinearLR",
+  "MultiStepLR",
+  "MultiplicativeLR",
+  "OneCycleLR",
+  "PolynomialLR",
+  "StepLR",
+]

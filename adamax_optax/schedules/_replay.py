@@ -1,0 +1,327 @@
+"""The scheduler engine: a framework's scheduler replayed on the host, tabulated per group.
+
+PyTorch, MindSpore and Paddle schedulers are objects that rewrite each parameter group's
+``lr`` at every ``scheduler.step()``, most of them recursively (``lr *= gamma``), in the
+number type their framework computes in: Python doubles (PyTorch) or float32 tensors
+(MindSpore). The engine replays that protocol once on the host and hands the optimizer one
+:class:`~adamax_optax.schedules.ExactSchedule` per group, so the compiled step looks up the
+very value the framework would have used.
+
+The pieces:
+
+* a :class:`Group` is one parameter group as schedulers see it (``lr``, ``initial_lr``,
+  ``beta1``), shared by every scheduler stepping it;
+* a :class:`Run` is one scheduler's replay on one group: PyTorch's ``last_epoch``, the
+  constructor's first step, ``step()`` and ``step(0)``;
+* a :class:`Scheduler` is the algorithm: what the constructor sets up, what ``step()``
+  computes from the group's current ``lr`` (``get_lr``), the closed form ``step(epoch)``
+  uses, and any state of its own (``reset``, ``advance``); it is written once, over a
+  :class:`~adamax_optax.schedules.Numbers` type, and
+  :meth:`Scheduler.tabulate_groups` does the rest: the per-``every``-updates stepping, the
+  horizon, ``betas[0]`` cycling and a cache of the tables.
+
+A framework's scheduler is then a declaration: the framework's signature, defaults and
+messages on top of an algorithm of :mod:`adamax_optax.schedules` (written once for the
+PyTorch family), overriding a method only where the framework really computes otherwise.
+
+Example: a scheduler that halves the rate every ``every`` epochs, declared for a framework
+that computes in float32 (as MindSpore's would be)::
+
+  >>> from adamax_optax.schedules import FLOAT32, Scheduler
+  >>> class Halving(Scheduler):
+  ...   numbers = FLOAT32
+  ...   def __init__(self, every, *, horizon=8):
+  ...     self.every, self.horizon = every, horizon
+  ...   def get_lr(self, run):
+  ...     if run.epoch == 0 or run.epoch % self.every:
+  ...       return run.group.lr
+  ...     return run.group.lr * 0.5
+  >>> (table,), _ = Halving(every=2).tabulate_groups([0.1])
+  >>> [round(table.value_at(n), 6) for n in range(5)]
+  [0.1, 0.1, 0.05, 0.05, 0.025]
+"""
+
+import bisect
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from adamax_optax.schedules import _float32
+from adamax_optax.schedules._exact import ExactSchedule
+from adamax_optax.validation import check_every
+
+
+@dataclasses.dataclass(frozen=True)
+class Numbers:
+  """The number type a framework computes its schedulers in.
+
+  Attributes:
+    name: a label.
+    value: a Python number (a group's lr, a per-group argument) as the framework holds it.
+    epoch: ``last_epoch`` as the framework holds it in arithmetic (PyTorch: a Python int;
+      MindSpore: a float32 Parameter).
+    cos: the framework's cosine on one of its numbers.
+    floor: its floor.
+    pow: its power (``a ** b``), which a framework may compute with a library call whose
+      last bit differs from an exact power.
+  """
+
+  name: str
+  value: Callable[[Any], Any]
+  epoch: Callable[[int], Any]
+  cos: Callable[[Any], Any]
+  floor: Callable[[Any], Any]
+  pow: Callable[[Any, Any], Any]
+
+
+#: Python doubles: PyTorch, Paddle and MXNet.
+DOUBLE = Numbers("double", float, int, math.cos, math.floor, lambda a, b: a**b)
+
+
+def _float32_cos(x) -> _float32.Tensor32:
+  return _float32.Tensor32(_float32.cosf(float(x)))
+
+
+def _float32_floor(x) -> _float32.Tensor32:
+  return _float32.Tensor32(np.floor(_float32.Tensor32(x).value))
+
+
+def _float32_pow(a, b) -> _float32.Tensor32:
+  return _float32.Tensor32(_float32.powf(float(a), float(b)))
+
+
+#: Float32 tensors with MindSpore's kernels (:class:`~adamax_optax.schedules._float32.Tensor32`).
+FLOAT32 = Numbers(
+  "float32",
+  _float32.Tensor32,
+  lambda epoch: _float32.Tensor32(_float32.F32(epoch)),
+  _float32_cos,
+  _float32_floor,
+  _float32_pow,
+)
+
+
+class Group:
+  """One parameter group as its schedulers see it; they read and write ``lr`` and
+  ``beta1``, and the first to be built sets ``initial_lr``."""
+
+  __slots__ = ("beta1", "index", "initial_lr", "lr")
+
+  def __init__(self, index: int, lr, beta1):
+    self.index, self.lr, self.beta1, self.initial_lr = index, lr, beta1, None
+
+
+class Run:
+  """One scheduler's replay on one group: PyTorch's ``last_epoch`` and its ``step`` calls.
+
+  ``epoch`` is the Python int; :attr:`last_epoch` the epoch in the scheduler's number
+  type; ``base`` the group's ``initial_lr`` when the scheduler was built (its
+  ``base_lrs`` entry). A scheduler keeps any state of its own on the run.
+  """
+
+  def __init__(self, scheduler: "Scheduler", group: Group):
+    self.scheduler, self.group, self.epoch, self.base = scheduler, group, -1, None
+
+  @property
+  def last_epoch(self):
+    return self.scheduler.numbers.epoch(self.epoch)
+
+  def construct(self) -> None:
+    """The scheduler's constructor: its setup, ``initial_lr``, then the first step."""
+    self.scheduler.setup(self)
+    if self.group.initial_lr is None:
+      self.group.initial_lr = self.group.lr
+    self.base = self.group.initial_lr
+    self.scheduler.reset(self)
+    self.step()
+
+  def step(self) -> None:
+    """``scheduler.step()``."""
+    self.epoch += 1
+    if self.epoch > 0:
+      self.scheduler.advance(self)
+    self.group.lr = self.scheduler.get_lr(self)
+
+  def restart(self) -> None:
+    """``scheduler.step(0)``: back to epoch 0 by the closed form (SequentialLR's milestone)."""
+    self.epoch = 0
+    self.scheduler.reset(self)
+    self.group.lr = self.scheduler.closed_form(self)
+
+
+class Scheduler:
+  """A scheduler algorithm, replayed per group and tabulated (see the module docstring).
+
+  Subclasses define :meth:`get_lr` and, where the algorithm needs them, :meth:`setup`,
+  :meth:`reset`, :meth:`advance` and :meth:`closed_form`. A wing's class sets ``numbers``,
+  ``horizon`` (updates tabulated; past it the last value holds) and the arguments.
+  """
+
+  numbers: Numbers = DOUBLE
+  horizon: int
+  #: Names of the arguments that take one entry per group.
+  per_group: tuple[str, ...] = ()
+  #: Whether the scheduler writes ``betas[0]`` (PyTorch's cycle_momentum).
+  cycles_beta1: bool = False
+
+  # --- the algorithm ---------------------------------------------------------------------
+
+  def setup(self, run: Run) -> None:
+    """What the constructor writes into the group before ``initial_lr`` is read."""
+
+  def reset(self, run: Run) -> None:
+    """The scheduler's own state at epoch 0 (construction, or ``step(0)``)."""
+
+  def advance(self, run: Run) -> None:
+    """The change of the scheduler's own state in ``step()``, before ``get_lr``."""
+
+  def get_lr(self, run: Run):
+    """The group's lr at ``run.epoch``, from its current ``run.group.lr``."""
+    raise NotImplementedError
+
+  def closed_form(self, run: Run):
+    """The lr at ``run.epoch`` from ``run.base`` alone (what ``step(epoch)`` uses)."""
+    return self.get_lr(run)
+
+  def driver(self, group: Group) -> Callable[[], None]:
+    """Builds the scheduler on ``group``; the result is its ``scheduler.step()``."""
+    run = Run(self, group)
+    run.construct()
+    return run.step
+
+  def for_group(self, name: str, run: Run):
+    """Argument ``name`` for the run's group: its entry of a per-group list, or the value."""
+    value = getattr(self, name)
+    return value[run.group.index] if isinstance(value, (list, tuple)) else value
+
+  def group_count_error(self, name: str, entries: int, groups: int) -> ValueError:
+    """The error for a per-group argument whose length is not the number of groups."""
+    return ValueError(
+      f"{type(self).__name__}: {name} has {entries} entries but there are {groups} "
+      "parameter groups; give one per group."
+    )
+
+  def check_groups(self, groups: int) -> None:
+    for name in self.per_group:
+      value = getattr(self, name)
+      if isinstance(value, (list, tuple)) and len(value) != groups:
+        raise self.group_count_error(name, len(value), groups)
+
+  # --- tabulation ------------------------------------------------------------------------
+
+  def tabulate_groups(
+    self, lrs: Sequence[float], every: int = 1, beta1: float = 0.9, *, check_groups=True
+  ) -> tuple[list[ExactSchedule], list[ExactSchedule] | None]:
+    """``(lr schedules, beta1 schedules or None)``, one per group, by optax count.
+
+    Args:
+      lrs: each group's lr before the scheduler is built, in group order.
+      every: updates per ``scheduler.step()``; the update at count ``n`` uses epoch
+        ``n // every``.
+      beta1: the optimizer's ``betas[0]``, which a scheduler with ``cycles_beta1``
+        rewrites (the second list; ``None`` for any other scheduler).
+      check_groups: whether per-group list arguments must have one entry per group.
+
+    The tables are computed once per arguments and kept with the scheduler.
+    """
+    every = check_every(every)
+    key = (tuple(float(lr) for lr in lrs), every, float(beta1))
+    tables = self.__dict__.setdefault("_tables", {})
+    if key not in tables:
+      if check_groups:
+        self.check_groups(len(lrs))
+      tables[key] = self._tabulate(key[0], every, key[2])
+    return tables[key]
+
+  def _tabulate(self, lrs, every, beta1):
+    numbers = self.numbers
+    groups = [Group(i, numbers.value(lr), numbers.value(beta1)) for i, lr in enumerate(lrs)]
+    epochs = -(-self.horizon // every)
+    values = np.empty((2, len(groups), epochs))
+    for group, lr_row, beta1_row in zip(groups, values[0], values[1], strict=True):
+      step = self.driver(group)
+      for epoch in range(epochs):
+        if epoch:
+          step()
+        lr_row[epoch], beta1_row[epoch] = float(group.lr), float(group.beta1)
+    name = type(self).__name__
+    lr_tables = [ExactSchedule(row, name).stretched(every) for row in values[0]]
+    if not self.cycles_beta1:
+      return lr_tables, None
+    return lr_tables, [ExactSchedule(row, f"{name}.beta1").stretched(every) for row in values[1]]
+
+  def standalone_lr(self) -> float:
+    """The lr the scheduler starts from when called as an optax schedule on its own."""
+    raise NotImplementedError
+
+  def __call__(self, count):
+    """The lr at optax ``count`` for one group starting at :meth:`standalone_lr`."""
+    (schedule,), _ = self.tabulate_groups([self.standalone_lr()], check_groups=False)
+    return schedule(count)
+
+
+class Sequential(Scheduler):
+  """``schedulers[i]`` from epoch ``milestones[i - 1]`` on (PyTorch's ``SequentialLR``).
+
+  Every scheduler is built on the group in turn (each running its first step), then the
+  group goes back to its ``initial_lr`` and the first one takes its first step again; at
+  a milestone the next one restarts with ``step(0)`` (its closed form) and steps from there.
+  """
+
+  schedulers: Sequence[Scheduler]
+  milestones: Sequence[int]
+
+  @property
+  def cycles_beta1(self):
+    return any(s.cycles_beta1 for s in self.schedulers)
+
+  def check_groups(self, groups):
+    for scheduler in self.schedulers:
+      scheduler.check_groups(groups)
+
+  def driver(self, group):
+    runs = [Run(scheduler, group) for scheduler in self.schedulers]
+    for run in runs:
+      run.construct()
+    group.lr = group.initial_lr
+    runs[0].epoch = -1
+    runs[0].step()
+    epoch = 0
+
+    def step():
+      nonlocal epoch
+      epoch += 1
+      index = bisect.bisect_right(self.milestones, epoch)
+      if index and self.milestones[index - 1] == epoch:
+        runs[index].restart()
+      else:
+        runs[index].step()
+
+    return step
+
+
+class Chained(Scheduler):
+  """Every scheduler of ``schedulers`` built on the group, then stepped in turn at each
+  ``step()`` (PyTorch's ``ChainedScheduler``)."""
+
+  schedulers: Sequence[Scheduler]
+
+  @property
+  def cycles_beta1(self):
+    return any(s.cycles_beta1 for s in self.schedulers)
+
+  def check_groups(self, groups):
+    for scheduler in self.schedulers:
+      scheduler.check_groups(groups)
+
+  def driver(self, group):
+    steps = [scheduler.driver(group) for scheduler in self.schedulers]
+
+    def step():
+      for scheduler_step in steps:
+        scheduler_step()
+
+    return step
