@@ -67,7 +67,8 @@ def test_golden_schedules_hold_subnormals():
   tiny = (want != 0) & (np.abs(want) < np.finfo(np.float32).tiny)
   assert tiny.any()
   sched = _build(meta["scheduler"], meta["scheduler_kwargs"], want.size)
-  got = np.asarray(jax.jit(jax.vmap(sched.group_schedules(GROUP_LRS[:1])[0]))(jnp.arange(want.size)))
+  (schedule,) = sched.group_schedules(GROUP_LRS[:1])
+  got = np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(want.size)))
   assert np.array_equal(got[tiny].view(np.uint32), want[tiny].view(np.uint32))
 
 
@@ -103,8 +104,9 @@ def test_trajectory_golden_bit_for_bit(name):
   sched = _build(meta["scheduler"], meta["scheduler_kwargs"], steps)
   opt = _exp_opt(meta, sched)
   # The recorded lrs (read before each update) are the scheduler's.
-  for g, group in enumerate(meta["groups"]):
-    got = np.asarray(jax.vmap(sched.group_schedules([group["lr"] for group in meta["groups"]])[g])(jnp.arange(steps)))
+  schedules = sched.group_schedules([group["lr"] for group in meta["groups"]])
+  for g, schedule in enumerate(schedules):
+    got = np.asarray(jax.vmap(schedule)(jnp.arange(steps)))
     assert _first_difference(got, f["lr"][:, g]) is None
   _assert_trajectory(recorded_trajectory(opt, f, keys, steps), f, keys, steps)
 
