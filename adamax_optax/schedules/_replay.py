@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from adamax_optax.schedules import _float32
+from adamax_optax import _float32
 from adamax_optax.schedules._exact import ExactSchedule
 from adamax_optax.validation import check_every
 
@@ -93,7 +93,7 @@ def _float32_pow(a, b) -> _float32.Tensor32:
   return _float32.Tensor32(_float32.powf(float(a), float(b)))
 
 
-#: Float32 tensors with MindSpore's kernels (:class:`~adamax_optax.schedules._float32.Tensor32`).
+#: Float32 tensors with MindSpore's kernels (:class:`~adamax_optax._float32.Tensor32`).
 FLOAT32 = Numbers(
   "float32",
   _float32.Tensor32,

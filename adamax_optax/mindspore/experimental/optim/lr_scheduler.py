@@ -51,7 +51,7 @@ from adamax_optax.schedules import (
   reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family
-from adamax_optax.schedules._float32 import F32
+from adamax_optax._float32 import F32
 from adamax_optax.validation import check_horizon
 
 
@@ -427,7 +427,7 @@ class CyclicLR(LRScheduler, family.CyclicLR):
     mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
     gamma: exp_range's base, default 1.0.
     scale_fn: optional callable of a float32 value (see
-      :class:`adamax_optax.schedules._float32.Tensor32`), replacing the mode's.
+      :class:`adamax_optax._float32.Tensor32`), replacing the mode's.
     scale_mode: ``"cycle"`` or ``"iterations"`` (with ``scale_fn``).
     last_epoch: -1 (only).
     horizon: updates tabulated.
@@ -491,7 +491,7 @@ class LambdaLR(LRScheduler, family.LambdaLR):
   """MindSpore's ``LambdaLR``: ``lr = f32(base * lr_lambda(e))``, closed form.
 
   The lambda receives the epoch as a float32 value with MindSpore's arithmetic
-  (:class:`adamax_optax.schedules._float32.Tensor32`); a Python-number result is rounded to
+  (:class:`adamax_optax._float32.Tensor32`); a Python-number result is rounded to
   float32.
 
   Args:
