@@ -20,8 +20,8 @@ import math
 import jax
 import numpy as np
 
-from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 from adamax_optax._float32 import F32, powf, rdiv, sinf
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 _PI = F32(math.pi)
 _E = F32(math.e)

@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax import _double_float as df
+from adamax_optax._float32 import F32
 from adamax_optax.plateau import count_bad_steps
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
@@ -51,7 +52,6 @@ from adamax_optax.schedules import (
   reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family
-from adamax_optax._float32 import F32
 from adamax_optax.validation import check_horizon
 
 
