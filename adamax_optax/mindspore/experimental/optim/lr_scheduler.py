@@ -3,8 +3,10 @@
 MindSpore's schedulers keep ``last_epoch`` and every group's ``lr`` in float32 Parameters
 and (except where a class says "closed form") update the lr *recursively*: each
 ``scheduler.step()`` multiplies or shifts the group's current float32 lr. The classes here
-replay that float32 recursion on the host, op by op (:mod:`adamax_optax.mindspore._f32`),
-and tabulate it as an :class:`~adamax_optax.schedules.ExactSchedule` per group.
+replay that float32 recursion on the host, op by op (:mod:`adamax_optax._float32`), with
+the algorithms written once for the PyTorch family
+(:mod:`adamax_optax.schedules._pytorch_family`), and tabulate it as an
+:class:`~adamax_optax.schedules.ExactSchedule` per group.
 
 Attach one as MindSpore does, to every group of the optimizer::
 
@@ -20,10 +22,12 @@ Used alone, a scheduler is an optax schedule ``count -> lr`` for one group whose
 Per-group list arguments (``lr_lambda``, ``base_lr``, ``max_lr``) then use their first
 entry.
 
-Every class takes a keyword-only ``horizon`` (default
-:data:`~adamax_optax.schedules.DEFAULT_HORIZON`): the updates tabulated; past it the last
-value holds. Construction of the tables is lazy (at the first trace) and costs about a
-microsecond per tabulated update and group.
+Every class also takes MindSpore's ``last_epoch`` (-1 only: a resumed run continues from
+the optimizer state's count) and two keyword-only arguments: ``initial_lr``, the group lr
+when the scheduler is used as an optax schedule on its own, and ``horizon`` (default
+:data:`~adamax_optax.schedules.DEFAULT_HORIZON`), the updates tabulated; past it the last
+value holds. The tables are computed once, when the optimizer is built (or at the first
+call of a scheduler used alone).
 
 ``ReduceLROnPlateau`` follows a metric instead of the count: attach it the same way and
 pass the metric to every update, ``opt.update(grads, state, params, value=metric)``
@@ -128,9 +132,6 @@ class StepLR(LRScheduler, family.StepLR):
   Args:
     step_size: int >= 1, epochs between decays.
     gamma: float, the factor, default 0.1.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import StepLR
@@ -156,9 +157,6 @@ class ExponentialLR(LRScheduler, family.ExponentialLR):
 
   Args:
     gamma: float, the factor per epoch.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import ExponentialLR
@@ -184,9 +182,6 @@ class MultiStepLR(LRScheduler, family.MultiStepLR):
   Args:
     milestones: list of int epochs.
     gamma: float or int, default 0.1.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import MultiStepLR
@@ -230,9 +225,6 @@ class LinearLR(LRScheduler, family.LinearLR):
     start_factor: float in (0, 1], default 1/3.
     end_factor: float in [0, 1], default 1.
     total_iters: int, default 5.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import LinearLR
@@ -273,9 +265,6 @@ class ConstantLR(LRScheduler, family.ConstantLR):
   Args:
     factor: float in [0, 1], default 1/3.
     total_iters: int, default 5.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import ConstantLR
@@ -313,9 +302,6 @@ class PolynomialLR(LRScheduler, family.PolynomialLR):
   Args:
     total_iters: int, default 5.
     power: float >= 0, default 1.0.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import PolynomialLR
@@ -345,9 +331,6 @@ class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
   Args:
     T_max: int >= 1, half period in epochs.
     eta_min: float or int, the floor, default 0.0.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import CosineAnnealingLR
@@ -376,9 +359,6 @@ class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestart
     T_0: int >= 1, the first period.
     T_mult: int >= 1, default 1.
     eta_min: float or int, default 0.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
@@ -429,8 +409,6 @@ class CyclicLR(LRScheduler, family.CyclicLR):
     scale_fn: optional callable of a float32 value (see
       :class:`adamax_optax._float32.Tensor32`), replacing the mode's.
     scale_mode: ``"cycle"`` or ``"iterations"`` (with ``scale_fn``).
-    last_epoch: -1 (only).
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import CyclicLR
@@ -496,9 +474,6 @@ class LambdaLR(LRScheduler, family.LambdaLR):
 
   Args:
     lr_lambda: a callable of the epoch, or a list of them (one per group).
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import LambdaLR
@@ -524,9 +499,6 @@ class MultiplicativeLR(LRScheduler, family.MultiplicativeLR):
 
   Args:
     lr_lambda: a callable of the epoch (float32, see :class:`LambdaLR`), or a list.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import MultiplicativeLR
@@ -551,9 +523,6 @@ class SequentialLR(LRScheduler, Sequential):
   Args:
     schedulers: list of schedulers of this module (their own ``horizon`` is ignored).
     milestones: list of ``len(schedulers) - 1`` increasing epochs.
-    last_epoch: -1 (only).
-    initial_lr: the group lr when used as an optax schedule on its own.
-    horizon: updates tabulated.
 
   Example:
     >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
