@@ -263,16 +263,10 @@ class Scheduler:
     return schedule(count)
 
 
-class Sequential(Scheduler):
-  """``schedulers[i]`` from epoch ``milestones[i - 1]`` on (PyTorch's ``SequentialLR``).
-
-  Every scheduler is built on the group in turn (each running its first step), then the
-  group goes back to its ``initial_lr`` and the first one takes its first step again; at
-  a milestone the next one restarts with ``step(0)`` (its closed form) and steps from there.
-  """
+class _Composite(Scheduler):
+  """A scheduler made of ``schedulers`` stepping the same groups."""
 
   schedulers: Sequence[Scheduler]
-  milestones: Sequence[int]
 
   @property
   def cycles_beta1(self):
@@ -281,6 +275,17 @@ class Sequential(Scheduler):
   def check_groups(self, groups):
     for scheduler in self.schedulers:
       scheduler.check_groups(groups)
+
+
+class Sequential(_Composite):
+  """``schedulers[i]`` from epoch ``milestones[i - 1]`` on (PyTorch's ``SequentialLR``).
+
+  Every scheduler is built on the group in turn (each running its first step), then the
+  group goes back to its ``initial_lr`` and the first one takes its first step again; at
+  a milestone the next one restarts with ``step(0)`` (its closed form) and steps from there.
+  """
+
+  milestones: Sequence[int]
 
   def driver(self, group):
     runs = [Run(scheduler, group) for scheduler in self.schedulers]
@@ -303,19 +308,9 @@ class Sequential(Scheduler):
     return step
 
 
-class Chained(Scheduler):
+class Chained(_Composite):
   """Every scheduler of ``schedulers`` built on the group, then stepped in turn at each
   ``step()`` (PyTorch's ``ChainedScheduler``)."""
-
-  schedulers: Sequence[Scheduler]
-
-  @property
-  def cycles_beta1(self):
-    return any(s.cycles_beta1 for s in self.schedulers)
-
-  def check_groups(self, groups):
-    for scheduler in self.schedulers:
-      scheduler.check_groups(groups)
 
   def driver(self, group):
     steps = [scheduler.driver(group) for scheduler in self.schedulers]
