@@ -42,6 +42,7 @@ Reference: https://keras.io/api/optimizers/learning_rate_schedules/ (Keras 3.15)
 """
 
 import contextlib
+import inspect
 import itertools
 import math
 import numbers
@@ -239,7 +240,9 @@ class LearningRateSchedule:
 
   def get_config(self) -> dict[str, Any]:
     """The constructor's arguments (Keras's ``get_config``, plus ``jit_compile``)."""
-    raise NotImplementedError
+    # Every schedule keeps each constructor argument as the attribute of the same name.
+    arguments = inspect.signature(type(self)).parameters
+    return {name: getattr(self, name) for name in arguments}
 
   @classmethod
   def from_config(cls, config: dict[str, Any]) -> "LearningRateSchedule":
@@ -278,16 +281,6 @@ class _StepDecay(LearningRateSchedule):
   def _progress(self, step, ops):
     p = ops.div(step.astype(_F32), self.decay_steps)
     return ops.floor(p) if self.staircase else p
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      decay_rate=self.decay_rate,
-      staircase=self.staircase,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
 
 
 class ExponentialDecay(_StepDecay):
@@ -396,11 +389,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
       result = result + ((step > low) & (step <= high)).astype(_F32) * value
     return result
 
-  def get_config(self):
-    return dict(
-      boundaries=self.boundaries, values=self.values, name=self.name, jit_compile=self.jit_compile
-    )
-
 
 class PolynomialDecay(LearningRateSchedule):
   r"""Keras's ``PolynomialDecay``: from ``initial_learning_rate`` to ``end_learning_rate``.
@@ -475,17 +463,6 @@ class PolynomialDecay(LearningRateSchedule):
     delta = ops.sub(self.initial_learning_rate, self.end_learning_rate)
     decayed = ops.pow(ops.sub(1.0, p), self.power)
     return ops.multiply_add(delta, decayed, self.end_learning_rate)
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      end_learning_rate=self.end_learning_rate,
-      power=self.power,
-      cycle=self.cycle,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
 
 
 class InverseTimeDecay(_StepDecay):
@@ -619,17 +596,6 @@ class CosineDecay(LearningRateSchedule):
     decayed = ops.multiply_add(one_minus_alpha, decayed, self.alpha)
     return ops.mul(decay_from, decayed)
 
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      alpha=self.alpha,
-      name=self.name,
-      warmup_target=self.warmup_target,
-      warmup_steps=self.warmup_steps,
-      jit_compile=self.jit_compile,
-    )
-
 
 class CosineDecayRestarts(LearningRateSchedule):
   r"""Keras's ``CosineDecayRestarts`` (SGDR): cosine decays restarted with longer periods.
@@ -691,8 +657,8 @@ class CosineDecayRestarts(LearningRateSchedule):
     _check_finite("alpha", alpha)
     self.initial_learning_rate = initial_learning_rate
     self.first_decay_steps = first_decay_steps
-    self._t_mul = t_mul
-    self._m_mul = m_mul
+    self.t_mul = t_mul
+    self.m_mul = m_mul
     self.alpha = alpha
     self.name = name
     self.jit_compile = bool(jit_compile)
@@ -700,12 +666,12 @@ class CosineDecayRestarts(LearningRateSchedule):
   @property
   def _t_mul_is_one(self) -> bool:
     """Keras's ``ops.equal(t_mul, 1.0)``, in float32, known before any step."""
-    return bool(np.float32(self._t_mul) == np.float32(1.0))
+    return bool(np.float32(self.t_mul) == np.float32(1.0))
 
   def _learning_rate(self, step, ops):
     step = step.astype(_F32)
     fraction = ops.div(step, self.first_decay_steps)
-    t_mul = ops.v(self._t_mul)
+    t_mul = ops.v(self.t_mul)
 
     def geometric(ops):
       one_minus_t = ops.sub(1.0, t_mul)
@@ -721,23 +687,12 @@ class CosineDecayRestarts(LearningRateSchedule):
       return i_restart, ops.sub(fraction, i_restart)
 
     i_restart, fraction = ops.cond(self._t_mul_is_one, arithmetic, geometric)
-    m_fac = ops.pow(self._m_mul, i_restart)
+    m_fac = ops.pow(self.m_mul, i_restart)
     cosine = ops.cos(ops.mul(math.pi, fraction))
     decayed = ops.mul(ops.mul(0.5, m_fac), ops.add(1.0, cosine))
     alpha = ops.v(self.alpha)
     decayed = ops.multiply_add(ops.sub(1.0, alpha), decayed, alpha)
     return ops.mul(self.initial_learning_rate, decayed)
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      first_decay_steps=self.first_decay_steps,
-      t_mul=self._t_mul,
-      m_mul=self._m_mul,
-      alpha=self.alpha,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
 
 
 __all__ = [
