@@ -116,7 +116,8 @@ class _Jit:
     return self._done(jnp.log(self.v(a)))
 
   def where(self, condition, a, b):
-    return jnp.where(condition, self.v(a), self.v(b))
+    # A select rounds nothing: a number stays a plain constant, in both modes.
+    return jnp.where(condition, a, b)
 
   def multiply_add(self, a, b, c):
     """Keras's ``a * b + c``."""
@@ -663,11 +664,6 @@ class CosineDecayRestarts(LearningRateSchedule):
     self.name = name
     self.jit_compile = bool(jit_compile)
 
-  @property
-  def _t_mul_is_one(self) -> bool:
-    """Keras's ``ops.equal(t_mul, 1.0)``, in float32, known before any step."""
-    return bool(np.float32(self.t_mul) == np.float32(1.0))
-
   def _learning_rate(self, step, ops):
     step = step.astype(_F32)
     fraction = ops.div(step, self.first_decay_steps)
@@ -686,7 +682,8 @@ class CosineDecayRestarts(LearningRateSchedule):
       i_restart = ops.floor(fraction)
       return i_restart, ops.sub(fraction, i_restart)
 
-    i_restart, fraction = ops.cond(self._t_mul_is_one, arithmetic, geometric)
+    t_mul_is_one = bool(np.float32(self.t_mul) == 1.0)  # Keras's ops.equal, known now
+    i_restart, fraction = ops.cond(t_mul_is_one, arithmetic, geometric)
     m_fac = ops.pow(self.m_mul, i_restart)
     cosine = ops.cos(ops.mul(math.pi, fraction))
     decayed = ops.mul(ops.mul(0.5, m_fac), ops.add(1.0, cosine))
