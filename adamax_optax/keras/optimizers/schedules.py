@@ -31,8 +31,8 @@ bits come out of the same formula:
 
 Each formula is written once, in Keras's order, as calls on an evaluator ``ops``
 (``ops.div(step, decay_steps)``, ``ops.multiply_add(a, b, c)``, ``ops.cond(...)``); the
-mode only picks the evaluator: :class:`_Jit` writes each call as the plain ``jax.numpy``
-operation, :class:`_Eager` the same operation made opaque and rounded.
+mode only picks the evaluator: :class:`_PlainOps` writes each call as the plain ``jax.numpy``
+operation, :class:`_EagerOps` the same operation made opaque and rounded.
 
 Everything is float32 (Keras with ``jax_enable_x64`` off); the step is cast to float32,
 so steps above 2**24 round as they do in Keras. XLA flushes subnormal results to zero on
@@ -66,12 +66,12 @@ def _multiply_add(a, b, c):
   return a * b + c
 
 
-class _Jit:
+class _PlainOps:
   """Keras's operations written plainly, in Keras's order, for ``jit_compile=True``.
 
   XLA then rewrites them as it does inside Keras's jitted train step (reciprocals,
   fused multiply-adds, ``sqrt``). Constants are concrete float32 arrays, so an operation
-  on constants alone is computed as the formula is traced, as in Keras. :class:`_Eager`
+  on constants alone is computed as the formula is traced, as in Keras. :class:`_EagerOps`
   is the same evaluator with every operation made opaque and rounded.
   """
 
@@ -82,7 +82,7 @@ class _Jit:
     return jnp.asarray(x, _F32)
 
   def _done(self, x: jax.Array) -> jax.Array:
-    """Where every operation's result goes: as it is here, rounded in :class:`_Eager`."""
+    """Where every operation's result goes: as it is here, rounded in :class:`_EagerOps`."""
     return x
 
   def add(self, a, b):
@@ -141,7 +141,7 @@ class _Jit:
     return jax.lax.cond(condition, lambda: on_true(self), lambda: on_false(self))
 
 
-class _Eager(_Jit):
+class _EagerOps(_PlainOps):
   """Keras's eager arithmetic inside any trace: one rounding per operation, no rewrites.
 
   Every constant is made to depend on the step (``c + step * 0``, a value the compiler
@@ -151,7 +151,7 @@ class _Eager(_Jit):
   (XLA does so for a constant or broadcast divisor), merge constant factors, turn
   ``pow(x, 0.5)`` into ``sqrt(x)`` or ``pow(x, 2)`` into ``x * x`` (LLVM does so for a
   visible exponent, even one behind a select), or contract a product into a following
-  add. Inside an :meth:`cond` branch, which Keras compiles even eagerly, ``a * b + c`` is
+  add. Inside a ``cond`` branch, which Keras compiles even eagerly, ``a * b + c`` is
   fused (``fused=True``, by :func:`_multiply_add`). Tested under ``jax.jit`` with
   ``vmap`` and ``scan`` on the CPU. A step that is not traced (a Python int, also inside
   ``jit``) is evaluated eagerly.
@@ -187,7 +187,7 @@ class _Eager(_Jit):
 
   def cond(self, condition, on_true: Callable, on_false: Callable):
     """Keras's ``ops.cond``: the branch a Python ``condition`` picks, else both, selected."""
-    branch_ops = _Eager(self._zero, fused=True)
+    branch_ops = _EagerOps(self._zero, fused=True)
     if isinstance(condition, (bool, np.bool_)):
       return on_true(branch_ops) if condition else on_false(branch_ops)
     return jnp.where(condition, on_true(branch_ops), on_false(branch_ops))
@@ -215,15 +215,15 @@ class LearningRateSchedule:
 
   ``step`` is Keras's ``optimizer.iterations`` (the number of updates already applied),
   which is optax's count: the instances are optax schedules. Subclasses define
-  ``_learning_rate(step, ops)``, Keras's formula once, with ``ops`` an :class:`_Eager`
-  (Keras's eager arithmetic) or a :class:`_Jit` (``jit_compile=True``).
+  ``_learning_rate(step, ops)``, Keras's formula once, with ``ops`` an :class:`_EagerOps`
+  (Keras's eager arithmetic) or a :class:`_PlainOps` (``jit_compile=True``).
   """
 
   jit_compile: bool = False
 
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
     if self.jit_compile:
-      return self._learning_rate(jnp.asarray(step), _Jit())
+      return self._learning_rate(jnp.asarray(step), _PlainOps())
     # A concrete step (a Python int, also inside jit) is evaluated now, op by op, as
     # Keras evaluates it eagerly: traced, XLA would fold it with the host's cos/pow/log.
     if isinstance(step, jax.core.Tracer):
@@ -234,9 +234,9 @@ class LearningRateSchedule:
       step = jnp.asarray(step)
       # ``step * 0`` is +0 for every finite step, and no compiler may fold it (it would
       # be NaN for a NaN or infinite step).
-      return self._learning_rate(step, _Eager(zero=step.astype(_F32) * jnp.float32(0.0)))
+      return self._learning_rate(step, _EagerOps(zero=step.astype(_F32) * jnp.float32(0.0)))
 
-  def _learning_rate(self, step: jax.Array, ops: _Jit) -> jax.Array:
+  def _learning_rate(self, step: jax.Array, ops: _PlainOps) -> jax.Array:
     raise NotImplementedError
 
   def get_config(self) -> dict[str, Any]:
