@@ -29,6 +29,11 @@ bits come out of the same formula:
   ``model.fit`` values when evaluated like Keras evaluates them, one scalar step inside a
   jitted function on the CPU.
 
+Each formula is written once, in Keras's order, as calls on an evaluator ``ops``
+(``ops.div(step, decay_steps)``, ``ops.multiply_add(a, b, c)``, ``ops.cond(...)``); the
+mode only picks the evaluator: :class:`_PlainOps` writes each call as the plain ``jax.numpy``
+operation, :class:`_EagerOps` the same operation made opaque and rounded.
+
 Everything is float32 (Keras with ``jax_enable_x64`` off); the step is cast to float32,
 so steps above 2**24 round as they do in Keras. XLA flushes subnormal results to zero on
 the CPU, as it does for Keras.
@@ -36,10 +41,12 @@ the CPU, as it does for Keras.
 Reference: https://keras.io/api/optimizers/learning_rate_schedules/ (Keras 3.15).
 """
 
+import contextlib
+import inspect
 import itertools
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -59,7 +66,82 @@ def _multiply_add(a, b, c):
   return a * b + c
 
 
-class _Eager:
+class _PlainOps:
+  """Keras's operations written plainly, in Keras's order, for ``jit_compile=True``.
+
+  XLA then rewrites them as it does inside Keras's jitted train step (reciprocals,
+  fused multiply-adds, ``sqrt``). Constants are concrete float32 arrays, so an operation
+  on constants alone is computed as the formula is traced, as in Keras. :class:`_EagerOps`
+  is the same evaluator with every operation made opaque and rounded.
+  """
+
+  def v(self, x) -> jax.Array:
+    """``x`` (a number or an array) as a float32 array."""
+    if isinstance(x, jax.Array):
+      return x
+    return jnp.asarray(x, _F32)
+
+  def _done(self, x: jax.Array) -> jax.Array:
+    """Where every operation's result goes: as it is here, rounded in :class:`_EagerOps`."""
+    return x
+
+  def add(self, a, b):
+    return self._done(self.v(a) + self.v(b))
+
+  def sub(self, a, b):
+    return self._done(self.v(a) - self.v(b))
+
+  def mul(self, a, b):
+    return self._done(self.v(a) * self.v(b))
+
+  def div(self, a, b):
+    return self._done(self.v(a) / self.v(b))
+
+  def pow(self, a, b):
+    return self._done(jax.lax.pow(self.v(a), self.v(b)))
+
+  def minimum(self, a, b):
+    return self._done(jnp.minimum(self.v(a), self.v(b)))
+
+  def floor(self, a):
+    return self._done(jnp.floor(self.v(a)))
+
+  def ceil(self, a):
+    return self._done(jnp.ceil(self.v(a)))
+
+  def cos(self, a):
+    return self._done(jnp.cos(self.v(a)))
+
+  def log(self, a):
+    return self._done(jnp.log(self.v(a)))
+
+  def where(self, condition, a, b):
+    # A select rounds nothing: a number stays a plain constant, in both modes.
+    return jnp.where(condition, a, b)
+
+  def multiply_add(self, a, b, c):
+    """Keras's ``a * b + c``."""
+    return self.v(a) * self.v(b) + self.v(c)
+
+  def subtract_product(self, c, a, b):
+    """Keras's ``c - a * b``."""
+    return self.v(c) - self.v(a) * self.v(b)
+
+  def divide_subtract(self, a, b: float, c):
+    """Keras's ``a / b - c`` for a constant ``b``, as XLA compiles it in Keras's train
+    step: one fused multiply-add, ``fma(a, float32(1 / b), -c)``."""
+    reciprocal = np.float32(1.0) / np.float32(b)
+    # A product of its own (the reciprocal hidden from common-subexpression elimination,
+    # which would otherwise share ``a / b`` with its other readers) makes XLA fuse it.
+    own = a * (reciprocal + a * jnp.float32(0.0))
+    return own + rounded(-self.v(c))
+
+  def cond(self, condition, on_true: Callable, on_false: Callable):
+    """Keras's ``ops.cond``: each branch is a function of an evaluator."""
+    return jax.lax.cond(condition, lambda: on_true(self), lambda: on_false(self))
+
+
+class _EagerOps(_PlainOps):
   """Keras's eager arithmetic inside any trace: one rounding per operation, no rewrites.
 
   Every constant is made to depend on the step (``c + step * 0``, a value the compiler
@@ -69,15 +151,15 @@ class _Eager:
   (XLA does so for a constant or broadcast divisor), merge constant factors, turn
   ``pow(x, 0.5)`` into ``sqrt(x)`` or ``pow(x, 2)`` into ``x * x`` (LLVM does so for a
   visible exponent, even one behind a select), or contract a product into a following
-  add. The fused multiply-adds of Keras's compiled ``ops.cond`` branches are made by
-  :func:`_multiply_add`. Tested under ``jax.jit`` with ``vmap`` and ``scan`` on the CPU.
-  A step that is not traced (a Python int, also inside ``jit``) is evaluated eagerly.
+  add. Inside a ``cond`` branch, which Keras compiles even eagerly, ``a * b + c`` is
+  fused (``fused=True``, by :func:`_multiply_add`). Tested under ``jax.jit`` with
+  ``vmap`` and ``scan`` on the CPU. A step that is not traced (a Python int, also inside
+  ``jit``) is evaluated eagerly.
   """
 
-  def __init__(self, like: jax.Array):
-    # ``step * 0`` is +0 for every finite step, and no compiler may fold it (it would
-    # be NaN for a NaN or infinite step).
-    self._zero = like * jnp.float32(0.0)
+  def __init__(self, zero: jax.Array, fused: bool = False):
+    self._zero = zero
+    self._fused = fused
 
   def v(self, x) -> jax.Array:
     """``x`` (a number or an array) as an opaque float32 array shaped like the step."""
@@ -85,30 +167,30 @@ class _Eager:
       return x
     return jnp.float32(x) + self._zero
 
-  def add(self, a, b):
-    return rounded(self.v(a) + self.v(b))
+  def _done(self, x: jax.Array) -> jax.Array:
+    return rounded(x)
 
-  def sub(self, a, b):
-    return rounded(self.v(a) - self.v(b))
+  def multiply_add(self, a, b, c):
+    """Keras's ``a * b + c``: rounded twice, or once in a compiled ``ops.cond`` branch."""
+    if self._fused:
+      return rounded(_multiply_add(self.v(a), self.v(b), self.v(c)))
+    return self.add(self.mul(a, b), c)
 
-  def mul(self, a, b):
-    return rounded(self.v(a) * self.v(b))
+  def subtract_product(self, c, a, b):
+    """Keras's ``c - a * b``: rounded twice, or once in a compiled ``ops.cond`` branch."""
+    if self._fused:
+      return rounded(_multiply_add(rounded(-self.v(a)), self.v(b), self.v(c)))
+    return self.sub(c, self.mul(a, b))
 
-  def div(self, a, b):
-    return rounded(self.v(a) / self.v(b))
+  def divide_subtract(self, a, b: float, c):
+    return self.sub(self.div(a, b), c)
 
-  def fma(self, a, b, c):
-    """``a * b + c`` rounded once, as XLA fuses it inside a compiled ``ops.cond`` branch."""
-    return rounded(_multiply_add(self.v(a), self.v(b), self.v(c)))
-
-  def pow(self, a, b):
-    return rounded(jax.lax.pow(self.v(a), self.v(b)))
-
-  def unary(self, fn, a):
-    return rounded(fn(self.v(a)))
-
-  def minimum(self, a, b):
-    return rounded(jnp.minimum(self.v(a), self.v(b)))
+  def cond(self, condition, on_true: Callable, on_false: Callable):
+    """Keras's ``ops.cond``: the branch a Python ``condition`` picks, else both, selected."""
+    branch_ops = _EagerOps(self._zero, fused=True)
+    if isinstance(condition, (bool, np.bool_)):
+      return on_true(branch_ops) if condition else on_false(branch_ops)
+    return jnp.where(condition, on_true(branch_ops), on_false(branch_ops))
 
 
 def _check_real(name: str, value) -> None:
@@ -133,33 +215,35 @@ class LearningRateSchedule:
 
   ``step`` is Keras's ``optimizer.iterations`` (the number of updates already applied),
   which is optax's count: the instances are optax schedules. Subclasses define
-  ``_eager(step, ops)`` (Keras's eager arithmetic, with ``ops`` a :class:`_Eager`) and
-  ``_jit(step)`` (Keras's operations, plainly, for ``jit_compile=True``).
+  ``_learning_rate(step, ops)``, Keras's formula once, with ``ops`` an :class:`_EagerOps`
+  (Keras's eager arithmetic) or a :class:`_PlainOps` (``jit_compile=True``).
   """
 
   jit_compile: bool = False
 
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
     if self.jit_compile:
-      return self._jit(jnp.asarray(step))
-    if isinstance(step, jax.core.Tracer):
-      step = jnp.asarray(step)
-      return self._eager(step, _Eager(step.astype(_F32)))
+      return self._learning_rate(jnp.asarray(step), _PlainOps())
     # A concrete step (a Python int, also inside jit) is evaluated now, op by op, as
     # Keras evaluates it eagerly: traced, XLA would fold it with the host's cos/pow/log.
-    with jax.ensure_compile_time_eval():
+    if isinstance(step, jax.core.Tracer):
+      evaluation = contextlib.nullcontext()
+    else:
+      evaluation = jax.ensure_compile_time_eval()
+    with evaluation:
       step = jnp.asarray(step)
-      return self._eager(step, _Eager(step.astype(_F32)))
+      # ``step * 0`` is +0 for every finite step, and no compiler may fold it (it would
+      # be NaN for a NaN or infinite step).
+      return self._learning_rate(step, _EagerOps(zero=step.astype(_F32) * jnp.float32(0.0)))
 
-  def _eager(self, step: jax.Array, ops: _Eager) -> jax.Array:
-    raise NotImplementedError
-
-  def _jit(self, step: jax.Array) -> jax.Array:
+  def _learning_rate(self, step: jax.Array, ops: _PlainOps) -> jax.Array:
     raise NotImplementedError
 
   def get_config(self) -> dict[str, Any]:
     """The constructor's arguments (Keras's ``get_config``, plus ``jit_compile``)."""
-    raise NotImplementedError
+    # Every schedule keeps each constructor argument as the attribute of the same name.
+    arguments = inspect.signature(type(self)).parameters
+    return {name: getattr(self, name) for name in arguments}
 
   @classmethod
   def from_config(cls, config: dict[str, Any]) -> "LearningRateSchedule":
@@ -195,23 +279,9 @@ class _StepDecay(LearningRateSchedule):
     self.name = type(self).__name__ if name is None else name
     self.jit_compile = bool(jit_compile)
 
-  def _eager_progress(self, step, ops):
+  def _progress(self, step, ops):
     p = ops.div(step.astype(_F32), self.decay_steps)
-    return ops.unary(jnp.floor, p) if self.staircase else p
-
-  def _jit_progress(self, step):
-    p = step.astype(_F32) / jnp.asarray(self.decay_steps, _F32)
-    return jnp.floor(p) if self.staircase else p
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      decay_rate=self.decay_rate,
-      staircase=self.staircase,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
+    return ops.floor(p) if self.staircase else p
 
 
 class ExponentialDecay(_StepDecay):
@@ -246,13 +316,9 @@ class ExponentialDecay(_StepDecay):
     (https://keras.io/api/optimizers/learning_rate_schedules/exponential_decay/).
   """
 
-  def _eager(self, step, ops):
-    p = self._eager_progress(step, ops)
+  def _learning_rate(self, step, ops):
+    p = self._progress(step, ops)
     return ops.mul(self.initial_learning_rate, ops.pow(self.decay_rate, p))
-
-  def _jit(self, step):
-    lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    return lr0 * jax.lax.pow(jnp.asarray(self.decay_rate, _F32), self._jit_progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -311,7 +377,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     self.name = name
     self.jit_compile = bool(jit_compile)
 
-  def _compute(self, step):
+  def _learning_rate(self, step, ops):
     step = step.astype(jnp.int32)
     bounds = [jnp.int32(math.trunc(b)) for b in self.boundaries]
     vals = [jnp.asarray(v, _F32) for v in self.values]
@@ -323,17 +389,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     for low, high, value in zip(bounds[:-1], bounds[1:], vals[1:-1], strict=True):
       result = result + ((step > low) & (step <= high)).astype(_F32) * value
     return result
-
-  def _eager(self, step, ops):
-    return self._compute(step)
-
-  def _jit(self, step):
-    return self._compute(step)
-
-  def get_config(self):
-    return dict(
-      boundaries=self.boundaries, values=self.values, name=self.name, jit_compile=self.jit_compile
-    )
 
 
 class PolynomialDecay(LearningRateSchedule):
@@ -397,43 +452,18 @@ class PolynomialDecay(LearningRateSchedule):
     self.name = name
     self.jit_compile = bool(jit_compile)
 
-  def _eager(self, step, ops):
+  def _learning_rate(self, step, ops):
     s = step.astype(_F32)
     decay_steps = ops.v(self.decay_steps)
     if self.cycle:
-      multiplier = ops.unary(jnp.ceil, ops.div(s, self.decay_steps))
-      multiplier = jnp.where(s == 0, jnp.float32(1.0), multiplier)
+      multiplier = ops.where(s == 0, 1.0, ops.ceil(ops.div(s, self.decay_steps)))
       decay_steps = ops.mul(decay_steps, multiplier)
     else:
       s = ops.minimum(s, decay_steps)
     p = ops.div(s, decay_steps)
     delta = ops.sub(self.initial_learning_rate, self.end_learning_rate)
-    return ops.add(ops.mul(delta, ops.pow(ops.sub(1.0, p), self.power)), self.end_learning_rate)
-
-  def _jit(self, step):
-    lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    end = jnp.asarray(self.end_learning_rate, _F32)
-    power = jnp.asarray(self.power, _F32)
-    s = step.astype(_F32)
-    decay_steps = jnp.asarray(self.decay_steps, _F32)
-    if self.cycle:
-      multiplier = jnp.where(s == 0, 1.0, jnp.ceil(s / self.decay_steps))
-      decay_steps = decay_steps * multiplier
-    else:
-      s = jnp.minimum(s, decay_steps)
-    p = s / decay_steps
-    return (lr0 - end) * jax.lax.pow(1 - p, power) + end
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      end_learning_rate=self.end_learning_rate,
-      power=self.power,
-      cycle=self.cycle,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
+    decayed = ops.pow(ops.sub(1.0, p), self.power)
+    return ops.multiply_add(delta, decayed, self.end_learning_rate)
 
 
 class InverseTimeDecay(_StepDecay):
@@ -467,16 +497,10 @@ class InverseTimeDecay(_StepDecay):
     (https://keras.io/api/optimizers/learning_rate_schedules/inverse_time_decay/).
   """
 
-  def _eager(self, step, ops):
-    p = self._eager_progress(step, ops)
+  def _learning_rate(self, step, ops):
+    p = self._progress(step, ops)
     denominator = ops.add(1.0, ops.mul(self.decay_rate, p))
     return ops.div(self.initial_learning_rate, denominator)
-
-  def _jit(self, step):
-    lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    p = self._jit_progress(step)
-    denominator = jnp.asarray(1, _F32) + jnp.asarray(self.decay_rate, _F32) * p
-    return lr0 / denominator
 
 
 class CosineDecay(LearningRateSchedule):
@@ -547,63 +571,31 @@ class CosineDecay(LearningRateSchedule):
     self.warmup_steps = warmup_steps
     self.jit_compile = bool(jit_compile)
 
-  def _eager(self, step, ops):
+  def _learning_rate(self, step, ops):
     s = step.astype(_F32)
-    one_minus_alpha = 1.0 - float(self.alpha)  # a Python double in Keras, then float32
     if self.warmup_target is None:
       s = ops.minimum(s, self.decay_steps)
-      fraction = ops.div(s, self.decay_steps)
-      cosine = ops.unary(jnp.cos, ops.mul(math.pi, fraction))
-      decayed = ops.mul(0.5, ops.add(1.0, cosine))
-      decayed = ops.add(ops.mul(one_minus_alpha, decayed), self.alpha)
-      return ops.mul(self.initial_learning_rate, decayed)
-    total = ops.add(self.decay_steps, self.warmup_steps)
-    s = ops.minimum(s, total)
-    # Keras's ops.cond: both branches compiled, products fused into the adds.
-    fraction = ops.div(s, self.warmup_steps)
-    delta = ops.sub(self.warmup_target, self.initial_learning_rate)
-    warm = ops.fma(delta, fraction, self.initial_learning_rate)
-    fraction = ops.div(ops.sub(s, self.warmup_steps), self.decay_steps)
-    cosine = ops.unary(jnp.cos, ops.mul(math.pi, fraction))
+      return self._cosine_decay(s, self.initial_learning_rate, ops)
+    warmup_steps = ops.v(self.warmup_steps)
+    s = ops.minimum(s, ops.add(self.decay_steps, self.warmup_steps))
+
+    def warmup(ops):
+      fraction = ops.div(s, warmup_steps)
+      delta = ops.sub(self.warmup_target, self.initial_learning_rate)
+      return ops.multiply_add(delta, fraction, self.initial_learning_rate)
+
+    def decay(ops):
+      return self._cosine_decay(ops.sub(s, warmup_steps), self.warmup_target, ops)
+
+    return ops.cond(s < warmup_steps, warmup, decay)
+
+  def _cosine_decay(self, s, decay_from, ops):
+    fraction = ops.div(s, self.decay_steps)
+    cosine = ops.cos(ops.mul(math.pi, fraction))
     decayed = ops.mul(0.5, ops.add(1.0, cosine))
-    decayed = ops.fma(one_minus_alpha, decayed, self.alpha)
-    decay = ops.mul(self.warmup_target, decayed)
-    return jnp.where(s < ops.v(self.warmup_steps), warm, decay)
-
-  def _jit_decay(self, s, decay_steps, decay_from):
-    fraction = s / decay_steps
-    cosine_decayed = 0.5 * (1.0 + jnp.cos(jnp.asarray(math.pi, _F32) * fraction))
-    decayed = (1 - self.alpha) * cosine_decayed + self.alpha
-    return decay_from * decayed
-
-  def _jit(self, step):
-    lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    decay_steps = jnp.asarray(self.decay_steps, _F32)
-    s = step.astype(_F32)
-    if self.warmup_target is None:
-      return self._jit_decay(jnp.minimum(s, decay_steps), decay_steps, lr0)
-    target = jnp.asarray(self.warmup_target, _F32)
-    warmup_steps = jnp.asarray(self.warmup_steps, _F32)
-    s = jnp.minimum(s, decay_steps + warmup_steps)
-
-    def warm(s):
-      return (target - lr0) * (s / warmup_steps) + lr0
-
-    def decay(s):
-      return self._jit_decay(s - warmup_steps, decay_steps, target)
-
-    return jax.lax.cond(s < warmup_steps, warm, decay, s)
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      decay_steps=self.decay_steps,
-      alpha=self.alpha,
-      name=self.name,
-      warmup_target=self.warmup_target,
-      warmup_steps=self.warmup_steps,
-      jit_compile=self.jit_compile,
-    )
+    one_minus_alpha = 1.0 - float(self.alpha)  # a Python double in Keras, then float32
+    decayed = ops.multiply_add(one_minus_alpha, decayed, self.alpha)
+    return ops.mul(decay_from, decayed)
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -666,75 +658,38 @@ class CosineDecayRestarts(LearningRateSchedule):
     _check_finite("alpha", alpha)
     self.initial_learning_rate = initial_learning_rate
     self.first_decay_steps = first_decay_steps
-    self._t_mul = t_mul
-    self._m_mul = m_mul
+    self.t_mul = t_mul
+    self.m_mul = m_mul
     self.alpha = alpha
     self.name = name
     self.jit_compile = bool(jit_compile)
 
-  @property
-  def _geometric(self) -> bool:
-    return bool(np.float32(self._t_mul) != np.float32(1.0))
+  def _learning_rate(self, step, ops):
+    step = step.astype(_F32)
+    fraction = ops.div(step, self.first_decay_steps)
+    t_mul = ops.v(self.t_mul)
 
-  def _eager(self, step, ops):
-    fraction = ops.div(step.astype(_F32), self.first_decay_steps)
-    t_mul = ops.v(self._t_mul)
-    if self._geometric:
+    def geometric(ops):
       one_minus_t = ops.sub(1.0, t_mul)
-      # 1 - f * (1 - t_mul), fused in Keras's compiled ops.cond branch
-      arg = ops.fma(ops.unary(jnp.negative, fraction), one_minus_t, 1.0)
-      i_restart = ops.unary(jnp.floor, ops.div(ops.unary(jnp.log, arg), ops.unary(jnp.log, t_mul)))
+      log_argument = ops.subtract_product(1.0, fraction, one_minus_t)
+      i_restart = ops.floor(ops.div(ops.log(log_argument), ops.log(t_mul)))
       t_pow = ops.pow(t_mul, i_restart)
       sum_r = ops.div(ops.sub(1.0, t_pow), one_minus_t)
-      fraction = ops.div(ops.sub(fraction, sum_r), t_pow)
-    else:
-      i_restart = ops.unary(jnp.floor, fraction)
-      fraction = ops.sub(fraction, i_restart)
-    m_fac = ops.pow(self._m_mul, i_restart)
-    cosine = ops.unary(jnp.cos, ops.mul(math.pi, fraction))
+      # Keras's ``completed_fraction - sum_r``, with ``completed_fraction = step / first``
+      return i_restart, ops.div(ops.divide_subtract(step, self.first_decay_steps, sum_r), t_pow)
+
+    def arithmetic(ops):
+      i_restart = ops.floor(fraction)
+      return i_restart, ops.sub(fraction, i_restart)
+
+    t_mul_is_one = bool(np.float32(self.t_mul) == 1.0)  # Keras's ops.equal, known now
+    i_restart, fraction = ops.cond(t_mul_is_one, arithmetic, geometric)
+    m_fac = ops.pow(self.m_mul, i_restart)
+    cosine = ops.cos(ops.mul(math.pi, fraction))
     decayed = ops.mul(ops.mul(0.5, m_fac), ops.add(1.0, cosine))
     alpha = ops.v(self.alpha)
-    decayed = ops.add(ops.mul(ops.sub(1.0, alpha), decayed), alpha)
+    decayed = ops.multiply_add(ops.sub(1.0, alpha), decayed, alpha)
     return ops.mul(self.initial_learning_rate, decayed)
-
-  def _jit(self, step):
-    lr0 = jnp.asarray(self.initial_learning_rate, _F32)
-    first = jnp.asarray(self.first_decay_steps, _F32)
-    alpha = jnp.asarray(self.alpha, _F32)
-    t_mul = jnp.asarray(self._t_mul, _F32)
-    m_mul = jnp.asarray(self._m_mul, _F32)
-    step_f = step.astype(_F32)
-    fraction = step_f / first
-    reciprocal = np.float32(1.0) / np.float32(self.first_decay_steps)
-
-    def geometric():
-      i = jnp.floor(jnp.log(1.0 - fraction * (1.0 - t_mul)) / jnp.log(t_mul))
-      sum_r = (1.0 - jax.lax.pow(t_mul, i)) / (1.0 - t_mul)
-      # In Keras's train step XLA computes `fraction - sum_r` as one fused multiply-add,
-      # fma(step, f32(1 / first_decay_steps), -sum_r); a product of its own (the
-      # reciprocal hidden from common-subexpression elimination) makes it fuse here too.
-      own = step_f * (reciprocal + step_f * jnp.float32(0.0))
-      return i, (own + rounded(-sum_r)) / jax.lax.pow(t_mul, i)
-
-    def arithmetic():
-      i = jnp.floor(fraction)
-      return i, fraction - i
-
-    i_restart, fraction = jax.lax.cond(t_mul == 1.0, arithmetic, geometric)
-    m_fac = jax.lax.pow(m_mul, i_restart)
-    cosine_decayed = 0.5 * m_fac * (1.0 + jnp.cos(jnp.asarray(math.pi, _F32) * fraction))
-    return lr0 * ((1 - alpha) * cosine_decayed + alpha)
-
-  def get_config(self):
-    return dict(
-      initial_learning_rate=self.initial_learning_rate,
-      first_decay_steps=self.first_decay_steps,
-      t_mul=self._t_mul,
-      m_mul=self._m_mul,
-      alpha=self.alpha,
-      name=self.name,
-      jit_compile=self.jit_compile,
-    )
 
 
 __all__ = [
