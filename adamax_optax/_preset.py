@@ -35,6 +35,7 @@ from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
 from adamax_optax.plateau import plateau_over_groups
 from adamax_optax.schedules import scheduled_groups
+from adamax_optax.validation import check_bool
 
 
 def check_gradients(updates, params) -> None:
@@ -224,7 +225,9 @@ def assemble(
   stay where the user's batch counter puts them. (Outside, a skip would drop that
   epoch's metric and shift every later boundary by one update.) The state is then an
   :class:`~adamax_optax.plateau.PlateauState` whose ``inner`` is a
-  :class:`~adamax_optax.SkipNonfiniteState`, for every preset.
+  :class:`~adamax_optax.SkipNonfiniteState`, for every preset. A count-driven
+  scheduler's position is the Adamax step count, which a skipped step holds: its rate
+  does not move on a skipped step.
 
   Args:
     build: makes one group's chain from its settings (``settings.defaults`` overridden
@@ -236,8 +239,7 @@ def assemble(
   Returns:
     A :class:`Preset`.
   """
-  if not isinstance(settings.skip_nonfinite, bool):
-    raise TypeError(f"skip_nonfinite must be a bool, got {settings.skip_nonfinite!r}.")
+  check_bool("skip_nonfinite", settings.skip_nonfinite)
   check_ungrouped(settings.ungrouped)
   build_ungrouped = settings.build_ungrouped
 
@@ -297,6 +299,8 @@ def with_common_keyword_docs(factory: Callable) -> Callable:
   """``factory`` with :data:`COMMON_KEYWORDS` in its docstring, at the line holding
   ``{COMMON_KEYWORDS}`` and indented as that line, so ``help()`` shows them in place."""
   doc = factory.__doc__
+  if doc is None:  # python -OO strips docstrings
+    return factory
   line = next(line for line in doc.splitlines() if line.strip() == _PLACEHOLDER)
   indent = line[: len(line) - len(line.lstrip())]
   text = "\n".join(indent + entry for entry in COMMON_KEYWORDS.splitlines())

@@ -24,7 +24,7 @@ from adamax_optax.validation import (
   check_adamax_hyperparameters,
   check_range,
   is_concrete_number,
-  is_python_number,
+  is_static_one,
   is_static_zero,
   renamed_keywords,
 )
@@ -148,7 +148,7 @@ def _mxnet(
   def build(label=(1.0, 1.0)):
     lr_multiplier, wd_multiplier = label
     scaled = stage_if(
-      not (is_python_number(rescale_grad) and rescale_grad == 1.0),
+      not is_static_one(rescale_grad),
       lambda: rescale(rescale_grad),
     )
     clip = stage_if(clip_gradient is not None, lambda: trained_only(optax.clip(clip_gradient)))

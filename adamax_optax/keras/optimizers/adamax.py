@@ -18,7 +18,9 @@ from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common
 from adamax_optax.keras.optimizers import base_optimizer as base
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
+  check_bool,
   check_range,
+  is_concrete_array,
   is_integer_number,
   is_static_zero,
   renamed_keywords,
@@ -60,8 +62,7 @@ def _check_base_arguments(
       f"gradient_accumulation_steps={gradient_accumulation_steps} (a Python int: with "
       "optax.inject_hyperparams, list it in static_args)"
     )
-  if not isinstance(use_ema, bool):
-    raise TypeError(f"use_ema must be a bool, got {use_ema!r}.")
+  check_bool("use_ema", use_ema)
   if use_ema:
     check_range("ema_momentum", ema_momentum, 0.0, 1.0)
     frequency = _static_int(ema_overwrite_frequency)
@@ -89,8 +90,11 @@ def _static_int(value) -> int | None:
   concrete integer 0-d array as optax.inject_hyperparams passes it), else None."""
   if is_integer_number(value) and not isinstance(value, (bool, np.bool_)):
     return int(value)
-  concrete = isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer)
-  if concrete and np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.integer):
+  if (
+    is_concrete_array(value)
+    and np.ndim(value) == 0
+    and np.issubdtype(np.asarray(value).dtype, np.integer)
+  ):
     return int(value)
   return None
 

@@ -24,7 +24,7 @@ from adamax_optax.validation import (
   check_numeric,
   is_concrete_number,
   is_integer_number,
-  is_python_number,
+  is_static_one,
   is_static_zero,
   renamed_keywords,
 )
@@ -378,7 +378,7 @@ def mindspore_nn_adamax(
       decay,
       *centralize,
       stage_if(
-        not (is_python_number(loss_scale) and float(loss_scale) == 1.0),
+        not is_static_one(loss_scale),
         lambda: rescale(1.0 / loss_scale),
       ),
     ]

@@ -21,8 +21,10 @@ from adamax_optax.param_groups import Ungrouped
 from adamax_optax.schedules import is_exact
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, check_scheduler
 from adamax_optax.validation import (
+  check_bool,
   check_framework_rule,
   check_pair,
+  is_concrete_array,
   renamed_keywords,
 )
 
@@ -35,8 +37,7 @@ _VECTOR_CHUNK = {"AVX512": 32, "AVX2": 16}
 def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability) -> None:
   if foreach not in (None, True, False):
     raise TypeError(f"foreach must be None, True or False, got {foreach!r}.")
-  if not isinstance(differentiable, bool):
-    raise TypeError(f"differentiable must be a bool, got {differentiable!r}.")
+  check_bool("differentiable", differentiable)
   if capturable is not False:
     raise ValueError(
       f"capturable={capturable!r}: PyTorch's capturable path is for CUDA graphs, and "
@@ -53,12 +54,12 @@ def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capabili
 def _is_tensor_lr(lr) -> bool:
   """A concrete array learning rate, PyTorch's tensor lr (a traced one, from
   optax.inject_hyperparams, stands for a Python float changed between steps)."""
-  return isinstance(lr, (np.ndarray, jax.Array)) and not isinstance(lr, jax.core.Tracer)
+  return is_concrete_array(lr)
 
 
 def _scalar_lr(lr):
   """PyTorch accepts a one-element tensor as the learning rate; so do we, as a 0-d array."""
-  if isinstance(lr, (np.ndarray, jax.Array)) and not isinstance(lr, jax.core.Tracer):
+  if _is_tensor_lr(lr):
     if np.size(lr) != 1:
       raise ValueError("Tensor lr must be 1-element")
     return lr.reshape(())
