@@ -47,10 +47,7 @@ def _nn_learning_rate(learning_rate) -> optax.ScalarOrSchedule:
   """A number, a schedule, or a per-step list (MindSpore's dynamic learning rate)."""
   if callable(learning_rate):
     return learning_rate
-  per_step = isinstance(learning_rate, Sequence) and not isinstance(learning_rate, str)
-  per_step = per_step or (
-    isinstance(learning_rate, (np.ndarray, jax.Array)) and np.ndim(learning_rate) == 1
-  )
+  per_step = _is_dynamic(learning_rate)  # not callable here: a per-step list
   if isinstance(learning_rate, bool) or learning_rate is None or isinstance(learning_rate, str):
     raise TypeError(
       f"For 'Optimizer', the argument 'learning_rate' must be {_NN_LR_TYPES}, "
