@@ -1,6 +1,30 @@
-"""What every preset and the alias do last: check the gradients, optionally skip bad steps."""
+"""The one pipeline every preset and the alias go through.
 
-from collections.abc import Callable
+A preset checks its framework's keywords with its framework's messages, normalizes them
+into a :class:`PresetSettings` (the group defaults, the per-group overrides, the
+scheduler, ``skip_nonfinite``) and a ``build(group_settings)`` making one group's chain,
+and calls :func:`assemble`, which fixes the order for all of them:
+
+1. groups: ``build`` for every parameter group (:func:`with_param_groups`);
+2. the scheduler: a count-driven one's per-group tables put into the groups' settings
+   before they are built, or a plateau scheduler around the whole (:func:`on_plateau`);
+3. the preset's stages (wrappers such as master weights or tree checks), then the skip
+   of non-finite steps, inside the plateau (see :func:`assemble` for why);
+4. the common :func:`finish`: gradient and state checks, rounding at entry, one compiled
+   ``update``.
+
+Example:
+  >>> import jax.numpy as jnp, optax
+  >>> from adamax_optax._preset import PresetSettings, assemble
+  >>> settings = PresetSettings(framework="example", defaults={"lr": 0.5})
+  >>> opt = assemble(lambda group: optax.sgd(group["lr"]), settings)
+  >>> print(opt.update(jnp.ones(2), opt.init(jnp.ones(2)), jnp.ones(2))[0])
+  [-0.5 -0.5]
+"""
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import jax
 import optax
@@ -8,6 +32,10 @@ import optax
 from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
 from adamax_optax._rounding import rounded
 from adamax_optax.nonfinite import skip_nonfinite as skipping
+from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
+from adamax_optax.plateau import plateau_over_groups
+from adamax_optax.schedules import scheduled_groups
+from adamax_optax.validation import check_bool
 
 
 def check_gradients(updates, params) -> None:
@@ -87,10 +115,8 @@ class Preset(optax.GradientTransformationExtraArgs):
   __slots__ = ()
 
 
-def finish(
-  opt: optax.GradientTransformation, *, skip_nonfinite: bool, round_at_entry: bool = True
-) -> Preset:
-  """``opt`` with gradient checks in ``update``, and skipping of non-finite steps.
+def finish(opt: optax.GradientTransformation, *, round_at_entry: bool = True) -> Preset:
+  """``opt`` with gradient checks in ``update``, compiled: the last step of :func:`assemble`.
 
   ``update`` runs as one compiled program even when called eagerly: inside ``jax.jit``
   XLA contracts multiply-adds (PyTorch's lerp, a fused weight decay) that eager
@@ -100,8 +126,6 @@ def finish(
   which computes what :func:`optax.adamax` computes, does not round them: the select
   would change which product XLA contracts inside optax's unrounded arithmetic.
   """
-  if not isinstance(skip_nonfinite, bool):
-    raise TypeError(f"skip_nonfinite must be a bool, got {skip_nonfinite!r}.")
   inner = optax.with_extra_args_support(opt)
 
   def checked_update(updates, state, params=None, **extra_args):
@@ -111,10 +135,189 @@ def finish(
       updates = rounded_at_entry(updates)
     return inner.update(updates, state, params, **extra_args)
 
-  checked = optax.GradientTransformationExtraArgs(inner.init, checked_update)
-  if skip_nonfinite:
-    checked = skipping(checked)
-  return Preset(checked.init, jax.jit(checked.update))
+  return Preset(inner.init, jax.jit(checked_update))
 
 
-__all__ = ["Preset", "check_gradients", "check_state", "finish", "rounded_at_entry", "stage_if"]
+Stage = Callable[[optax.GradientTransformation], optax.GradientTransformation]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PresetSettings:
+  """A preset's keywords, checked and normalized: what :func:`assemble` needs.
+
+  Attributes:
+    framework: the framework's name, for messages (``"PyTorch"``).
+    defaults: every group setting's value for the optimizer as a whole (PyTorch's
+      ``lr``, ``betas``, ...); ``build`` gets these, overridden by a group's own.
+    param_groups: the framework's parameter groups (the per-group overrides), or None.
+    check_group: checks one group's overrides with the framework's messages.
+    group_keys: the keys a group may set; None: every key of ``defaults``.
+    ungrouped: ``"train"`` or ``"frozen"``, see :func:`with_param_groups`.
+    build_ungrouped: builds the chain of the parameters in no group from ``defaults``
+      (Paddle's per-parameter attributes); None: ``build(defaults)``.
+    lr_scheduler: None, a count-driven scheduler with ``tabulate_groups(lrs, every,
+      beta1)`` (per-group lr tables, and beta1 tables where it cycles ``betas[0]``),
+      or a plateau scheduler: one with ``reduction_tables``, ``advance`` and
+      ``initial_best`` (one table per group's ``lr``), or Paddle's ``ReduceOnPlateau``
+      (one rate, ``defaults["lr"]``, that the groups scale).
+    lr_scheduler_every: updates per ``scheduler.step()``.
+    skip_nonfinite: skip steps whose gradients hold NaN or inf.
+    round_at_entry: round the incoming gradients (see :func:`finish`).
+  """
+
+  framework: str
+  defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  param_groups: Sequence[Mapping] | None = None
+  check_group: Callable[[dict], None] = lambda overrides: None
+  group_keys: Sequence[str] | None = None
+  ungrouped: Ungrouped = "train"
+  build_ungrouped: Callable[[dict], optax.GradientTransformation] | None = None
+  lr_scheduler: Any = None
+  lr_scheduler_every: int = 1
+  skip_nonfinite: bool = False
+  round_at_entry: bool = True
+
+
+def is_plateau(scheduler) -> bool:
+  """Whether ``scheduler`` follows a metric (``update(..., value=metric)``)."""
+  return hasattr(scheduler, "advance") and hasattr(scheduler, "initial_best")
+
+
+def _tabulated(scheduler, settings: PresetSettings) -> tuple[dict, list | None]:
+  """The defaults and groups with each group's ``lr`` replaced by its schedule, and its
+  ``betas[0]`` too where the scheduler cycles it (see :func:`scheduled_groups`)."""
+
+  def tables(lrs):
+    lr_tables, beta1_tables = scheduler.tabulate_groups(lrs, settings.lr_scheduler_every)
+
+    def put(index):
+      def into(group):
+        group = {**group, "lr": lr_tables[index]}
+        if beta1_tables is not None:
+          group["betas"] = (beta1_tables[index], group["betas"][1])
+        return group
+
+      return into
+
+    return [put(i) for i in range(len(lrs))]
+
+  return scheduled_groups(
+    tables, dict(settings.defaults), settings.param_groups, settings.framework
+  )
+
+
+def assemble(
+  build: Callable[[dict], optax.GradientTransformation],
+  settings: PresetSettings,
+  *,
+  stages: Sequence[Stage] = (),
+) -> Preset:
+  """The preset from ``build`` (one group's chain from its settings), in the fixed order:
+  groups, scheduler tables or plateau, ``stages``, the skip of non-finite steps, then
+  :func:`finish`.
+
+  With ``skip_nonfinite`` and a plateau scheduler the skip sits inside the plateau: a
+  skipped step leaves the Adamax state and the params as they were, but it still counts
+  as an update for ``lr_scheduler_every``, and the metric passed at a due update is
+  still read. That is what a framework user's loop does: PyTorch's ``GradScaler``
+  skips ``optimizer.step()`` on inf gradients, and the loop calls
+  ``scheduler.step(metric)`` at the end of the epoch all the same; the epoch boundaries
+  stay where the user's batch counter puts them. (Outside, a skip would drop that
+  epoch's metric and shift every later boundary by one update.) The state is then an
+  :class:`~adamax_optax.plateau.PlateauState` whose ``inner`` is a
+  :class:`~adamax_optax.SkipNonfiniteState`, for every preset. A count-driven
+  scheduler's position is the Adamax step count, which a skipped step holds: its rate
+  does not move on a skipped step.
+
+  Args:
+    build: makes one group's chain from its settings (``settings.defaults`` overridden
+      by the group's keys, a scheduler's tables put in).
+    settings: the preset's normalized keywords.
+    stages: wrappers applied, in order, to the grouped chain (tree checks, master
+      weights, ...).
+
+  Returns:
+    A :class:`Preset`.
+  """
+  check_bool("skip_nonfinite", settings.skip_nonfinite)
+  check_ungrouped(settings.ungrouped)
+  build_ungrouped = settings.build_ungrouped
+
+  def optimizer(defaults, param_groups):
+    opt = with_param_groups(
+      build,
+      defaults,
+      param_groups,
+      settings.check_group,
+      ungrouped=settings.ungrouped,
+      build_ungrouped=None if build_ungrouped is None else lambda: build_ungrouped(defaults),
+      keys=settings.group_keys,
+    )
+    for stage in stages:
+      opt = stage(opt)
+    return skipping(opt) if settings.skip_nonfinite else opt
+
+  scheduler, every = settings.lr_scheduler, settings.lr_scheduler_every
+  defaults, param_groups = dict(settings.defaults), settings.param_groups
+  if scheduler is None:
+    opt = optimizer(defaults, param_groups)
+  elif not is_plateau(scheduler):
+    opt = optimizer(*_tabulated(scheduler, settings))
+  elif hasattr(scheduler, "reduction_tables"):  # a plateau with one table per group's lr
+    optimizer(defaults, param_groups)  # checks the groups now, not at init
+    opt = plateau_over_groups(
+      scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
+    )
+  else:  # Paddle's plateau: one rate, the optimizer's, that the groups scale
+
+    def at_rate(rate):
+      return optimizer({**defaults, "lr": rate}, param_groups)
+
+    at_rate(scheduler.base_lr)  # checks the groups now, not at init
+    opt = scheduler.optimizer(at_rate, every=every)
+  return finish(opt, round_at_entry=settings.round_at_entry)
+
+
+COMMON_KEYWORDS = """\
+mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
+nu_dtype: optional dtype of u in the state. With either, the step computes in
+  float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
+  framework then holds only to that rounding.
+skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
+  or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
+  the framework. A plateau scheduler still counts a skipped step and reads its
+  metric (see :func:`adamax_optax._preset.assemble`).
+"""
+"""The docs of the keywords every framework preset takes, written once: a preset's
+docstring holds the line ``{COMMON_KEYWORDS}`` where :func:`with_common_keyword_docs`
+puts them."""
+
+_PLACEHOLDER = "{COMMON_KEYWORDS}"
+
+
+def with_common_keyword_docs(factory: Callable) -> Callable:
+  """``factory`` with :data:`COMMON_KEYWORDS` in its docstring, at the line holding
+  ``{COMMON_KEYWORDS}`` and indented as that line, so ``help()`` shows them in place."""
+  doc = factory.__doc__
+  if doc is None:  # python -OO strips docstrings
+    return factory
+  line = next(line for line in doc.splitlines() if line.strip() == _PLACEHOLDER)
+  indent = line[: len(line) - len(line.lstrip())]
+  text = "\n".join(indent + entry for entry in COMMON_KEYWORDS.splitlines())
+  factory.__doc__ = doc.replace(line, text)
+  return factory
+
+
+__all__ = [
+  "COMMON_KEYWORDS",
+  "Preset",
+  "PresetSettings",
+  "assemble",
+  "check_gradients",
+  "check_state",
+  "finish",
+  "is_plateau",
+  "rounded_at_entry",
+  "stage_if",
+  "with_common_keyword_docs",
+]

@@ -8,7 +8,7 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._leaves import trained_only
-from adamax_optax._preset import finish, stage_if
+from adamax_optax._preset import PresetSettings, assemble, stage_if
 from adamax_optax._typing import Params
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
@@ -129,7 +129,10 @@ def adamax(
   # With no stage before scale_by_adamax this is optax.adamax, bit for bit wherever it
   # stands in a chain: rounding the entry would move what XLA contracts in its arithmetic.
   plain = gradient_scale is None and clip_value is None and is_static_zero(weight_decay)
-  return finish(optax.chain(*stages), skip_nonfinite=skip_nonfinite, round_at_entry=not plain)
+  settings = PresetSettings(
+    framework="optax", skip_nonfinite=skip_nonfinite, round_at_entry=not plain
+  )
+  return assemble(lambda _: optax.chain(*stages), settings)
 
 
 def adamaxw(
@@ -196,7 +199,8 @@ def adamaxw(
     optax.scale_by_learning_rate(learning_rate),
   )
   # optax.adamaxw's bits wherever it stands, as the plain alias (see adamax above).
-  return finish(opt, skip_nonfinite=skip_nonfinite, round_at_entry=False)
+  settings = PresetSettings(framework="optax", skip_nonfinite=skip_nonfinite, round_at_entry=False)
+  return assemble(lambda _: opt, settings)
 
 
 __all__ = ["adamax", "adamaxw"]

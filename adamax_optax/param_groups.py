@@ -238,14 +238,16 @@ def with_param_groups(
   *,
   ungrouped: Ungrouped = "train",
   build_ungrouped: Callable[[], optax.GradientTransformation] | None = None,
+  keys: Sequence[str] | None = None,
 ) -> optax.GradientTransformation:
   """``build(settings)`` for every parameter group, from a framework's ``param_groups``.
 
   Each group is a dict with ``params`` (a list of parameter names or a callable
   ``(name, leaf) -> bool``; the leaf is the parameter at ``init`` and the gradient at
-  ``update``, so select by name, shape or dtype, never by value) and any of the keys of
-  ``defaults``; a missing key takes ``defaults``. ``check(overrides)`` validates one
-  group's keys; its error is re-raised with the group's index in front.
+  ``update``, so select by name, shape or dtype, never by value) and any of ``keys``
+  (by default the keys of ``defaults``); a missing key takes ``defaults``.
+  ``check(overrides)`` validates one group's keys; its error is re-raised with the
+  group's index in front.
 
   The parameters in no group (all of them without groups) get ``build_ungrouped()``,
   by default ``build(defaults)``: the optimizer's own values. With groups and
@@ -257,7 +259,7 @@ def with_param_groups(
     build_ungrouped = lambda: build(defaults)
   if param_groups is None or (isinstance(param_groups, Sequence) and len(param_groups) == 0):
     return build_ungrouped()
-  groups = _check_groups(param_groups, tuple(defaults))
+  groups = _check_groups(param_groups, tuple(defaults if keys is None else keys))
   settings = []
   for i, group in enumerate(groups):
     overrides = {k: v for k, v in group.items() if k != "params"}

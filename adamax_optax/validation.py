@@ -15,13 +15,18 @@ import jax
 import numpy as np
 
 
+def is_concrete_array(value) -> bool:
+  """True for a NumPy or JAX array whose values are known now (not a tracer)."""
+  return isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer)
+
+
 def is_concrete_number(value) -> bool:
   """True for Python and NumPy scalars (not bool), and concrete 0-d arrays."""
   if isinstance(value, bool):
     return False
   if isinstance(value, numbers.Real):
     return True
-  if isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer):
+  if is_concrete_array(value):
     return np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.number)
   return False
 
@@ -39,6 +44,17 @@ def is_python_number(value) -> bool:
 def is_static_zero(value) -> bool:
   """True for a Python or NumPy number equal to 0 (a stage it scales can be left out)."""
   return is_python_number(value) and float(value) == 0
+
+
+def is_static_one(value) -> bool:
+  """True for a Python or NumPy number equal to 1 (a stage it scales can be left out)."""
+  return is_python_number(value) and float(value) == 1
+
+
+def check_bool(name: str, value) -> None:
+  """A flag keyword is a Python bool, or a TypeError naming it."""
+  if not isinstance(value, bool):
+    raise TypeError(f"{name} must be a bool, got {value!r}.")
 
 
 def check_numeric(name: str, value, *, allow_schedule: bool = False) -> None:

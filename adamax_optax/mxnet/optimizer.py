@@ -13,7 +13,7 @@ import optax
 
 from adamax_optax import arithmetic
 from adamax_optax._leaves import trained_only
-from adamax_optax._preset import finish, stage_if
+from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
 from adamax_optax.master_weights import multi_precision as with_master_weights
 from adamax_optax.mxnet.lr_scheduler import _Scheduler
 from adamax_optax.param_groups import grouped, leaf_names, per_leaf_values
@@ -24,7 +24,7 @@ from adamax_optax.validation import (
   check_adamax_hyperparameters,
   check_range,
   is_concrete_number,
-  is_python_number,
+  is_static_one,
   is_static_zero,
   renamed_keywords,
 )
@@ -148,7 +148,7 @@ def _mxnet(
   def build(label=(1.0, 1.0)):
     lr_multiplier, wd_multiplier = label
     scaled = stage_if(
-      not (is_python_number(rescale_grad) and rescale_grad == 1.0),
+      not is_static_one(rescale_grad),
       lambda: rescale(rescale_grad),
     )
     clip = stage_if(clip_gradient is not None, lambda: trained_only(optax.clip(clip_gradient)))
@@ -177,14 +177,19 @@ def _mxnet(
     )
     return optax.chain(*stages)
 
+  # MXNet has no parameter groups: its per-parameter multipliers group the leaves inside
+  # the one chain, and its scheduler is folded into the step size (_base_schedule).
   uniform = not lr_mult and not wd_mult and not (version == 1 and idx2name)
-  opt = build() if uniform else grouped(build, labels)
-  if multi_precision:
-    opt = with_master_weights(opt)
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+  settings = PresetSettings(framework="MXNet", skip_nonfinite=skip_nonfinite)
+  return assemble(
+    lambda _: build() if uniform else grouped(build, labels),
+    settings,
+    stages=[with_master_weights] if multi_precision else [],
+  )
 
 
 @renamed_keywords(lr="learning_rate", eps="epsilon", weight_decay="wd")
+@with_common_keyword_docs
 def mxnet_adamax(
   learning_rate: float | None = 0.002,
   beta1: float = 0.9,
@@ -249,13 +254,7 @@ def mxnet_adamax(
       trajectory; on the CPU the unfused loops, measured fastest (see
       :mod:`adamax_optax.fused`). ``"interpret"`` runs the kernel in the Pallas
       interpreter.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
+    {COMMON_KEYWORDS}
 
   Returns:
     An :class:`optax.GradientTransformation`.

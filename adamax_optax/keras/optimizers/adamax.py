@@ -14,11 +14,13 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax import clipping
-from adamax_optax._preset import finish, stage_if
+from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
 from adamax_optax.keras.optimizers import base_optimizer as base
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
+  check_bool,
   check_range,
+  is_concrete_array,
   is_integer_number,
   is_static_zero,
   renamed_keywords,
@@ -60,8 +62,7 @@ def _check_base_arguments(
       f"gradient_accumulation_steps={gradient_accumulation_steps} (a Python int: with "
       "optax.inject_hyperparams, list it in static_args)"
     )
-  if not isinstance(use_ema, bool):
-    raise TypeError(f"use_ema must be a bool, got {use_ema!r}.")
+  check_bool("use_ema", use_ema)
   if use_ema:
     check_range("ema_momentum", ema_momentum, 0.0, 1.0)
     frequency = _static_int(ema_overwrite_frequency)
@@ -89,8 +90,11 @@ def _static_int(value) -> int | None:
   concrete integer 0-d array as optax.inject_hyperparams passes it), else None."""
   if is_integer_number(value) and not isinstance(value, (bool, np.bool_)):
     return int(value)
-  concrete = isinstance(value, (np.ndarray, jax.Array)) and not isinstance(value, jax.core.Tracer)
-  if concrete and np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.integer):
+  if (
+    is_concrete_array(value)
+    and np.ndim(value) == 0
+    and np.issubdtype(np.asarray(value).dtype, np.integer)
+  ):
     return int(value)
   return None
 
@@ -108,6 +112,7 @@ def _clip(clipnorm, clipvalue, global_clipnorm) -> optax.GradientTransformation 
 
 
 @renamed_keywords(lr="learning_rate", beta1="beta_1", beta2="beta_2", eps="epsilon")
+@with_common_keyword_docs
 def keras_adamax(
   learning_rate: optax.ScalarOrSchedule = 0.001,
   beta_1: float = 0.9,
@@ -176,13 +181,7 @@ def keras_adamax(
     exclude_from_weight_decay: name patterns (Keras's ``var_names``): a parameter whose
       name (its "/"-joined pytree path, e.g. ``"Dense_0/bias"``) contains a match
       (``re.search``) gets no weight decay.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
+    {COMMON_KEYWORDS}
 
   Returns:
     An :class:`optax.GradientTransformation`.
@@ -236,15 +235,18 @@ def keras_adamax(
     lambda: add_decoupled_weight_decay(weight_decay, learning_rate, mask=mask),
   )
   clip = _clip(clipnorm, clipvalue, global_clipnorm)
-  opt = optax.chain(adamax_step, decay) if clip is None else optax.chain(clip, adamax_step, decay)
+  chain = optax.chain(adamax_step, decay) if clip is None else optax.chain(clip, adamax_step, decay)
+  # Keras's base optimizer around the step, innermost first.
+  stages = []
   if steps:
-    opt = base.accumulate_gradients(opt, steps)
+    stages.append(lambda opt: base.accumulate_gradients(opt, steps))
   if loss_scale_factor is not None:
-    opt = optax.chain(base.unscale(loss_scale_factor), opt)
+    stages.append(lambda opt: optax.chain(base.unscale(loss_scale_factor), opt))
   if use_ema:
     frequency = _static_int(ema_overwrite_frequency) or None
-    opt = base.moving_average(opt, ema_momentum, frequency, steps)
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+    stages.append(lambda opt: base.moving_average(opt, ema_momentum, frequency, steps))
+  settings = PresetSettings(framework="Keras", skip_nonfinite=skip_nonfinite)
+  return assemble(lambda _: chain, settings, stages=stages)
 
 
 __all__ = ["keras_adamax"]

@@ -14,15 +14,8 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
-from adamax_optax._preset import finish, stage_if
-from adamax_optax.param_groups import (
-  Ungrouped,
-  check_ungrouped,
-  checking_trees,
-  group_labels,
-  leaf_names,
-  with_param_groups,
-)
+from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
+from adamax_optax.param_groups import Ungrouped, checking_trees, group_labels, leaf_names
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.schedules import ExactSchedule
@@ -31,7 +24,7 @@ from adamax_optax.validation import (
   check_numeric,
   is_concrete_number,
   is_integer_number,
-  is_python_number,
+  is_static_one,
   is_static_zero,
   renamed_keywords,
 )
@@ -54,10 +47,7 @@ def _nn_learning_rate(learning_rate) -> optax.ScalarOrSchedule:
   """A number, a schedule, or a per-step list (MindSpore's dynamic learning rate)."""
   if callable(learning_rate):
     return learning_rate
-  per_step = isinstance(learning_rate, Sequence) and not isinstance(learning_rate, str)
-  per_step = per_step or (
-    isinstance(learning_rate, (np.ndarray, jax.Array)) and np.ndim(learning_rate) == 1
-  )
+  per_step = _is_dynamic(learning_rate)  # not callable here: a per-step list
   if isinstance(learning_rate, bool) or learning_rate is None or isinstance(learning_rate, str):
     raise TypeError(
       f"For 'Optimizer', the argument 'learning_rate' must be {_NN_LR_TYPES}, "
@@ -261,6 +251,7 @@ def _not_beta_or_gamma(params) -> object:
 
 
 @renamed_keywords(lr="learning_rate", epsilon="eps")
+@with_common_keyword_docs
 def mindspore_nn_adamax(
   learning_rate: optax.ScalarOrSchedule | Sequence[float] = 0.001,
   beta1: float = 0.9,
@@ -330,13 +321,7 @@ def mindspore_nn_adamax(
     ungrouped: what the parameters in no group do when ``param_groups`` is given:
       ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
       state, as in MindSpore, which updates only the parameters handed to it.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
+    {COMMON_KEYWORDS}
 
   Raises:
     ValueError: MindSpore's message for a negative learning rate or weight decay, a beta
@@ -372,7 +357,6 @@ def mindspore_nn_adamax(
   learning_rate, param_groups = _quantize_fixed_group_lrs(learning_rate, param_groups)
   defaults = {"lr": learning_rate, "weight_decay": weight_decay, "grad_centralization": False}
   _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale)
-  check_ungrouped(ungrouped)
   filter_by_name = not param_groups
 
   def build(settings):
@@ -391,7 +375,7 @@ def mindspore_nn_adamax(
       decay,
       *centralize,
       stage_if(
-        not (is_python_number(loss_scale) and float(loss_scale) == 1.0),
+        not is_static_one(loss_scale),
         lambda: rescale(1.0 / loss_scale),
       ),
     ]
@@ -409,12 +393,21 @@ def mindspore_nn_adamax(
     )
     return optax.chain(*stages)
 
-  opt = with_param_groups(build, defaults, param_groups, _check_nn_group, ungrouped=ungrouped)
   # MindSpore's ApplyAdaMax kernel takes dense gradients only.
-  opt = checking_trees(opt, lambda tree: reject_sparse(tree, "mindspore_nn_adamax"))
+  stages = [
+    lambda opt: checking_trees(opt, lambda tree: reject_sparse(tree, "mindspore_nn_adamax"))
+  ]
   if order is not None:
-    opt = checking_trees(opt, _check_order(order, param_groups))
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+    stages.append(lambda opt: checking_trees(opt, _check_order(order, param_groups)))
+  settings = PresetSettings(
+    framework="MindSpore",
+    defaults=defaults,
+    param_groups=param_groups,
+    check_group=_check_nn_group,
+    ungrouped=ungrouped,
+    skip_nonfinite=skip_nonfinite,
+  )
+  return assemble(build, settings, stages=stages)
 
 
 __all__ = ["mindspore_nn_adamax"]

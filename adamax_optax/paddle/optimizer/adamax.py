@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import finish, stage_if
+from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
 from adamax_optax.paddle.optimizer.lr import ReduceOnPlateau
 from adamax_optax.paddle.regularizer import (
   L1Decay,
@@ -23,14 +23,7 @@ from adamax_optax.paddle.regularizer import (
   param_attrs_by_name,
   regularization,
 )
-from adamax_optax.param_groups import (
-  Ungrouped,
-  check_ungrouped,
-  checking_trees,
-  grouped,
-  leaf_names,
-  with_param_groups,
-)
+from adamax_optax.param_groups import Ungrouped, checking_trees, grouped, leaf_names
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
   check_every,
@@ -124,6 +117,7 @@ def _refuse_16bit(tree) -> None:
 
 
 @renamed_keywords(lr="learning_rate", eps="epsilon")
+@with_common_keyword_docs
 def paddle_adamax(
   learning_rate: optax.ScalarOrSchedule = 0.001,
   beta1: float = 0.9,
@@ -188,13 +182,7 @@ def paddle_adamax(
       e.g. :func:`adamax_optax.paddle.nn.ClipGradByGlobalNorm` (or any optax
       transformation). As in Paddle it runs once per parameter group, so a global-norm
       clip takes each group's own norm; a group's ``grad_clip`` replaces it there.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
+    {COMMON_KEYWORDS}
     lr_scheduler_every: updates per ``scheduler.step()`` (default 1, every update): a
       scheduler stepped once an epoch of ``N`` updates takes ``N``; the rate of update
       ``n`` (0 first) is then the scheduler's value ``n // N``, and ``ReduceOnPlateau``
@@ -225,7 +213,6 @@ def paddle_adamax(
     Kingma & Ba, 2015, section 7.1; Paddle ``paddle.optimizer.Adamax``.
   """
   _check_base_learning_rate(learning_rate)
-  check_ungrouped(ungrouped)
   attrs = param_attrs_by_name(param_attrs)
   defaults = {
     "learning_rate": 1.0,
@@ -256,7 +243,8 @@ def paddle_adamax(
       nu_dtype=nu_dtype,
     )
 
-  def build(settings, learning_rate, with_attrs=False):
+  def build(settings, with_attrs=False):
+    learning_rate = settings["lr"]  # the base rate, which a group's learning_rate scales
     # A group's ``weight_decay: None`` falls back to the optimizer's (Paddle's
     # regularizer lookup), it does not switch decay off (0.0 does).
     weight_decay = settings["weight_decay"]
@@ -296,36 +284,35 @@ def paddle_adamax(
       if name not in names:
         raise ValueError(f"param_attrs names unknown parameter {name!r}; known names: {names}.")
 
-  def assemble(learning_rate):
-    opt = with_param_groups(
-      lambda settings: build(settings, learning_rate),
-      defaults,
-      param_groups,
-      check_group,
-      ungrouped=ungrouped,
-      build_ungrouped=lambda: build(defaults, learning_rate, with_attrs=True),
-    )
-    if attrs:
-      opt = checking_trees(opt, check_attr_names)
-    if mu_dtype is None and nu_dtype is None:
-      opt = checking_trees(opt, _refuse_16bit)
-    return finish(opt, skip_nonfinite=skip_nonfinite)
-
-  if isinstance(learning_rate, ReduceOnPlateau):
-    # Rebuilt inside each update with the plateau's current rate; the metric comes as
-    # ``update(..., value=metric)``. Skipping a non-finite step skips the Adamax step
-    # only: the metric is still recorded.
-    assemble(0.0)  # validates the groups now
-    return learning_rate.optimizer(assemble, every=lr_scheduler_every)
+  stages = []
+  if attrs:
+    stages.append(lambda opt: checking_trees(opt, check_attr_names))
+  if mu_dtype is None and nu_dtype is None:
+    stages.append(lambda opt: checking_trees(opt, _refuse_16bit))
+  plateau = isinstance(learning_rate, ReduceOnPlateau)
   every = lr_scheduler_every
-  if callable(learning_rate) and not (is_python_number(every) and every == 1):
+  if not plateau and callable(learning_rate) and not (is_python_number(every) and every == 1):
     if is_python_number(every):  # an array (optax.inject_hyperparams) is used as it is
       check_every(every)
     schedule = learning_rate
     learning_rate = lambda count: schedule(
       jnp.asarray(count, jnp.int32) // jnp.asarray(every, jnp.int32)
     )
-  return assemble(learning_rate)
+  # Paddle's learning_rate is the scheduler: a ReduceOnPlateau one is attached by the
+  # assembler, any other is the base rate "lr" that the groups' learning_rate scales.
+  settings = PresetSettings(
+    framework="Paddle",
+    defaults={**defaults, "lr": learning_rate},
+    param_groups=param_groups,
+    check_group=check_group,
+    group_keys=tuple(defaults),
+    ungrouped=ungrouped,
+    build_ungrouped=lambda settings: build(settings, with_attrs=True),
+    lr_scheduler=learning_rate if plateau else None,
+    lr_scheduler_every=lr_scheduler_every,
+    skip_nonfinite=skip_nonfinite,
+  )
+  return assemble(build, settings, stages=stages)
 
 
 __all__ = ["paddle_adamax"]

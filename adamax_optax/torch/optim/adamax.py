@@ -15,15 +15,16 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import finish
+from adamax_optax._preset import PresetSettings, assemble, with_common_keyword_docs
 from adamax_optax._torch_style import check_maximize, torch_style_chain
-from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
-from adamax_optax.plateau import plateau_over_groups
-from adamax_optax.schedules import is_exact, scheduled_groups
+from adamax_optax.param_groups import Ungrouped
+from adamax_optax.schedules import is_exact
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, check_scheduler
 from adamax_optax.validation import (
+  check_bool,
   check_framework_rule,
   check_pair,
+  is_concrete_array,
   renamed_keywords,
 )
 
@@ -36,8 +37,7 @@ _VECTOR_CHUNK = {"AVX512": 32, "AVX2": 16}
 def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability) -> None:
   if foreach not in (None, True, False):
     raise TypeError(f"foreach must be None, True or False, got {foreach!r}.")
-  if not isinstance(differentiable, bool):
-    raise TypeError(f"differentiable must be a bool, got {differentiable!r}.")
+  check_bool("differentiable", differentiable)
   if capturable is not False:
     raise ValueError(
       f"capturable={capturable!r}: PyTorch's capturable path is for CUDA graphs, and "
@@ -54,12 +54,12 @@ def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capabili
 def _is_tensor_lr(lr) -> bool:
   """A concrete array learning rate, PyTorch's tensor lr (a traced one, from
   optax.inject_hyperparams, stands for a Python float changed between steps)."""
-  return isinstance(lr, (np.ndarray, jax.Array)) and not isinstance(lr, jax.core.Tracer)
+  return is_concrete_array(lr)
 
 
 def _scalar_lr(lr):
   """PyTorch accepts a one-element tensor as the learning rate; so do we, as a 0-d array."""
-  if isinstance(lr, (np.ndarray, jax.Array)) and not isinstance(lr, jax.core.Tracer):
+  if _is_tensor_lr(lr):
     if np.size(lr) != 1:
       raise ValueError("Tensor lr must be 1-element")
     return lr.reshape(())
@@ -95,29 +95,8 @@ def _check_torch(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
-def _scheduled(scheduler, every: int, defaults: dict, param_groups):
-  """``defaults`` and ``param_groups`` with each group's lr replaced by its schedule
-  (see :func:`adamax_optax.schedules.scheduled_groups`); a scheduler that cycles
-  ``betas[0]`` replaces each group's beta1 by its schedule too."""
-
-  def tables(lrs):
-    schedules, beta1 = scheduler.tabulate_groups(lrs, every)
-
-    def put(index):
-      def into(settings):
-        settings = {**settings, "lr": schedules[index]}
-        if beta1 is not None:
-          settings["betas"] = (beta1[index], settings["betas"][1])
-        return settings
-
-      return into
-
-    return [put(i) for i in range(len(lrs))]
-
-  return scheduled_groups(tables, defaults, param_groups, "PyTorch")
-
-
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
+@with_common_keyword_docs
 def torch_adamax(
   lr: optax.ScalarOrSchedule = 2e-3,
   betas: tuple[float, float] = (0.9, 0.999),
@@ -198,13 +177,7 @@ def torch_adamax(
       decides where the vectorized weight decay of 16-bit parameters ends and the
       scalar tail begins (see :func:`add_decayed_weights`); float32 results do not
       depend on it.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
+    {COMMON_KEYWORDS}
 
   Raises:
     ValueError: with PyTorch's message (``Invalid learning rate: -0.1``, ``Invalid
@@ -246,38 +219,8 @@ def torch_adamax(
       "replay PyTorch's Python-float arithmetic. Pass lr as a Python float (PyTorch's "
       "default), or a tensor lr without a scheduler."
     )
-  check_ungrouped(ungrouped)
   if lr_scheduler is not None:
     check_scheduler(lr_scheduler)
-  if isinstance(lr_scheduler, ReduceLROnPlateau):
-
-    def rebuild(defaults, groups):
-      return torch_adamax(
-        defaults["lr"],
-        betas,
-        eps,
-        weight_decay,
-        maximize=maximize,
-        param_groups=groups,
-        foreach=foreach,
-        differentiable=differentiable,
-        cpu_capability=cpu_capability,
-        ungrouped=ungrouped,
-        mu_dtype=mu_dtype,
-        nu_dtype=nu_dtype,
-        skip_nonfinite=skip_nonfinite,
-      )
-
-    return plateau_over_groups(
-      lr_scheduler,
-      defaults,
-      param_groups,
-      rebuild,
-      every=lr_scheduler_every,
-      framework="PyTorch",
-    )
-  if lr_scheduler is not None:
-    defaults, param_groups = _scheduled(lr_scheduler, lr_scheduler_every, defaults, param_groups)
 
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}
@@ -294,8 +237,17 @@ def torch_adamax(
       nu_dtype=nu_dtype,
     )
 
-  opt = with_param_groups(build, defaults, param_groups, _check_torch, ungrouped=ungrouped)
-  return finish(opt, skip_nonfinite=skip_nonfinite)
+  settings = PresetSettings(
+    framework="PyTorch",
+    defaults=defaults,
+    param_groups=param_groups,
+    check_group=_check_torch,
+    ungrouped=ungrouped,
+    lr_scheduler=lr_scheduler,
+    lr_scheduler_every=lr_scheduler_every,
+    skip_nonfinite=skip_nonfinite,
+  )
+  return assemble(build, settings)
 
 
 __all__ = ["torch_adamax"]

@@ -11,17 +11,14 @@ import jax
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import finish
+from adamax_optax._preset import PresetSettings, assemble, with_common_keyword_docs
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
   LRScheduler,
   ReduceLROnPlateau,
 )
-from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
-from adamax_optax.plateau import plateau_over_groups
-from adamax_optax.schedules import scheduled_groups
+from adamax_optax.param_groups import Ungrouped
 from adamax_optax.validation import (
-  check_every,
   check_framework_rule,
   check_pair,
   is_integer_number,
@@ -84,7 +81,27 @@ def _check_scheduler(scheduler) -> None:
     )
 
 
+# engine-merge: remove when MindSpore schedulers have tabulate_groups
+class _Tabulating:
+  """A MindSpore scheduler with PyTorch's ``tabulate_groups``, as the assembler takes it."""
+
+  def __init__(self, scheduler: LRScheduler):
+    self.scheduler = scheduler
+
+  def tabulate_groups(self, lrs, every=1, beta1=0.9):
+    del beta1  # no MindSpore scheduler cycles betas[0]
+    return self.scheduler.group_schedules(lrs, every), None
+
+
+# engine-merge: remove when MindSpore schedulers have tabulate_groups
+def _tabulating(scheduler):
+  if scheduler is None or isinstance(scheduler, ReduceLROnPlateau):
+    return scheduler
+  return _Tabulating(scheduler)
+
+
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
+@with_common_keyword_docs
 def mindspore_adamax(
   lr: optax.ScalarOrSchedule = 2e-3,
   betas: tuple[float, float] = (0.9, 0.999),
@@ -130,13 +147,7 @@ def mindspore_adamax(
     ungrouped: what the parameters in no group do when ``param_groups`` is given:
       ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
       state, as in MindSpore, which updates only the parameters handed to it.
-    mu_dtype: optional dtype of m in the state (e.g. ``jnp.bfloat16``, half the memory).
-    nu_dtype: optional dtype of u in the state. With either, the step computes in
-      float32 and rounds once on store (see :func:`scale_by_adamax`); parity with the
-      framework then holds only to that rounding.
-    skip_nonfinite: leave params and state unchanged on a step whose gradients hold NaN
-      or inf, counting it (see :func:`skip_nonfinite`). Default False: NaN spreads, as in
-      the framework.
+    {COMMON_KEYWORDS}
     lr_scheduler: optional scheduler from
       :mod:`adamax_optax.mindspore.experimental.optim.lr_scheduler`, acting on every
       group's lr as MindSpore's does when built on this optimizer (``opt(grads);
@@ -179,43 +190,24 @@ def mindspore_adamax(
     "maximize": maximize,
   }
   _check_experimental(defaults)
-  check_ungrouped(ungrouped)
-
-  def build(defaults, param_groups):
-    return with_param_groups(
-      lambda settings: torch_style_chain(
-        settings, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
-      ),
-      defaults,
-      param_groups,
-      _check_experimental,
-      ungrouped=ungrouped,
-    )
-
   if lr_scheduler is not None:
     _check_scheduler(lr_scheduler)
-    check_every(lr_scheduler_every)
-  if isinstance(lr_scheduler, ReduceLROnPlateau):
-    build(defaults, param_groups)  # validates the groups now
-    opt = plateau_over_groups(
-      lr_scheduler,
-      defaults,
-      param_groups,
-      build,
-      every=lr_scheduler_every,
-      framework="MindSpore",
-    )
-    return finish(opt, skip_nonfinite=skip_nonfinite)
-  if lr_scheduler is not None:
-
-    def tables(lrs):
-      return [
-        lambda settings, schedule=schedule: {**settings, "lr": schedule}
-        for schedule in lr_scheduler.group_schedules(lrs, lr_scheduler_every)
-      ]
-
-    defaults, param_groups = scheduled_groups(tables, defaults, param_groups, "MindSpore")
-  return finish(build(defaults, param_groups), skip_nonfinite=skip_nonfinite)
+  settings = PresetSettings(
+    framework="MindSpore",
+    defaults=defaults,
+    param_groups=param_groups,
+    check_group=_check_experimental,
+    ungrouped=ungrouped,
+    lr_scheduler=_tabulating(lr_scheduler),
+    lr_scheduler_every=lr_scheduler_every,
+    skip_nonfinite=skip_nonfinite,
+  )
+  return assemble(
+    lambda group: torch_style_chain(
+      group, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
+    ),
+    settings,
+  )
 
 
 __all__ = ["mindspore_adamax"]
