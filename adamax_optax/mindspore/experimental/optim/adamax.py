@@ -81,25 +81,6 @@ def _check_scheduler(scheduler) -> None:
     )
 
 
-# engine-merge: remove when MindSpore schedulers have tabulate_groups
-class _Tabulating:
-  """A MindSpore scheduler with PyTorch's ``tabulate_groups``, as the assembler takes it."""
-
-  def __init__(self, scheduler: LRScheduler):
-    self.scheduler = scheduler
-
-  def tabulate_groups(self, lrs, every=1, beta1=0.9):
-    del beta1  # no MindSpore scheduler cycles betas[0]
-    return self.scheduler.group_schedules(lrs, every), None
-
-
-# engine-merge: remove when MindSpore schedulers have tabulate_groups
-def _tabulating(scheduler):
-  if scheduler is None or isinstance(scheduler, ReduceLROnPlateau):
-    return scheduler
-  return _Tabulating(scheduler)
-
-
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
 @with_common_keyword_docs
 def mindspore_adamax(
@@ -198,7 +179,7 @@ def mindspore_adamax(
     param_groups=param_groups,
     check_group=_check_experimental,
     ungrouped=ungrouped,
-    lr_scheduler=_tabulating(lr_scheduler),
+    lr_scheduler=lr_scheduler,
     lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
   )
