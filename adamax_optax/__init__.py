@@ -33,8 +33,9 @@ with :mod:`adamax_optax.arithmetic` recording how each framework rounds the comp
 :func:`multi_precision` and :func:`in_higher_precision` for float16/bfloat16 weights,
 :func:`skip_nonfinite`, :func:`lazy_rows` and :class:`SparseRows` for embeddings,
 :func:`moments` and :func:`load_state` to read and write the moments of any preset's
-state (:mod:`adamax_optax.converters` for the frameworks' checkpoint layouts), and exact
-framework schedules (:mod:`adamax_optax.schedules`, :mod:`adamax_optax.plateau`).
+state (:mod:`adamax_optax.checkpoint`; each wing's ``checkpoint`` module reads and writes
+its framework's files), and exact framework schedules (:mod:`adamax_optax.schedules`,
+:mod:`adamax_optax.plateau`).
 
 Example::
 
@@ -48,7 +49,7 @@ The README has the full tour; ``examples/`` trains a classifier with each preset
 
 from adamax_optax import (
   arithmetic,
-  converters,
+  checkpoint,
   fused,
   keras,
   mindspore,
@@ -59,23 +60,17 @@ from adamax_optax import (
 )
 from adamax_optax.alias import adamax, adamaxw
 from adamax_optax.arithmetic import Arithmetic
+from adamax_optax.checkpoint import load_state, moments
 from adamax_optax.keras.optimizers import keras_adamax
 from adamax_optax.lazy import SparseRows, apply_updates, lazy_rows
 from adamax_optax.master_weights import MultiPrecisionState, in_higher_precision, multi_precision
 from adamax_optax.mindspore.experimental.optim import mindspore_adamax
 from adamax_optax.mindspore.nn import mindspore_nn_adamax
-from adamax_optax.mxnet.lr_scheduler import (
-  CosineScheduler,
-  FactorScheduler,
-  MultiFactorScheduler,
-  PolyScheduler,
-)
 from adamax_optax.mxnet.optimizer import mxnet1_adamax, mxnet_adamax
 from adamax_optax.nonfinite import SkipNonfiniteState, skip_nonfinite
 from adamax_optax.paddle.optimizer import paddle_adamax
 from adamax_optax.rescale import negate_gradients, rescale
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
-from adamax_optax.state import load_state, moments
 from adamax_optax.torch.optim import torch_adamax
 from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
 
@@ -83,11 +78,7 @@ __version__ = "0.1.0"
 
 __all__ = [
   "Arithmetic",
-  "CosineScheduler",
-  "FactorScheduler",
-  "MultiFactorScheduler",
   "MultiPrecisionState",
-  "PolyScheduler",
   "ScaleByAdamaxState",
   "SkipNonfiniteState",
   "SparseRows",
@@ -97,7 +88,7 @@ __all__ = [
   "add_decoupled_weight_decay",
   "apply_updates",
   "arithmetic",
-  "converters",
+  "checkpoint",
   "fused",
   "in_higher_precision",
   "keras",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import jax
 
 import adamax_optax
+from adamax_optax.mxnet.lr_scheduler import FactorScheduler
 
 if __package__:  # python -m examples.NAME
   from examples import _digits
@@ -30,7 +31,7 @@ else:  # python examples/NAME.py, which puts this folder on sys.path
 
 def build_optimizer(params):
   names = adamax_optax.param_groups.leaf_names(params)
-  schedule = adamax_optax.FactorScheduler(
+  schedule = FactorScheduler(
     step=200, factor=0.7, base_lr=0.004, warmup_steps=50, warmup_begin_lr=0.0005
   )
   return adamax_optax.mxnet_adamax(

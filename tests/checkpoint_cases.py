@@ -9,6 +9,7 @@ import numpy as np
 import optax
 
 import adamax_optax as ax
+from adamax_optax.mxnet.lr_scheduler import FactorScheduler
 
 
 def build(preset: str):
@@ -19,7 +20,7 @@ def build(preset: str):
     params = {k: v.astype(np.float16) for k, v in params.items()}
     opt = ax.mxnet_adamax(
       learning_rate=0.01,
-      lr_scheduler=ax.FactorScheduler(step=3, factor=0.5),
+      lr_scheduler=FactorScheduler(step=3, factor=0.5),
       wd=1e-3,
       lr_mult={"b": 2.0},
       multi_precision=True,

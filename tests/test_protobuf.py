@@ -1,4 +1,4 @@
-"""The protocol buffers wire format reader and writer (adamax_optax._protobuf).
+"""The protocol buffers wire format reader and writer (adamax_optax.mindspore._protobuf).
 
 The byte strings below are the examples of the format's documentation
 (https://protobuf.dev/programming-guides/encoding/); real files written by the protobuf
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adamax_optax import _protobuf as pb
+from adamax_optax.mindspore import _protobuf as pb
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The restricted unpickler refuses every global outside its allow-list without calling it."""
+"""The restricted unpickler (adamax_optax.checkpoint._restricted_pickle) refuses every global
+outside its allow-list without calling it, in each wing's file reader."""
 
 import os
 import pickle
@@ -8,7 +9,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from adamax_optax import _safe_pickle as sp
+from adamax_optax.checkpoint import UnsafePickleError
+from adamax_optax.mxnet import checkpoint as mxnet_checkpoint
+from adamax_optax.paddle import checkpoint as paddle_checkpoint
+from adamax_optax.torch import checkpoint as torch_checkpoint
 
 
 class Payload:
@@ -44,9 +48,9 @@ def readers(tmp_path, blob: bytes):
   (tmp_path / "evil.states").write_bytes(blob)
   (tmp_path / "evil.pdopt").write_bytes(blob)
   return {
-    "torch": lambda: sp.load_torch_file(tmp_path / "evil.pt"),
-    "mxnet": lambda: sp.load_mxnet_states(tmp_path / "evil.states"),
-    "paddle": lambda: sp.load_paddle_file(tmp_path / "evil.pdopt"),
+    "torch": lambda: torch_checkpoint.load(tmp_path / "evil.pt"),
+    "mxnet": lambda: mxnet_checkpoint.load_states(tmp_path / "evil.states"),
+    "paddle": lambda: paddle_checkpoint.load(tmp_path / "evil.pdopt"),
   }
 
 
@@ -57,7 +61,7 @@ def test_malicious_pickles_are_refused_without_running(tmp_path, kind, protocol)
   blob = pickle.dumps(payloads(marker)[kind], protocol=protocol)
   for framework, read in readers(tmp_path, blob).items():
     with pytest.raises(
-      sp.UnsafePickleError, match=r"refusing to load '[\w.]+\.(system|eval|exec|check_call)'"
+      UnsafePickleError, match=r"refusing to load '[\w.]+\.(system|eval|exec|check_call)'"
     ):
       read()
     assert not marker.exists(), framework
@@ -66,8 +70,8 @@ def test_malicious_pickles_are_refused_without_running(tmp_path, kind, protocol)
 def test_the_error_names_the_global_and_the_file(tmp_path):
   blob = pickle.dumps(Payload(os.system, "true"), protocol=2)
   (tmp_path / "x.pdparams").write_bytes(blob)
-  with pytest.raises(sp.UnsafePickleError) as info:
-    sp.load_paddle_file(tmp_path / "x.pdparams")
+  with pytest.raises(UnsafePickleError) as info:
+    paddle_checkpoint.load(tmp_path / "x.pdparams")
   message = str(info.value)
   assert f"'{os.system.__module__}.system'" in message and "x.pdparams" in message
   assert "not a tensor/array" in message
@@ -77,20 +81,20 @@ def test_an_allowed_global_cannot_be_modified_by_build(tmp_path):
   # GLOBAL collections.OrderedDict, then BUILD with a state: would set attributes on it.
   blob = b"\x80\x02ccollections\nOrderedDict\n}X\x03\x00\x00\x00fooK\x01sb."
   write_torch(tmp_path / "t.pt", blob)
-  with pytest.raises(sp.UnsafePickleError, match="refusing to modify"):
-    sp.load_torch_file(tmp_path / "t.pt")
+  with pytest.raises(UnsafePickleError, match="refusing to modify"):
+    torch_checkpoint.load(tmp_path / "t.pt")
 
 
 def test_a_storage_type_cannot_be_modified_by_build(tmp_path):
   blob = b"\x80\x02ctorch\nFloatStorage\n}X\x05\x00\x00\x00dtypeX\x01\x00\x00\x00Osb."
   write_torch(tmp_path / "t.pt", blob)
-  with pytest.raises(sp.UnsafePickleError, match="refusing to modify"):
-    sp.load_torch_file(tmp_path / "t.pt")
+  with pytest.raises(UnsafePickleError, match="refusing to modify"):
+    torch_checkpoint.load(tmp_path / "t.pt")
 
 
 def test_a_tensor_reaching_past_its_storage_is_refused(tmp_path):
   path = tmp_path / "t.pt"
-  sp.save_torch_file(path, {"w": np.arange(4, dtype=np.float32)})
+  torch_checkpoint.save({"w": np.arange(4, dtype=np.float32)}, path)
   with zipfile.ZipFile(path) as archive:
     pkl = archive.read("t/data.pkl")
   assert b"(K\x04t(K\x01t" in pkl  # size (4,), stride (1,)
@@ -99,14 +103,14 @@ def test_a_tensor_reaching_past_its_storage_is_refused(tmp_path):
     archive.writestr("t/data.pkl", pkl)
     archive.writestr("t/data/0", np.arange(4, dtype=np.float32).tobytes())
   with pytest.raises(ValueError, match="reads past its storage"):
-    sp.load_torch_file(path)
+    torch_checkpoint.load(path)
 
 
 def test_object_arrays_are_refused(tmp_path):
   path = tmp_path / "o.pdopt"
   path.write_bytes(pickle.dumps({"x": np.array([1, "a"], dtype=object)}, protocol=4))
-  with pytest.raises(sp.UnsafePickleError, match="dtype"):
-    sp.load_paddle_file(path)
+  with pytest.raises(UnsafePickleError, match="dtype"):
+    paddle_checkpoint.load(path)
 
 
 def test_numpy_pickles_round_trip(tmp_path):
@@ -120,7 +124,7 @@ def test_numpy_pickles_round_trip(tmp_path):
   }
   path = tmp_path / "a.pdparams"
   path.write_bytes(pickle.dumps(arrays, protocol=4))
-  got = sp.load_paddle_file(path)
+  got = paddle_checkpoint.load(path)
   for k, v in arrays.items():
     want = v[1] if k == "pair" else v
     np.testing.assert_array_equal(got[k], want)
@@ -131,7 +135,7 @@ def test_a_torch_file_in_the_legacy_format_is_explained(tmp_path):
   path = tmp_path / "old.pt"
   path.write_bytes(pickle.dumps({"a": 1}, protocol=2))
   with pytest.raises(ValueError, match=r"not a torch\.save zip archive"):
-    sp.load_torch_file(path)
+    torch_checkpoint.load(path)
 
 
 def test_allowed_globals_refuse_calls_outside_their_purpose(tmp_path):
@@ -143,18 +147,18 @@ def test_allowed_globals_refuse_calls_outside_their_purpose(tmp_path):
   ):
     (tmp_path / "x.states").write_bytes(blob)
     (tmp_path / "x.pdopt").write_bytes(blob)
-    with pytest.raises(sp.UnsafePickleError):
-      sp.load_mxnet_states(tmp_path / "x.states")
-    with pytest.raises(sp.UnsafePickleError):
-      sp.load_paddle_file(tmp_path / "x.pdopt")
+    with pytest.raises(UnsafePickleError):
+      mxnet_checkpoint.load_states(tmp_path / "x.states")
+    with pytest.raises(UnsafePickleError):
+      paddle_checkpoint.load(tmp_path / "x.pdopt")
 
 
 def test_truncated_or_deeply_nested_files_fail_cleanly(tmp_path):
   path = tmp_path / "t.pdopt"
   path.write_bytes(pickle.dumps({"a": np.ones(3)}, protocol=4)[:-20])
   with pytest.raises(ValueError, match="not a readable checkpoint"):
-    sp.load_paddle_file(path)
+    paddle_checkpoint.load(path)
   depth = 100_000  # lists nested 100,000 deep: each APPEND puts the top list into the next
   path.write_bytes(b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b".")
   with pytest.raises(ValueError, match="RecursionError"):
-    sp.load_paddle_file(path)
+    paddle_checkpoint.load(path)

@@ -12,8 +12,9 @@ import optax
 import pytest
 
 import adamax_optax as ax
-from adamax_optax import converters
 from adamax_optax.mindspore import checkpoint as mindspore_checkpoint
+from adamax_optax.mxnet import checkpoint as mxnet_checkpoint
+from adamax_optax.torch import checkpoint as torch_checkpoint
 
 HANDOVER = 5
 
@@ -57,7 +58,7 @@ def test_torch_state_dict_handover():
     },
     "param_groups": [{"params": [0, 1, 2], "lr": 0.002}],
   }
-  mu, nu, step = converters.from_torch_state_dict(state_dict, params, order=FRAMEWORK_ORDER)
+  mu, nu, step = torch_checkpoint.from_torch_state_dict(state_dict, params, order=FRAMEWORK_ORDER)
   opt = ax.torch_adamax(weight_decay=0.01)
   assert handover(opt, "torch_wd", "wd", mu, nu, step, params) == 3
 
@@ -69,7 +70,7 @@ def test_mxnet_updater_states_handover():
   names = ax.param_groups.leaf_names(params)
   states = {i: (m[n], u[n]) for i, n in enumerate(names)}
   counts = dict.fromkeys(states, HANDOVER)
-  mu, nu, step, masters = converters.from_mxnet_states(states, counts, params)
+  mu, nu, step, masters = mxnet_checkpoint.from_mxnet_states(states, counts, params)
   assert masters is None
   opt = ax.mxnet_adamax(wd=0.01, rescale_grad=0.5, clip_gradient=0.1)
   assert handover(opt, "mxnet2_clip_rescale", "clip_rescale", mu, nu, step, params) == 3
@@ -84,7 +85,9 @@ def test_mxnet_multi_precision_states_carry_the_masters():
     i: (want.params[n][HANDOVER], (want.m[n][HANDOVER], want.u[n][HANDOVER]))
     for i, n in enumerate(names)
   }
-  mu, nu, step, masters = converters.from_mxnet_states(states, dict.fromkeys(states, 5), params)
+  mu, nu, step, masters = mxnet_checkpoint.from_mxnet_states(
+    states, dict.fromkeys(states, 5), params
+  )
   opt = ax.mxnet_adamax(**want.meta["kwargs"])
   state = ax.load_state(opt, params, mu=mu, nu=nu, step=step, master_weights=masters)
   _, grads = golden_data.grads("fp16_mp")
@@ -114,7 +117,9 @@ def test_mindspore_checkpoint_handover(name, optimizer, factory):
   first, second, step_key = mindspore_checkpoint._MINDSPORE_KEYS[optimizer]
   entries = {f"{first}{k}": m[k] for k in m} | {f"{second}{k}": u[k] for k in u}
   entries[step_key] = np.array([HANDOVER], np.int32)
-  mu, nu, step = converters.from_mindspore_checkpoint(entries, params, optimizer=optimizer)
+  mu, nu, step = mindspore_checkpoint.from_mindspore_checkpoint(
+    entries, params, optimizer=optimizer
+  )
   assert handover(factory(), name, "wd", mu, nu, step, params) == 3
 
 
@@ -171,14 +176,17 @@ def test_converters_round_trip():
   nu = {"w": np.full((2, 3), 2.0, np.float32), "b": np.ones(3, np.float32)}
   for out, back in (
     (
-      converters.to_torch_state_dict(mu, nu, 7),
-      lambda d: converters.from_torch_state_dict(d, params),
+      torch_checkpoint.to_torch_state_dict(mu, nu, 7),
+      lambda d: torch_checkpoint.from_torch_state_dict(d, params),
     ),
     (
-      converters.to_mindspore_checkpoint(mu, nu, 7),
-      lambda d: converters.from_mindspore_checkpoint(d, params),
+      mindspore_checkpoint.to_mindspore_checkpoint(mu, nu, 7),
+      lambda d: mindspore_checkpoint.from_mindspore_checkpoint(d, params),
     ),
-    (converters.to_mxnet_states(mu, nu, 7), lambda d: converters.from_mxnet_states(*d, params)[:3]),
+    (
+      mxnet_checkpoint.to_mxnet_states(mu, nu, 7),
+      lambda d: mxnet_checkpoint.from_mxnet_states(*d, params)[:3],
+    ),
   ):
     m2, u2, s2 = back(out)
     assert s2 == 7
@@ -195,8 +203,8 @@ def test_bad_inputs_name_the_problem():
   with pytest.raises(ValueError, match="mu must have the params' structure"):
     ax.load_state(opt, params, mu={"v": jnp.ones(2)}, nu=params, step=1)
   with pytest.raises(ValueError, match="no entry for parameter index 0"):
-    converters.from_torch_state_dict({"state": {}}, params)
+    torch_checkpoint.from_torch_state_dict({"state": {}}, params)
   with pytest.raises(ValueError, match="order must list each parameter name once"):
-    converters.from_torch_state_dict({"state": {}}, params, order=["x"])
+    torch_checkpoint.from_torch_state_dict({"state": {}}, params, order=["x"])
   with pytest.raises(ValueError, match="holds no Adamax moments"):
     ax.moments(optax.sgd(0.1).init(params))

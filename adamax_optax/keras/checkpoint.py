@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adamax_optax._checkpoint import entry, ordered, to_numpy, tree
+from adamax_optax.checkpoint._converters import entry, ordered, params_by_name, to_numpy, tree
 from adamax_optax.param_groups import leaf_names
 
 OPTIMIZER_VARS = "optimizer/vars"
@@ -161,11 +161,8 @@ def params_from_keras_weights(weights: Mapping, params, *, paths: Mapping[str, s
   missing = [n for n in leaf_names(params) if n not in paths]
   if missing:
     raise ValueError(f"paths must give the dataset of every leaf; missing {missing}.")
-  values = [
-    _entry(weights, paths[name], name, np.shape(leaf))
-    for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True)
-  ]
-  return tree(params, values)
+  read = lambda name, shape: _entry(weights, paths[name], name, shape)
+  return params_by_name(params, read, cast_to_leaf_dtype=False)
 
 
 def to_keras_weights(

@@ -40,9 +40,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adamax_optax import _protobuf as pb
-from adamax_optax import _safetensors
-from adamax_optax._checkpoint import entry, ordered, to_numpy, tree
+from adamax_optax.checkpoint._converters import (
+  entry,
+  ordered,
+  params_by_name,
+  running_power,
+  to_numpy,
+  tree,
+)
+from adamax_optax.mindspore import _protobuf as pb
+from adamax_optax.mindspore import _safetensors
 from adamax_optax.param_groups import leaf_names
 
 _MINDSPORE_KEYS = {
@@ -179,10 +186,8 @@ def params_from_mindspore_checkpoint(entries: Mapping, params, *, names=None):
   parameter under its own name; ``names`` maps leaf names to those (see
   :func:`from_mindspore_checkpoint`).
   """
-  values = []
-  for leaf_name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
-    values.append(_entry(entries, (names or {}).get(leaf_name, leaf_name), np.shape(leaf)))
-  return tree(params, values)
+  read = lambda name, shape: _entry(entries, (names or {}).get(name, name), shape)
+  return params_by_name(params, read, cast_to_leaf_dtype=False)
 
 
 def to_mindspore_checkpoint(
@@ -270,12 +275,7 @@ def _entry(entries: Mapping, key: str, shape: tuple) -> np.ndarray:
 
 def _beta1_power(beta1: float, step: int) -> np.ndarray:
   """beta1 multiplied into 1 ``step`` times in float32 (``nn.AdaMax``'s beta1_power)."""
-  power, b1 = np.float32(1), np.float32(beta1)
-  for _ in range(step):
-    power = np.float32(power * b1)
-    if power in (0, 1):  # fixed point: no further multiplication changes it
-      break
-  return np.array(power, np.float32)
+  return np.array(running_power(beta1, step), np.float32)
 
 
 def _mindspore_keys(optimizer: str) -> tuple[str, str, str]:

@@ -15,19 +15,9 @@ Importing this package never imports MXNet.
 """
 
 from adamax_optax.mxnet import checkpoint, gluon, lr_scheduler, optimizer
-from adamax_optax.mxnet.lr_scheduler import (
-  CosineScheduler,
-  FactorScheduler,
-  MultiFactorScheduler,
-  PolyScheduler,
-)
 from adamax_optax.mxnet.optimizer import mxnet1_adamax, mxnet_adamax
 
 __all__ = [
-  "CosineScheduler",
-  "FactorScheduler",
-  "MultiFactorScheduler",
-  "PolyScheduler",
   "checkpoint",
   "gluon",
   "lr_scheduler",

@@ -20,44 +20,23 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
-from adamax_optax._checkpoint import checked_shape, ordered, single_step, to_numpy, tree
-from adamax_optax._safe_pickle import (
+from adamax_optax.checkpoint._converters import (
+  checked_shape,
+  ordered,
+  params_by_name,
+  single_step,
+  to_numpy,
+  tree,
+)
+from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
+from adamax_optax.mxnet._mxnet_save import (
   Record,
-  UnsafePickleError,
-  load_mxnet_params,
-  load_mxnet_states,
-  save_mxnet_params,
-  save_mxnet_states,
+  load_parameters,
+  load_states,
+  save_parameters,
+  save_states,
 )
 from adamax_optax.param_groups import leaf_names
-
-
-def load_states(path) -> tuple[dict, Record | None]:
-  """``(states, optimizer)`` of a ``Trainer.save_states`` file (MXNet 1.x or 2.0):
-  ``states`` maps each parameter index to NumPy arrays (``(mean, var)``, or ``(master,
-  (mean, var))`` with ``multi_precision``); ``optimizer`` is the pickled optimizer's
-  attributes as a dict (``_index_update_count``, ``lr``, ...), None if absent.
-
-  Raises:
-    UnsafePickleError: the file names a function or class that is not an NDArray or
-      MXNet's optimizer or scheduler (it is never called).
-  """
-  return load_mxnet_states(path)
-
-
-def save_states(path, states: Mapping, optimizer: Record | None = None, *, version: int = 2):
-  """Write a file ``Trainer.load_states`` reads, as MXNet ``version`` (2 or 1) does."""
-  save_mxnet_states(path, states, optimizer, version=version)
-
-
-def load_parameters(path) -> dict:
-  """``{name: array}`` of a ``save_parameters`` (or ``nd.save`` / ``npx.savez``) file."""
-  return load_mxnet_params(path)
-
-
-def save_parameters(path, arrays: Mapping, *, version: int = 2) -> None:
-  """Write ``{name: array}`` for ``load_parameters``: 2.0's ``.npz`` or 1.x's format."""
-  save_mxnet_params(path, arrays, version=version)
 
 
 def from_mxnet_states(states: Mapping, update_counts: Mapping, params, *, order=None):
@@ -151,14 +130,14 @@ def from_mxnet_params_file(path, params, *, names=None):
   """
   stored = load_parameters(path)
   names = dict(names or {})
-  leaves = []
-  for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+
+  def read(name, shape):
     key = names.get(name, name if name in stored else name.replace("/", "."))
     if key not in stored:
       raise ValueError(f"{path} has no parameter {key!r}; it holds {sorted(stored)}.")
-    value = checked_shape(stored[key], np.shape(leaf), name, str(path))
-    leaves.append(value.astype(np.asarray(leaf).dtype))
-  return tree(params, leaves)
+    return checked_shape(stored[key], shape, name, str(path))
+
+  return params_by_name(params, read, cast_to_leaf_dtype=True)
 
 
 def to_mxnet_states(mu, nu, step: int, master_weights=None, *, order=None):

@@ -24,35 +24,21 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
-from adamax_optax._checkpoint import (
+from adamax_optax.checkpoint._converters import (
   checked_shape,
+  params_by_name,
   running_power,
   single_step,
   steps_of_power,
   to_numpy,
   tree,
 )
-from adamax_optax._safe_pickle import UnsafePickleError, load_paddle_file, save_paddle_file
+from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
+from adamax_optax.paddle._paddle_save import load, save
 from adamax_optax.param_groups import leaf_names
 
 NAME_TABLE = "StructuredToParameterName@@"
 _ACCUMULATOR = re.compile(r"^(?P<param>.+)_(?P<kind>moment|inf_norm|beta1_pow_acc)_(?P<n>\d+)$")
-
-
-def load(path):
-  """What ``paddle.save`` wrote to ``path``, tensors as NumPy arrays (``paddle.load``
-  without Paddle and without running code from the file).
-
-  Raises:
-    UnsafePickleError: the file names a function or class that is not a NumPy array
-      (it is never called).
-  """
-  return load_paddle_file(path)
-
-
-def save(obj, path) -> None:
-  """``paddle.save(obj, path)`` for dicts of NumPy arrays; ``paddle.load`` reads it."""
-  save_paddle_file(path, obj)
 
 
 def _structured(name: str) -> str:
@@ -83,13 +69,13 @@ def from_paddle_model_file(path, params):
   (Paddle's ``fc.weight`` is the leaf ``fc/weight``), cast to the leaf's dtype."""
   state = load(path)
   by_name = {_structured(k): v for k, v in state.items() if k != NAME_TABLE}
-  leaves = []
-  for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+
+  def read(name, shape):
     if name not in by_name:
       raise ValueError(f"{path} has no parameter {name!r}; it holds {sorted(by_name)}.")
-    value = checked_shape(to_numpy(by_name[name]), np.shape(leaf), name, str(path))
-    leaves.append(value.astype(np.asarray(leaf).dtype))
-  return tree(params, leaves)
+    return checked_shape(to_numpy(by_name[name]), shape, name, str(path))
+
+  return params_by_name(params, read, cast_to_leaf_dtype=True)
 
 
 def from_paddle_state_dict(

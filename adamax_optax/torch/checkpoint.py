@@ -24,26 +24,17 @@ from collections.abc import Mapping, Sequence
 import jax
 import numpy as np
 
-from adamax_optax._checkpoint import checked_shape, ordered, single_step, to_numpy, tree
-from adamax_optax._safe_pickle import UnsafePickleError, load_torch_file, save_torch_file
+from adamax_optax.checkpoint._converters import (
+  checked_shape,
+  ordered,
+  params_by_name,
+  single_step,
+  to_numpy,
+  tree,
+)
+from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
 from adamax_optax.param_groups import group_labels, leaf_names
-
-
-def load(path):
-  """What ``torch.save`` wrote to ``path``, tensors as NumPy arrays (``torch.load``
-  without torch and without running code from the file).
-
-  Raises:
-    UnsafePickleError: the file names a function or class that is not a tensor,
-      storage or container (it is never called). A ``pickle.UnpicklingError``.
-  """
-  return load_torch_file(path)
-
-
-def save(obj, path) -> None:
-  """``torch.save(obj, path)`` without torch: NumPy arrays become tensors; the file
-  loads with ``torch.load(path, weights_only=True)``."""
-  save_torch_file(path, obj)
+from adamax_optax.torch._torch_save import load, save
 
 
 def _tree_of(obj):
@@ -172,8 +163,8 @@ def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, mo
 
 def from_torch_model_file(path, params):
   """``params`` with each leaf read from a ``torch.save``d ``model.state_dict()`` file
-  (or such a dict),
-  by name (PyTorch's ``fc.weight`` is the leaf ``fc/weight``), cast to the leaf's dtype.
+  (or such a dict), by name (PyTorch's ``fc.weight`` is the leaf ``fc/weight``), cast to
+  the leaf's dtype.
 
   Raises:
     ValueError: a parameter is missing from the file, or its shape differs.
@@ -181,16 +172,16 @@ def from_torch_model_file(path, params):
   state = _tree_of(path)
   where = str(path) if isinstance(path, (str, os.PathLike)) else "the model state_dict"
   by_name = {_torch_name(k): v for k, v in state.items()}
-  leaves = []
-  for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+
+  def read(name, shape):
     if name not in by_name:
       raise ValueError(
         f"{where} has no parameter {name!r} (as {name.replace('/', '.')!r}); it holds "
         f"{sorted(state)}."
       )
-    value = checked_shape(to_numpy(by_name[name]), np.shape(leaf), name, where)
-    leaves.append(value.astype(np.asarray(leaf).dtype))
-  return tree(params, leaves)
+    return checked_shape(to_numpy(by_name[name]), shape, name, where)
+
+  return params_by_name(params, read, cast_to_leaf_dtype=True)
 
 
 def to_torch_state_dict(mu, nu, step: int, *, order=None, param_groups=None) -> dict:

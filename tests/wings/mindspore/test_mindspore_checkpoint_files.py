@@ -107,7 +107,7 @@ def test_append_dict_entries_come_back_as_saved():
 
 
 def test_tensors_saved_in_slices_are_joined(monkeypatch, tmp_path):
-  from adamax_optax import _protobuf as pb
+  from adamax_optax.mindspore import _protobuf as pb
 
   data = (FILES / "ms_sliced.ckpt").read_bytes()
   assert len(list(pb.fields(data))) == 9  # MindSpore wrote 9 messages tagged "big"

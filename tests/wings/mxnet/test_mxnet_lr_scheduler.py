@@ -9,8 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adamax_optax import CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler
 from adamax_optax.mxnet import lr_scheduler, optimizer
+from adamax_optax.mxnet.lr_scheduler import (
+  CosineScheduler,
+  FactorScheduler,
+  MultiFactorScheduler,
+  PolyScheduler,
+)
 
 GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "mxnet"
 SCHEDULE_FILES = sorted(p.name for p in GOLDEN.glob("mxnet[12]_sched_*.npz"))

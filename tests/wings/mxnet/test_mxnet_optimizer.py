@@ -9,7 +9,8 @@ import optax
 import pytest
 from harness import assert_bitwise, assert_close, replay_numpy, replay_ours
 
-from adamax_optax import FactorScheduler, mxnet1_adamax, mxnet_adamax
+from adamax_optax import mxnet1_adamax, mxnet_adamax
+from adamax_optax.mxnet.lr_scheduler import FactorScheduler
 
 MXNET_GOLDEN = golden_data.golden_names("mxnet1") + golden_data.golden_names("mxnet2")
 

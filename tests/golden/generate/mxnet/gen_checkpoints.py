@@ -17,12 +17,11 @@ sum(p * g). After SAVE_AT steps ``trainer.save_states`` and the parameters are s
 (``nd.save`` in 1.x, ``npx.savez`` as ``save_parameters`` does in 2.0); the run continues
 MORE steps, recording the gradient fed and params, mean, var (and master) after each.
 
-Then adamax_optax's writer (``adamax_optax/_safe_pickle.py``, loaded by path: it needs
+Then adamax_optax's writer (``adamax_optax/mxnet/_mxnet_save.py``, imported by path: it needs
 only NumPy) writes the states and parameters again from what its reader made of the real
 files; a fresh Trainer loads them (``load_states``) and must continue bit-identically.
 """
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -33,6 +32,9 @@ import numpy as np
 from mxnet import autograd, gluon
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from numpy_only import numpy_only_module  # noqa: E402
+
 ROOT = HERE.parents[3]
 OUT = ROOT / "tests" / "golden" / "mxnet" / "checkpoints"
 MAJOR = int(mx.__version__.split(".")[0])
@@ -118,15 +120,6 @@ def bits(x):
   return x.view(np.uint16) if x.dtype == np.float16 else x
 
 
-def safe_pickle():
-  spec = importlib.util.spec_from_file_location(
-    "_safe_pickle", ROOT / "adamax_optax" / "_safe_pickle.py"
-  )
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def record(case, dtype, mp):
   prefix = OUT / f"mxnet{MAJOR}_{case}"
   prob = problem()
@@ -157,12 +150,12 @@ def record(case, dtype, mp):
   np.savez_compressed(f"{prefix}.npz", meta=np.array(json.dumps(meta)), **rows)
 
   # adamax_optax's writer: read the real files, write them again, resume from the copies.
-  sp = safe_pickle()
-  states, optimizer = sp.load_mxnet_states(states_file)
-  values = sp.load_mxnet_params(params_file)
+  mxnet_save = numpy_only_module("adamax_optax.mxnet._mxnet_save")
+  states, optimizer = mxnet_save.load_states(states_file)
+  values = mxnet_save.load_parameters(params_file)
   copy_states, copy_params = f"{prefix}.copy.states", f"{prefix}.copy.params"
-  sp.save_mxnet_states(copy_states, states, optimizer, version=MAJOR)
-  sp.save_mxnet_params(copy_params, values, version=MAJOR)
+  mxnet_save.save_states(copy_states, states, optimizer, version=MAJOR)
+  mxnet_save.save_parameters(copy_params, values, version=MAJOR)
   fresh, fresh_trainer = make(prob, dtype, mp)
   loaded = mx.npx.load(copy_params) if NP else mx.nd.load(copy_params)
   for k, p in fresh.items():

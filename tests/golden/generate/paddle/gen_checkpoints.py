@@ -14,15 +14,15 @@ After SAVE_AT steps the optimizer's and the layer's ``state_dict`` are saved wit
 ``paddle.save``; the run continues MORE steps, recording the gradient fed and the params,
 moment and inf_norm accumulators after each.
 
-Then adamax_optax's writer (``adamax_optax/_safe_pickle.py``, loaded by path: it needs
+Then adamax_optax's writer (``adamax_optax/paddle/_paddle_save.py``, imported by path: it needs
 only NumPy) writes both files again from what its reader made of the real ones; a fresh
 layer and optimizer load them (``set_state_dict``) and must continue bit-identically.
 """
 
-import importlib.util
 import json
 import os
 import pathlib
+import sys
 import warnings
 
 import numpy as np
@@ -31,6 +31,9 @@ warnings.filterwarnings("ignore")
 import paddle  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from numpy_only import numpy_only_module  # noqa: E402
+
 ROOT = HERE.parents[3]
 OUT = ROOT / "tests" / "golden" / "paddle" / "checkpoints"
 SAVE_AT, MORE = 5, 6
@@ -97,15 +100,6 @@ def continue_run(model, opt, prob):
   return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
 
 
-def safe_pickle():
-  spec = importlib.util.spec_from_file_location(
-    "_safe_pickle", ROOT / "adamax_optax" / "_safe_pickle.py"
-  )
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def main():
   OUT.mkdir(parents=True, exist_ok=True)
   prob = problem()
@@ -131,10 +125,10 @@ def main():
   # adamax_optax's writer: read the real files, write them again, resume from the copies.
   # A second layer in this process gets new parameter names (model_1.w_0, ...), and
   # Paddle keys the optimizer's state by them: rename through the structured names.
-  sp = safe_pickle()
+  paddle_save = numpy_only_module("adamax_optax.paddle._paddle_save")
   fresh, fresh_opt = make(problem())
   renamed = {getattr(model, k).name: getattr(fresh, k).name for k in SHAPES}
-  state = sp.load_paddle_file(opt_file)
+  state = paddle_save.load(opt_file)
   table = state.pop("StructuredToParameterName@@")
   for old, new in renamed.items():
     for key in [key for key in state if key.startswith(old + "_")]:
@@ -142,8 +136,8 @@ def main():
   assert table == {key: key for key in table}
   state["StructuredToParameterName@@"] = {key: key for key in state}
   copies = {opt_file: OUT / "_copy.pdopt", model_file: OUT / "_copy.pdparams"}
-  sp.save_paddle_file(copies[opt_file], state)
-  sp.save_paddle_file(copies[model_file], sp.load_paddle_file(model_file))
+  paddle_save.save(state, copies[opt_file])
+  paddle_save.save(paddle_save.load(model_file), copies[model_file])
   fresh.set_state_dict(paddle.load(str(copies[model_file])))
   fresh_opt.set_state_dict(paddle.load(str(copies[opt_file])))
   again = continue_run(fresh, fresh_opt, prob)

@@ -15,22 +15,25 @@ state_dict are saved with ``torch.save`` (and the state_dict of the same run by 
 built from (name, parameter) pairs, which stores the names); the run then continues MORE steps, recording the
 gradient fed and the params, exp_avg and exp_inf after each step.
 
-Then the writer of adamax_optax (``adamax_optax/_safe_pickle.py``, loaded by path: it needs
+Then the writer of adamax_optax (``adamax_optax/torch/_torch_save.py``, imported by path: it needs
 only NumPy) writes both state dicts again from the NumPy trees the reader made of the real
 files; ``torch.load(weights_only=True)`` must take them, and a fresh optimizer loading them
 must continue bit-identically.
 """
 
-import importlib.util
 import json
 import os
 import pathlib
+import sys
 
 import numpy as np
 import torch
 
 torch.set_num_threads(1)
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from numpy_only import numpy_only_module  # noqa: E402
+
 ROOT = HERE.parents[3]
 OUT = ROOT / "tests" / "golden" / "torch" / "checkpoints"
 SAVE_AT, MORE = 5, 6
@@ -116,15 +119,6 @@ def same(a, b):
   return type(a) is type(b) and a == b
 
 
-def safe_pickle():
-  spec = importlib.util.spec_from_file_location(
-    "_safe_pickle", ROOT / "adamax_optax" / "_safe_pickle.py"
-  )
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def main():
   OUT.mkdir(parents=True, exist_ok=True)
   prob = problem()
@@ -160,11 +154,11 @@ def main():
   np.savez_compressed(OUT / "continued.npz", meta=np.array(json.dumps(meta)), **continued)
 
   # Our writer: read the real files, write them back, and resume from the copies.
-  sp = safe_pickle()
+  torch_save = numpy_only_module("adamax_optax.torch._torch_save")
   for source in (opt_file, model_file):
-    tree = sp.load_torch_file(source)
+    tree = torch_save.load(source)
     copy = OUT.parent / f"_copy_{source.name}"
-    sp.save_torch_file(copy, tree)
+    torch_save.save(tree, copy)
     original, written = torch.load(source, weights_only=True), torch.load(copy, weights_only=True)
     assert same(original, written), (original, written)
     if source == opt_file:

@@ -1,7 +1,8 @@
 """What the wings' checkpoint converters share: leaf order, NumPy views, shape checks
-naming the parameter, entries read by name, one step, and the float32 running power of
-beta1 (Paddle stores the step only as that power). Reading and writing the files is
-:mod:`adamax_optax._safe_pickle`.
+naming the parameter, entries read by name, params read from a model file by name, one
+step, and the float32 running power of beta1 (Paddle stores the step only as that power).
+Each wing reads and writes its framework's files itself; the restricted unpickler they
+share is :mod:`adamax_optax.checkpoint._restricted_pickle`.
 
 Each framework numbers or names its parameters its own way; here a parameter's *index*
 is its position in ``jax.tree_util.tree_leaves(params)`` and its *name* the "/"-joined
@@ -9,7 +10,7 @@ pytree path, unless ``order`` (a list of leaf names, in the framework's order) s
 otherwise.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import jax
 import numpy as np
@@ -62,6 +63,34 @@ def entry(
   return value
 
 
+def params_by_name(params, read: Callable[[str, tuple], np.ndarray], *, cast_to_leaf_dtype: bool):
+  """``params`` with each leaf replaced by its value in a model file, found by its name.
+
+  The wing says how a name is found in its framework's file: ``read(name, shape)``
+  returns the value saved for the leaf ``name``, checked against the leaf's ``shape``, or
+  raises the wing's ValueError. ``cast_to_leaf_dtype`` is the framework's casting rule:
+
+  * True for PyTorch, MXNet and Paddle, whose ``load_state_dict`` / ``load_parameters``
+    copy the saved value into the existing parameter: it takes the leaf's dtype;
+  * False for MindSpore and Keras, which load the saved variable itself: it keeps the
+    file's dtype.
+
+  Example:
+    >>> import numpy as np
+    >>> saved = {"w": np.arange(2.0)}
+    >>> params = params_by_name(
+    ...   {"w": np.zeros(2, np.float32)}, lambda name, shape: saved[name], cast_to_leaf_dtype=True
+    ... )
+    >>> print(params["w"], params["w"].dtype)
+    [0. 1.] float32
+  """
+  values = []
+  for name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
+    value = read(name, np.shape(leaf))
+    values.append(value.astype(np.asarray(leaf).dtype) if cast_to_leaf_dtype else value)
+  return tree(params, values)
+
+
 def ordered(params, order: Sequence[str] | None) -> list[int]:
   """Leaf positions in the framework's parameter order."""
   names = leaf_names(params)
@@ -81,12 +110,14 @@ def tree(params, leaves: list):
 
 def running_power(beta1: float, step: int) -> np.float32:
   """``beta1`` multiplied into 1 ``step`` times, each product rounded to float32 (Paddle's
-  ``beta1_pow_acc``; the preset's state replays the same product)."""
+  ``beta1_pow_acc``, MindSpore ``nn.AdaMax``'s ``beta1_power``; the preset's state replays
+  the same product)."""
   b1, power = np.float32(beta1), np.float32(1)
   for _ in range(step):
-    power = np.float32(power * b1)
-    if power == 0:
+    following = np.float32(power * b1)
+    if following == power:  # 0, 1 or another fixed point: no later product changes it
       break
+    power = following
   return power
 
 
@@ -121,6 +152,7 @@ __all__ = [
   "checked_shape",
   "entry",
   "ordered",
+  "params_by_name",
   "running_power",
   "single_step",
   "steps_of_power",
