@@ -13,7 +13,7 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import finish, stage_if
-from adamax_optax.paddle.optimizer.lr import ReduceOnPlateau
+from adamax_optax.paddle.optimizer.lr import LRScheduler, ReduceOnPlateau
 from adamax_optax.paddle.regularizer import (
   L1Decay,
   L2Decay,
@@ -317,6 +317,8 @@ def paddle_adamax(
     # only: the metric is still recorded.
     assemble(0.0)  # validates the groups now
     return learning_rate.optimizer(assemble, every=lr_scheduler_every)
+  if isinstance(learning_rate, LRScheduler):
+    learning_rate = learning_rate.table  # an ExactSchedule: the kernel takes its doubles
   every = lr_scheduler_every
   if callable(learning_rate) and not (is_python_number(every) and every == 1):
     if is_python_number(every):  # an array (optax.inject_hyperparams) is used as it is
