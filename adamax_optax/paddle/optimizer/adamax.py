@@ -13,7 +13,7 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
-from adamax_optax.paddle.optimizer.lr import ReduceOnPlateau
+from adamax_optax.paddle.optimizer.lr import LRScheduler, ReduceOnPlateau
 from adamax_optax.paddle.regularizer import (
   L1Decay,
   L2Decay,
@@ -290,6 +290,8 @@ def paddle_adamax(
   if mu_dtype is None and nu_dtype is None:
     stages.append(lambda opt: checking_trees(opt, _refuse_16bit))
   plateau = isinstance(learning_rate, ReduceOnPlateau)
+  if isinstance(learning_rate, LRScheduler):
+    learning_rate = learning_rate.table  # an ExactSchedule: the kernel takes its doubles
   every = lr_scheduler_every
   if not plateau and callable(learning_rate) and not (is_python_number(every) and every == 1):
     if is_python_number(every):  # an array (optax.inject_hyperparams) is used as it is

@@ -2,11 +2,13 @@
 
 Paddle computes its schedulers in Python doubles on the host, several of them
 recursively (the next value from the last one), and hands the adamax kernel one float32
-tensor filled with ``float(scheduler())`` rounded to nearest. Each class here runs the
-same double arithmetic on the host, in the same order, and is an
-:class:`~adamax_optax.schedules.ExactSchedule` of the results: an optax schedule
-``count -> float32 lr`` that looks the value up inside the compiled step, so the values
-equal Paddle's bit for bit under ``jax.jit`` (``value_at(count)`` gives the double).
+tensor filled with ``float(scheduler())`` rounded to nearest. Each class here is a
+scheduler of the engine (:mod:`adamax_optax.schedules._replay`): Paddle's signature,
+checks and arithmetic, in the same order, replayed on the host and tabulated as an
+:class:`~adamax_optax.schedules.ExactSchedule` (:attr:`LRScheduler.table`). The scheduler
+is itself an optax schedule ``count -> float32 lr`` that looks the value up inside the
+compiled step, so the values equal Paddle's bit for bit under ``jax.jit``
+(``value_at(count)`` gives the double).
 
 Counting. Paddle's constructor calls ``step()`` once (``last_epoch`` -1 -> 0), the
 optimizer's update ``t`` (1 first) uses epoch ``t - 1``, and the user's
@@ -38,8 +40,8 @@ Example:
   >>> opt = Adamax(learning_rate=schedule)  # the optimizer's count drives it
 """
 
-import bisect
 import copy
+import functools
 import itertools
 import math
 import numbers
@@ -52,10 +54,16 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax.plateau import PlateauState, greater_than_double, less_than_double, on_plateau
-from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
-
-_TABLE_ATTRIBUTES = frozenset({"_starts", "_double", "_hi", "_lo", "horizon", "name"})
-
+from adamax_optax.schedules import (
+  DEFAULT_HORIZON,
+  ExactSchedule,
+  Group,
+  Run,
+  Scheduler,
+  reduction_levels,
+)
+from adamax_optax.schedules import _pytorch_family as family
+from adamax_optax.validation import check_horizon
 
 # ---------------------------------------------------------------------------- checks
 
@@ -106,10 +114,10 @@ def _check_gamma_below_one(gamma) -> float:
   return gamma
 
 
-# ------------------------------------------------------------------------- base class
+# ------------------------------------------------------------------------ base classes
 
 
-class LRScheduler(ExactSchedule):
+class LRScheduler(Scheduler):
   """Paddle's ``paddle.optimizer.lr.LRScheduler``: the base of every scheduler here.
 
   A subclass defines ``get_lr(self)`` from ``self.last_epoch`` (the epoch being
@@ -121,7 +129,8 @@ class LRScheduler(ExactSchedule):
 
   As an optax schedule, ``scheduler(count)`` is the float32 rate of update ``count``
   (0 first), i.e. Paddle's value at epoch ``last_epoch + 1 + count``; there is no
-  separate base rate (the values are absolute). ``value_at(count)`` is the double.
+  separate base rate (the values are absolute). ``value_at(count)`` is the double; both
+  read :attr:`table`, built on first use.
 
   Args:
     learning_rate: the base rate ``base_lr``, a float >= 0 (default 0.1).
@@ -143,7 +152,8 @@ class LRScheduler(ExactSchedule):
     Paddle ``paddle.optimizer.lr.LRScheduler``.
   """
 
-  _natural_end: int | None = None  # last epoch whose value can differ from the next
+  #: The last epoch whose value can differ from the next one's (``None``: no end).
+  _natural_end: int | None = None
 
   def __init__(
     self,
@@ -154,65 +164,97 @@ class LRScheduler(ExactSchedule):
     horizon: int = DEFAULT_HORIZON,
   ):
     self.base_lr = _check_learning_rate(learning_rate)
-    self._init_common(last_epoch, verbose, horizon)
-
-  def _init_common(self, last_epoch, verbose, horizon) -> None:
-    self.last_epoch = _check_last_epoch(last_epoch)
+    last_epoch = _check_last_epoch(last_epoch)
     self.verbose = bool(verbose)
-    if isinstance(horizon, bool) or not _is_int(horizon) or horizon < 1:
-      raise ValueError(f"{type(self).__name__}: horizon must be an int >= 1, got {horizon!r}.")
-    self._horizon_setting = int(horizon)
-    first = next(self._host_values())
-    self.last_epoch, self.last_lr = self.last_epoch + 1, first
+    self._horizon_setting = check_horizon(horizon, type(self).__name__)
+    group = Group(0, self.base_lr, 0.0)
+    self.driver(group, last_epoch)  # Paddle's constructor takes the first step
+    self.last_epoch, self.last_lr = last_epoch + 1, group.lr
 
-  # Subclasses override get_lr (Paddle's recursion) or _host_values (a generator).
-  def get_lr(self) -> float:
-    """The value at ``self.last_epoch`` (Python double). Subclasses define it."""
-    raise NotImplementedError(f"{type(self).__name__} must define get_lr().")
-
-  def _steps_from(self, last_epoch: int) -> Iterator[float]:
-    """Values after each ``step()`` from ``last_epoch`` with ``last_lr = base_lr``."""
-    sim = copy.copy(self)
-    sim.last_epoch, sim.last_lr = last_epoch, self.base_lr
-    while True:
-      sim.last_epoch += 1
-      sim.last_lr = float(sim.get_lr())
-      yield sim.last_lr
-
-  def _host_values(self) -> Iterator[float]:
-    """Values of updates 1, 2, ... (epochs ``last_epoch + 1``, ...)."""
-    start = self.last_epoch if "last_lr" not in self.__dict__ else self.last_epoch - 1
-    return self._steps_from(start)
-
-  def _epoch_values(self) -> Iterator[float]:
-    """Values of ``step(0)``, ``step(1)``, ... with explicit epochs (LinearWarmup's inner)."""
-    return self._steps_from(-1)
-
-  def _table_size(self) -> int:
+  @property
+  def horizon(self) -> int:
+    """Updates tabulated: up to the schedule's end where it has one, else ``horizon``."""
     if self._natural_end is None:
       return self._horizon_setting
-    first_epoch = self.last_epoch  # after the constructor's step
-    return max(self._natural_end - first_epoch + 1, 1)
+    return max(self._natural_end - self.last_epoch + 1, 1)
 
-  def _values(self) -> np.ndarray:
-    size = self._table_size()
-    return np.fromiter(itertools.islice(self._host_values(), size), np.float64, size)
+  def driver(self, group: Group, last_epoch: int | None = None) -> Callable[[], None]:
+    """Paddle's constructor on ``group`` from ``last_epoch`` (default: the one this
+    scheduler was built with); the result is its ``step()``.
 
-  def __getattr__(self, attribute):
-    # The table is built on first use (a wrapped scheduler never needs its own).
-    if attribute in _TABLE_ATTRIBUTES and "_horizon_setting" in self.__dict__:
-      ExactSchedule.__init__(self, self._values(), type(self).__name__)
-      return getattr(self, attribute)
-    raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
+    A subclass's ``get_lr()`` reads the scheduler itself, so a copy of it is stepped.
+    """
+    if type(self).get_lr is Scheduler.get_lr:
+      raise NotImplementedError(f"{type(self).__name__} must define get_lr().")
+    stepped = copy.copy(self)
+    stepped.last_epoch = self.last_epoch - 1 if last_epoch is None else last_epoch
+    stepped.last_lr = group.lr
+
+    def step() -> None:
+      stepped.last_epoch += 1
+      stepped.last_lr = group.lr = float(stepped.get_lr())
+
+    step()
+    return step
+
+  def epoch_values(self) -> Iterator[float]:
+    """Paddle's ``step(0)``, ``step(1)``, ... with explicit epochs, as
+    :class:`LinearWarmup` steps a wrapped scheduler: the values from epoch 0 on."""
+    group = Group(0, self.base_lr, 0.0)
+    step = self.driver(group, last_epoch=-1)
+    while True:
+      yield group.lr
+      step()
+
+  # --- the optax schedule: the table's -------------------------------------------------
+
+  @functools.cached_property
+  def table(self) -> ExactSchedule:
+    """The values of updates 1, 2, ... (epochs ``last_epoch``, ...), by optax count."""
+    (table,), _ = self.tabulate_groups([self.base_lr], check_groups=False)
+    return table
+
+  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
+    """The float32 rate of the update at optax ``count``."""
+    return self.table(count)
+
+  def double_float(self, count: jax.typing.ArrayLike) -> df.DoubleFloat:
+    """The rate at ``count`` as a double held in two float32 values."""
+    return self.table.double_float(count)
+
+  def values_at(self, counts) -> np.ndarray:
+    """The doubles at ``counts`` (an int or an array of them), on the host."""
+    return self.table.values_at(counts)
+
+  def value_at(self, count: int) -> float:
+    """The double at ``count``, on the host."""
+    return self.table.value_at(count)
+
+  @property
+  def num_runs(self) -> int:
+    """Runs of equal values in the table."""
+    return self.table.num_runs
 
   def __repr__(self) -> str:
     return f"{type(self).__name__}(base_lr={self.base_lr!r}, last_epoch={self.last_epoch})"
 
 
+class _Replayed(LRScheduler):
+  """The schedulers of this module: the engine's protocol (``get_lr(run)``, ``reset``,
+  ``advance``, ... of :class:`~adamax_optax.schedules.Scheduler`) on a run started at
+  Paddle's ``last_epoch``; several inherit their algorithm from the PyTorch family."""
+
+  def driver(self, group: Group, last_epoch: int | None = None) -> Callable[[], None]:
+    run = Run(self, group)
+    run.epoch = self.last_epoch - 1 if last_epoch is None else last_epoch
+    run.construct()
+    return run.step
+
+
 # --------------------------------------------------------------------- the schedulers
 
 
-class NoamDecay(LRScheduler):
+class NoamDecay(_Replayed):
   r"""Paddle's ``NoamDecay`` (Transformer warmup then inverse square root).
 
   .. math::
@@ -257,14 +299,14 @@ class NoamDecay(LRScheduler):
     self.d_model, self.warmup_steps = d_model, warmup_steps
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    e = self.last_epoch
-    a = 1 if e == 0 else e**-0.5
-    b = self.warmup_steps**-1.5 * e
-    return self.base_lr * self.d_model**-0.5 * min(a, b)
+  def get_lr(self, run: Run) -> float:
+    epoch = run.epoch
+    a = 1 if epoch == 0 else epoch**-0.5
+    b = self.warmup_steps**-1.5 * epoch
+    return run.base * self.d_model**-0.5 * min(a, b)
 
 
-class PiecewiseDecay(LRScheduler):
+class PiecewiseDecay(_Replayed):
   """Paddle's ``PiecewiseDecay``: ``values[i]`` for the first ``i`` with
   ``epoch < boundaries[i]``, else ``values[len(boundaries)]``.
 
@@ -304,14 +346,14 @@ class PiecewiseDecay(LRScheduler):
     self._natural_end = max(self.boundaries, default=0)
     super().__init__(values[0], last_epoch, verbose, horizon=1)
 
-  def get_lr(self):
+  def get_lr(self, run: Run) -> float:
     for boundary, value in zip(self.boundaries, self.values, strict=False):
-      if self.last_epoch < boundary:
+      if run.epoch < boundary:
         return value
     return self.values[len(self.boundaries)]
 
 
-class NaturalExpDecay(LRScheduler):
+class NaturalExpDecay(_Replayed):
   """Paddle's ``NaturalExpDecay``: ``lr * math.exp(-1 * gamma * epoch)``.
 
   Args:
@@ -343,11 +385,11 @@ class NaturalExpDecay(LRScheduler):
     self.gamma = gamma
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    return self.base_lr * math.exp(-1 * self.gamma * self.last_epoch)
+  def get_lr(self, run: Run) -> float:
+    return run.base * math.exp(-1 * self.gamma * run.epoch)
 
 
-class InverseTimeDecay(LRScheduler):
+class InverseTimeDecay(_Replayed):
   """Paddle's ``InverseTimeDecay``: ``lr / (1 + gamma * epoch)``.
 
   Args:
@@ -379,11 +421,11 @@ class InverseTimeDecay(LRScheduler):
     self.gamma = gamma
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    return self.base_lr / (1 + self.gamma * self.last_epoch)
+  def get_lr(self, run: Run) -> float:
+    return run.base / (1 + self.gamma * run.epoch)
 
 
-class PolynomialDecay(LRScheduler):
+class PolynomialDecay(_Replayed):
   r"""Paddle's ``PolynomialDecay``.
 
   Without ``cycle``: ``(lr - end_lr) * (1 - min(e, d) / d) ** power + end_lr``, ``d`` =
@@ -432,27 +474,27 @@ class PolynomialDecay(LRScheduler):
       self._natural_end = decay_steps
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    e, decay_steps = self.last_epoch, self.decay_steps
+  def get_lr(self, run: Run) -> float:
+    epoch, decay_steps = run.epoch, self.decay_steps
     if self.cycle:
-      div = math.ceil(e / decay_steps)
-      if e == 0:
+      div = math.ceil(epoch / decay_steps)
+      if epoch == 0:
         div = 1
       decay_steps = decay_steps * div
     else:
-      e = min(e, decay_steps)
-    fraction = 1 - float(e) / float(decay_steps)
-    return (self.base_lr - self.end_lr) * (fraction**self.power) + self.end_lr
+      epoch = min(epoch, decay_steps)
+    fraction = 1 - float(epoch) / float(decay_steps)
+    return (run.base - self.end_lr) * (fraction**self.power) + self.end_lr
 
 
-class LinearWarmup(LRScheduler):
+class LinearWarmup(_Replayed):
   r"""Paddle's ``LinearWarmup``: a linear ramp, then a float rate or another scheduler.
 
   For epoch ``e < warmup_steps``: ``(end_lr - start_lr) * float(e) / float(warmup_steps)
   + start_lr``. After: a float ``learning_rate`` unchanged, or the wrapped scheduler
   stepped with the explicit epoch ``e - warmup_steps`` (for
   :class:`CosineAnnealingDecay` that is its closed form, for the others their usual
-  sequence from epoch 0). ``base_lr`` is ``start_lr``.
+  sequence from epoch 0: :meth:`LRScheduler.epoch_values`). ``base_lr`` is ``start_lr``.
 
   Args:
     learning_rate: a float (or int) >= 0, or a scheduler of this module.
@@ -508,18 +550,23 @@ class LinearWarmup(LRScheduler):
       self._natural_end = warmup_steps
     super().__init__(start_lr, last_epoch, verbose, horizon=horizon or DEFAULT_HORIZON)
 
-  def _host_values(self):
-    start = self.last_epoch + 1 if "last_lr" not in self.__dict__ else self.last_epoch
-    warmup, start_lr, end_lr = self.warmup_steps, self.start_lr, self.end_lr
-    for e in range(start, warmup):
-      yield (end_lr - start_lr) * float(e) / float(warmup) + start_lr
+  def reset(self, run: Run) -> None:
+    # The values after the warmup, from the first epoch stepped past it (resuming can
+    # start beyond the warmup).
     if isinstance(self.learning_rate, LRScheduler):
-      yield from itertools.islice(self.learning_rate._epoch_values(), max(start - warmup, 0), None)
+      after = self.learning_rate.epoch_values()
     else:
-      yield from itertools.repeat(self.learning_rate)
+      after = itertools.repeat(self.learning_rate)
+    run.after_warmup = itertools.islice(after, max(run.epoch + 1 - self.warmup_steps, 0), None)
+
+  def get_lr(self, run: Run) -> float:
+    warmup, start_lr, end_lr = self.warmup_steps, self.start_lr, self.end_lr
+    if run.epoch < warmup:
+      return (end_lr - start_lr) * float(run.epoch) / float(warmup) + start_lr
+    return next(run.after_warmup)
 
 
-class ExponentialDecay(LRScheduler):
+class ExponentialDecay(_Replayed, family.ExponentialLR):
   """Paddle's ``ExponentialDecay``: ``lr * gamma ** epoch``.
 
   Args:
@@ -553,11 +600,11 @@ class ExponentialDecay(LRScheduler):
     self.gamma = gamma
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    return self.base_lr * (self.gamma**self.last_epoch)
+  def get_lr(self, run: Run) -> float:
+    return self.closed_form(run)  # Paddle computes the power at every step
 
 
-class MultiStepDecay(LRScheduler):
+class MultiStepDecay(_Replayed, family.MultiStepLR):
   """Paddle's ``MultiStepDecay``: ``lr * gamma ** i``, ``i`` the number of milestones
   ``<= epoch``.
 
@@ -598,11 +645,11 @@ class MultiStepDecay(LRScheduler):
     self._natural_end = max(self.milestones, default=0)
     super().__init__(learning_rate, last_epoch, verbose, horizon=1)
 
-  def get_lr(self):
-    return self.base_lr * (self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch))
+  def get_lr(self, run: Run) -> float:
+    return self.closed_form(run)  # Paddle counts the milestones passed at every step
 
 
-class StepDecay(LRScheduler):
+class StepDecay(_Replayed, family.StepLR):
   """Paddle's ``StepDecay``: ``lr * gamma ** (epoch // step_size)``.
 
   Args:
@@ -638,19 +685,21 @@ class StepDecay(LRScheduler):
     self.step_size, self.gamma = step_size, _check_gamma_below_one(gamma)
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    return self.base_lr * (self.gamma ** (self.last_epoch // self.step_size))
+  def get_lr(self, run: Run) -> float:
+    return self.closed_form(run)  # Paddle computes the power at every step
 
-  def _values(self):
-    # One double per decay, spread over its epochs (no Python loop over the horizon).
-    epochs = self.last_epoch + np.arange(self._table_size())
-    decays = epochs // self.step_size
+  @functools.cached_property
+  def table(self) -> ExactSchedule:
+    # The closed form once per decay, spread over its epochs: no Python loop over a
+    # horizon of a million epochs.
+    decays = (self.last_epoch + np.arange(self.horizon)) // self.step_size
     first = int(decays[0])
-    per_decay = [self.base_lr * (self.gamma**k) for k in range(first, int(decays[-1]) + 1)]
-    return np.asarray(per_decay, np.float64)[decays - first]
+    per_decay = [self.base_lr * self.gamma**k for k in range(first, int(decays[-1]) + 1)]
+    values = np.asarray(per_decay, np.float64)[decays - first]
+    return ExactSchedule(values, type(self).__name__)
 
 
-class LambdaDecay(LRScheduler):
+class LambdaDecay(_Replayed, family.LambdaLR):
   """Paddle's ``LambdaDecay``: ``lr * lr_lambda(epoch)``.
 
   Args:
@@ -685,12 +734,9 @@ class LambdaDecay(LRScheduler):
     self.lr_lambda = lr_lambda
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    return self.base_lr * self.lr_lambda(self.last_epoch)
 
-
-class CosineAnnealingDecay(LRScheduler):
-  r"""Paddle's ``CosineAnnealingDecay``, in Paddle's recursive form.
+class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
+  r"""Paddle's ``CosineAnnealingDecay``, in Paddle's recursive form (PyTorch's).
 
   Epoch 0 gives ``lr``; then, with ``T = T_max`` and ``last`` the previous value: if
   ``(e - 1 - T) % (2 T) == 0``, ``last + (lr - eta_min) * (1 - cos(pi / T)) / 2``;
@@ -738,26 +784,16 @@ class CosineAnnealingDecay(LRScheduler):
     self.T_max, self.eta_min = T_max, float(_check_finite("eta_min", eta_min))
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    e, t, eta_min, base = self.last_epoch, self.T_max, self.eta_min, self.base_lr
-    if e == 0:
-      return base
-    if (e - 1 - t) % (2 * t) == 0:
-      return self.last_lr + (base - eta_min) * (1 - math.cos(math.pi / t)) / 2
-    return (1 + math.cos(math.pi * e / t)) / (1 + math.cos(math.pi * (e - 1) / t)) * (
-      self.last_lr - eta_min
-    ) + eta_min
-
-  def _closed_form(self, e: int) -> float:
-    return (
-      self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
-    )
-
-  def _epoch_values(self):
-    return (self._closed_form(e) for e in itertools.count())
+  def epoch_values(self) -> Iterator[float]:
+    # Paddle's step(epoch) takes the closed form where a scheduler has one: this one.
+    run = Run(self, Group(0, self.base_lr, 0.0))
+    run.base = self.base_lr
+    for epoch in itertools.count():
+      run.epoch = epoch
+      yield self.closed_form(run)
 
 
-class MultiplicativeDecay(LRScheduler):
+class MultiplicativeDecay(_Replayed):
   """Paddle's ``MultiplicativeDecay``: ``lr * f(1) * f(2) * ... * f(epoch)``, multiplied
   left to right (Paddle recomputes the product from ``lr`` every step; the running
   product gives the same doubles, with each ``f(k)`` called once).
@@ -794,23 +830,19 @@ class MultiplicativeDecay(LRScheduler):
     self.lr_lambda = lr_lambda
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):  # the from-scratch product (used for a single epoch)
-    value = self.base_lr
-    for k in range(1, self.last_epoch + 1):
-      value *= self.lr_lambda(k)
-    return value
+  def reset(self, run: Run) -> None:
+    run.product = run.base  # resuming: the product up to last_epoch, as Paddle forms it
+    for epoch in range(1, run.epoch + 1):
+      run.product = run.product * self.lr_lambda(epoch)
 
-  def _steps_from(self, last_epoch):
-    value, e = self.base_lr, last_epoch + 1
-    for k in range(1, e + 1):
-      value *= self.lr_lambda(k)
-    while True:
-      yield value
-      e += 1
-      value *= self.lr_lambda(e)
+  def advance(self, run: Run) -> None:
+    run.product = run.product * self.lr_lambda(run.epoch)
+
+  def get_lr(self, run: Run) -> float:
+    return run.product
 
 
-class OneCycleLR(LRScheduler):
+class OneCycleLR(_Replayed, family.OneCycleLR):
   r"""Paddle's ``OneCycleLR``: up from ``max_learning_rate / divide_factor`` to
   ``max_learning_rate``, then down to ``end_learning_rate``.
 
@@ -818,7 +850,8 @@ class OneCycleLR(LRScheduler):
   ``[p T - 1, T - 1]`` with rates ``[initial, max, end]`` (``three_phase``: ends
   ``[p T - 1, 2 p T - 2, T - 1]``, rates ``[initial, max, initial, end]``); within a phase
   from ``start`` to ``end`` at fraction ``pct``: ``end + (start - end) / 2.0 * (cos(pi
-  pct) + 1)`` (``"cos"``) or ``(end - start) * pct + start`` (``"linear"``).
+  pct) + 1)`` (``"cos"``) or ``(end - start) * pct + start`` (``"linear"``). PyTorch's
+  algorithm, with Paddle's ``end_learning_rate`` as the last rate.
 
   The table covers epochs up to ``total_steps`` (Paddle raises ``ValueError`` when
   stepped beyond; ``value_at`` does the same, the compiled schedule holds the last
@@ -885,44 +918,26 @@ class OneCycleLR(LRScheduler):
       raise ValueError(
         f"'anneal_strategy' must by one of 'cos' or 'linear', but received {anneal_strategy}"
       )
-    self.total_steps = total_steps
-    self.divide_factor, self.phase_pct = divide_factor, phase_pct
+    self.max_lr, self.end_learning_rate = max_learning_rate, end_learning_rate
+    self.total_steps, self.divide_factor = total_steps, divide_factor
+    self.pct_start = self.phase_pct = phase_pct  # pct_start: the family's name
     self.anneal_strategy, self.three_phase = anneal_strategy, bool(three_phase)
-    initial = max_learning_rate / divide_factor
-    if self.three_phase:
-      self._phase_ends = [
-        0,
-        phase_pct * total_steps - 1,
-        2 * phase_pct * total_steps - 2,
-        total_steps - 1,
-        total_steps - 1,
-      ]
-      self._phase_rates = [initial, max_learning_rate, initial, end_learning_rate]
-    else:
-      self._phase_ends = [0, phase_pct * total_steps - 1, total_steps - 1, total_steps - 1]
-      self._phase_rates = [initial, max_learning_rate, end_learning_rate]
     self._natural_end = total_steps
-    super().__init__(initial, last_epoch, verbose, horizon=1)
+    super().__init__(max_learning_rate / divide_factor, last_epoch, verbose)
+
+  def setup(self, run: Run) -> None:
+    run.group.lr = run.group.initial_lr = self.max_lr / self.divide_factor
+    run.levels = {"max_lr": self.max_lr, "min_lr": self.end_learning_rate}
 
   def _too_far(self, epoch: int) -> ValueError:
     return ValueError(
       f"Tried to step {epoch} times. However the number of total steps is {self.total_steps}"
     )
 
-  def get_lr(self):
-    e = self.last_epoch
-    if e > self.total_steps:
-      raise self._too_far(e)
-    ends, rates = self._phase_ends, self._phase_rates
-    for i in range(len(rates) - 1):
-      start_step, end_step = ends[i], ends[i + 1]
-      if e <= end_step or i == len(rates) - 2:
-        pct = (e - start_step) / (end_step - start_step)
-        start, end = rates[i], rates[i + 1]
-        if self.anneal_strategy == "cos":
-          return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-        return (end - start) * pct + start
-    raise AssertionError("unreachable")  # pragma: no cover
+  def get_lr(self, run: Run) -> float:
+    if run.epoch > self.total_steps:
+      raise self._too_far(run.epoch)
+    return super().get_lr(run)
 
   def value_at(self, count: int) -> float:
     """The double at ``count``; a ``ValueError`` past ``total_steps``, as Paddle raises."""
@@ -931,7 +946,7 @@ class OneCycleLR(LRScheduler):
     return super().value_at(count)
 
 
-class CyclicLR(LRScheduler):
+class CyclicLR(_Replayed):
   r"""Paddle's ``CyclicLR``: a triangle between ``base_learning_rate`` and
   ``max_learning_rate``, ``step_size_up`` epochs up and ``step_size_down`` down.
 
@@ -940,7 +955,8 @@ class CyclicLR(LRScheduler):
   ``lr = base + ((max - base) * sf) * scale_fn(x)``. Modes: ``"triangular"`` (1.0),
   ``"triangular2"`` (``1 / 2.0 ** (cycle - 1)``), both of ``x = cycle``;
   ``"exp_range"`` (``exp_gamma ** e``, of ``x = e``). A ``scale_fn`` replaces the mode,
-  called with ``cycle`` or the epoch (``scale_mode``).
+  called with ``cycle`` or the epoch (``scale_mode``). PyTorch's algorithm in Paddle's
+  own expressions (a float ``cycle`` from a floor division), so it is written here.
 
   Args:
     base_learning_rate: float >= 0.
@@ -1029,8 +1045,8 @@ class CyclicLR(LRScheduler):
     self.amplitude = float(max_learning_rate) - _check_learning_rate(base_learning_rate)
     super().__init__(base_learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def get_lr(self):
-    e = self.last_epoch
+  def get_lr(self, run: Run) -> float:
+    e = run.epoch
     cycle = 1 + e // self.cycle_size
     pct = 1.0 + e / self.cycle_size - cycle
     if pct <= self.step_up_pct:
@@ -1038,11 +1054,11 @@ class CyclicLR(LRScheduler):
     else:
       scale_factor = (1 - pct) / (1 - self.step_up_pct)
     x = cycle if self.scale_mode == "cycle" else e
-    return self.base_lr + (self.amplitude * scale_factor) * self.scale_fn(x)
+    return run.base + (self.amplitude * scale_factor) * self.scale_fn(x)
 
 
-class LinearLR(LRScheduler):
-  r"""Paddle's ``LinearLR`` (recursive): from ``lr * start_factor`` to ``lr *
+class LinearLR(_Replayed, family.LinearLR):
+  r"""Paddle's ``LinearLR`` (recursive, PyTorch's): from ``lr * start_factor`` to ``lr *
   end_factor`` over ``total_steps`` epochs, then held.
 
   Epoch 0: ``lr * start_factor``; epochs 1 to ``total_steps``: ``last * (1.0 + (end -
@@ -1085,26 +1101,18 @@ class LinearLR(LRScheduler):
     if not 0 <= end_factor <= 1:
       raise ValueError(f"`end_factor` must be greater than 0 and less than 1, but got {end_factor}")
     self.total_steps, self.start_factor, self.end_factor = total_steps, start_factor, end_factor
+    self.total_iters = total_steps  # the family's name
     self._natural_end = total_steps
     super().__init__(learning_rate, last_epoch, verbose, horizon=1)
 
-  def get_lr(self):
-    e, start, end = self.last_epoch, self.start_factor, self.end_factor
-    if e == 0:
-      return self.base_lr * start
-    if e > self.total_steps:
-      return self.last_lr
-    return self.last_lr * (
-      1.0 + (end - start) / (self.total_steps * start + (e - 1) * (end - start))
-    )
 
-
-class CosineAnnealingWarmRestarts(LRScheduler):
+class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts):
   r"""Paddle's ``CosineAnnealingWarmRestarts`` (SGDR): cosine annealing restarted every
   ``T_i`` epochs, ``T_i`` starting at ``T_0`` and multiplied by ``T_mult`` at each restart.
 
   ``lr_e = eta_min + (lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``, ``T_cur`` the
-  epochs since the last restart.
+  epochs since the last restart (PyTorch's algorithm). Resuming from ``last_epoch``, the
+  constructor's step sets ``T_cur = last_epoch + 1`` and checks for one restart.
 
   Args:
     learning_rate: float >= 0.
@@ -1142,20 +1150,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     self.eta_min = float(_check_finite("eta_min", eta_min))
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def _steps_from(self, last_epoch):
-    # The constructor's step sets T_cur = last_epoch + 1; each later step adds one and
-    # restarts when T_cur reaches T_i.
-    t_cur, t_i = last_epoch + 1, self.T_0
-    if last_epoch >= 0 and t_cur >= t_i:  # resuming: one restart check, as Paddle's step
-      t_cur -= t_i
-      t_i *= self.T_mult
-    base, eta_min = self.base_lr, self.eta_min
-    while True:
-      yield eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
-      t_cur += 1
-      if t_cur >= t_i:
-        t_cur -= t_i
-        t_i *= self.T_mult
+  def reset(self, run: Run) -> None:
+    super().reset(run)
+    run.t_cur = self.numbers.value(max(run.epoch, 0))  # the constructor's step adds one
 
 
 class ReduceOnPlateau:
@@ -1247,14 +1244,14 @@ class ReduceOnPlateau:
     self.threshold, self.threshold_mode = threshold, threshold_mode
     self.cooldown, self.min_lr, self.epsilon = int(cooldown), min_lr, epsilon
     self.verbose = bool(verbose)
-    levels = [self.base_lr]
-    while len(levels) < self.MAX_LEVELS:
-      new_lr = max(levels[-1] * factor, min_lr)
-      if not levels[-1] - new_lr > epsilon:
-        break  # Paddle keeps the rate: every later reduction computes the same
-      levels.append(float(new_lr))
     #: The rate after ``k`` reductions at index ``k`` (Paddle's doubles).
-    self.levels = levels
+    self.levels = reduction_levels(
+      self.base_lr,
+      factor=factor,
+      min_lr=min_lr,
+      lowers_enough=lambda old, new: old - new > epsilon,
+      max_levels=self.MAX_LEVELS,
+    )
 
   def reduction_table(self) -> ExactSchedule:
     """:attr:`levels` as an :class:`ExactSchedule` indexed by the reductions made."""

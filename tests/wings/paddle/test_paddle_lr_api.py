@@ -69,7 +69,7 @@ def test_custom_subclass_and_lazy_tables():
   inner = lr.CosineAnnealingDecay(0.02, T_max=10)
   warm = lr.LinearWarmup(inner, 5, 0.0, 0.02)
   assert warm.horizon == 1_000_005
-  assert "_starts" not in inner.__dict__  # a wrapped scheduler never builds its own table
+  assert "table" not in inner.__dict__  # a wrapped scheduler never builds its own table
 
 
 def test_natural_ends_and_run_length_tables():
