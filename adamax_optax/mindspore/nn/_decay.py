@@ -4,10 +4,9 @@ MindSpore writes each decay twice: a list builder (:mod:`.dynamic_lr`) in Python
 over the epoch, and a ``LearningRateSchedule`` cell (:mod:`.learning_rate_schedule`) in
 float32 kernels over ``global_step``. Where its two expressions are the same, the formula
 is written once here, and each form evaluates it over its own numbers and
-:class:`Arithmetic`: Python's for the lists; for the cells,
-:class:`~adamax_optax.mindspore._f32.Tensor32` values (which round as MindSpore's float32
-kernels do) and glibc's ``powf``. Inverse time, cosine and warmup are written in each
-form: MindSpore's two expressions differ.
+:class:`Operations`: Python numbers and Python's operations for the lists; NumPy float32
+scalars, float32 operations and glibc's ``powf`` for the cells. Inverse time, cosine and
+warmup are written in each form: MindSpore's two expressions differ.
 """
 
 import math
@@ -42,15 +41,16 @@ def check_bool(fn: str, name: str, value) -> None:
     raise TypeError(f"For '{fn}', the '{name}' must be bool, but got {type(value).__name__}.")
 
 
-class Arithmetic(NamedTuple):
-  """The operations a form computes other than ``+ - * /`` and ``min``/``max``."""
+class Operations(NamedTuple):
+  """How a form computes, beyond its numbers' ``+ - * /``, ``min`` and ``max``."""
 
+  literal: Callable  # what a number written in the formula becomes
   floor: Callable
   ceil: Callable
   pow: Callable
 
 
-def exponential_decay(ops: Arithmetic, learning_rate, decay_rate, x, decay_span, is_stair):
+def exponential_decay(ops: Operations, learning_rate, decay_rate, x, decay_span, is_stair):
   """``learning_rate * decay_rate ** p``, ``p = x / decay_span`` (floored if ``is_stair``)."""
   p = x / decay_span
   if is_stair:
@@ -58,7 +58,7 @@ def exponential_decay(ops: Arithmetic, learning_rate, decay_rate, x, decay_span,
   return learning_rate * ops.pow(decay_rate, p)
 
 
-def natural_exp_decay(ops: Arithmetic, learning_rate, decay_rate, x, decay_span, is_stair):
+def natural_exp_decay(ops: Operations, learning_rate, decay_rate, x, decay_span, is_stair):
   """``learning_rate * e ** (-decay_rate * x)``, ``x`` floored to a multiple of
   ``decay_span`` if ``is_stair``."""
   if is_stair:
@@ -66,11 +66,12 @@ def natural_exp_decay(ops: Arithmetic, learning_rate, decay_rate, x, decay_span,
   return learning_rate * ops.pow(math.e, -decay_rate * x)
 
 
-def polynomial_decay(ops: Arithmetic, delta, end, x, decay_span, power, update_span):
+def polynomial_decay(ops: Operations, delta, end, x, decay_span, power, update_span):
   """``delta * (1 - x / D) ** power + end``, with ``x`` capped at ``D = decay_span``, or
   (``update_span``) ``D = decay_span * max(ceil(x / decay_span), 1)``."""
+  one = ops.literal(1)
   if update_span:
-    decay_span = decay_span * max(ops.ceil(x / decay_span), 1)
+    decay_span = decay_span * max(ops.ceil(x / decay_span), one)
   else:
     x = min(decay_span, x)
-  return delta * ops.pow(1 - x / decay_span, power) + end
+  return delta * ops.pow(one - x / decay_span, power) + end

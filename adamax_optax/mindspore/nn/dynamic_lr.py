@@ -12,7 +12,7 @@ import operator
 from collections.abc import Sequence
 
 from adamax_optax.mindspore.nn._decay import (
-  Arithmetic,
+  Operations,
   check_bool,
   check_float,
   check_positive_int,
@@ -22,7 +22,9 @@ from adamax_optax.mindspore.nn._decay import (
 )
 
 # The lists compute in Python's own arithmetic.
-_DOUBLE = Arithmetic(floor=math.floor, ceil=math.ceil, pow=operator.pow)
+_DOUBLE = Operations(
+  literal=lambda number: number, floor=math.floor, ceil=math.ceil, pow=operator.pow
+)
 
 
 def _epochs(total_step: int, step_per_epoch: int) -> list[int]:

@@ -20,9 +20,9 @@ import math
 import jax
 import numpy as np
 
-from adamax_optax.mindspore._f32 import F32, Tensor32, powf, sinf
+from adamax_optax.mindspore._f32 import F32, powf, rdiv, sinf
 from adamax_optax.mindspore.nn._decay import (
-  Arithmetic,
+  Operations,
   check_bool,
   check_float,
   check_positive_int,
@@ -34,13 +34,9 @@ from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 _PI = F32(math.pi)
 
-# The cells compute on Tensor32 values (MindSpore's float32 kernels); the power is glibc's
-# powf (MindSpore's Pow), not Tensor32's ``**`` (the tensor operator).
-_FLOAT32 = Arithmetic(
-  floor=lambda x: Tensor32(np.floor(x.value)),
-  ceil=lambda x: Tensor32(np.ceil(x.value)),
-  pow=lambda base, exponent: Tensor32(powf(float(base), float(exponent))),
-)
+# The cells compute on float32 scalars (every argument of a formula is one), as MindSpore's
+# float32 kernels do; Pow is glibc's powf.
+_FLOAT32 = Operations(literal=F32, floor=np.floor, ceil=np.ceil, pow=powf)
 
 
 class LearningRateSchedule:
@@ -135,9 +131,8 @@ class ExponentialDecayLR(_DecayLR):
     return self.decay_rate < 1.0
 
   def value(self, step):
-    return exponential_decay(
-      _FLOAT32, self.learning_rate, self.decay_rate, Tensor32(step), self.decay_steps, self.is_stair
-    ).value
+    lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
+    return exponential_decay(_FLOAT32, lr, rate, F32(step), span, self.is_stair)
 
 
 class NaturalExpDecayLR(_DecayLR):
@@ -167,9 +162,8 @@ class NaturalExpDecayLR(_DecayLR):
     return True
 
   def value(self, step):
-    return natural_exp_decay(
-      _FLOAT32, self.learning_rate, self.decay_rate, Tensor32(step), self.decay_steps, self.is_stair
-    ).value
+    lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
+    return natural_exp_decay(_FLOAT32, lr, rate, F32(step), span, self.is_stair)
 
 
 class InverseDecayLR(_DecayLR):
@@ -195,12 +189,12 @@ class InverseDecayLR(_DecayLR):
   """
 
   def value(self, step):
-    # Not inverse_decay_lr's formula: ``step / decay_steps`` is divided first, and
-    # ``float / tensor`` is a float32 reciprocal times the float (Tensor32's rule).
-    p = Tensor32(step) / self.decay_steps
+    # Not inverse_decay_lr's formula: ``step / decay_steps`` is divided first, and the
+    # quotient is a float32 reciprocal times learning_rate.
+    p = F32(F32(step) / F32(self.decay_steps))
     if self.is_stair:
-      p = _FLOAT32.floor(p)
-    return (self.learning_rate / (1 + self.decay_rate * p)).value
+      p = F32(np.floor(p))
+    return rdiv(self.learning_rate, F32(F32(1.0) + F32(F32(self.decay_rate) * p)))
 
 
 class CosineDecayLR(LearningRateSchedule):
@@ -302,10 +296,11 @@ class PolynomialDecayLR(LearningRateSchedule):
     return None if self.update_decay_steps else self.decay_steps
 
   def value(self, step):
-    delta = self.learning_rate - self.end_learning_rate  # in double, rounded once (MindSpore's)
-    x, span = Tensor32(step), Tensor32(self.decay_steps)
-    end, power = self.end_learning_rate, self.power
-    return polynomial_decay(_FLOAT32, delta, end, x, span, power, self.update_decay_steps).value
+    delta = F32(self.learning_rate - self.end_learning_rate)  # in double, rounded once
+    end, span = F32(self.end_learning_rate), F32(self.decay_steps)
+    return polynomial_decay(
+      _FLOAT32, delta, end, F32(step), span, self.power, self.update_decay_steps
+    )
 
 
 class WarmUpLR(LearningRateSchedule):
@@ -337,7 +332,8 @@ class WarmUpLR(LearningRateSchedule):
 
   def value(self, step):
     # Not warmup_lr's formula: ``min(step, warmup_steps) / warmup_steps`` is divided first.
-    return (self.learning_rate * (Tensor32(min(step, self.warmup_steps)) / self.warmup_steps)).value
+    fraction = F32(F32(min(step, self.warmup_steps)) / F32(self.warmup_steps))
+    return F32(F32(self.learning_rate) * fraction)
 
 
 __all__ = [
