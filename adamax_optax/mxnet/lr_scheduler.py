@@ -82,13 +82,7 @@ class _Scheduler:
     # The fields (repr, == and hash) are the constructor's parameters, in order.
     cls._fields = tuple(inspect.signature(cls.__init__).parameters)[1:]
 
-  def __init__(
-    self,
-    base_lr: float,
-    warmup_steps: int,
-    warmup_begin_lr: float,
-    warmup_mode: str,
-  ):
+  def __init__(self, base_lr: float, warmup_steps: int, warmup_begin_lr: float, warmup_mode: str):
     check_range("base_lr", base_lr)
     check_range("warmup_begin_lr", warmup_begin_lr)
     _check_int("warmup_steps", warmup_steps, 0)
@@ -96,12 +90,8 @@ class _Scheduler:
       raise ValueError(f"warmup_begin_lr ({warmup_begin_lr}) must not exceed base_lr ({base_lr}).")
     if warmup_mode not in ("linear", "constant"):
       raise ValueError(f"warmup_mode must be 'linear' or 'constant', got {warmup_mode!r}.")
-    self._set(
-      base_lr=base_lr,
-      warmup_steps=int(warmup_steps),
-      warmup_begin_lr=warmup_begin_lr,
-      warmup_mode=warmup_mode,
-    )
+    self._set(base_lr=base_lr, warmup_steps=int(warmup_steps))
+    self._set(warmup_begin_lr=warmup_begin_lr, warmup_mode=warmup_mode)
 
   def _set(self, **values) -> None:
     for name, value in values.items():
