@@ -32,7 +32,7 @@ References:
   MXNet 1.9.1 and 2.0 ``mxnet/lr_scheduler.py`` (the two versions are identical).
 """
 
-import functools
+import inspect
 import math
 from collections.abc import Callable, Sequence
 
@@ -52,52 +52,37 @@ def _check_int(name: str, value, low: int) -> None:
 
 
 class _Replay:
-  """A fresh MXNet scheduler's state, stepped in Python doubles.
+  """A fresh MXNet scheduler's mutable attributes, named as MXNet names them."""
 
-  ``value(n)`` is what the MXNet object returns when called with ``n`` (and updates the
-  state as it does); ``next_change(n)``, called right after ``value(n)``, is the
-  smallest later ``num_update`` whose value may differ, or ``None`` when every later
-  call returns the same value. Calls skipped in between leave MXNet's state as it is.
-  """
-
-  def __init__(self, sched: "_Scheduler", learning_rate: float | None):
-    self.sched = sched
-    # MXNet's optimizer assigns sched.base_lr = learning_rate; warmup_final_lr (and
-    # base_lr_orig) keep the constructor's base_lr.
-    self.base_lr = float(sched.base_lr if learning_rate is None else learning_rate)
-
-  def warmup(self, n: int) -> float:
-    s = self.sched
-    if s.warmup_mode == "linear":
-      increase = (float(s.base_lr) - float(s.warmup_begin_lr)) * float(n) / float(s.warmup_steps)
-      return float(s.warmup_begin_lr) + increase
-    return float(s.warmup_begin_lr)
-
-  def next_warmup_change(self, n: int) -> int:
-    s = self.sched
-    if s.warmup_mode == "linear" and float(s.base_lr) != float(s.warmup_begin_lr):
-      return n + 1
-    return s.warmup_steps
-
-  def value(self, n: int) -> float:
-    raise NotImplementedError
-
-  def next_change(self, n: int) -> int | None:
-    raise NotImplementedError
+  def __init__(self, **attributes):
+    self.__dict__.update(attributes)
 
 
 class _Scheduler:
-  """Shared by the four schedulers: warmup arguments, tables and the jittable call."""
+  """What the four schedulers share: the warmup, the replay of MXNet's calls into tables,
+  equality, immutability and the jittable call.
+
+  A scheduler declares MXNet's constructor (its checks, then :meth:`_set` of the fields,
+  which are the constructor's parameters) and what MXNet's ``__call__`` does after the
+  warmup, as the replay of a fresh MXNet object in Python doubles:
+
+  * ``_start(base_lr)``: the object's mutable state, from its ``base_lr`` (an
+    optimizer's ``learning_rate`` when it overrides it);
+  * ``_decay(state, n)``: what the object returns when called with ``n`` (not in the
+    warmup), updating ``state`` as MXNet does;
+  * ``_next_change(state, n)``: called right after, the smallest later ``num_update``
+    whose value may differ, or ``None`` when every later call returns the same value.
+    Calls skipped in between leave MXNet's state as it is.
+  """
 
   _fields: tuple[str, ...] = ()
 
-  def __init__(
-    self,
-    base_lr: float,
-    warmup_steps: int,
-    warmup_begin_lr: float,
-    warmup_mode: str,
-  ):
+  def __init_subclass__(cls, **kwargs):
+    super().__init_subclass__(**kwargs)
+    # The fields (repr, == and hash) are the constructor's parameters, in order.
+    cls._fields = tuple(inspect.signature(cls.__init__).parameters)[1:]
+
+  def __init__(self, base_lr: float, warmup_steps: int, warmup_begin_lr: float, warmup_mode: str):
     check_range("base_lr", base_lr)
     check_range("warmup_begin_lr", warmup_begin_lr)
     _check_int("warmup_steps", warmup_steps, 0)
@@ -105,12 +90,8 @@ class _Scheduler:
       raise ValueError(f"warmup_begin_lr ({warmup_begin_lr}) must not exceed base_lr ({base_lr}).")
     if warmup_mode not in ("linear", "constant"):
       raise ValueError(f"warmup_mode must be 'linear' or 'constant', got {warmup_mode!r}.")
-    self._set(
-      base_lr=base_lr,
-      warmup_steps=int(warmup_steps),
-      warmup_begin_lr=warmup_begin_lr,
-      warmup_mode=warmup_mode,
-    )
+    self._set(base_lr=base_lr, warmup_steps=int(warmup_steps))
+    self._set(warmup_begin_lr=warmup_begin_lr, warmup_mode=warmup_mode)
 
   def _set(self, **values) -> None:
     for name, value in values.items():
@@ -135,8 +116,27 @@ class _Scheduler:
     args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
     return f"{type(self).__name__}({args})"
 
-  def _replay(self, learning_rate: float | None) -> _Replay:
+  def _start(self, base_lr: float) -> _Replay:
+    return _Replay(base_lr=base_lr)
+
+  def _decay(self, state: _Replay, n: int) -> float:
     raise NotImplementedError
+
+  def _next_change(self, state: _Replay, n: int) -> int | None:
+    raise NotImplementedError
+
+  def _warmup(self, n: int) -> float:
+    """MXNet's warmup rate at ``n``, ending at the constructor's ``base_lr``."""
+    begin = float(self.warmup_begin_lr)
+    if self.warmup_mode == "linear":
+      increase = (float(self.base_lr) - begin) * float(n) / float(self.warmup_steps)
+      return begin + increase
+    return begin
+
+  def _next_warmup_change(self, n: int) -> int:
+    if self.warmup_mode == "linear" and float(self.base_lr) != float(self.warmup_begin_lr):
+      return n + 1
+    return self.warmup_steps
 
   def _last_num_update(self, first: int) -> int:
     """The last ``num_update`` tabulated when the replay starts at ``first``."""
@@ -145,16 +145,21 @@ class _Scheduler:
   def _table(self, first: int, offset: int, learning_rate: float | None) -> ExactSchedule:
     """``values[n - offset]`` = the replay's value at ``n``, called in order from
     ``first``; entries before ``first - offset`` repeat the first value."""
-    replay = self._replay(learning_rate)
+    # MXNet's optimizer assigns sched.base_lr = learning_rate; the warmup (warmup_final_lr)
+    # and the poly and cosine formulas (base_lr_orig) keep the constructor's base_lr.
+    state = self._start(float(self.base_lr if learning_rate is None else learning_rate))
     last = min(self._last_num_update(first), _MAX_COUNT + offset)
     starts, run_values = [], []
     n = first
     while True:
-      value = replay.value(n)
+      if n < self.warmup_steps:
+        value, following = self._warmup(n), self._next_warmup_change(n)
+      else:
+        value = self._decay(state, n)
+        following = self._next_change(state, n)
       if not run_values or value != run_values[-1]:
         starts.append(n - offset)
         run_values.append(value)
-      following = replay.next_change(n)
       if following is None or following > last:
         break
       n = following
@@ -185,9 +190,10 @@ class _Scheduler:
       learning_rate = float(learning_rate)
     return self._cached_table(int(begin_num_update) + 1, 1, learning_rate)
 
-  @functools.cached_property
+  @property
   def _direct(self) -> ExactSchedule:
-    return self._table(0, 0, None)
+    """The replay from 0 with the scheduler's own ``base_lr``, indexed by ``num_update``."""
+    return self._cached_table(0, 0, None)
 
   def _cached_table(self, first, offset, learning_rate) -> ExactSchedule:
     cache = self.__dict__.setdefault("_tables", {})
@@ -203,33 +209,6 @@ class _Scheduler:
   def value_at(self, num_update: int) -> float:
     """The double rate at ``num_update`` (as :meth:`__call__`, on the host)."""
     return self._direct.value_at(max(int(num_update), 0))
-
-
-class _FactorReplay(_Replay):
-  def __init__(self, sched, learning_rate):
-    super().__init__(sched, learning_rate)
-    self.count = 0
-    self.fixed = False  # base_lr can no longer change
-
-  def value(self, n):
-    s = self.sched
-    if n < s.warmup_steps:
-      return self.warmup(n)
-    while n > self.count + s.step and not self.fixed:
-      self.count += s.step
-      decayed = self.base_lr * float(s.factor)
-      if decayed < float(s.stop_factor_lr):
-        decayed = float(s.stop_factor_lr)
-      self.fixed = decayed == self.base_lr
-      self.base_lr = decayed
-    return self.base_lr
-
-  def next_change(self, n):
-    if n < self.sched.warmup_steps:
-      return self.next_warmup_change(n)
-    if self.fixed:
-      return None
-    return self.count + self.sched.step + 1
 
 
 class FactorScheduler(_Scheduler):
@@ -266,17 +245,6 @@ class FactorScheduler(_Scheduler):
     MXNet ``mx.lr_scheduler.FactorScheduler`` (1.9.1 and 2.0).
   """
 
-  _fields = (
-    "step",
-    "factor",
-    "stop_factor_lr",
-    "base_lr",
-    "warmup_steps",
-    "warmup_begin_lr",
-    "warmup_mode",
-    "horizon",
-  )
-
   def __init__(
     self,
     step: int,
@@ -296,32 +264,25 @@ class FactorScheduler(_Scheduler):
     _check_int("horizon", horizon, 1)
     self._set(step=int(step), factor=factor, stop_factor_lr=stop_factor_lr, horizon=int(horizon))
 
-  def _replay(self, learning_rate):
-    return _FactorReplay(self, learning_rate)
-
   def _last_num_update(self, first):
     return max(first, 1) + self.horizon - 1
 
+  def _start(self, base_lr):
+    # MXNet's count: the updates its decays cover. fixed: base_lr can no longer change.
+    return _Replay(base_lr=base_lr, count=0, fixed=False)
 
-class _MultiFactorReplay(_Replay):
-  def __init__(self, sched, learning_rate):
-    super().__init__(sched, learning_rate)
-    self.index = 0  # milestones applied
+  def _decay(self, state, n):
+    while n > state.count + self.step and not state.fixed:
+      state.count += self.step
+      decayed = state.base_lr * float(self.factor)
+      if decayed < float(self.stop_factor_lr):
+        decayed = float(self.stop_factor_lr)
+      state.fixed = decayed == state.base_lr
+      state.base_lr = decayed
+    return state.base_lr
 
-  def value(self, n):
-    s = self.sched
-    if n < s.warmup_steps:
-      return self.warmup(n)
-    while self.index < len(s.step) and n > s.step[self.index]:
-      self.index += 1
-      self.base_lr *= float(s.factor)
-    return self.base_lr
-
-  def next_change(self, n):
-    s = self.sched
-    if n < s.warmup_steps:
-      return self.next_warmup_change(n)
-    return s.step[self.index] + 1 if self.index < len(s.step) else None
+  def _next_change(self, state, n):
+    return None if state.fixed else state.count + self.step + 1
 
 
 class MultiFactorScheduler(_Scheduler):
@@ -350,8 +311,6 @@ class MultiFactorScheduler(_Scheduler):
     MXNet ``mx.lr_scheduler.MultiFactorScheduler`` (1.9.1 and 2.0).
   """
 
-  _fields = ("step", "factor", "base_lr", "warmup_steps", "warmup_begin_lr", "warmup_mode")
-
   def __init__(
     self,
     step: Sequence[int],
@@ -371,33 +330,22 @@ class MultiFactorScheduler(_Scheduler):
     check_range("factor", factor, 0.0, 1.0)
     self._set(step=tuple(int(m) for m in step), factor=factor)
 
-  def _replay(self, learning_rate):
-    return _MultiFactorReplay(self, learning_rate)
+  def _start(self, base_lr):
+    return _Replay(base_lr=base_lr, applied=0)  # MXNet's cur_step_ind
 
+  def _decay(self, state, n):
+    while state.applied < len(self.step) and n > self.step[state.applied]:
+      state.applied += 1
+      state.base_lr *= float(self.factor)
+    return state.base_lr
 
-class _DecayReplay(_Replay):
-  """Poly and cosine: a formula of ``num_update`` up to ``max_update``, stored."""
-
-  def __init__(self, sched, learning_rate, formula: Callable[[int], float]):
-    super().__init__(sched, learning_rate)
-    self.formula = formula
-
-  def value(self, n):
-    s = self.sched
-    if n < s.warmup_steps:
-      return self.warmup(n)
-    if n <= s.max_update:
-      self.base_lr = self.formula(n)
-    return self.base_lr
-
-  def next_change(self, n):
-    s = self.sched
-    if n < s.warmup_steps:
-      return self.next_warmup_change(n)
-    return n + 1 if n < s.max_update else None
+  def _next_change(self, state, n):
+    return self.step[state.applied] + 1 if state.applied < len(self.step) else None
 
 
 class _DecayToFinal(_Scheduler):
+  """Poly and cosine: ``_formula(n)`` up to ``max_update``, stored as MXNet stores it."""
+
   def __init__(self, max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode):
     super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
     _check_int("max_update", max_update, 1)
@@ -408,6 +356,21 @@ class _DecayToFinal(_Scheduler):
         "divides by max_update - warmup_steps."
       )
     self._set(max_update=int(max_update), final_lr=final_lr)
+
+  def _formula(self) -> Callable[[int], float]:
+    """MXNet's rate at ``num_update`` (its constants read once per replay)."""
+    raise NotImplementedError
+
+  def _start(self, base_lr):
+    return _Replay(base_lr=base_lr, formula=self._formula())
+
+  def _decay(self, state, n):
+    if n <= self.max_update:
+      state.base_lr = state.formula(n)
+    return state.base_lr
+
+  def _next_change(self, state, n):
+    return n + 1 if n < self.max_update else None
 
 
 class PolyScheduler(_DecayToFinal):
@@ -446,16 +409,6 @@ class PolyScheduler(_DecayToFinal):
     MXNet ``mx.lr_scheduler.PolyScheduler`` (1.9.1 and 2.0).
   """
 
-  _fields = (
-    "max_update",
-    "base_lr",
-    "pwr",
-    "final_lr",
-    "warmup_steps",
-    "warmup_begin_lr",
-    "warmup_mode",
-  )
-
   def __init__(
     self,
     max_update: int,
@@ -470,15 +423,10 @@ class PolyScheduler(_DecayToFinal):
     check_range("pwr", pwr, 0.0)
     self._set(pwr=pwr)
 
-  def _replay(self, learning_rate):
-    base, final = float(self.base_lr), float(self.final_lr)
-    span = float(self.max_update - self.warmup_steps)
-    pwr = float(self.pwr)
-
-    def formula(n):
-      return final + (base - final) * math.pow(1 - float(n - self.warmup_steps) / span, pwr)
-
-    return _DecayReplay(self, learning_rate, formula)
+  def _formula(self):
+    base, final, pwr = float(self.base_lr), float(self.final_lr), float(self.pwr)
+    warmup, span = self.warmup_steps, float(self.max_update - self.warmup_steps)
+    return lambda n: final + (base - final) * math.pow(1 - float(n - warmup) / span, pwr)
 
 
 class CosineScheduler(_DecayToFinal):
@@ -513,8 +461,6 @@ class CosineScheduler(_DecayToFinal):
     MXNet ``mx.lr_scheduler.CosineScheduler`` (1.9.1 and 2.0).
   """
 
-  _fields = ("max_update", "base_lr", "final_lr", "warmup_steps", "warmup_begin_lr", "warmup_mode")
-
   def __init__(
     self,
     max_update: int,
@@ -526,14 +472,10 @@ class CosineScheduler(_DecayToFinal):
   ):
     super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
 
-  def _replay(self, learning_rate):
+  def _formula(self):
     base, final = float(self.base_lr), float(self.final_lr)
-    span = float(self.max_update - self.warmup_steps)
-
-    def formula(n):
-      return final + (base - final) * (1 + math.cos(math.pi * (n - self.warmup_steps) / span)) / 2
-
-    return _DecayReplay(self, learning_rate, formula)
+    warmup, span = self.warmup_steps, float(self.max_update - self.warmup_steps)
+    return lambda n: final + (base - final) * (1 + math.cos(math.pi * (n - warmup) / span)) / 2
 
 
 __all__ = ["CosineScheduler", "FactorScheduler", "MultiFactorScheduler", "PolyScheduler"]

@@ -8,49 +8,41 @@ preset keeps the last value.)
 """
 
 import math
+import operator
 from collections.abc import Sequence
 
-import numpy as np
+from adamax_optax.mindspore.nn._decay import (
+  Operations,
+  check_bool,
+  check_float,
+  check_positive_int,
+  exponential_decay,
+  natural_exp_decay,
+  polynomial_decay,
+)
+
+# The lists compute in Python's own arithmetic.
+_DOUBLE = Operations(
+  literal=lambda number: number, floor=math.floor, ceil=math.ceil, pow=operator.pow
+)
 
 
-def _positive_int(fn: str, name: str, value) -> None:
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-    raise TypeError(f"For '{fn}', the '{name}' must be int, but got {type(value).__name__}.")
-  if value <= 0:
-    raise ValueError(f"For '{fn}', the '{name}' must be a positive int (> 0), but got {value}.")
+def _epochs(total_step: int, step_per_epoch: int) -> list[int]:
+  """MindSpore's ``current_epoch`` at each of the ``total_step`` steps."""
+  return [math.floor(i / step_per_epoch) for i in range(total_step)]
 
 
-def _check_step_counts(fn: str, total_step, step_per_epoch, decay_epoch) -> None:
-  """The three counts every decay list takes, each an int >= 1."""
-  for name, value in (
-    ("total_step", total_step),
-    ("step_per_epoch", step_per_epoch),
-    ("decay_epoch", decay_epoch),
-  ):
-    _positive_int(fn, name, value)
-
-
-def _float(fn: str, name: str, value, *, positive: bool) -> None:
-  if isinstance(value, bool) or not isinstance(value, (float, np.floating)):
-    raise TypeError(
-      f"For '{fn}', the '{name}' must be float, but got {type(value).__name__}: {value!r}."
-    )
-  v = float(value)
-  if not math.isfinite(v) or (v <= 0 if positive else v < 0):
-    raise ValueError(
-      f"For '{fn}', the '{name}' must be {'> 0' if positive else '>= 0'} and finite, but got "
-      f"{value}."
-    )
+def _check_counts(fn: str, **counts) -> None:
+  """Each count an int >= 1, checked in the order given (MindSpore's)."""
+  for name, value in counts.items():
+    check_positive_int(fn, name, value)
 
 
 def _check_decay(fn, learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair):
-  _positive_int(fn, "total_step", total_step)
-  _positive_int(fn, "step_per_epoch", step_per_epoch)
-  _positive_int(fn, "decay_epoch", decay_epoch)
-  _float(fn, "learning_rate", learning_rate, positive=True)
-  _float(fn, "decay_rate", decay_rate, positive=True)
-  if not isinstance(is_stair, bool):
-    raise TypeError(f"For '{fn}', the 'is_stair' must be bool, but got {type(is_stair).__name__}.")
+  _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
+  check_float(fn, "learning_rate", learning_rate, positive=True)
+  check_float(fn, "decay_rate", decay_rate, positive=True)
+  check_bool(fn, "is_stair", is_stair)
 
 
 def piecewise_constant_lr(milestone: Sequence[int], learning_rates: Sequence[float]) -> list:
@@ -83,7 +75,7 @@ def piecewise_constant_lr(milestone: Sequence[int], learning_rates: Sequence[flo
   lr: list = []
   last = 0
   for i, item in enumerate(milestone):
-    _positive_int("piecewise_constant_lr", f"milestone[{i}]", item)
+    check_positive_int("piecewise_constant_lr", f"milestone[{i}]", item)
     if isinstance(learning_rates[i], bool) or not isinstance(learning_rates[i], float):
       raise TypeError(
         f"For 'piecewise_constant_lr', the 'learning_rates[{i}]' must be float, but got "
@@ -117,21 +109,12 @@ def exponential_decay_lr(
   References:
     MindSpore 2.10 ``mindspore.nn.exponential_decay_lr``.
   """
-  _check_decay(
-    "exponential_decay_lr",
-    learning_rate,
-    decay_rate,
-    total_step,
-    step_per_epoch,
-    decay_epoch,
-    is_stair,
-  )
-  out = []
-  for i in range(total_step):
-    epoch = math.floor(i / step_per_epoch)
-    exponent = math.floor(epoch / decay_epoch) if is_stair else epoch / decay_epoch
-    out.append(learning_rate * decay_rate**exponent)
-  return out
+  fn = "exponential_decay_lr"
+  _check_decay(fn, learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair)
+  return [
+    exponential_decay(_DOUBLE, learning_rate, decay_rate, epoch, decay_epoch, is_stair)
+    for epoch in _epochs(total_step, step_per_epoch)
+  ]
 
 
 def natural_exp_decay_lr(
@@ -153,22 +136,12 @@ def natural_exp_decay_lr(
   References:
     MindSpore 2.10 ``mindspore.nn.natural_exp_decay_lr``.
   """
-  _check_decay(
-    "natural_exp_decay_lr",
-    learning_rate,
-    decay_rate,
-    total_step,
-    step_per_epoch,
-    decay_epoch,
-    is_stair,
-  )
-  out = []
-  for i in range(total_step):
-    x = math.floor(i / step_per_epoch)
-    if is_stair:
-      x = math.floor(x / decay_epoch) * decay_epoch
-    out.append(learning_rate * math.e ** (-decay_rate * x))
-  return out
+  fn = "natural_exp_decay_lr"
+  _check_decay(fn, learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair)
+  return [
+    natural_exp_decay(_DOUBLE, learning_rate, decay_rate, epoch, decay_epoch, is_stair)
+    for epoch in _epochs(total_step, step_per_epoch)
+  ]
 
 
 def inverse_decay_lr(
@@ -190,17 +163,19 @@ def inverse_decay_lr(
   References:
     MindSpore 2.10 ``mindspore.nn.inverse_decay_lr``.
   """
-  _check_decay(
-    "inverse_decay_lr", learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair
-  )
-  out = []
-  for i in range(total_step):
-    epoch = math.floor(i / step_per_epoch)
-    if is_stair:
-      out.append(learning_rate / (1 + decay_rate * math.floor(epoch / decay_epoch)))
-    else:
-      out.append(learning_rate / (1 + decay_rate * epoch / decay_epoch))
-  return out
+  fn = "inverse_decay_lr"
+  _check_decay(fn, learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair)
+  # Not InverseDecayLR's formula: ``decay_rate * epoch`` is multiplied first, and the
+  # quotient is a true division (the cell multiplies by a float32 reciprocal).
+  if is_stair:
+    return [
+      learning_rate / (1 + decay_rate * math.floor(epoch / decay_epoch))
+      for epoch in _epochs(total_step, step_per_epoch)
+    ]
+  return [
+    learning_rate / (1 + decay_rate * epoch / decay_epoch)
+    for epoch in _epochs(total_step, step_per_epoch)
+  ]
 
 
 def cosine_decay_lr(
@@ -217,20 +192,20 @@ def cosine_decay_lr(
     MindSpore 2.10 ``mindspore.nn.cosine_decay_lr``.
   """
   fn = "cosine_decay_lr"
-  _float(fn, "min_lr", min_lr, positive=False)
-  _float(fn, "max_lr", max_lr, positive=True)
-  _check_step_counts(fn, total_step, step_per_epoch, decay_epoch)
+  check_float(fn, "min_lr", min_lr, positive=False)
+  check_float(fn, "max_lr", max_lr, positive=True)
+  _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
   if min_lr >= max_lr:
     raise ValueError(
       "For 'cosine_decay_lr', the 'max_lr' must be greater than the 'min_lr', but got "
       f"'max_lr' value: {max_lr}, 'min_lr' value: {min_lr}."
     )
+  # Not CosineDecayLR's formula: the cell computes ``sin(pi (p / decay_steps + 0.5))``.
   delta = 0.5 * (max_lr - min_lr)
-  out = []
-  for i in range(total_step):
-    epoch = min(math.floor(i / step_per_epoch), decay_epoch)
-    out.append(min_lr + delta * (1 + math.cos(math.pi * epoch / decay_epoch)))
-  return out
+  return [
+    min_lr + delta * (1 + math.cos(math.pi * min(epoch, decay_epoch) / decay_epoch))
+    for epoch in _epochs(total_step, step_per_epoch)
+  ]
 
 
 def polynomial_decay_lr(
@@ -256,25 +231,18 @@ def polynomial_decay_lr(
     MindSpore 2.10 ``mindspore.nn.polynomial_decay_lr``.
   """
   fn = "polynomial_decay_lr"
-  _float(fn, "learning_rate", learning_rate, positive=True)
-  _float(fn, "end_learning_rate", end_learning_rate, positive=False)
-  _float(fn, "power", power, positive=True)
-  _check_step_counts(fn, total_step, step_per_epoch, decay_epoch)
-  if not isinstance(update_decay_epoch, bool):
-    raise TypeError(
-      f"For '{fn}', the 'update_decay_epoch' must be bool, but got "
-      f"{type(update_decay_epoch).__name__}."
-    )
+  check_float(fn, "learning_rate", learning_rate, positive=True)
+  check_float(fn, "end_learning_rate", end_learning_rate, positive=False)
+  check_float(fn, "power", power, positive=True)
+  _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
+  check_bool(fn, "update_decay_epoch", update_decay_epoch)
   delta = learning_rate - end_learning_rate
-  out = []
-  for i in range(total_step):
-    epoch = math.floor(i / step_per_epoch)
-    if update_decay_epoch:
-      span, t = decay_epoch * max(math.ceil(epoch / decay_epoch), 1), epoch
-    else:
-      span, t = decay_epoch, min(decay_epoch, epoch)
-    out.append(delta * (1 - t / span) ** power + end_learning_rate)
-  return out
+  return [
+    polynomial_decay(
+      _DOUBLE, delta, end_learning_rate, epoch, decay_epoch, power, update_decay_epoch
+    )
+    for epoch in _epochs(total_step, step_per_epoch)
+  ]
 
 
 def warmup_lr(
@@ -291,18 +259,13 @@ def warmup_lr(
     MindSpore 2.10 ``mindspore.nn.warmup_lr``.
   """
   fn = "warmup_lr"
-  _float(fn, "learning_rate", learning_rate, positive=False)
-  for name, value in (
-    ("warmup_epoch", warmup_epoch),
-    ("total_step", total_step),
-    ("step_per_epoch", step_per_epoch),
-  ):
-    _positive_int(fn, name, value)
-  out = []
-  for i in range(total_step):
-    epoch = min(math.floor(i / step_per_epoch), warmup_epoch)
-    out.append(learning_rate * epoch / warmup_epoch)
-  return out
+  check_float(fn, "learning_rate", learning_rate, positive=False)
+  _check_counts(fn, warmup_epoch=warmup_epoch, total_step=total_step, step_per_epoch=step_per_epoch)
+  # Not WarmUpLR's formula: ``learning_rate * epoch`` is multiplied first.
+  return [
+    learning_rate * min(epoch, warmup_epoch) / warmup_epoch
+    for epoch in _epochs(total_step, step_per_epoch)
+  ]
 
 
 __all__ = [

@@ -3,7 +3,7 @@
 MindSpore evaluates these cells in float32 on the optimizer's ``global_step`` (shape
 [1]), and ``nn.AdaMax`` reads ``learning_rate(global_step)`` before incrementing it: the
 update at optax count ``n`` uses the schedule at step ``n``. The classes here compute
-MindSpore's float32 expression op by op on the host (:mod:`adamax_optax.mindspore._f32`)
+MindSpore's float32 expression op by op on the host (:mod:`adamax_optax._float32`)
 and tabulate it as an :class:`~adamax_optax.schedules.ExactSchedule`; each is an optax
 schedule ``count -> lr``, usable as ``mindspore_nn_adamax(learning_rate=...)``, as a
 group's ``lr``, or with any optax optimizer.
@@ -21,35 +21,22 @@ import jax
 import numpy as np
 
 from adamax_optax._float32 import F32, powf, rdiv, sinf
+from adamax_optax.mindspore.nn._decay import (
+  Operations,
+  check_bool,
+  check_float,
+  check_positive_int,
+  exponential_decay,
+  natural_exp_decay,
+  polynomial_decay,
+)
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 _PI = F32(math.pi)
-_E = F32(math.e)
 
-
-def _positive_int(cls: str, name: str, value) -> None:
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-    raise TypeError(f"For '{cls}', the '{name}' must be int, but got {type(value).__name__}.")
-  if value <= 0:
-    raise ValueError(f"For '{cls}', the '{name}' must be a positive int (> 0), but got {value}.")
-
-
-def _float(cls: str, name: str, value, *, positive: bool) -> None:
-  if isinstance(value, bool) or not isinstance(value, (float, np.floating)):
-    raise TypeError(
-      f"For '{cls}', the '{name}' must be float, but got {type(value).__name__}: {value!r}."
-    )
-  v = float(value)
-  if not math.isfinite(v) or (v <= 0 if positive else v < 0):
-    raise ValueError(
-      f"For '{cls}', the '{name}' must be {'> 0' if positive else '>= 0'} and finite, but got "
-      f"{value}."
-    )
-
-
-def _bool(cls: str, name: str, value) -> None:
-  if not isinstance(value, bool):
-    raise TypeError(f"For '{cls}', the '{name}' must be bool, but got {type(value).__name__}.")
+# The cells compute on float32 scalars (every argument of a formula is one), as MindSpore's
+# float32 kernels do; Pow is glibc's powf.
+_FLOAT32 = Operations(literal=F32, floor=np.floor, ceil=np.ceil, pow=powf)
 
 
 class LearningRateSchedule:
@@ -109,10 +96,10 @@ class _DecayLR(LearningRateSchedule):
     horizon: int = DEFAULT_HORIZON,
   ):
     cls = type(self).__name__
-    _positive_int(cls, "decay_steps", decay_steps)
-    _float(cls, "learning_rate", learning_rate, positive=True)
-    _float(cls, "decay_rate", decay_rate, positive=True)
-    _bool(cls, "is_stair", is_stair)
+    check_positive_int(cls, "decay_steps", decay_steps)
+    check_float(cls, "learning_rate", learning_rate, positive=True)
+    check_float(cls, "decay_rate", decay_rate, positive=True)
+    check_bool(cls, "is_stair", is_stair)
     self.learning_rate, self.decay_rate = float(learning_rate), float(decay_rate)
     self.decay_steps, self.is_stair = int(decay_steps), is_stair
     super().__init__(horizon=horizon)
@@ -144,10 +131,8 @@ class ExponentialDecayLR(_DecayLR):
     return self.decay_rate < 1.0
 
   def value(self, step):
-    p = F32(F32(step) / F32(self.decay_steps))
-    if self.is_stair:
-      p = F32(np.floor(p))
-    return F32(F32(self.learning_rate) * powf(self.decay_rate, p))
+    lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
+    return exponential_decay(_FLOAT32, lr, rate, F32(step), span, self.is_stair)
 
 
 class NaturalExpDecayLR(_DecayLR):
@@ -177,10 +162,8 @@ class NaturalExpDecayLR(_DecayLR):
     return True
 
   def value(self, step):
-    p = F32(step)
-    if self.is_stair:
-      p = F32(F32(np.floor(p / F32(self.decay_steps))) * F32(self.decay_steps))
-    return F32(F32(self.learning_rate) * powf(_E, F32(F32(-self.decay_rate) * p)))
+    lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
+    return natural_exp_decay(_FLOAT32, lr, rate, F32(step), span, self.is_stair)
 
 
 class InverseDecayLR(_DecayLR):
@@ -206,6 +189,8 @@ class InverseDecayLR(_DecayLR):
   """
 
   def value(self, step):
+    # Not inverse_decay_lr's formula: ``step / decay_steps`` is divided first, and the
+    # quotient is a float32 reciprocal times learning_rate.
     p = F32(F32(step) / F32(self.decay_steps))
     if self.is_stair:
       p = F32(np.floor(p))
@@ -238,9 +223,9 @@ class CosineDecayLR(LearningRateSchedule):
     self, min_lr: float, max_lr: float, decay_steps: int, *, horizon: int = DEFAULT_HORIZON
   ):
     cls = "CosineDecayLR"
-    _float(cls, "min_lr", min_lr, positive=False)
-    _float(cls, "max_lr", max_lr, positive=True)
-    _positive_int(cls, "decay_steps", decay_steps)
+    check_float(cls, "min_lr", min_lr, positive=False)
+    check_float(cls, "max_lr", max_lr, positive=True)
+    check_positive_int(cls, "decay_steps", decay_steps)
     if min_lr >= max_lr:
       raise ValueError(
         "For 'CosineDecayLR', the 'max_lr' must be greater than the 'min_lr', but got 'max_lr' "
@@ -254,6 +239,7 @@ class CosineDecayLR(LearningRateSchedule):
     return self.decay_steps
 
   def value(self, step):
+    # Not cosine_decay_lr's formula: MindSpore's cell takes a sine, shifted by pi / 2.
     p = F32(min(step, self.decay_steps))
     x = F32(F32(p / F32(self.decay_steps)) + F32(0.5))
     wave = F32(F32(1.0) + sinf(F32(_PI * x)))
@@ -296,29 +282,25 @@ class PolynomialDecayLR(LearningRateSchedule):
     horizon: int = DEFAULT_HORIZON,
   ):
     cls = "PolynomialDecayLR"
-    _float(cls, "learning_rate", learning_rate, positive=True)
-    _float(cls, "end_learning_rate", end_learning_rate, positive=False)
-    _positive_int(cls, "decay_steps", decay_steps)
-    _bool(cls, "update_decay_steps", update_decay_steps)
-    _float(cls, "power", power, positive=True)
+    check_float(cls, "learning_rate", learning_rate, positive=True)
+    check_float(cls, "end_learning_rate", end_learning_rate, positive=False)
+    check_positive_int(cls, "decay_steps", decay_steps)
+    check_bool(cls, "update_decay_steps", update_decay_steps)
+    check_float(cls, "power", power, positive=True)
     self.learning_rate, self.end_learning_rate = float(learning_rate), float(end_learning_rate)
     self.decay_steps, self.power = int(decay_steps), float(power)
     self.update_decay_steps = update_decay_steps
-    self._diff = F32(self.learning_rate - self.end_learning_rate)
     super().__init__(horizon=horizon)
 
   def _last_changing_step(self):
     return None if self.update_decay_steps else self.decay_steps
 
   def value(self, step):
-    ds = F32(self.decay_steps)
-    s = F32(step)
-    if self.update_decay_steps:
-      ds = F32(ds * max(F32(np.ceil(F32(s / ds))), F32(1.0)))
-    else:
-      s = min(s, ds)
-    p = F32(s / ds)
-    return F32(F32(self._diff * powf(F32(F32(1.0) - p), self.power)) + F32(self.end_learning_rate))
+    delta = F32(self.learning_rate - self.end_learning_rate)  # in double, rounded once
+    end, span = F32(self.end_learning_rate), F32(self.decay_steps)
+    return polynomial_decay(
+      _FLOAT32, delta, end, F32(step), span, self.power, self.update_decay_steps
+    )
 
 
 class WarmUpLR(LearningRateSchedule):
@@ -340,8 +322,8 @@ class WarmUpLR(LearningRateSchedule):
   """
 
   def __init__(self, learning_rate: float, warmup_steps: int, *, horizon: int = DEFAULT_HORIZON):
-    _float("WarmUpLR", "learning_rate", learning_rate, positive=False)
-    _positive_int("WarmUpLR", "warmup_steps", warmup_steps)
+    check_float("WarmUpLR", "learning_rate", learning_rate, positive=False)
+    check_positive_int("WarmUpLR", "warmup_steps", warmup_steps)
     self.learning_rate, self.warmup_steps = float(learning_rate), int(warmup_steps)
     super().__init__(horizon=horizon)
 
@@ -349,6 +331,7 @@ class WarmUpLR(LearningRateSchedule):
     return self.warmup_steps
 
   def value(self, step):
+    # Not warmup_lr's formula: ``min(step, warmup_steps) / warmup_steps`` is divided first.
     fraction = F32(F32(min(step, self.warmup_steps)) / F32(self.warmup_steps))
     return F32(F32(self.learning_rate) * fraction)
 
