@@ -20,7 +20,7 @@ from adamax_optax._leaves import (
 from adamax_optax._rounding import computed_once, rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
-from adamax_optax.schedules import ExactSchedule, is_exact
+from adamax_optax.schedules import ExactSchedule, exact_table, is_exact
 from adamax_optax.validation import check_adamax_hyperparameters, check_range
 
 
@@ -401,6 +401,8 @@ def scale_by_adamax(
     Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
     (https://arxiv.org/abs/1412.6980).
   """
+  if exact_table(learning_rate) is not None:  # a Paddle scheduler hands over its table
+    learning_rate = exact_table(learning_rate)
   # A b1 schedule (PyTorch's cycled betas[0]) is checked where it was made.
   check_adamax_hyperparameters(0.0 if is_exact(b1) else b1, b2, eps)
   if learning_rate is not None:

@@ -57,3 +57,38 @@ def test_a_million_step_schedule_has_a_small_bucket_index():
   step = schedules.tabulate(lambda n: 0.01 * 0.97 ** (n // 41), 1_000_000, "StepLR")
   assert step.num_runs > 20_000 and step._bucket_bits == 5  # (0.97**k reaches 0 late)
   assert_lookup_matches_the_host(step)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 40), min_size=1, max_size=30), every=st.integers(1, 9))
+def test_a_stretched_table_holds_each_value_for_every_count_of_its_epoch(lengths, every):
+  epochs = schedule_of_runs(lengths)
+  stretched = epochs.stretched(every)
+  counts = np.arange(stretched.horizon + 2 * every)
+  want = epochs.values_at(np.minimum(counts // every, epochs.horizon - 1))
+  np.testing.assert_array_equal(stretched.values_at(counts), want)
+  assert_lookup_matches_the_host(stretched)
+
+
+def test_a_scheduler_that_keeps_a_table_hands_it_to_scale_by_adamax():
+  """Paddle's schedulers look their values up in a table (``.table``); scale_by_adamax
+  takes its doubles as it takes an ExactSchedule's."""
+  import jax.numpy as jnp
+
+  from adamax_optax import arithmetic, scale_by_adamax
+  from adamax_optax.paddle.optimizer import lr
+
+  scheduler = lr.ExponentialDecay(learning_rate=0.01, gamma=0.9, horizon=50)
+  assert schedules.is_exact(scheduler) and schedules.exact_table(scheduler) is scheduler.table
+
+  def steps(learning_rate):
+    # PyTorch's arithmetic divides the double rate by the bias correction.
+    opt = scale_by_adamax(learning_rate=learning_rate, arithmetic=arithmetic.TORCH)
+    params = jnp.linspace(-1.0, 1.0, 7)
+    state, out = opt.init(params), []
+    for t in range(20):
+      updates, state = jax.jit(opt.update)(jnp.sin(params * (t + 1)), state)
+      out.append(np.asarray(updates))
+    return np.stack(out)
+
+  np.testing.assert_array_equal(steps(scheduler), steps(scheduler.table))

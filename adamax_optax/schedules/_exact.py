@@ -251,15 +251,26 @@ def scheduled_groups(
     return {**defaults, "lr": ungrouped}, groups
 
 
+def exact_table(schedule) -> "ExactSchedule | DoubleConstant | None":
+  """The table carrying ``schedule``'s double values: the schedule itself, or the
+  ``table`` of a framework scheduler that looks its values up in one (Paddle's
+  schedulers); ``None`` for any other schedule."""
+  if isinstance(schedule, (ExactSchedule, DoubleConstant)):
+    return schedule
+  table = getattr(schedule, "table", None)
+  return table if isinstance(table, ExactSchedule) else None
+
+
 def is_exact(schedule) -> bool:
   """Whether ``schedule`` carries the double value of its learning rate."""
-  return isinstance(schedule, (ExactSchedule, DoubleConstant))
+  return exact_table(schedule) is not None
 
 
 __all__ = [
   "DEFAULT_HORIZON",
   "DoubleConstant",
   "ExactSchedule",
+  "exact_table",
   "is_exact",
   "scheduled_groups",
   "tabulate",
