@@ -34,8 +34,7 @@ from adamax_optax._rounding import rounded
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
 from adamax_optax.plateau import plateau_over_groups
-from adamax_optax.schedules import scheduled_groups
-from adamax_optax.validation import check_bool
+from adamax_optax.validation import check_bool, check_scheduled_lrs
 
 
 def check_gradients(updates, params) -> None:
@@ -184,26 +183,42 @@ def is_plateau(scheduler) -> bool:
 
 
 def _tabulated(scheduler, settings: PresetSettings) -> tuple[dict, list | None]:
-  """The defaults and groups with each group's ``lr`` replaced by its schedule, and its
-  ``betas[0]`` too where the scheduler cycles it (see :func:`scheduled_groups`)."""
+  """The defaults and groups with each group's ``lr`` replaced by its table, and its
+  ``betas[0]`` too where the scheduler cycles it.
 
-  def tables(lrs):
+  The scheduler acts on the groups in order, each from its own ``lr``, as PyTorch's and
+  MindSpore's do; parameters in no group form one more group of their own, from the
+  default ``lr``. Where the scheduler takes per-group lists with no entry for ungrouped
+  parameters, using such a parameter raises an error saying so.
+  """
+  check_scheduled_lrs(settings.defaults, settings.param_groups, settings.framework)
+
+  def tabulated(groups: list[dict]) -> list[dict]:
+    lrs = [float(group["lr"]) for group in groups]
     lr_tables, beta1_tables = scheduler.tabulate_groups(lrs, settings.lr_scheduler_every)
+    for index, group in enumerate(groups):
+      group["lr"] = lr_tables[index]
+      if beta1_tables is not None:
+        group["betas"] = (beta1_tables[index], group["betas"][1])
+    return groups
 
-    def put(index):
-      def into(group):
-        group = {**group, "lr": lr_tables[index]}
-        if beta1_tables is not None:
-          group["betas"] = (beta1_tables[index], group["betas"][1])
-        return group
+  defaults = dict(settings.defaults)
+  if not settings.param_groups:
+    (defaults,) = tabulated([defaults])
+    return defaults, settings.param_groups
+  groups = tabulated([{**defaults, **group} for group in settings.param_groups])
+  try:
+    (defaults,) = tabulated([defaults])
+  except ValueError as error:
 
-      return into
+    def ungrouped(count, error=error):
+      raise ValueError(
+        f"A parameter is in no param_group, but the lr_scheduler needs one entry per "
+        f"group ({error}); put every parameter in a group."
+      )
 
-    return [put(i) for i in range(len(lrs))]
-
-  return scheduled_groups(
-    tables, dict(settings.defaults), settings.param_groups, settings.framework
-  )
+    defaults = {**defaults, "lr": ungrouped}
+  return defaults, groups
 
 
 def assemble(

@@ -195,6 +195,16 @@ def check_horizon(horizon, owner: str = "") -> int:
   return int(horizon)
 
 
+def check_scheduler(scheduler, kinds: tuple[type, ...], module: str, example: str) -> None:
+  """A preset's ``lr_scheduler``: one of ``kinds``, the schedulers of the framework's
+  ``module`` (an optax schedule goes to ``lr`` instead)."""
+  if not isinstance(scheduler, kinds):
+    raise TypeError(
+      f"lr_scheduler must be a scheduler from {module} (e.g. {example}), got "
+      f"{type(scheduler).__name__}; an optax schedule goes to lr= instead."
+    )
+
+
 def check_scheduled_lrs(defaults: Mapping, param_groups, framework: str) -> None:
   """Each group's ``lr`` is a number when a framework scheduler sets the rate from it."""
   named = [("lr", defaults["lr"])] + [

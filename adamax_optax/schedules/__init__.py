@@ -17,7 +17,6 @@ from adamax_optax.schedules._exact import (
   ExactSchedule,
   exact_table,
   is_exact,
-  scheduled_groups,
   tabulate,
 )
 from adamax_optax.schedules._plateau import reduction_levels, reduction_tables
@@ -48,6 +47,5 @@ __all__ = [
   "is_exact",
   "reduction_levels",
   "reduction_tables",
-  "scheduled_groups",
   "tabulate",
 ]

@@ -23,7 +23,6 @@ import numpy as np
 
 from adamax_optax import _double_float as df
 from adamax_optax._rounding import computed_once
-from adamax_optax.validation import check_scheduled_lrs
 
 #: Updates tabulated when a schedule does not fix its own horizon.
 DEFAULT_HORIZON = 1_000_000
@@ -214,43 +213,6 @@ class DoubleConstant:
     return self.value
 
 
-def scheduled_groups(
-  tables: Callable[[list[float]], list[Callable[[dict], dict]]],
-  defaults: dict,
-  param_groups,
-  framework: str,
-) -> tuple[dict, list | None]:
-  """``defaults`` and ``param_groups`` with a framework scheduler's tables put in.
-
-  The scheduler acts on the groups in order, each from its own ``lr``, as PyTorch's and
-  MindSpore's do; parameters in no group form one more group of their own, from the
-  default ``lr``. ``tables(lrs)`` tabulates the scheduler for groups starting at ``lrs``
-  and gives, per group, a function putting its schedules into that group's settings.
-  Where the scheduler takes per-group lists with no entry for ungrouped parameters,
-  using such a parameter raises an error saying so.
-  """
-  check_scheduled_lrs(defaults, param_groups, framework)
-  lr = float(defaults["lr"])
-  if not param_groups:
-    (put,) = tables([lr])
-    return put(defaults), param_groups
-  groups = [{**defaults, **g} for g in param_groups]
-  puts = tables([float(g["lr"]) for g in groups])
-  groups = [{**put(g), "params": g["params"]} for g, put in zip(groups, puts, strict=True)]
-  try:
-    (put,) = tables([lr])
-    return put(defaults), groups
-  except ValueError as error:
-
-    def ungrouped(count, error=error):
-      raise ValueError(
-        f"A parameter is in no param_group, but the lr_scheduler needs one entry per "
-        f"group ({error}); put every parameter in a group."
-      )
-
-    return {**defaults, "lr": ungrouped}, groups
-
-
 def exact_table(schedule) -> "ExactSchedule | DoubleConstant | None":
   """The table carrying ``schedule``'s double values: the schedule itself, or the
   ``table`` of a framework scheduler that looks its values up in one (Paddle's
@@ -272,6 +234,5 @@ __all__ = [
   "ExactSchedule",
   "exact_table",
   "is_exact",
-  "scheduled_groups",
   "tabulate",
 ]

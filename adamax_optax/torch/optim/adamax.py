@@ -19,11 +19,12 @@ from adamax_optax._preset import PresetSettings, assemble, with_common_keyword_d
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import Ungrouped
 from adamax_optax.schedules import is_exact
-from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, check_scheduler
+from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from adamax_optax.validation import (
   check_bool,
   check_framework_rule,
   check_pair,
+  check_scheduler,
   is_concrete_array,
   renamed_keywords,
 )
@@ -220,7 +221,12 @@ def torch_adamax(
       "default), or a tensor lr without a scheduler."
     )
   if lr_scheduler is not None:
-    check_scheduler(lr_scheduler)
+    check_scheduler(
+      lr_scheduler,
+      (LRScheduler, ReduceLROnPlateau),
+      "adamax_optax.torch.optim.lr_scheduler",
+      "StepLR(step_size=30, gamma=0.1)",
+    )
 
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}

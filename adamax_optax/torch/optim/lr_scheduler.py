@@ -29,7 +29,6 @@ PyTorch's Adamax does.
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -564,22 +563,6 @@ class ReduceLROnPlateau:
     )
 
 
-def check_scheduler(scheduler: Any) -> None:
-  """``torch_adamax``'s ``lr_scheduler``: a scheduler of this module."""
-  if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
-    raise TypeError(
-      "lr_scheduler must be a scheduler from adamax_optax.torch.optim.lr_scheduler "
-      f"(e.g. StepLR(step_size=30, gamma=0.1)), got {type(scheduler).__name__}; an optax "
-      "schedule goes to lr= instead."
-    )
-
-
-def group_schedules(scheduler: Any, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
-  """Per-group schedules of ``scheduler`` (what ``torch_adamax(lr_scheduler=...)`` uses)."""
-  check_scheduler(scheduler)
-  return scheduler.group_schedules(lrs, every)
-
-
 __all__ = [
   "ChainedScheduler",
   "ConstantLR",
@@ -597,6 +580,4 @@ __all__ = [
   "ReduceLROnPlateau",
   "SequentialLR",
   "StepLR",
-  "check_scheduler",
-  "group_schedules",
 ]

@@ -21,6 +21,7 @@ from adamax_optax.param_groups import Ungrouped
 from adamax_optax.validation import (
   check_framework_rule,
   check_pair,
+  check_scheduler,
   is_integer_number,
   renamed_keywords,
 )
@@ -70,15 +71,6 @@ def _check_experimental(settings: Mapping) -> None:
       )
   if "maximize" in settings:
     check_maximize(settings["maximize"])
-
-
-def _check_scheduler(scheduler) -> None:
-  if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
-    raise TypeError(
-      "lr_scheduler must be a scheduler from adamax_optax.mindspore.experimental.optim."
-      f"lr_scheduler (e.g. StepLR(step_size=30)), got {type(scheduler).__name__}; an optax "
-      "schedule goes to lr= instead."
-    )
 
 
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
@@ -172,7 +164,12 @@ def mindspore_adamax(
   }
   _check_experimental(defaults)
   if lr_scheduler is not None:
-    _check_scheduler(lr_scheduler)
+    check_scheduler(
+      lr_scheduler,
+      (LRScheduler, ReduceLROnPlateau),
+      "adamax_optax.mindspore.experimental.optim.lr_scheduler",
+      "StepLR(step_size=30)",
+    )
   settings = PresetSettings(
     framework="MindSpore",
     defaults=defaults,
