@@ -185,14 +185,7 @@ def check_every(every) -> int:
 
 def check_horizon(horizon, owner: str = "") -> int:
   """A scheduler's ``horizon``: the updates it tabulates, an int >= 1."""
-  if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, (int, np.integer)):
-    horizon_ok = False
-  else:
-    horizon_ok = horizon >= 1
-  if not horizon_ok:
-    prefix = f"{owner}: " if owner else ""
-    raise ValueError(f"{prefix}horizon must be an int >= 1, got {horizon!r}.")
-  return int(horizon)
+  return check_int("horizon", horizon, 1, owner)
 
 
 def check_scheduler(scheduler, kinds: tuple[type, ...], module: str, example: str) -> None:
@@ -218,6 +211,19 @@ def check_scheduled_lrs(defaults: Mapping, param_groups, framework: str) -> None
         f"{name} must be a number when lr_scheduler is given (the scheduler sets the rate "
         f"from it, as {framework}'s does), got {_short(value)}."
       )
+
+
+def is_python_int(value) -> bool:
+  """True for Python and NumPy integers (not bool)."""
+  return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(name: str, value, low: int = 1, owner: str = "") -> int:
+  """An integer argument (not bool) ``>= low``, as a Python int."""
+  if not is_python_int(value) or value < low:
+    prefix = f"{owner}: " if owner else ""
+    raise ValueError(f"{prefix}{name} must be an int >= {low}, got {value!r}.")
+  return int(value)
 
 
 def is_integer_number(value) -> bool:

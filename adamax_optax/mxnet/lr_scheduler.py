@@ -41,14 +41,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
-from adamax_optax.validation import check_range
+from adamax_optax.validation import check_int, check_range
 
 _MAX_COUNT = 2**31 - 2  # the last int32 update count a table can index
-
-
-def _check_int(name: str, value, low: int) -> None:
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-    raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
 
 
 class _Replay:
@@ -85,7 +80,7 @@ class _Scheduler:
   def __init__(self, base_lr: float, warmup_steps: int, warmup_begin_lr: float, warmup_mode: str):
     check_range("base_lr", base_lr)
     check_range("warmup_begin_lr", warmup_begin_lr)
-    _check_int("warmup_steps", warmup_steps, 0)
+    check_int("warmup_steps", warmup_steps, 0)
     if warmup_begin_lr > base_lr:
       raise ValueError(f"warmup_begin_lr ({warmup_begin_lr}) must not exceed base_lr ({base_lr}).")
     if warmup_mode not in ("linear", "constant"):
@@ -184,7 +179,7 @@ class _Scheduler:
       (``c >= begin_num_update``) is the double MXNet's scheduler returns for
       ``num_update = c + 1`` when called at every update from ``begin_num_update + 1``.
     """
-    _check_int("begin_num_update", begin_num_update, 0)
+    check_int("begin_num_update", begin_num_update, 0)
     if learning_rate is not None:
       check_range("learning_rate", learning_rate)
       learning_rate = float(learning_rate)
@@ -258,10 +253,10 @@ class FactorScheduler(_Scheduler):
     horizon: int = DEFAULT_HORIZON,
   ):
     super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-    _check_int("step", step, 1)
+    check_int("step", step, 1)
     check_range("factor", factor, 0.0, 1.0)
     check_range("stop_factor_lr", stop_factor_lr, 0.0)
-    _check_int("horizon", horizon, 1)
+    check_int("horizon", horizon, 1)
     self._set(step=int(step), factor=factor, stop_factor_lr=stop_factor_lr, horizon=int(horizon))
 
   def _last_num_update(self, first):
@@ -324,7 +319,7 @@ class MultiFactorScheduler(_Scheduler):
     if isinstance(step, (str, bytes)) or not isinstance(step, Sequence) or not step:
       raise ValueError(f"step must be a non-empty list of milestones, got {step!r}.")
     for i, milestone in enumerate(step):
-      _check_int(f"step[{i}]", milestone, 1)
+      check_int(f"step[{i}]", milestone, 1)
       if i and milestone <= step[i - 1]:
         raise ValueError(f"step must be strictly increasing, got {list(step)}.")
     check_range("factor", factor, 0.0, 1.0)
@@ -348,7 +343,7 @@ class _DecayToFinal(_Scheduler):
 
   def __init__(self, max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode):
     super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-    _check_int("max_update", max_update, 1)
+    check_int("max_update", max_update, 1)
     check_range("final_lr", final_lr)
     if warmup_steps >= max_update:
       raise ValueError(

@@ -122,8 +122,9 @@ class Run:
   ``base_lrs`` entry). A scheduler keeps any state of its own on the run.
   """
 
-  def __init__(self, scheduler: "Scheduler", group: Group):
-    self.scheduler, self.group, self.epoch, self.base = scheduler, group, -1, None
+  def __init__(self, scheduler: "Scheduler", group: Group, last_epoch: int = -1):
+    # ``last_epoch``: the epoch before the constructor's step (Paddle resumes from one).
+    self.scheduler, self.group, self.epoch, self.base = scheduler, group, last_epoch, None
 
   @property
   def last_epoch(self):

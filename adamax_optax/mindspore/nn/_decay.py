@@ -13,33 +13,6 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-import numpy as np
-
-
-def check_positive_int(fn: str, name: str, value) -> None:
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-    raise TypeError(f"For '{fn}', the '{name}' must be int, but got {type(value).__name__}.")
-  if value <= 0:
-    raise ValueError(f"For '{fn}', the '{name}' must be a positive int (> 0), but got {value}.")
-
-
-def check_float(fn: str, name: str, value, *, positive: bool) -> None:
-  if isinstance(value, bool) or not isinstance(value, (float, np.floating)):
-    raise TypeError(
-      f"For '{fn}', the '{name}' must be float, but got {type(value).__name__}: {value!r}."
-    )
-  v = float(value)
-  if not math.isfinite(v) or (v <= 0 if positive else v < 0):
-    raise ValueError(
-      f"For '{fn}', the '{name}' must be {'> 0' if positive else '>= 0'} and finite, but got "
-      f"{value}."
-    )
-
-
-def check_bool(fn: str, name: str, value) -> None:
-  if not isinstance(value, bool):
-    raise TypeError(f"For '{fn}', the '{name}' must be bool, but got {type(value).__name__}.")
-
 
 class Operations(NamedTuple):
   """How a form computes, beyond its numbers' ``+ - * /``, ``min`` and ``max``."""

@@ -11,11 +11,9 @@ import math
 import operator
 from collections.abc import Sequence
 
+from adamax_optax.mindspore._checks import check_bool, check_nonnegative_float, check_positive_int
 from adamax_optax.mindspore.nn._decay import (
   Operations,
-  check_bool,
-  check_float,
-  check_positive_int,
   exponential_decay,
   natural_exp_decay,
   polynomial_decay,
@@ -40,8 +38,8 @@ def _check_counts(fn: str, **counts) -> None:
 
 def _check_decay(fn, learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair):
   _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
-  check_float(fn, "learning_rate", learning_rate, positive=True)
-  check_float(fn, "decay_rate", decay_rate, positive=True)
+  check_nonnegative_float(fn, "learning_rate", learning_rate, positive=True)
+  check_nonnegative_float(fn, "decay_rate", decay_rate, positive=True)
   check_bool(fn, "is_stair", is_stair)
 
 
@@ -192,8 +190,8 @@ def cosine_decay_lr(
     MindSpore 2.10 ``mindspore.nn.cosine_decay_lr``.
   """
   fn = "cosine_decay_lr"
-  check_float(fn, "min_lr", min_lr, positive=False)
-  check_float(fn, "max_lr", max_lr, positive=True)
+  check_nonnegative_float(fn, "min_lr", min_lr, positive=False)
+  check_nonnegative_float(fn, "max_lr", max_lr, positive=True)
   _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
   if min_lr >= max_lr:
     raise ValueError(
@@ -231,9 +229,9 @@ def polynomial_decay_lr(
     MindSpore 2.10 ``mindspore.nn.polynomial_decay_lr``.
   """
   fn = "polynomial_decay_lr"
-  check_float(fn, "learning_rate", learning_rate, positive=True)
-  check_float(fn, "end_learning_rate", end_learning_rate, positive=False)
-  check_float(fn, "power", power, positive=True)
+  check_nonnegative_float(fn, "learning_rate", learning_rate, positive=True)
+  check_nonnegative_float(fn, "end_learning_rate", end_learning_rate, positive=False)
+  check_nonnegative_float(fn, "power", power, positive=True)
   _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
   check_bool(fn, "update_decay_epoch", update_decay_epoch)
   delta = learning_rate - end_learning_rate
@@ -259,7 +257,7 @@ def warmup_lr(
     MindSpore 2.10 ``mindspore.nn.warmup_lr``.
   """
   fn = "warmup_lr"
-  check_float(fn, "learning_rate", learning_rate, positive=False)
+  check_nonnegative_float(fn, "learning_rate", learning_rate, positive=False)
   _check_counts(fn, warmup_epoch=warmup_epoch, total_step=total_step, step_per_epoch=step_per_epoch)
   # Not WarmUpLR's formula: ``learning_rate * epoch`` is multiplied first.
   return [

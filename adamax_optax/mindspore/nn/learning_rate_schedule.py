@@ -21,11 +21,9 @@ import jax
 import numpy as np
 
 from adamax_optax._float32 import F32, powf, rdiv, sinf
+from adamax_optax.mindspore._checks import check_bool, check_nonnegative_float, check_positive_int
 from adamax_optax.mindspore.nn._decay import (
   Operations,
-  check_bool,
-  check_float,
-  check_positive_int,
   exponential_decay,
   natural_exp_decay,
   polynomial_decay,
@@ -97,8 +95,8 @@ class _DecayLR(LearningRateSchedule):
   ):
     cls = type(self).__name__
     check_positive_int(cls, "decay_steps", decay_steps)
-    check_float(cls, "learning_rate", learning_rate, positive=True)
-    check_float(cls, "decay_rate", decay_rate, positive=True)
+    check_nonnegative_float(cls, "learning_rate", learning_rate, positive=True)
+    check_nonnegative_float(cls, "decay_rate", decay_rate, positive=True)
     check_bool(cls, "is_stair", is_stair)
     self.learning_rate, self.decay_rate = float(learning_rate), float(decay_rate)
     self.decay_steps, self.is_stair = int(decay_steps), is_stair
@@ -223,8 +221,8 @@ class CosineDecayLR(LearningRateSchedule):
     self, min_lr: float, max_lr: float, decay_steps: int, *, horizon: int = DEFAULT_HORIZON
   ):
     cls = "CosineDecayLR"
-    check_float(cls, "min_lr", min_lr, positive=False)
-    check_float(cls, "max_lr", max_lr, positive=True)
+    check_nonnegative_float(cls, "min_lr", min_lr, positive=False)
+    check_nonnegative_float(cls, "max_lr", max_lr, positive=True)
     check_positive_int(cls, "decay_steps", decay_steps)
     if min_lr >= max_lr:
       raise ValueError(
@@ -282,11 +280,11 @@ class PolynomialDecayLR(LearningRateSchedule):
     horizon: int = DEFAULT_HORIZON,
   ):
     cls = "PolynomialDecayLR"
-    check_float(cls, "learning_rate", learning_rate, positive=True)
-    check_float(cls, "end_learning_rate", end_learning_rate, positive=False)
+    check_nonnegative_float(cls, "learning_rate", learning_rate, positive=True)
+    check_nonnegative_float(cls, "end_learning_rate", end_learning_rate, positive=False)
     check_positive_int(cls, "decay_steps", decay_steps)
     check_bool(cls, "update_decay_steps", update_decay_steps)
-    check_float(cls, "power", power, positive=True)
+    check_nonnegative_float(cls, "power", power, positive=True)
     self.learning_rate, self.end_learning_rate = float(learning_rate), float(end_learning_rate)
     self.decay_steps, self.power = int(decay_steps), float(power)
     self.update_decay_steps = update_decay_steps
@@ -322,7 +320,7 @@ class WarmUpLR(LearningRateSchedule):
   """
 
   def __init__(self, learning_rate: float, warmup_steps: int, *, horizon: int = DEFAULT_HORIZON):
-    check_float("WarmUpLR", "learning_rate", learning_rate, positive=False)
+    check_nonnegative_float("WarmUpLR", "learning_rate", learning_rate, positive=False)
     check_positive_int("WarmUpLR", "warmup_steps", warmup_steps)
     self.learning_rate, self.warmup_steps = float(learning_rate), int(warmup_steps)
     super().__init__(horizon=horizon)

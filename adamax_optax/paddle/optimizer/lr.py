@@ -44,7 +44,6 @@ import copy
 import functools
 import itertools
 import math
-import numbers
 from collections.abc import Callable, Iterator, Sequence
 
 import jax
@@ -63,22 +62,14 @@ from adamax_optax.schedules import (
   reduction_levels,
 )
 from adamax_optax.schedules import _pytorch_family as family
-from adamax_optax.validation import check_horizon
+from adamax_optax.validation import check_horizon, check_int, is_python_int, is_python_number
 
 # ---------------------------------------------------------------------------- checks
 
 
-def _is_number(value) -> bool:
-  return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_int(value) -> bool:
-  return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def _check_learning_rate(value, name: str = "learning rate") -> float:
   """Paddle's base-class check: a float (or int) >= 0; NaN and inf refused too."""
-  if not _is_number(value):
+  if not is_python_number(value):
     raise TypeError(f"The type of {name} must be float, but received {type(value)}")
   if not math.isfinite(float(value)):
     raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
@@ -88,7 +79,7 @@ def _check_learning_rate(value, name: str = "learning rate") -> float:
 
 
 def _check_finite(name: str, value) -> float:
-  if not _is_number(value):
+  if not is_python_number(value):
     raise TypeError(f"{name} must be a float, got {type(value)}: {value!r}.")
   if not math.isfinite(float(value)):
     raise ValueError(f"{name} must be finite, got {value!r}.")
@@ -96,15 +87,9 @@ def _check_finite(name: str, value) -> float:
 
 
 def _check_positive_int(name: str, value, message: str | None = None) -> int:
-  if not _is_int(value) or value <= 0:
+  if not is_python_int(value) or value <= 0:
     raise ValueError(message or f" '{name}' must be a positive integer.")
   return int(value)
-
-
-def _check_last_epoch(last_epoch) -> int:
-  if not _is_int(last_epoch) or last_epoch < -1:
-    raise ValueError(f"last_epoch must be an int >= -1, got {last_epoch!r}.")
-  return int(last_epoch)
 
 
 def _check_gamma_below_one(gamma) -> float:
@@ -164,7 +149,7 @@ class LRScheduler(Scheduler):
     horizon: int = DEFAULT_HORIZON,
   ):
     self.base_lr = _check_learning_rate(learning_rate)
-    last_epoch = _check_last_epoch(last_epoch)
+    last_epoch = check_int("last_epoch", last_epoch, -1)
     self.verbose = bool(verbose)
     self._horizon_setting = check_horizon(horizon, type(self).__name__)
     group = Group(0, self.base_lr, 0.0)
@@ -245,8 +230,7 @@ class _Replayed(LRScheduler):
   Paddle's ``last_epoch``; several inherit their algorithm from the PyTorch family."""
 
   def driver(self, group: Group, last_epoch: int | None = None) -> Callable[[], None]:
-    run = Run(self, group)
-    run.epoch = self.last_epoch - 1 if last_epoch is None else last_epoch
+    run = Run(self, group, self.last_epoch - 1 if last_epoch is None else last_epoch)
     run.construct()
     return run.step
 
@@ -338,7 +322,7 @@ class PiecewiseDecay(_Replayed):
         f"len(values) [{len(values)}] < len(boundaries) + 1 [{len(boundaries) + 1}]."
       )
     for i, boundary in enumerate(boundaries):
-      if not _is_int(boundary):
+      if not is_python_int(boundary):
         raise TypeError(f"boundaries[{i}] must be an int, got {boundary!r}.")
     for i, value in enumerate(values):
       _check_finite(f"values[{i}]", value)
@@ -526,7 +510,7 @@ class LinearWarmup(_Replayed):
     *,
     horizon: int | None = None,
   ):
-    if not isinstance(learning_rate, LRScheduler) and not _is_number(learning_rate):
+    if not isinstance(learning_rate, LRScheduler) and not is_python_number(learning_rate):
       raise TypeError(
         "the type of learning_rate should be [int, float or LRScheduler], the current type "
         f"is {learning_rate}"
@@ -637,7 +621,7 @@ class MultiStepDecay(_Replayed, family.MultiStepLR):
         "The type of 'milestones' in 'MultiStepDecay' must be 'tuple, list', but received "
         f"{type(milestones)}."
       )
-    if not all(_is_int(m) for m in milestones):
+    if not all(is_python_int(m) for m in milestones):
       raise TypeError(f"milestones must be ints, got {milestones!r}.")
     if not all(milestones[i] < milestones[i + 1] for i in range(len(milestones) - 1)):
       raise ValueError("The elements of milestones must be incremented")
@@ -679,7 +663,7 @@ class StepDecay(_Replayed, family.StepLR):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not _is_int(step_size):
+    if not is_python_int(step_size):
       raise TypeError(f"The type of 'step_size' must be 'int', but received {type(step_size)}.")
     _check_positive_int("step_size", step_size)
     self.step_size, self.gamma = step_size, _check_gamma_below_one(gamma)
@@ -771,12 +755,12 @@ class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not _is_int(T_max):
+    if not is_python_int(T_max):
       raise TypeError(
         f"The type of 'T_max' in 'CosineAnnealingDecay' must be 'int', but received {type(T_max)}."
       )
     _check_positive_int("T_max", T_max)
-    if not _is_number(eta_min):
+    if not is_python_number(eta_min):
       raise TypeError(
         "The type of 'eta_min' in 'CosineAnnealingDecay' must be 'float, int', but received "
         f"{type(eta_min)}."
@@ -890,21 +874,21 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
     last_epoch: int = -1,
     verbose: bool = False,
   ):
-    if not _is_number(max_learning_rate):
+    if not is_python_number(max_learning_rate):
       raise TypeError(
         f"'max_learning_rate' must be 'float' or 'int', but received {type(max_learning_rate)}"
       )
     if max_learning_rate < 0:
       raise ValueError("'max_learning_rate' must be a positive integer.")
     _check_finite("max_learning_rate", max_learning_rate)
-    if not _is_number(end_learning_rate):
+    if not is_python_number(end_learning_rate):
       raise TypeError(
         f"'end_learning_rate' must be 'float' or 'int', but received {type(end_learning_rate)}"
       )
     if end_learning_rate < 0:
       raise ValueError("'end_learning_rate' must be a positive integer.")
     _check_finite("end_learning_rate", end_learning_rate)
-    if not _is_int(total_steps):
+    if not is_python_int(total_steps):
       raise TypeError(f"'total_step' must be 'int', but received {type(total_steps)}")
     if total_steps <= 0:
       raise ValueError("'total_step' must be a positive integer.")
@@ -994,7 +978,7 @@ class CyclicLR(_Replayed):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not _is_number(max_learning_rate):
+    if not is_python_number(max_learning_rate):
       raise TypeError(
         f"'max_learning_rate' must be 'float' or 'int', but received {type(max_learning_rate)}"
       )
@@ -1003,12 +987,12 @@ class CyclicLR(_Replayed):
         f"'max_learning_rate' must be a positive integer, but received {max_learning_rate}"
       )
     _check_finite("max_learning_rate", max_learning_rate)
-    if not _is_int(step_size_up):
+    if not is_python_int(step_size_up):
       raise TypeError(f"The type of 'step_size_up' must be int, but received {type(step_size_up)}")
     if step_size_up <= 0:
       raise ValueError(f"'step_size_up' must be a positive integer, but received {step_size_up}")
     if step_size_down is not None:
-      if not _is_int(step_size_down):
+      if not is_python_int(step_size_down):
         raise TypeError(
           f"The type of 'step_size_down' must be int, but received {type(step_size_down)}"
         )
@@ -1090,7 +1074,7 @@ class LinearLR(_Replayed, family.LinearLR):
     last_epoch: int = -1,
     verbose: bool = False,
   ):
-    if not _is_int(total_steps) or total_steps <= 0:
+    if not is_python_int(total_steps) or total_steps <= 0:
       raise ValueError(f"`total_steps` must be greater than 0, but got {total_steps}")
     _check_finite("start_factor", start_factor)
     if not 0 < start_factor <= 1:
@@ -1142,9 +1126,9 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not _is_int(T_0) or T_0 <= 0:
+    if not is_python_int(T_0) or T_0 <= 0:
       raise ValueError(f"Expected positive integer T_0, but got {T_0}")
-    if not _is_int(T_mult) or T_mult < 1:
+    if not is_python_int(T_mult) or T_mult < 1:
       raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
     self.T_0, self.T_mult = T_0, T_mult
     self.eta_min = float(_check_finite("eta_min", eta_min))
@@ -1234,7 +1218,7 @@ class ReduceOnPlateau:
     if threshold_mode not in ("rel", "abs"):
       raise ValueError(f"threshold mode: {threshold_mode} is unknown!")
     for name, value in (("patience", patience), ("cooldown", cooldown)):
-      if not _is_int(value) or value < 0:
+      if not is_python_int(value) or value < 0:
         raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
     for name, value in (("threshold", threshold), ("min_lr", min_lr), ("epsilon", epsilon)):
       _check_finite(name, value)

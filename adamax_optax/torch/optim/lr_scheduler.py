@@ -44,7 +44,7 @@ from adamax_optax.schedules import (
   reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family
-from adamax_optax.validation import check_horizon
+from adamax_optax.validation import check_horizon, check_int
 
 # --- The public classes ---------------------------------------------------------------
 
@@ -87,11 +87,6 @@ class LRScheduler(Scheduler):
     if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr < 0):
       raise ValueError(f"lr must be a number >= 0, got {self.lr!r}.")
     check_horizon(self.horizon)
-
-
-def _positive_int(owner: str, name: str, value, low: int = 1) -> None:
-  if isinstance(value, bool) or not isinstance(value, int) or value < low:
-    raise ValueError(f"{owner}: {name} must be an int >= {low}, got {value!r}.")
 
 
 # LambdaLR ------------------------------------------------------------------------------
@@ -148,7 +143,7 @@ class StepLR(LRScheduler, family.StepLR):
 
   def __post_init__(self):
     super().__post_init__()
-    _positive_int("StepLR", "step_size", self.step_size)
+    check_int("step_size", self.step_size, 1, "StepLR")
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -169,7 +164,7 @@ class MultiStepLR(LRScheduler, family.MultiStepLR):
     super().__post_init__()
     object.__setattr__(self, "milestones", tuple(self.milestones))
     for milestone in self.milestones:
-      _positive_int("MultiStepLR", "milestones[i]", milestone, 0)
+      check_int("milestones[i]", milestone, 0, "MultiStepLR")
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -195,7 +190,7 @@ class ConstantLR(LRScheduler, family.ConstantLR):
       raise ValueError(
         f"Constant multiplicative factor expected to be between 0 and 1, got {self.factor!r}."
       )
-    _positive_int("ConstantLR", "total_iters", self.total_iters, 0)
+    check_int("total_iters", self.total_iters, 0, "ConstantLR")
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -226,7 +221,7 @@ class LinearLR(LRScheduler, family.LinearLR):
       raise ValueError(
         f"Ending multiplicative factor expected to be between 0 and 1, got {self.end_factor!r}."
       )
-    _positive_int("LinearLR", "total_iters", self.total_iters, 0)
+    check_int("total_iters", self.total_iters, 0, "LinearLR")
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -261,7 +256,7 @@ class PolynomialLR(LRScheduler, family.PolynomialLR):
 
   def __post_init__(self):
     super().__post_init__()
-    _positive_int("PolynomialLR", "total_iters", self.total_iters)
+    check_int("total_iters", self.total_iters, 1, "PolynomialLR")
 
 
 # Cosine --------------------------------------------------------------------------------
@@ -287,7 +282,7 @@ class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
 
   def __post_init__(self):
     super().__post_init__()
-    _positive_int("CosineAnnealingLR", "T_max", self.T_max)
+    check_int("T_max", self.T_max, 1, "CosineAnnealingLR")
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -310,8 +305,8 @@ class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestart
 
   def __post_init__(self):
     super().__post_init__()
-    _positive_int("CosineAnnealingWarmRestarts", "T_0", self.T_0)
-    _positive_int("CosineAnnealingWarmRestarts", "T_mult", self.T_mult)
+    check_int("T_0", self.T_0, 1, "CosineAnnealingWarmRestarts")
+    check_int("T_mult", self.T_mult, 1, "CosineAnnealingWarmRestarts")
 
 
 # Cycles ------------------------------------------------------------------------------
@@ -348,9 +343,9 @@ class CyclicLR(LRScheduler, family.CyclicLR):
 
   def __post_init__(self):
     super().__post_init__()
-    _positive_int("CyclicLR", "step_size_up", self.step_size_up)
+    check_int("step_size_up", self.step_size_up, 1, "CyclicLR")
     if self.step_size_down is not None:
-      _positive_int("CyclicLR", "step_size_down", self.step_size_down)
+      check_int("step_size_down", self.step_size_down, 1, "CyclicLR")
     if self.mode not in ("triangular", "triangular2", "exp_range") and self.scale_fn is None:
       raise ValueError("mode is invalid and scale_fn is None")
 
@@ -395,10 +390,10 @@ class OneCycleLR(LRScheduler, family.OneCycleLR):
     if self.total_steps is None:
       if self.epochs is None or self.steps_per_epoch is None:
         raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-      _positive_int("OneCycleLR", "epochs", self.epochs)
-      _positive_int("OneCycleLR", "steps_per_epoch", self.steps_per_epoch)
+      check_int("epochs", self.epochs, 1, "OneCycleLR")
+      check_int("steps_per_epoch", self.steps_per_epoch, 1, "OneCycleLR")
     else:
-      _positive_int("OneCycleLR", "total_steps", self.total_steps)
+      check_int("total_steps", self.total_steps, 1, "OneCycleLR")
     if not 0 <= self.pct_start <= 1:
       raise ValueError(f"Expected float between 0 and 1 pct_start, but got {self.pct_start}")
     if self.anneal_strategy not in ("cos", "linear"):
@@ -518,9 +513,9 @@ class ReduceLROnPlateau:
       raise ValueError(f"mode {self.mode} is unknown!")
     if self.threshold_mode not in ("rel", "abs"):
       raise ValueError(f"threshold mode {self.threshold_mode} is unknown!")
-    _positive_int("ReduceLROnPlateau", "patience", self.patience, 0)
-    _positive_int("ReduceLROnPlateau", "cooldown", self.cooldown, 0)
-    _positive_int("ReduceLROnPlateau", "max_reductions", self.max_reductions)
+    check_int("patience", self.patience, 0, "ReduceLROnPlateau")
+    check_int("cooldown", self.cooldown, 0, "ReduceLROnPlateau")
+    check_int("max_reductions", self.max_reductions, 1, "ReduceLROnPlateau")
 
   def reduction_tables(
     self, lrs: Sequence[float], min_lrs: Sequence[float] | None = None

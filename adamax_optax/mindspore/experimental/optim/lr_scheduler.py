@@ -42,10 +42,10 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from adamax_optax import _double_float as df
 from adamax_optax._float32 import F32
+from adamax_optax.mindspore._checks import check_float, check_int
 from adamax_optax.plateau import count_bad_steps
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
@@ -57,24 +57,6 @@ from adamax_optax.schedules import (
 )
 from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon
-
-
-def _check_int(cls: str, name: str, value, low: int) -> None:
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-    raise TypeError(f"For '{cls}', the '{name}' must be int, but got {type(value).__name__}.")
-  if value < low:
-    raise ValueError(f"For '{cls}', the '{name}' must be an int >= {low}, but got {value}.")
-
-
-def _check_float(cls: str, name: str, value, low=-math.inf, high=math.inf, ints=False) -> None:
-  kinds = (float, int, np.floating, np.integer) if ints else (float, np.floating)
-  if isinstance(value, bool) or not isinstance(value, kinds):
-    raise TypeError(
-      f"For '{cls}', the '{name}' must be {'float or int' if ints else 'float'}, but got "
-      f"{type(value).__name__}."
-    )
-  if not math.isfinite(float(value)) or not low <= float(value) <= high:
-    raise ValueError(f"For '{cls}', the '{name}' must be in [{low}, {high}], but got {value}.")
 
 
 class LRScheduler(Scheduler):
@@ -100,7 +82,7 @@ class LRScheduler(Scheduler):
         f"optimizer state, whose count continues the schedule), got {last_epoch}."
       )
     if initial_lr is not None:
-      _check_float(name, "initial_lr", initial_lr, 0.0, ints=True)
+      check_float(name, "initial_lr", initial_lr, 0.0, ints=True)
     self.last_epoch, self.initial_lr = last_epoch, initial_lr
     self.horizon = check_horizon(horizon, name)
 
@@ -144,8 +126,8 @@ class StepLR(LRScheduler, family.StepLR):
   """
 
   def __init__(self, step_size: int, gamma: float = 0.1, last_epoch: int = -1, **kwargs):
-    _check_int("StepLR", "step_size", step_size, 1)
-    _check_float("StepLR", "gamma", gamma)
+    check_int("StepLR", "step_size", step_size, 1)
+    check_float("StepLR", "gamma", gamma)
     self.step_size, self.gamma = int(step_size), float(gamma)
     super().__init__(last_epoch, **kwargs)
 
@@ -169,7 +151,7 @@ class ExponentialLR(LRScheduler, family.ExponentialLR):
   """
 
   def __init__(self, gamma: float, last_epoch: int = -1, **kwargs):
-    _check_float("ExponentialLR", "gamma", gamma)
+    check_float("ExponentialLR", "gamma", gamma)
     self.gamma = float(gamma)
     super().__init__(last_epoch, **kwargs)
 
@@ -204,7 +186,7 @@ class MultiStepLR(LRScheduler, family.MultiStepLR):
           "For 'MultiStepLR', elements of the 'milestones' must be type of int, but got one "
           f"element of 'milestones' type: {type(m).__name__}."
         )
-    _check_float("MultiStepLR", "gamma", gamma, ints=True)
+    check_float("MultiStepLR", "gamma", gamma, ints=True)
     self.milestones, self.gamma = list(milestones), gamma
     super().__init__(last_epoch, **kwargs)
 
@@ -244,13 +226,13 @@ class LinearLR(LRScheduler, family.LinearLR):
     last_epoch: int = -1,
     **kwargs,
   ):
-    _check_float("LinearLR", "start_factor", start_factor, ints=True)
-    _check_float("LinearLR", "end_factor", end_factor, 0.0, 1.0, ints=True)
+    check_float("LinearLR", "start_factor", start_factor, ints=True)
+    check_float("LinearLR", "end_factor", end_factor, 0.0, 1.0, ints=True)
     if not 0 < start_factor <= 1:
       raise ValueError(
         "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
       )
-    _check_int("LinearLR", "total_iters", total_iters, 0)
+    check_int("LinearLR", "total_iters", total_iters, 0)
     self.start_factor, self.end_factor = float(start_factor), float(end_factor)
     self.total_iters = int(total_iters)
     super().__init__(last_epoch, **kwargs)
@@ -277,10 +259,10 @@ class ConstantLR(LRScheduler, family.ConstantLR):
   """
 
   def __init__(self, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1, **kwargs):
-    _check_float("ConstantLR", "factor", factor, ints=True)
+    check_float("ConstantLR", "factor", factor, ints=True)
     if not 0 <= factor <= 1:
       raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
-    _check_int("ConstantLR", "total_iters", total_iters, 0)
+    check_int("ConstantLR", "total_iters", total_iters, 0)
     self.factor, self.total_iters = float(factor), int(total_iters)
     super().__init__(last_epoch, **kwargs)
 
@@ -314,8 +296,8 @@ class PolynomialLR(LRScheduler, family.PolynomialLR):
   """
 
   def __init__(self, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1, **kwargs):
-    _check_float("PolynomialLR", "power", power, 0.0)
-    _check_int("PolynomialLR", "total_iters", total_iters, 1)
+    check_float("PolynomialLR", "power", power, 0.0)
+    check_int("PolynomialLR", "total_iters", total_iters, 1)
     self.total_iters, self.power = int(total_iters), float(power)
     super().__init__(last_epoch, **kwargs)
 
@@ -343,8 +325,8 @@ class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
   """
 
   def __init__(self, T_max: int, eta_min: float = 0.0, last_epoch: int = -1, **kwargs):
-    _check_float("CosineAnnealingLR", "eta_min", eta_min, ints=True)
-    _check_int("CosineAnnealingLR", "T_max", T_max, 1)
+    check_float("CosineAnnealingLR", "eta_min", eta_min, ints=True)
+    check_int("CosineAnnealingLR", "T_max", T_max, 1)
     self.T_max, self.eta_min = int(T_max), eta_min
     super().__init__(last_epoch, **kwargs)
 
@@ -384,7 +366,7 @@ class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestart
       raise ValueError(f"T_0 should be an integer and equal or greater than 0, but got {T_0}")
     if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
       raise ValueError(f"T_mult should be an integer and equal or greater than 1, but got {T_mult}")
-    _check_float(name, "eta_min", eta_min, ints=True)
+    check_float(name, "eta_min", eta_min, ints=True)
     self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
     super().__init__(last_epoch, **kwargs)
 
@@ -437,12 +419,12 @@ class CyclicLR(LRScheduler, family.CyclicLR):
   ):
     for name, v in (("base_lr", base_lr), ("max_lr", max_lr)):
       for item in v if isinstance(v, (list, tuple)) else [v]:
-        _check_float("CyclicLR", name, item, 0.0, ints=True)
+        check_float("CyclicLR", name, item, 0.0, ints=True)
     self.base_lr = list(base_lr) if isinstance(base_lr, (list, tuple)) else base_lr
     self.max_lr = list(max_lr) if isinstance(max_lr, (list, tuple)) else max_lr
-    _check_float("CyclicLR", "step_size_up", step_size_up, 0.0, ints=True)
+    check_float("CyclicLR", "step_size_up", step_size_up, 0.0, ints=True)
     if step_size_down is not None:
-      _check_float("CyclicLR", "step_size_down", step_size_down, 0.0, ints=True)
+      check_float("CyclicLR", "step_size_down", step_size_down, 0.0, ints=True)
     up = float(step_size_up)
     down = up if step_size_down is None else float(step_size_down)
     if up + down <= 0:
@@ -454,7 +436,7 @@ class CyclicLR(LRScheduler, family.CyclicLR):
       raise TypeError(f"CyclicLR: scale_fn must be callable, got {scale_fn!r}.")
     if scale_mode not in ("cycle", "iterations"):
       raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}.")
-    _check_float("CyclicLR", "gamma", gamma, ints=True)
+    check_float("CyclicLR", "gamma", gamma, ints=True)
     self.mode, self.gamma, self.scale_fn = mode, gamma, scale_fn
     if scale_fn is None:
       scale_mode = "iterations" if mode == "exp_range" else "cycle"
@@ -552,7 +534,7 @@ class SequentialLR(LRScheduler, Sequential):
         f"number of milestones {len(milestones) if isinstance(milestones, (list, tuple)) else 0}"
       )
     for m in milestones:
-      _check_int("SequentialLR", "milestones", m, 1)
+      check_int("SequentialLR", "milestones", m, 1)
     self.schedulers, self.milestones = list(schedulers), list(milestones)
     super().__init__(last_epoch, **kwargs)
 
@@ -615,20 +597,20 @@ class ReduceLROnPlateau:
     max_reductions: int = 10_000,
   ):
     name = "ReduceLROnPlateau"
-    _check_float(name, "factor", factor, ints=True)
+    check_float(name, "factor", factor, ints=True)
     if factor >= 1.0:
       raise ValueError("The lr factor should be less than 1.0.")
     if mode not in ("min", "max"):
       raise ValueError(f"`mode` should be 'min' or 'max', but got {mode}.")
     if threshold_mode not in ("rel", "abs"):
       raise ValueError(f"`threshold mode` should be 'rel' or 'abs', but got {threshold_mode}.")
-    _check_float(name, "threshold", threshold, ints=True)
-    _check_float(name, "eps", eps, ints=True)
-    _check_int(name, "patience", patience, 0)
-    _check_int(name, "cooldown", cooldown, 0)
-    _check_int(name, "max_reductions", max_reductions, 1)
+    check_float(name, "threshold", threshold, ints=True)
+    check_float(name, "eps", eps, ints=True)
+    check_int(name, "patience", patience, 0)
+    check_int(name, "cooldown", cooldown, 0)
+    check_int(name, "max_reductions", max_reductions, 1)
     for v in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
-      _check_float(name, "min_lr", v, 0.0, ints=True)
+      check_float(name, "min_lr", v, 0.0, ints=True)
     self.mode, self.factor, self.patience = mode, factor, patience
     self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
     self.min_lr = list(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
