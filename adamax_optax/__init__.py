@@ -35,7 +35,7 @@ with :mod:`adamax_optax.arithmetic` recording how each framework rounds the comp
 :func:`moments` and :func:`load_state` to read and write the moments of any preset's
 state (:mod:`adamax_optax.checkpoint`; each wing's ``checkpoint`` module reads and writes
 its framework's files), and exact framework schedules (:mod:`adamax_optax.schedules`,
-:mod:`adamax_optax.plateau`).
+:mod:`adamax_optax.schedules._plateau`).
 
 Example::
 

@@ -33,7 +33,7 @@ from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_t
 from adamax_optax._rounding import rounded
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
-from adamax_optax.plateau import plateau_over_groups
+from adamax_optax.schedules import on_plateau
 from adamax_optax.validation import check_bool, check_scheduled_lrs
 
 
@@ -182,6 +182,43 @@ def is_plateau(scheduler) -> bool:
   return hasattr(scheduler, "advance") and hasattr(scheduler, "initial_best")
 
 
+def plateau_over_groups(
+  scheduler,
+  defaults: dict,
+  param_groups,
+  build: Callable[[dict, list | None], optax.GradientTransformation],
+  *,
+  every: int,
+  framework: str,
+) -> optax.GradientTransformationExtraArgs:
+  """:func:`on_plateau` for a preset with PyTorch-style parameter groups.
+
+  ``scheduler`` has ``reduction_tables(lrs, min_lrs=None)``, ``advance``,
+  ``initial_best()`` and ``min_lr`` (a number or one per group); ``build(defaults,
+  groups)`` makes the preset with each group's ``lr`` set. Parameters in no group get a
+  table of their own from the default ``lr``, floored at the smallest ``min_lr``.
+  """
+  check_scheduled_lrs(defaults, param_groups, framework)
+  groups = list(param_groups or [])
+  lrs = [float(g.get("lr", defaults["lr"])) for g in groups]
+  tables = scheduler.reduction_tables(lrs) if groups else []
+  min_lr = scheduler.min_lr
+  floor = min(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
+  (own,) = scheduler.reduction_tables([float(defaults["lr"])], [floor])
+
+  def rebuild(rates):
+    settings = [{**g, "lr": rate} for g, rate in zip(groups, rates, strict=False)]
+    return build({**defaults, "lr": rates[-1]}, settings or None)
+
+  return on_plateau(
+    rebuild,
+    [*tables, own],
+    scheduler.advance,
+    initial_best=scheduler.initial_best(),
+    every=every,
+  )
+
+
 def _tabulated(scheduler, settings: PresetSettings) -> tuple[dict, list | None]:
   """The defaults and groups with each group's ``lr`` replaced by its table, and its
   ``betas[0]`` too where the scheduler cycles it.
@@ -239,7 +276,7 @@ def assemble(
   ``scheduler.step(metric)`` at the end of the epoch all the same; the epoch boundaries
   stay where the user's batch counter puts them. (Outside, a skip would drop that
   epoch's metric and shift every later boundary by one update.) The state is then an
-  :class:`~adamax_optax.plateau.PlateauState` whose ``inner`` is a
+  :class:`~adamax_optax.schedules.PlateauState` whose ``inner`` is a
   :class:`~adamax_optax.SkipNonfiniteState`, for every preset. A count-driven
   scheduler's position is the Adamax step count, which a skipped step holds: its rate
   does not move on a skipped step.

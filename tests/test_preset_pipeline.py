@@ -9,7 +9,7 @@ import adamax_optax as ax
 from adamax_optax._preset import COMMON_KEYWORDS
 from adamax_optax.mindspore.experimental.optim import lr_scheduler as ms_lr
 from adamax_optax.paddle.optimizer import lr as paddle_lr
-from adamax_optax.plateau import PlateauState
+from adamax_optax.schedules import PlateauState
 from adamax_optax.torch.optim import lr_scheduler as torch_lr
 
 EVERY = 2  # updates per scheduler step: a skipped update must still count

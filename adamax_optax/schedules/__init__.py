@@ -8,7 +8,9 @@
 * The PyTorch family of algorithms, written once
   (:mod:`adamax_optax.schedules._pytorch_family`), which the PyTorch and MindSpore wings
   declare with their frameworks' signatures.
-* :func:`reduction_levels`: a plateau scheduler's table of rates.
+* Metric-driven schedulers (:mod:`adamax_optax.schedules._plateau`): :func:`on_plateau`
+  with its :class:`PlateauState`, the bookkeeping the wings share, and
+  :func:`reduction_levels`, a plateau scheduler's table of rates.
 """
 
 from adamax_optax.schedules._exact import (
@@ -19,7 +21,16 @@ from adamax_optax.schedules._exact import (
   is_exact,
   tabulate,
 )
-from adamax_optax.schedules._plateau import reduction_levels, reduction_tables
+from adamax_optax.schedules._plateau import (
+  PlateauState,
+  count_bad_steps,
+  greater_than_double,
+  less_than_double,
+  metric_value,
+  on_plateau,
+  reduction_levels,
+  reduction_tables,
+)
 from adamax_optax.schedules._replay import (
   DOUBLE,
   FLOAT32,
@@ -40,11 +51,17 @@ __all__ = [
   "ExactSchedule",
   "Group",
   "Numbers",
+  "PlateauState",
   "Run",
   "Scheduler",
   "Sequential",
+  "count_bad_steps",
   "exact_table",
+  "greater_than_double",
   "is_exact",
+  "less_than_double",
+  "metric_value",
+  "on_plateau",
   "reduction_levels",
   "reduction_tables",
   "tabulate",

@@ -200,7 +200,7 @@ class DoubleConstant:
   """One learning rate held as a double in two float32 values, which may be traced.
 
   What a metric-driven scheduler hands the optimizer it rebuilds inside ``update`` (see
-  :mod:`adamax_optax.plateau`): a schedule whose every value is ``value``.
+  :mod:`adamax_optax.schedules._plateau`): a schedule whose every value is ``value``.
   """
 
   def __init__(self, value: df.DoubleFloat):

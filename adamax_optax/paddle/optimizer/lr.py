@@ -52,13 +52,16 @@ import numpy as np
 import optax
 
 from adamax_optax import _double_float as df
-from adamax_optax.plateau import PlateauState, greater_than_double, less_than_double, on_plateau
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   ExactSchedule,
   Group,
+  PlateauState,
   Run,
   Scheduler,
+  greater_than_double,
+  less_than_double,
+  on_plateau,
   reduction_levels,
 )
 from adamax_optax.schedules import _pytorch_family as family
@@ -1143,7 +1146,7 @@ class ReduceOnPlateau:
   r"""Paddle's ``ReduceOnPlateau``: the rate times ``factor`` when a metric stops improving.
 
   Not a schedule of the count: a metric drives it, passed to every update as
-  ``update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.plateau`, as
+  ``update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.schedules._plateau`, as
   :func:`optax.contrib.reduce_on_plateau` takes it). Paddle's loop is ``opt.step();
   scheduler.step(metric)``: the value passed at update ``n`` (``n`` >= 1, optax's count)
   is the metric Paddle's ``scheduler.step`` got after the update before it (the value at
@@ -1162,7 +1165,7 @@ class ReduceOnPlateau:
   clears and the rate becomes ``max(lr * factor, min_lr)`` if that lowers it by more than
   ``epsilon``. The rates are Paddle's doubles, computed on the host (:attr:`levels`);
   the comparisons run on doubles held in two float32 (pass a Python float metric through
-  :func:`adamax_optax.plateau.metric_value`; a float32 metric is exact).
+  :func:`adamax_optax.schedules.metric_value`; a float32 metric is exact).
 
   Args:
     learning_rate: float >= 0, the starting rate.

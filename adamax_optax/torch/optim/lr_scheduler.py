@@ -19,7 +19,7 @@ ordinary optax schedule (``count -> lr``) once given the learning rate it starts
 (``StepLR(step_size=30, gamma=0.1, lr=0.01)``), the one group a plain optimizer has.
 
 ``ReduceLROnPlateau`` follows a metric: give it to every update,
-``opt.update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.plateau`).
+``opt.update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.schedules._plateau`).
 ``CyclicLR`` and
 ``OneCycleLR`` also cycle ``betas[0]`` (``cycle_momentum=True``, PyTorch's default): the
 preset then takes each update's beta1, for the moment and the bias correction, as
@@ -34,13 +34,15 @@ import jax
 import jax.numpy as jnp
 
 from adamax_optax import _double_float as df
-from adamax_optax.plateau import count_bad_steps, greater_than_double, less_than_double
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   Chained,
   ExactSchedule,
   Scheduler,
   Sequential,
+  count_bad_steps,
+  greater_than_double,
+  less_than_double,
   reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family

@@ -185,7 +185,7 @@ def _plateau(meta):
 def _plateau_lrs(sched, metric, tables):
   """The lr of every update from the recorded metrics, the state advanced under jit."""
   from adamax_optax import _double_float as df
-  from adamax_optax.plateau import PlateauState
+  from adamax_optax.schedules import PlateauState
 
   zero = jnp.zeros([], jnp.int32)
   state = PlateauState(zero, df.from_number(sched.initial_best()), zero, zero, zero, None)

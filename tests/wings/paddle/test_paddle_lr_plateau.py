@@ -11,8 +11,7 @@ import pytest
 
 from adamax_optax import _double_float as df
 from adamax_optax.paddle.optimizer import Adamax, lr
-from adamax_optax.plateau import metric_value
-from adamax_optax.schedules import ExactSchedule
+from adamax_optax.schedules import ExactSchedule, metric_value
 
 GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "paddle" / "sched_reduce_on_plateau.npz"
 

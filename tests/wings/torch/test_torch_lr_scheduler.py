@@ -15,7 +15,7 @@ import pytest
 from harness import assert_replays
 
 import adamax_optax
-import adamax_optax.plateau
+import adamax_optax.schedules
 from adamax_optax.torch.optim import lr_scheduler
 
 GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "torch"
@@ -165,14 +165,14 @@ def test_reduce_on_plateau_follows_the_metric_as_pytorch(name):
   tables = scheduler.reduction_tables([group["lr"] for group in meta["groups"]])
   zero = jnp.zeros([], jnp.int32)
   best = adamax_optax._double_float.from_number(scheduler.initial_best())
-  start = adamax_optax.plateau.PlateauState(zero, best, zero, zero, zero, None)
+  start = adamax_optax.schedules.PlateauState(zero, best, zero, zero, zero, None)
 
   def step(state, value):
     state = scheduler.advance(state, value)
     return state, state.reductions
 
   # The metric after update t is read before update t + 1; PyTorch's are doubles.
-  pairs = [adamax_optax.plateau.metric_value(m) for m in metric[:-1]]
+  pairs = [adamax_optax.schedules.metric_value(m) for m in metric[:-1]]
   stacked = jax.tree.map(lambda *x: jnp.stack(x), *pairs)
   _, reductions = jax.jit(lambda m: jax.lax.scan(step, start, m))(stacked)
   reductions = np.concatenate([[0], np.asarray(reductions)])

@@ -46,13 +46,13 @@ import jax.numpy as jnp
 from adamax_optax import _double_float as df
 from adamax_optax._float32 import F32
 from adamax_optax.mindspore._checks import check_float, check_int
-from adamax_optax.plateau import count_bad_steps
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   FLOAT32,
   ExactSchedule,
   Scheduler,
   Sequential,
+  count_bad_steps,
   reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family
@@ -553,7 +553,7 @@ class ReduceLROnPlateau:
   Attach it with ``mindspore_adamax(lr=..., lr_scheduler=ReduceLROnPlateau(...))`` and pass
   the metric to every update: ``opt.update(grads, state, params, value=metric)``, read once
   per ``lr_scheduler_every`` updates (the metric measured after the updates before it, as
-  ``scheduler.step(metric)`` after them). The state (:class:`adamax_optax.plateau.PlateauState`)
+  ``scheduler.step(metric)`` after them). The state (:class:`adamax_optax.schedules.PlateauState`)
   holds ``best``, the bad-step count, the cooldown and the reductions made.
 
   Args:
