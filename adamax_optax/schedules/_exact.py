@@ -55,13 +55,25 @@ class ExactSchedule:
     double = np.asarray(values).astype(np.float64)  # float32 and float64 values are exact
     if double.ndim != 1 or double.size == 0:
       raise ValueError(f"{name}: values must be a non-empty 1-d sequence, got {double.shape}.")
-    changes = np.flatnonzero(double[1:] != double[:-1]) + 1
-    starts = np.concatenate([[0], changes]).astype(np.int32)
     self.name, self.horizon = name, int(double.size)
-    self._set_runs(starts, double[starts])
+    self._set_runs(np.arange(double.size), double)
+
+  @classmethod
+  def from_runs(
+    cls, starts: Sequence[int], values: Sequence[float], horizon: int, name: str = "ExactSchedule"
+  ) -> "ExactSchedule":
+    """The schedule whose value from count ``starts[i]`` on is ``values[i]``: ``starts``
+    increase from 0, and ``horizon`` counts are tabulated."""
+    schedule = cls.__new__(cls)
+    schedule.name, schedule.horizon = name, int(horizon)
+    schedule._set_runs(np.asarray(starts), np.asarray(values, np.float64))
+    return schedule
 
   def _set_runs(self, starts: np.ndarray, run_values: np.ndarray) -> None:
-    """Runs from their first counts and double values, split into float32 pairs."""
+    """Runs from their first counts and double values (a run equal to the one before it
+    joins it), split into float32 pairs."""
+    changed = np.concatenate([[True], run_values[1:] != run_values[:-1]])
+    starts, run_values = starts[changed].astype(np.int32), run_values[changed]
     self._starts, self._double = starts, run_values
     self._hi = run_values.astype(np.float32)
     self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)

@@ -50,6 +50,9 @@ class StepLR(Scheduler):
       return run.group.lr
     return run.group.lr * self.gamma
 
+  def quiet_steps(self, run: Run) -> int:
+    return self.step_size - 1 - run.epoch % self.step_size
+
   def closed_form(self, run: Run):
     return run.base * self.gamma ** (run.epoch // self.step_size)
 
@@ -65,6 +68,10 @@ class MultiStepLR(Scheduler):
       return run.group.lr
     return run.group.lr * self.gamma ** run.decays[run.epoch]
 
+  def quiet_steps(self, run: Run) -> int | None:
+    later = [milestone for milestone in run.decays if milestone > run.epoch]
+    return min(later) - run.epoch - 1 if later else None
+
   def closed_form(self, run: Run):
     return run.base * self.gamma ** bisect.bisect_right(sorted(self.milestones), run.epoch)
 
@@ -78,6 +85,9 @@ class ConstantLR(Scheduler):
     if run.epoch != self.total_iters:
       return run.group.lr
     return self.undo_factor(run.group.lr)
+
+  def quiet_steps(self, run: Run) -> int | None:
+    return self.total_iters - run.epoch - 1 if run.epoch < self.total_iters else None
 
   def undo_factor(self, lr):
     """PyTorch multiplies by the reciprocal, which is not always the inverse to the bit."""
@@ -100,6 +110,9 @@ class LinearLR(Scheduler):
       return run.group.lr
     epoch = run.last_epoch
     return run.group.lr * (1.0 + (end - start) / (total * start + (epoch - 1) * (end - start)))
+
+  def quiet_steps(self, run: Run) -> int | None:
+    return 0 if run.epoch < self.total_iters else None
 
   def closed_form(self, run: Run):
     start, end, total = self.start_factor, self.end_factor, self.total_iters
@@ -126,6 +139,9 @@ class PolynomialLR(Scheduler):
     epoch, total = run.last_epoch, self.total_iters
     decay = (1.0 - epoch / total) / (1.0 - (epoch - 1) / total)
     return run.group.lr * self.numbers.pow(decay, self.power)
+
+  def quiet_steps(self, run: Run) -> int | None:
+    return 0 if run.epoch < self.total_iters else None
 
   def closed_form(self, run: Run):
     remaining = 1.0 - min(self.total_iters, run.epoch) / self.total_iters
@@ -246,6 +262,10 @@ class OneCycleLR(Scheduler):
       run.levels["max_momentum"] = self.for_group("max_momentum", run)
       run.levels["base_momentum"] = self.for_group("base_momentum", run)
       run.group.beta1 = run.levels["max_momentum"]
+
+  def quiet_steps(self, run: Run) -> int | None:
+    total = self.total_steps or self.epochs * self.steps_per_epoch
+    return 0 if run.epoch < total else None
 
   def phases(self) -> list[tuple[float, tuple[str, str], tuple[str, str]]]:
     """``(last step, (lr from, lr to), (momentum from, momentum to))`` of each phase."""

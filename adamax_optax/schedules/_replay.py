@@ -146,6 +146,17 @@ class Run:
       self.scheduler.advance(self)
     self.group.lr = self.scheduler.get_lr(self)
 
+  __call__ = step  # a run is its scheduler's driver (see Scheduler.driver)
+
+  def quiet_steps(self) -> int | None:
+    """How many of the following ``step()`` calls change nothing (see
+    :meth:`Scheduler.quiet_steps`)."""
+    return self.scheduler.quiet_steps(self)
+
+  def skip(self, steps: int) -> None:
+    """Leaves out ``steps`` calls of ``step()`` that change nothing."""
+    self.epoch += steps
+
   def restart(self) -> None:
     """``scheduler.step(0)``: back to epoch 0 by the closed form (SequentialLR's milestone)."""
     self.epoch = 0
@@ -187,11 +198,22 @@ class Scheduler:
     """The lr at ``run.epoch`` from ``run.base`` alone (what ``step(epoch)`` uses)."""
     return self.get_lr(run)
 
+  def quiet_steps(self, run: Run) -> int | None:
+    """How many of the ``step()`` calls after ``run.epoch`` leave the lr and every state
+    as they are (``None``: all of them). The tables skip those calls and keep one run of
+    equal values, so a step schedule over a million updates costs a few thousand steps.
+    0, the default, is always right."""
+    return 0
+
   def driver(self, group: Group) -> Callable[[], None]:
-    """Builds the scheduler on ``group``; the result is its ``scheduler.step()``."""
+    """Builds the scheduler on ``group``; the result is its ``scheduler.step()``.
+
+    The result of this default is the :class:`Run`, which can also skip steps that
+    change nothing (:meth:`Run.quiet_steps`); a driver that cannot is a plain function.
+    """
     run = Run(self, group)
     run.construct()
-    return run.step
+    return run
 
   def for_group(self, name: str, run: Run):
     """Argument ``name`` for the run's group: its entry of a per-group list, or the value."""
@@ -239,20 +261,31 @@ class Scheduler:
 
   def _tabulate(self, lrs, every, beta1):
     numbers = self.numbers
-    groups = [Group(i, numbers.value(lr), numbers.value(beta1)) for i, lr in enumerate(lrs)]
     epochs = -(-self.horizon // every)
-    values = np.empty((2, len(groups), epochs))
-    for group, lr_row, beta1_row in zip(groups, values[0], values[1], strict=True):
-      step = self.driver(group)
-      for epoch in range(epochs):
-        if epoch:
-          step()
-        lr_row[epoch], beta1_row[epoch] = float(group.lr), float(group.beta1)
     name = type(self).__name__
-    lr_tables = [ExactSchedule(row, name).stretched(every) for row in values[0]]
-    if not self.cycles_beta1:
-      return lr_tables, None
-    return lr_tables, [ExactSchedule(row, f"{name}.beta1").stretched(every) for row in values[1]]
+    lr_tables, beta1_tables = [], []
+    for index, lr in enumerate(lrs):
+      group = Group(index, numbers.value(lr), numbers.value(beta1))
+      step = self.driver(group)
+      quiet_steps = getattr(step, "quiet_steps", lambda: 0)
+      starts, lr_values, beta1_values = [], [], []
+      epoch = 0
+      while True:
+        starts.append(epoch)
+        lr_values.append(float(group.lr))
+        beta1_values.append(float(group.beta1))
+        quiet = quiet_steps()
+        if quiet is None or epoch + quiet + 1 >= epochs:
+          break
+        if quiet:
+          step.skip(quiet)
+        step()
+        epoch += quiet + 1
+      lr_tables.append(ExactSchedule.from_runs(starts, lr_values, epochs, name).stretched(every))
+      beta1_tables.append(
+        ExactSchedule.from_runs(starts, beta1_values, epochs, f"{name}.beta1").stretched(every)
+      )
+    return lr_tables, (beta1_tables if self.cycles_beta1 else None)
 
   def standalone_lr(self) -> float:
     """The lr the scheduler starts from when called as an optax schedule on its own."""

@@ -1,0 +1,61 @@
+"""The scheduler engine (adamax_optax.schedules._replay): skipping quiet steps changes no value."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adamax_optax.mindspore.experimental.optim import lr_scheduler as mindspore
+from adamax_optax.torch.optim import lr_scheduler as torch
+
+HORIZON = 300
+
+
+def every_value(scheduler, every: int, step_by_step: bool) -> np.ndarray:
+  """The lr and beta1 of every count, tabulated with the engine's skipping or without."""
+  if step_by_step:  # the same scheduler, made to step through every epoch
+    scheduler.quiet_steps = lambda run: 0
+  lrs, beta1 = scheduler.tabulate_groups([0.01, 0.3], every)
+  counts = np.arange(HORIZON + 3 * every)
+  tables = [*lrs, *(beta1 or [])]
+  return np.stack([table.values_at(counts) for table in tables])
+
+
+def schedulers(draw, module):
+  step_size = draw(st.integers(1, 50))
+  milestones = draw(st.lists(st.integers(0, 400), max_size=6))
+  total = draw(st.integers(0, 60))
+  made = [
+    module.StepLR(step_size=step_size, gamma=0.3, horizon=HORIZON),
+    module.MultiStepLR(milestones=milestones, gamma=0.5, horizon=HORIZON),
+    module.ConstantLR(factor=0.25, total_iters=total, horizon=HORIZON),
+    module.LinearLR(start_factor=0.1, total_iters=total, horizon=HORIZON),
+    module.PolynomialLR(total_iters=max(total, 1), power=0.5, horizon=HORIZON),
+  ]
+  if module is torch:
+    made.append(module.OneCycleLR(max_lr=0.1, total_steps=max(total, 2), horizon=HORIZON))
+  return made
+
+
+@pytest.mark.parametrize("module", [torch, mindspore], ids=["torch", "mindspore"])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data(), every=st.integers(1, 4))
+def test_skipping_quiet_steps_gives_every_value_of_stepping_through(module, data, every):
+  for scheduler in schedulers(data.draw, module):
+    skipped = every_value(scheduler, every, step_by_step=False)
+    stepped = every_value(scheduler, every, step_by_step=True)
+    np.testing.assert_array_equal(skipped, stepped, err_msg=repr(scheduler))
+
+
+def test_a_step_schedule_steps_once_per_change():
+  """A StepLR over a million updates replays one step per decay, not per update."""
+  scheduler = torch.StepLR(step_size=41, gamma=0.97, horizon=1_000_000)
+  calls = []
+  get_lr = scheduler.get_lr
+  scheduler.get_lr = lambda run: calls.append(run.epoch) or get_lr(run)
+  (table,), _ = scheduler.tabulate_groups([0.01])
+  assert len(calls) == -(-1_000_000 // 41)
+  lr = 0.01
+  for _ in range(999_999 // 41):  # PyTorch's recursion, one decay per 41 epochs
+    lr *= 0.97
+  assert table.value_at(999_999) == lr
