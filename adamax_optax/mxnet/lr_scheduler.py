@@ -38,36 +38,30 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule, Group, Run, Scheduler, replay
 from adamax_optax.validation import check_int, check_range
 
 _MAX_COUNT = 2**31 - 2  # the last int32 update count a table can index
 
 
-class _Replay:
-  """A fresh MXNet scheduler's mutable attributes, named as MXNet names them."""
-
-  def __init__(self, **attributes):
-    self.__dict__.update(attributes)
-
-
-class _Scheduler:
+class _Scheduler(Scheduler):
   """What the four schedulers share: the warmup, the replay of MXNet's calls into tables,
   equality, immutability and the jittable call.
 
   A scheduler declares MXNet's constructor (its checks, then :meth:`_set` of the fields,
   which are the constructor's parameters) and what MXNet's ``__call__`` does after the
-  warmup, as the replay of a fresh MXNet object in Python doubles:
+  warmup, on the scheduler engine (:mod:`adamax_optax.schedules._replay`): a run's epoch
+  is MXNet's ``num_update``, its group's ``lr`` the value returned, and
 
-  * ``_start(base_lr)``: the object's mutable state, from its ``base_lr`` (an
-    optimizer's ``learning_rate`` when it overrides it);
-  * ``_decay(state, n)``: what the object returns when called with ``n`` (not in the
-    warmup), updating ``state`` as MXNet does;
-  * ``_next_change(state, n)``: called right after, the smallest later ``num_update``
-    whose value may differ, or ``None`` when every later call returns the same value.
-    Calls skipped in between leave MXNet's state as it is.
+  * ``setup(run)``: the object's mutable attributes, on the run: ``run.base_lr`` (the
+    group's ``lr`` before the first call: an optimizer's ``learning_rate`` when it
+    overrides the scheduler's) and any other;
+  * ``_decay(run)``: what the object returns when called with ``run.epoch`` (not in the
+    warmup), updating its attributes as MXNet does;
+  * ``_next_change(run)``: the smallest later ``num_update`` whose value may differ, or
+    ``None`` when every later call returns the same value. Calls skipped in between
+    leave MXNet's state as it is.
   """
 
   _fields: tuple[str, ...] = ()
@@ -111,14 +105,26 @@ class _Scheduler:
     args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
     return f"{type(self).__name__}({args})"
 
-  def _start(self, base_lr: float) -> _Replay:
-    return _Replay(base_lr=base_lr)
+  def setup(self, run: Run) -> None:
+    run.base_lr = run.group.lr
 
-  def _decay(self, state: _Replay, n: int) -> float:
+  def _decay(self, run: Run) -> float:
     raise NotImplementedError
 
-  def _next_change(self, state: _Replay, n: int) -> int | None:
+  def _next_change(self, run: Run) -> int | None:
     raise NotImplementedError
+
+  def get_lr(self, run: Run) -> float:
+    if run.epoch < self.warmup_steps:
+      return self._warmup(run.epoch)
+    return self._decay(run)
+
+  def quiet_steps(self, run: Run) -> int | None:
+    if run.epoch < self.warmup_steps:
+      following = self._next_warmup_change(run.epoch)
+    else:
+      following = self._next_change(run)
+    return None if following is None else following - run.epoch - 1
 
   def _warmup(self, n: int) -> float:
     """MXNet's warmup rate at ``n``, ending at the constructor's ``base_lr``."""
@@ -142,26 +148,13 @@ class _Scheduler:
     ``first``; entries before ``first - offset`` repeat the first value."""
     # MXNet's optimizer assigns sched.base_lr = learning_rate; the warmup (warmup_final_lr)
     # and the poly and cosine formulas (base_lr_orig) keep the constructor's base_lr.
-    state = self._start(float(self.base_lr if learning_rate is None else learning_rate))
+    group = Group(0, float(self.base_lr if learning_rate is None else learning_rate), 0.0)
+    run = Run(self, group, last_epoch=first - 1)
+    run.construct()
     last = min(self._last_num_update(first), _MAX_COUNT + offset)
-    starts, run_values = [], []
-    n = first
-    while True:
-      if n < self.warmup_steps:
-        value, following = self._warmup(n), self._next_warmup_change(n)
-      else:
-        value = self._decay(state, n)
-        following = self._next_change(state, n)
-      if not run_values or value != run_values[-1]:
-        starts.append(n - offset)
-        run_values.append(value)
-      if following is None or following > last:
-        break
-      n = following
-    starts[0] = 0
-    lengths = np.diff(np.asarray([*starts, starts[-1] + 1], np.int64))
-    values = np.repeat(np.asarray(run_values, np.float64), lengths)
-    return ExactSchedule(values, type(self).__name__)
+    starts, values, _ = replay(run, group, last - first + 1)
+    starts = [0] + [start + first - offset for start in starts[1:]]
+    return ExactSchedule.from_runs(starts, values, starts[-1] + 1, type(self).__name__)
 
   def exact_schedule(
     self, begin_num_update: int = 0, learning_rate: float | None = None
@@ -262,22 +255,23 @@ class FactorScheduler(_Scheduler):
   def _last_num_update(self, first):
     return max(first, 1) + self.horizon - 1
 
-  def _start(self, base_lr):
+  def setup(self, run):
+    super().setup(run)
     # MXNet's count: the updates its decays cover. fixed: base_lr can no longer change.
-    return _Replay(base_lr=base_lr, count=0, fixed=False)
+    run.count, run.fixed = 0, False
 
-  def _decay(self, state, n):
-    while n > state.count + self.step and not state.fixed:
-      state.count += self.step
-      decayed = state.base_lr * float(self.factor)
+  def _decay(self, run):
+    while run.epoch > run.count + self.step and not run.fixed:
+      run.count += self.step
+      decayed = run.base_lr * float(self.factor)
       if decayed < float(self.stop_factor_lr):
         decayed = float(self.stop_factor_lr)
-      state.fixed = decayed == state.base_lr
-      state.base_lr = decayed
-    return state.base_lr
+      run.fixed = decayed == run.base_lr
+      run.base_lr = decayed
+    return run.base_lr
 
-  def _next_change(self, state, n):
-    return None if state.fixed else state.count + self.step + 1
+  def _next_change(self, run):
+    return None if run.fixed else run.count + self.step + 1
 
 
 class MultiFactorScheduler(_Scheduler):
@@ -325,17 +319,18 @@ class MultiFactorScheduler(_Scheduler):
     check_range("factor", factor, 0.0, 1.0)
     self._set(step=tuple(int(m) for m in step), factor=factor)
 
-  def _start(self, base_lr):
-    return _Replay(base_lr=base_lr, applied=0)  # MXNet's cur_step_ind
+  def setup(self, run):
+    super().setup(run)
+    run.applied = 0  # MXNet's cur_step_ind
 
-  def _decay(self, state, n):
-    while state.applied < len(self.step) and n > self.step[state.applied]:
-      state.applied += 1
-      state.base_lr *= float(self.factor)
-    return state.base_lr
+  def _decay(self, run):
+    while run.applied < len(self.step) and run.epoch > self.step[run.applied]:
+      run.applied += 1
+      run.base_lr *= float(self.factor)
+    return run.base_lr
 
-  def _next_change(self, state, n):
-    return self.step[state.applied] + 1 if state.applied < len(self.step) else None
+  def _next_change(self, run):
+    return self.step[run.applied] + 1 if run.applied < len(self.step) else None
 
 
 class _DecayToFinal(_Scheduler):
@@ -356,16 +351,17 @@ class _DecayToFinal(_Scheduler):
     """MXNet's rate at ``num_update`` (its constants read once per replay)."""
     raise NotImplementedError
 
-  def _start(self, base_lr):
-    return _Replay(base_lr=base_lr, formula=self._formula())
+  def setup(self, run):
+    super().setup(run)
+    run.formula = self._formula()
 
-  def _decay(self, state, n):
-    if n <= self.max_update:
-      state.base_lr = state.formula(n)
-    return state.base_lr
+  def _decay(self, run):
+    if run.epoch <= self.max_update:
+      run.base_lr = run.formula(run.epoch)
+    return run.base_lr
 
-  def _next_change(self, state, n):
-    return n + 1 if n < self.max_update else None
+  def _next_change(self, run):
+    return run.epoch + 1 if run.epoch < self.max_update else None
 
 
 class PolyScheduler(_DecayToFinal):

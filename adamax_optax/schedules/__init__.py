@@ -40,6 +40,7 @@ from adamax_optax.schedules._replay import (
   Run,
   Scheduler,
   Sequential,
+  replay,
 )
 
 __all__ = [
@@ -64,5 +65,6 @@ __all__ = [
   "on_plateau",
   "reduction_levels",
   "reduction_tables",
+  "replay",
   "tabulate",
 ]

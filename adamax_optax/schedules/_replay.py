@@ -266,21 +266,7 @@ class Scheduler:
     lr_tables, beta1_tables = [], []
     for index, lr in enumerate(lrs):
       group = Group(index, numbers.value(lr), numbers.value(beta1))
-      step = self.driver(group)
-      quiet_steps = getattr(step, "quiet_steps", lambda: 0)
-      starts, lr_values, beta1_values = [], [], []
-      epoch = 0
-      while True:
-        starts.append(epoch)
-        lr_values.append(float(group.lr))
-        beta1_values.append(float(group.beta1))
-        quiet = quiet_steps()
-        if quiet is None or epoch + quiet + 1 >= epochs:
-          break
-        if quiet:
-          step.skip(quiet)
-        step()
-        epoch += quiet + 1
+      starts, lr_values, beta1_values = replay(self.driver(group), group, epochs)
       lr_tables.append(ExactSchedule.from_runs(starts, lr_values, epochs, name).stretched(every))
       beta1_tables.append(
         ExactSchedule.from_runs(starts, beta1_values, epochs, f"{name}.beta1").stretched(every)
@@ -295,6 +281,26 @@ class Scheduler:
     """The lr at optax ``count`` for one group starting at :meth:`standalone_lr`."""
     (schedule,), _ = self.tabulate_groups([self.standalone_lr()], check_groups=False)
     return schedule(count)
+
+
+def replay(step: Callable[[], None], group: Group, epochs: int):
+  """``(starts, lrs, beta1s)``: the group's values from the scheduler's first step on,
+  one entry per run of epochs that ``step`` (a driver) leaves unchanged, over ``epochs``
+  epochs (fewer where no later step changes anything)."""
+  quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
+  starts, lr_values, beta1_values = [], [], []
+  epoch = 0
+  while True:
+    starts.append(epoch)
+    lr_values.append(float(group.lr))
+    beta1_values.append(float(group.beta1))
+    quiet = quiet_steps()
+    if quiet is None or epoch + quiet + 1 >= epochs:
+      return starts, lr_values, beta1_values
+    if quiet:
+      step.skip(quiet)
+    step()
+    epoch += quiet + 1
 
 
 class _Composite(Scheduler):
