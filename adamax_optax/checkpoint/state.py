@@ -92,7 +92,9 @@ def _running_power(b1, step: int) -> jax.Array:
   """``b1`` multiplied into 1 ``step`` times in float32, as the state keeps it.
 
   The product is sequential (each multiplication rounds), so it is replayed; it stops
-  early once it reaches 0 (after about 900 steps for beta1 = 0.9) or stays at 1.
+  early once it reaches 0 (after about 900 steps for beta1 = 0.9) or stays at 1. It runs
+  in XLA, as the preset's update computes it (on the CPU a subnormal product flushes to
+  0); a framework file's product is NumPy's, :func:`._converters.running_power`.
   """
 
   def cond(carry):
