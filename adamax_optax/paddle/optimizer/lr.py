@@ -85,14 +85,12 @@ def _check_learning_rate(value, name: str = "learning rate") -> float:
   return float(value)
 
 
-def _check_finite(name: str, value, rejects: Callable | None = None, message: str = ""):
-  """A finite number, then ``ValueError(message)`` if ``rejects(value)`` (Paddle's check)."""
+def _check_finite(name: str, value):
+  """A finite number: what Paddle lets through (NaN, inf, non-numbers) refused."""
   if not is_python_number(value):
     raise TypeError(f"{name} must be a float, got {type(value)}: {value!r}.")
   if not math.isfinite(float(value)):
     raise ValueError(f"{name} must be finite, got {value!r}.")
-  if rejects is not None and rejects(value):
-    raise ValueError(message)
   return value
 
 
@@ -103,7 +101,10 @@ def _check_positive_int(name: str, value, message: str | None = None) -> int:
 
 
 def _check_gamma_below_one(gamma) -> float:
-  return _check_finite("gamma", gamma, lambda g: g >= 1.0, "gamma should be < 1.0.")
+  _check_finite("gamma", gamma)
+  if gamma >= 1.0:
+    raise ValueError("gamma should be < 1.0.")
+  return gamma
 
 
 def _check_rate_argument(name: str, value, negative_message: str) -> float:
@@ -298,15 +299,14 @@ class NoamDecay(_Replayed):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    self.d_model = _check_finite(
-      "d_model", d_model, lambda d: d <= 0, "d_model should be grater than 0"
-    )
-    self.warmup_steps = _check_finite(
-      "warmup_steps",
-      warmup_steps,
-      lambda w: w <= 0,
-      f"warmup_steps must be > 0, got {warmup_steps!r}.",
-    )
+    _check_finite("d_model", d_model)
+    if d_model <= 0:
+      raise ValueError("d_model should be grater than 0")
+    self.d_model = d_model
+    _check_finite("warmup_steps", warmup_steps)
+    if warmup_steps <= 0:
+      raise ValueError(f"warmup_steps must be > 0, got {warmup_steps!r}.")
+    self.warmup_steps = warmup_steps
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def get_lr(self, run: Run) -> float:
@@ -388,12 +388,10 @@ class NaturalExpDecay(_Replayed):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    self.gamma = _check_finite(
-      "gamma",
-      gamma,
-      lambda g: g <= 0.0,
-      " 'gamma' must be a positive number so that the learning rate will decay.",
-    )
+    _check_finite("gamma", gamma)
+    if gamma <= 0.0:
+      raise ValueError(" 'gamma' must be a positive number so that the learning rate will decay.")
+    self.gamma = gamma
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def get_lr(self, run: Run) -> float:
@@ -425,9 +423,10 @@ class InverseTimeDecay(_Replayed):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    self.gamma = _check_finite(
-      "gamma", gamma, lambda g: g < 0, f"gamma must be >= 0, got {gamma!r}."
-    )
+    _check_finite("gamma", gamma)
+    if gamma < 0:
+      raise ValueError(f"gamma must be >= 0, got {gamma!r}.")
+    self.gamma = gamma
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def get_lr(self, run: Run) -> float:
@@ -473,12 +472,10 @@ class PolynomialDecay(_Replayed):
     horizon: int = DEFAULT_HORIZON,
   ):
     self.decay_steps = _check_positive_int("decay_steps", decay_steps)
-    self.power = _check_finite(
-      "power",
-      power,
-      lambda p: p <= 0.0,
-      " 'power' must be greater than 0.0 so that the learning rate will decay.",
-    )
+    _check_finite("power", power)
+    if power <= 0.0:
+      raise ValueError(" 'power' must be greater than 0.0 so that the learning rate will decay.")
+    self.power = power
     self.end_lr, self.cycle = _check_finite("end_lr", end_lr), bool(cycle)
     if not self.cycle:
       self._natural_end = decay_steps
@@ -597,12 +594,12 @@ class ExponentialDecay(_Replayed, family.ExponentialLR):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    self.gamma = _check_finite(
-      "gamma",
-      gamma,
-      lambda g: not 0.0 < g < 1.0,
-      " 'gamma' must be in interval (0.0, 1.0) so that the learning rate will decay.",
-    )
+    _check_finite("gamma", gamma)
+    if not 0.0 < gamma < 1.0:
+      raise ValueError(
+        " 'gamma' must be in interval (0.0, 1.0) so that the learning rate will decay."
+      )
+    self.gamma = gamma
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def get_lr(self, run: Run) -> float:
@@ -884,18 +881,12 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
       raise TypeError(f"'total_step' must be 'int', but received {type(total_steps)}")
     if total_steps <= 0:
       raise ValueError("'total_step' must be a positive integer.")
-    _check_finite(
-      "phase_pct",
-      phase_pct,
-      lambda p: not 0 <= p <= 1,
-      f"'phase_pct' must be between 0 and 1, but received {phase_pct}",
-    )
-    _check_finite(
-      "divide_factor",
-      divide_factor,
-      lambda d: d <= 0,
-      f"divide_factor must be > 0, got {divide_factor!r}.",
-    )
+    _check_finite("phase_pct", phase_pct)
+    if not 0 <= phase_pct <= 1:
+      raise ValueError(f"'phase_pct' must be between 0 and 1, but received {phase_pct}")
+    _check_finite("divide_factor", divide_factor)
+    if divide_factor <= 0:
+      raise ValueError(f"divide_factor must be > 0, got {divide_factor!r}.")
     if anneal_strategy not in ("cos", "linear"):
       raise ValueError(
         f"'anneal_strategy' must by one of 'cos' or 'linear', but received {anneal_strategy}"
@@ -996,23 +987,21 @@ class CyclicLR(_Replayed, family.CyclicLR):
         raise TypeError(f"The type of '{name}' must be int, but received {type(size)}")
       if size <= 0:
         raise ValueError(f"'{name}' must be a positive integer, but received {size}")
-    if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
-      raise ValueError(
-        "'mode' is invalid and 'scale_fn' is not specified, make sure one of 'mode' or "
-        "'scale_fn' is valid"
-      )
-    if scale_fn is not None and not callable(scale_fn):
+    if scale_fn is None:
+      if mode not in ("triangular", "triangular2", "exp_range"):
+        raise ValueError(
+          "'mode' is invalid and 'scale_fn' is not specified, make sure one of 'mode' or "
+          "'scale_fn' is valid"
+        )
+    elif not callable(scale_fn):
       raise TypeError(f"scale_fn must be callable, got {scale_fn!r}.")
-    if scale_fn is not None and scale_mode not in ("cycle", "iterations"):
+    elif scale_mode not in ("cycle", "iterations"):
       raise ValueError("'scale_mode' must be one of 'cycle' or 'iterations")
     self.gamma = self.exp_gamma = _check_finite("exp_gamma", exp_gamma)  # gamma: the family's
-    self.max_lr, self.step_size_up, self.step_size_down = (
-      float(max_learning_rate),
-      step_size_up,
-      step_size_down,
-    )
+    self.max_lr = float(max_learning_rate)
+    self.step_size_up, self.step_size_down = step_size_up, step_size_down
     self.mode, self.scale_fn, self.scale_mode = mode, scale_fn, scale_mode
-    super().__init__(_check_learning_rate(base_learning_rate), last_epoch, verbose, horizon=horizon)
+    super().__init__(base_learning_rate, last_epoch, verbose, horizon=horizon)
 
 
 class LinearLR(_Replayed, family.LinearLR):
@@ -1048,22 +1037,19 @@ class LinearLR(_Replayed, family.LinearLR):
     last_epoch: int = -1,
     verbose: bool = False,
   ):
-    self.total_steps = self.total_iters = _check_positive_int(  # total_iters: the family's
-      "total_steps", total_steps, f"`total_steps` must be greater than 0, but got {total_steps}"
-    )
-    self.start_factor = _check_finite(
-      "start_factor",
-      start_factor,
-      lambda f: not 0 < f <= 1,
-      f"`start_factor` must be greater than 0 and less or equal to 1, but got {start_factor}",
-    )
-    self.end_factor = _check_finite(
-      "end_factor",
-      end_factor,
-      lambda f: not 0 <= f <= 1,
-      f"`end_factor` must be greater than 0 and less than 1, but got {end_factor}",
-    )
-    self._natural_end = total_steps
+    message = f"`total_steps` must be greater than 0, but got {total_steps}"
+    self.total_steps = self.total_iters = _check_positive_int("total_steps", total_steps, message)
+    _check_finite("start_factor", start_factor)
+    if not 0 < start_factor <= 1:
+      raise ValueError(
+        f"`start_factor` must be greater than 0 and less or equal to 1, but got {start_factor}"
+      )
+    self.start_factor = start_factor
+    _check_finite("end_factor", end_factor)
+    if not 0 <= end_factor <= 1:
+      raise ValueError(f"`end_factor` must be greater than 0 and less than 1, but got {end_factor}")
+    self.end_factor = end_factor
+    self._natural_end = total_steps  # total_iters above: the family's name
     super().__init__(learning_rate, last_epoch, verbose, horizon=1)
 
 
@@ -1185,26 +1171,21 @@ class ReduceOnPlateau:
     self.base_lr = _check_learning_rate(learning_rate)
     if mode not in ("min", "max"):
       raise ValueError(f"mode: {mode} is unknown!")
-    _check_finite(
-      "factor", factor, lambda f: f >= 1.0, "new_lr = origin_lr * gamma and gamma should be < 1.0."
-    )
+    _check_finite("factor", factor)
+    if factor >= 1.0:
+      raise ValueError("new_lr = origin_lr * gamma and gamma should be < 1.0.")
     if factor < 0:
       raise ValueError(f"factor must be in [0, 1), got {factor!r}.")
     if threshold_mode not in ("rel", "abs"):
       raise ValueError(f"threshold mode: {threshold_mode} is unknown!")
-    self.patience, self.cooldown = (
-      check_int("patience", patience, 0),
-      check_int("cooldown", cooldown, 0),
-    )
+    self.patience = check_int("patience", patience, 0)
+    self.cooldown = check_int("cooldown", cooldown, 0)
     for name, value in (("threshold", threshold), ("min_lr", min_lr), ("epsilon", epsilon)):
-      _check_finite(name, value, lambda v: v < 0, f"{name} must be >= 0, got {value!r}.")
-    self.mode, self.factor, self.threshold, self.threshold_mode = (
-      mode,
-      factor,
-      threshold,
-      threshold_mode,
-    )
-    self.min_lr, self.epsilon = min_lr, epsilon
+      _check_finite(name, value)
+      if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}.")
+    self.mode, self.factor, self.threshold_mode = mode, factor, threshold_mode
+    self.threshold, self.min_lr, self.epsilon = threshold, min_lr, epsilon
     self.verbose = bool(verbose)
     #: The rate after ``k`` reductions at index ``k`` (Paddle's doubles).
     self.levels = reduction_levels(
