@@ -41,6 +41,7 @@ Example:
 """
 
 import copy
+import dataclasses
 import functools
 import itertools
 import math
@@ -54,6 +55,7 @@ import optax
 from adamax_optax import _double_float as df
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
+  DOUBLE,
   ExactSchedule,
   Group,
   PlateauState,
@@ -68,6 +70,8 @@ from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon, check_int, is_python_int, is_python_number
 
 # ---------------------------------------------------------------------------- checks
+# Paddle's messages where Paddle checks (its wording varies from class to class), and
+# ours for what it lets through (NaN, inf, non-numbers).
 
 
 def _check_learning_rate(value, name: str = "learning rate") -> float:
@@ -81,7 +85,8 @@ def _check_learning_rate(value, name: str = "learning rate") -> float:
   return float(value)
 
 
-def _check_finite(name: str, value) -> float:
+def _check_finite(name: str, value):
+  """A finite number: what Paddle lets through (NaN, inf, non-numbers) refused."""
   if not is_python_number(value):
     raise TypeError(f"{name} must be a float, got {type(value)}: {value!r}.")
   if not math.isfinite(float(value)):
@@ -100,6 +105,23 @@ def _check_gamma_below_one(gamma) -> float:
   if gamma >= 1.0:
     raise ValueError("gamma should be < 1.0.")
   return gamma
+
+
+def _check_rate_argument(name: str, value, negative_message: str) -> float:
+  """``max_learning_rate`` or ``end_learning_rate`` (CyclicLR, OneCycleLR)."""
+  if not is_python_number(value):
+    raise TypeError(f"'{name}' must be 'float' or 'int', but received {type(value)}")
+  if value < 0:
+    raise ValueError(negative_message)
+  return _check_finite(name, value)
+
+
+def _check_lr_lambda(lr_lambda, owner: str) -> Callable[[int], float]:
+  if not callable(lr_lambda):
+    raise TypeError(
+      f"The type of 'lr_lambda' in '{owner}' must be 'function', but received {type(lr_lambda)}."
+    )
+  return lr_lambda
 
 
 # ------------------------------------------------------------------------ base classes
@@ -280,10 +302,11 @@ class NoamDecay(_Replayed):
     _check_finite("d_model", d_model)
     if d_model <= 0:
       raise ValueError("d_model should be grater than 0")
+    self.d_model = d_model
     _check_finite("warmup_steps", warmup_steps)
     if warmup_steps <= 0:
       raise ValueError(f"warmup_steps must be > 0, got {warmup_steps!r}.")
-    self.d_model, self.warmup_steps = d_model, warmup_steps
+    self.warmup_steps = warmup_steps
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def get_lr(self, run: Run) -> float:
@@ -344,9 +367,8 @@ class NaturalExpDecay(_Replayed):
   """Paddle's ``NaturalExpDecay``: ``lr * math.exp(-1 * gamma * epoch)``.
 
   Args:
-    learning_rate: float >= 0.
     gamma: > 0.
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -380,9 +402,8 @@ class InverseTimeDecay(_Replayed):
   """Paddle's ``InverseTimeDecay``: ``lr / (1 + gamma * epoch)``.
 
   Args:
-    learning_rate: float >= 0.
     gamma: >= 0 (Paddle does not check; a negative one can divide by zero).
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -421,12 +442,11 @@ class PolynomialDecay(_Replayed):
   reaches ``end_lr`` at every multiple of ``decay_steps`` and jumps back up after it.
 
   Args:
-    learning_rate: float >= 0.
     decay_steps: int > 0.
     end_lr: default 0.0001.
     power: > 0, default 1.0.
     cycle: default False.
-    last_epoch, verbose: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose: see :class:`LRScheduler`.
     horizon: only used with ``cycle`` (without it the table ends at ``decay_steps``).
 
   Example:
@@ -451,12 +471,12 @@ class PolynomialDecay(_Replayed):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    _check_positive_int("decay_steps", decay_steps)
+    self.decay_steps = _check_positive_int("decay_steps", decay_steps)
     _check_finite("power", power)
     if power <= 0.0:
       raise ValueError(" 'power' must be greater than 0.0 so that the learning rate will decay.")
-    self.decay_steps, self.end_lr = decay_steps, _check_finite("end_lr", end_lr)
-    self.power, self.cycle = power, bool(cycle)
+    self.power = power
+    self.end_lr, self.cycle = _check_finite("end_lr", end_lr), bool(cycle)
     if not self.cycle:
       self._natural_end = decay_steps
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
@@ -464,10 +484,7 @@ class PolynomialDecay(_Replayed):
   def get_lr(self, run: Run) -> float:
     epoch, decay_steps = run.epoch, self.decay_steps
     if self.cycle:
-      div = math.ceil(epoch / decay_steps)
-      if epoch == 0:
-        div = 1
-      decay_steps = decay_steps * div
+      decay_steps = decay_steps * (math.ceil(epoch / decay_steps) if epoch else 1)
     else:
       epoch = min(epoch, decay_steps)
     fraction = 1 - float(epoch) / float(decay_steps)
@@ -513,28 +530,27 @@ class LinearWarmup(_Replayed):
     *,
     horizon: int | None = None,
   ):
-    if not isinstance(learning_rate, LRScheduler) and not is_python_number(learning_rate):
-      raise TypeError(
-        "the type of learning_rate should be [int, float or LRScheduler], the current type "
-        f"is {learning_rate}"
-      )
-    if not isinstance(learning_rate, LRScheduler):
+    wrapped = learning_rate if isinstance(learning_rate, LRScheduler) else None
+    if wrapped is None:
+      if not is_python_number(learning_rate):
+        raise TypeError(
+          "the type of learning_rate should be [int, float or LRScheduler], the current type "
+          f"is {learning_rate}"
+        )
       _check_learning_rate(learning_rate, "learning_rate")
-    _check_positive_int("warmup_steps", warmup_steps)
-    start_lr = _check_learning_rate(start_lr, "start_lr")
-    end_lr = _check_learning_rate(end_lr, "end_lr")
+    self.warmup_steps = _check_positive_int("warmup_steps", warmup_steps)
+    self.start_lr = start_lr = _check_learning_rate(start_lr, "start_lr")
+    self.end_lr = end_lr = _check_learning_rate(end_lr, "end_lr")
     if not end_lr > start_lr:
       raise ValueError(f"end_lr {end_lr} must be greater than start_lr {start_lr}")
-    self.learning_rate, self.warmup_steps = learning_rate, warmup_steps
-    self.start_lr, self.end_lr = start_lr, end_lr
-    if isinstance(learning_rate, LRScheduler):
-      inner_end = learning_rate._natural_end
-      if inner_end is not None:
-        self._natural_end = warmup_steps + inner_end
-      if horizon is None:
-        horizon = learning_rate._horizon_setting + warmup_steps
-    else:
+    self.learning_rate = learning_rate
+    if wrapped is None:
       self._natural_end = warmup_steps
+    else:
+      if wrapped._natural_end is not None:
+        self._natural_end = warmup_steps + wrapped._natural_end
+      if horizon is None:
+        horizon = wrapped._horizon_setting + warmup_steps
     super().__init__(start_lr, last_epoch, verbose, horizon=horizon or DEFAULT_HORIZON)
 
   def reset(self, run: Run) -> None:
@@ -557,9 +573,8 @@ class ExponentialDecay(_Replayed, family.ExponentialLR):
   """Paddle's ``ExponentialDecay``: ``lr * gamma ** epoch``.
 
   Args:
-    learning_rate: float >= 0.
     gamma: in (0, 1).
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -596,10 +611,10 @@ class MultiStepDecay(_Replayed, family.MultiStepLR):
   ``<= epoch``.
 
   Args:
-    learning_rate: float >= 0.
     milestones: a list or tuple of strictly increasing ints.
     gamma: < 1.0, default 0.1.
-    last_epoch, verbose: see :class:`LRScheduler`. The table ends at the last milestone.
+    learning_rate, last_epoch, verbose: see :class:`LRScheduler`. The table ends at the
+      last milestone.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -640,11 +655,10 @@ class StepDecay(_Replayed, family.StepLR):
   """Paddle's ``StepDecay``: ``lr * gamma ** (epoch // step_size)``.
 
   Args:
-    learning_rate: float >= 0.
     step_size: int > 0.
     gamma: < 1.0, default 0.1.
-    last_epoch, verbose, horizon: see :class:`LRScheduler` (the table keeps one entry per
-      decay, so a long horizon is cheap).
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler` (the table
+      keeps one entry per decay, so a long horizon is cheap).
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -668,8 +682,8 @@ class StepDecay(_Replayed, family.StepLR):
   ):
     if not is_python_int(step_size):
       raise TypeError(f"The type of 'step_size' must be 'int', but received {type(step_size)}.")
-    _check_positive_int("step_size", step_size)
-    self.step_size, self.gamma = step_size, _check_gamma_below_one(gamma)
+    self.step_size = _check_positive_int("step_size", step_size)
+    self.gamma = _check_gamma_below_one(gamma)
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def get_lr(self, run: Run) -> float:
@@ -690,10 +704,9 @@ class LambdaDecay(_Replayed, family.LambdaLR):
   """Paddle's ``LambdaDecay``: ``lr * lr_lambda(epoch)``.
 
   Args:
-    learning_rate: float >= 0.
     lr_lambda: a function of the epoch (an int), called once per tabulated epoch, in
       order, on the host.
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -713,13 +726,45 @@ class LambdaDecay(_Replayed, family.LambdaLR):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not callable(lr_lambda):
-      raise TypeError(
-        "The type of 'lr_lambda' in 'LambdaDecay' must be 'function', but received "
-        f"{type(lr_lambda)}."
-      )
-    self.lr_lambda = lr_lambda
+    self.lr_lambda = _check_lr_lambda(lr_lambda, "LambdaDecay")
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+
+class MultiplicativeDecay(_Replayed, family.MultiplicativeLR):
+  """Paddle's ``MultiplicativeDecay``: ``lr * f(1) * f(2) * ... * f(epoch)``, multiplied
+  left to right (Paddle recomputes the product from ``lr`` every step; PyTorch's
+  recursion ``last * f(epoch)`` gives the same doubles, with each ``f(k)`` called once).
+
+  Args:
+    lr_lambda: a function of the epoch (an int) giving the factor.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
+
+  Example:
+    >>> from adamax_optax.paddle.optimizer import lr
+    >>> schedule = lr.MultiplicativeDecay(1.0, lambda e: 0.5, horizon=4)
+    >>> print([schedule.value_at(n) for n in range(4)])
+    [1.0, 0.5, 0.25, 0.125]
+
+  References:
+    Paddle ``paddle.optimizer.lr.MultiplicativeDecay``.
+  """
+
+  def __init__(
+    self,
+    learning_rate: float,
+    lr_lambda: Callable[[int], float],
+    last_epoch: int = -1,
+    verbose: bool = False,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+  ):
+    self.lr_lambda = _check_lr_lambda(lr_lambda, "MultiplicativeDecay")
+    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
+
+  def reset(self, run: Run) -> None:
+    # Resuming: the product up to last_epoch, which the recursion goes on from.
+    for epoch in range(1, run.epoch + 1):
+      run.group.lr = run.group.lr * self.lr_lambda(epoch)
 
 
 class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
@@ -733,10 +778,9 @@ class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
   closed form is what :class:`LinearWarmup` uses for a wrapped one, as Paddle does.
 
   Args:
-    learning_rate: float >= 0.
     T_max: int > 0, half the period.
     eta_min: float, default 0.
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -762,13 +806,13 @@ class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
       raise TypeError(
         f"The type of 'T_max' in 'CosineAnnealingDecay' must be 'int', but received {type(T_max)}."
       )
-    _check_positive_int("T_max", T_max)
+    self.T_max = _check_positive_int("T_max", T_max)
     if not is_python_number(eta_min):
       raise TypeError(
         "The type of 'eta_min' in 'CosineAnnealingDecay' must be 'float, int', but received "
         f"{type(eta_min)}."
       )
-    self.T_max, self.eta_min = T_max, float(_check_finite("eta_min", eta_min))
+    self.eta_min = float(_check_finite("eta_min", eta_min))
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
   def epoch_values(self) -> Iterator[float]:
@@ -778,55 +822,6 @@ class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
     for epoch in itertools.count():
       run.epoch = epoch
       yield self.closed_form(run)
-
-
-class MultiplicativeDecay(_Replayed):
-  """Paddle's ``MultiplicativeDecay``: ``lr * f(1) * f(2) * ... * f(epoch)``, multiplied
-  left to right (Paddle recomputes the product from ``lr`` every step; the running
-  product gives the same doubles, with each ``f(k)`` called once).
-
-  Args:
-    learning_rate: float >= 0.
-    lr_lambda: a function of the epoch (an int) giving the factor.
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
-
-  Example:
-    >>> from adamax_optax.paddle.optimizer import lr
-    >>> schedule = lr.MultiplicativeDecay(1.0, lambda e: 0.5, horizon=4)
-    >>> print([schedule.value_at(n) for n in range(4)])
-    [1.0, 0.5, 0.25, 0.125]
-
-  References:
-    Paddle ``paddle.optimizer.lr.MultiplicativeDecay``.
-  """
-
-  def __init__(
-    self,
-    learning_rate: float,
-    lr_lambda: Callable[[int], float],
-    last_epoch: int = -1,
-    verbose: bool = False,
-    *,
-    horizon: int = DEFAULT_HORIZON,
-  ):
-    if not callable(lr_lambda):
-      raise TypeError(
-        "The type of 'lr_lambda' in 'MultiplicativeDecay' must be 'function', but received "
-        f"{type(lr_lambda)}."
-      )
-    self.lr_lambda = lr_lambda
-    super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
-
-  def reset(self, run: Run) -> None:
-    run.product = run.base  # resuming: the product up to last_epoch, as Paddle forms it
-    for epoch in range(1, run.epoch + 1):
-      run.product = run.product * self.lr_lambda(epoch)
-
-  def advance(self, run: Run) -> None:
-    run.product = run.product * self.lr_lambda(run.epoch)
-
-  def get_lr(self, run: Run) -> float:
-    return run.product
 
 
 class OneCycleLR(_Replayed, family.OneCycleLR):
@@ -877,20 +872,11 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
     last_epoch: int = -1,
     verbose: bool = False,
   ):
-    if not is_python_number(max_learning_rate):
-      raise TypeError(
-        f"'max_learning_rate' must be 'float' or 'int', but received {type(max_learning_rate)}"
-      )
-    if max_learning_rate < 0:
-      raise ValueError("'max_learning_rate' must be a positive integer.")
-    _check_finite("max_learning_rate", max_learning_rate)
-    if not is_python_number(end_learning_rate):
-      raise TypeError(
-        f"'end_learning_rate' must be 'float' or 'int', but received {type(end_learning_rate)}"
-      )
-    if end_learning_rate < 0:
-      raise ValueError("'end_learning_rate' must be a positive integer.")
-    _check_finite("end_learning_rate", end_learning_rate)
+    for name, rate in (
+      ("max_learning_rate", max_learning_rate),
+      ("end_learning_rate", end_learning_rate),
+    ):
+      _check_rate_argument(name, rate, f"'{name}' must be a positive integer.")
     if not is_python_int(total_steps):
       raise TypeError(f"'total_step' must be 'int', but received {type(total_steps)}")
     if total_steps <= 0:
@@ -933,7 +919,12 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
     return super().value_at(count)
 
 
-class CyclicLR(_Replayed):
+#: Paddle's doubles, but a floor that gives a double: CyclicLR's cycle is ``1 + e // c``,
+#: a float, and a ``scale_fn`` receives it so.
+_DOUBLE_FLOORED_TO_FLOAT = dataclasses.replace(DOUBLE, floor=lambda x: float(math.floor(x)))
+
+
+class CyclicLR(_Replayed, family.CyclicLR):
   r"""Paddle's ``CyclicLR``: a triangle between ``base_learning_rate`` and
   ``max_learning_rate``, ``step_size_up`` epochs up and ``step_size_down`` down.
 
@@ -942,8 +933,8 @@ class CyclicLR(_Replayed):
   ``lr = base + ((max - base) * sf) * scale_fn(x)``. Modes: ``"triangular"`` (1.0),
   ``"triangular2"`` (``1 / 2.0 ** (cycle - 1)``), both of ``x = cycle``;
   ``"exp_range"`` (``exp_gamma ** e``, of ``x = e``). A ``scale_fn`` replaces the mode,
-  called with ``cycle`` or the epoch (``scale_mode``). PyTorch's algorithm in Paddle's
-  own expressions (a float ``cycle`` from a floor division), so it is written here.
+  called with ``cycle`` (a float) or the epoch (``scale_mode``). PyTorch's algorithm:
+  the same doubles.
 
   Args:
     base_learning_rate: float >= 0.
@@ -966,6 +957,8 @@ class CyclicLR(_Replayed):
     Paddle ``paddle.optimizer.lr.CyclicLR``; Smith, 2017.
   """
 
+  numbers = _DOUBLE_FLOORED_TO_FLOAT
+
   def __init__(
     self,
     base_learning_rate: float,
@@ -981,67 +974,34 @@ class CyclicLR(_Replayed):
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not is_python_number(max_learning_rate):
-      raise TypeError(
-        f"'max_learning_rate' must be 'float' or 'int', but received {type(max_learning_rate)}"
-      )
-    if max_learning_rate < 0:
-      raise ValueError(
-        f"'max_learning_rate' must be a positive integer, but received {max_learning_rate}"
-      )
-    _check_finite("max_learning_rate", max_learning_rate)
-    if not is_python_int(step_size_up):
-      raise TypeError(f"The type of 'step_size_up' must be int, but received {type(step_size_up)}")
-    if step_size_up <= 0:
-      raise ValueError(f"'step_size_up' must be a positive integer, but received {step_size_up}")
+    _check_rate_argument(
+      "max_learning_rate",
+      max_learning_rate,
+      f"'max_learning_rate' must be a positive integer, but received {max_learning_rate}",
+    )
+    step_sizes = {"step_size_up": step_size_up}
     if step_size_down is not None:
-      if not is_python_int(step_size_down):
-        raise TypeError(
-          f"The type of 'step_size_down' must be int, but received {type(step_size_down)}"
-        )
-      if step_size_down <= 0:
-        raise ValueError(
-          f"'step_size_down' must be a positive integer, but received {step_size_down}"
-        )
+      step_sizes["step_size_down"] = step_size_down
+    for name, size in step_sizes.items():
+      if not is_python_int(size):
+        raise TypeError(f"The type of '{name}' must be int, but received {type(size)}")
+      if size <= 0:
+        raise ValueError(f"'{name}' must be a positive integer, but received {size}")
     if scale_fn is None:
       if mode not in ("triangular", "triangular2", "exp_range"):
         raise ValueError(
           "'mode' is invalid and 'scale_fn' is not specified, make sure one of 'mode' or "
           "'scale_fn' is valid"
         )
-    else:
-      if not callable(scale_fn):
-        raise TypeError(f"scale_fn must be callable, got {scale_fn!r}.")
-      if scale_mode not in ("cycle", "iterations"):
-        raise ValueError("'scale_mode' must be one of 'cycle' or 'iterations")
-    _check_finite("exp_gamma", exp_gamma)
-    up = step_size_up
-    down = step_size_up if step_size_down is None else step_size_down
-    self.max_lr, self.exp_gamma, self.mode = float(max_learning_rate), exp_gamma, mode
-    self.cycle_size = float(up) + float(down)
-    self.step_up_pct = up / self.cycle_size
-    if scale_fn is None:
-      self.scale_fn = {
-        "triangular": lambda x: 1.0,
-        "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
-        "exp_range": lambda x: self.exp_gamma**x,
-      }[mode]
-      self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
-    else:
-      self.scale_fn, self.scale_mode = scale_fn, scale_mode
-    self.amplitude = float(max_learning_rate) - _check_learning_rate(base_learning_rate)
+    elif not callable(scale_fn):
+      raise TypeError(f"scale_fn must be callable, got {scale_fn!r}.")
+    elif scale_mode not in ("cycle", "iterations"):
+      raise ValueError("'scale_mode' must be one of 'cycle' or 'iterations")
+    self.gamma = self.exp_gamma = _check_finite("exp_gamma", exp_gamma)  # gamma: the family's
+    self.max_lr = float(max_learning_rate)
+    self.step_size_up, self.step_size_down = step_size_up, step_size_down
+    self.mode, self.scale_fn, self.scale_mode = mode, scale_fn, scale_mode
     super().__init__(base_learning_rate, last_epoch, verbose, horizon=horizon)
-
-  def get_lr(self, run: Run) -> float:
-    e = run.epoch
-    cycle = 1 + e // self.cycle_size
-    pct = 1.0 + e / self.cycle_size - cycle
-    if pct <= self.step_up_pct:
-      scale_factor = pct / self.step_up_pct
-    else:
-      scale_factor = (1 - pct) / (1 - self.step_up_pct)
-    x = cycle if self.scale_mode == "cycle" else e
-    return run.base + (self.amplitude * scale_factor) * self.scale_fn(x)
 
 
 class LinearLR(_Replayed, family.LinearLR):
@@ -1052,11 +1012,11 @@ class LinearLR(_Replayed, family.LinearLR):
   start) / (total_steps * start + (e - 1) * (end - start)))``; after: ``last``.
 
   Args:
-    learning_rate: float >= 0.
     total_steps: int > 0.
     start_factor: in (0, 1], default 1/3.
     end_factor: in [0, 1], default 1.0.
-    last_epoch, verbose: see :class:`LRScheduler`. The table ends at ``total_steps``.
+    learning_rate, last_epoch, verbose: see :class:`LRScheduler`. The table ends at
+      ``total_steps``.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -1077,19 +1037,19 @@ class LinearLR(_Replayed, family.LinearLR):
     last_epoch: int = -1,
     verbose: bool = False,
   ):
-    if not is_python_int(total_steps) or total_steps <= 0:
-      raise ValueError(f"`total_steps` must be greater than 0, but got {total_steps}")
+    message = f"`total_steps` must be greater than 0, but got {total_steps}"
+    self.total_steps = self.total_iters = _check_positive_int("total_steps", total_steps, message)
     _check_finite("start_factor", start_factor)
     if not 0 < start_factor <= 1:
       raise ValueError(
         f"`start_factor` must be greater than 0 and less or equal to 1, but got {start_factor}"
       )
+    self.start_factor = start_factor
     _check_finite("end_factor", end_factor)
     if not 0 <= end_factor <= 1:
       raise ValueError(f"`end_factor` must be greater than 0 and less than 1, but got {end_factor}")
-    self.total_steps, self.start_factor, self.end_factor = total_steps, start_factor, end_factor
-    self.total_iters = total_steps  # the family's name
-    self._natural_end = total_steps
+    self.end_factor = end_factor
+    self._natural_end = total_steps  # total_iters above: the family's name
     super().__init__(learning_rate, last_epoch, verbose, horizon=1)
 
 
@@ -1102,11 +1062,10 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
   constructor's step sets ``T_cur = last_epoch + 1`` and checks for one restart.
 
   Args:
-    learning_rate: float >= 0.
     T_0: int > 0.
     T_mult: int >= 1, default 1.
     eta_min: float, default 0.
-    last_epoch, verbose, horizon: see :class:`LRScheduler`.
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -1129,11 +1088,10 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
     *,
     horizon: int = DEFAULT_HORIZON,
   ):
-    if not is_python_int(T_0) or T_0 <= 0:
-      raise ValueError(f"Expected positive integer T_0, but got {T_0}")
-    if not is_python_int(T_mult) or T_mult < 1:
-      raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
-    self.T_0, self.T_mult = T_0, T_mult
+    self.T_0 = _check_positive_int("T_0", T_0, f"Expected positive integer T_0, but got {T_0}")
+    self.T_mult = _check_positive_int(
+      "T_mult", T_mult, f"Expected integer T_mult >= 1, but got {T_mult}"
+    )
     self.eta_min = float(_check_finite("eta_min", eta_min))
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
@@ -1220,16 +1178,14 @@ class ReduceOnPlateau:
       raise ValueError(f"factor must be in [0, 1), got {factor!r}.")
     if threshold_mode not in ("rel", "abs"):
       raise ValueError(f"threshold mode: {threshold_mode} is unknown!")
-    for name, value in (("patience", patience), ("cooldown", cooldown)):
-      if not is_python_int(value) or value < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
+    self.patience = check_int("patience", patience, 0)
+    self.cooldown = check_int("cooldown", cooldown, 0)
     for name, value in (("threshold", threshold), ("min_lr", min_lr), ("epsilon", epsilon)):
       _check_finite(name, value)
       if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}.")
-    self.mode, self.factor, self.patience = mode, factor, int(patience)
-    self.threshold, self.threshold_mode = threshold, threshold_mode
-    self.cooldown, self.min_lr, self.epsilon = int(cooldown), min_lr, epsilon
+    self.mode, self.factor, self.threshold_mode = mode, factor, threshold_mode
+    self.threshold, self.min_lr, self.epsilon = threshold, min_lr, epsilon
     self.verbose = bool(verbose)
     #: The rate after ``k`` reductions at index ``k`` (Paddle's doubles).
     self.levels = reduction_levels(
