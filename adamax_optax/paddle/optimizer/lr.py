@@ -257,7 +257,7 @@ class _Replayed(LRScheduler):
   def driver(self, group: Group, last_epoch: int | None = None) -> Callable[[], None]:
     run = Run(self, group, self.last_epoch - 1 if last_epoch is None else last_epoch)
     run.construct()
-    return run.step
+    return run
 
 
 # --------------------------------------------------------------------- the schedulers
@@ -688,16 +688,6 @@ class StepDecay(_Replayed, family.StepLR):
 
   def get_lr(self, run: Run) -> float:
     return self.closed_form(run)  # Paddle computes the power at every step
-
-  @functools.cached_property
-  def table(self) -> ExactSchedule:
-    # The closed form once per decay, spread over its epochs: no Python loop over a
-    # horizon of a million epochs.
-    decays = (self.last_epoch + np.arange(self.horizon)) // self.step_size
-    first = int(decays[0])
-    per_decay = [self.base_lr * self.gamma**k for k in range(first, int(decays[-1]) + 1)]
-    values = np.asarray(per_decay, np.float64)[decays - first]
-    return ExactSchedule(values, type(self).__name__)
 
 
 class LambdaDecay(_Replayed, family.LambdaLR):
