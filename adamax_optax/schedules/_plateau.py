@@ -10,12 +10,18 @@ rebuilds the wrapped optimizer inside ``update`` with each group's rate after ``
 reductions, as a double (:class:`~adamax_optax.schedules.DoubleConstant`), the way
 :func:`optax.inject_hyperparams` rebuilds its optimizer with traced values.
 
-The wings supply the decision rule (PyTorch, Paddle and MindSpore order the cooldown
-and the comparison differently) and the per-group tables.
+:class:`PlateauScheduler` is PyTorch's ``ReduceLROnPlateau`` rule written once: its
+arguments, the threshold bound, the tables of rates and one ``scheduler.step(metric)``
+(:meth:`PlateauScheduler.advance`). A wing declares its framework's signature, checks and
+docstring, and overrides only what its framework does differently: MindSpore compares in
+float32 and keeps a reduction when ``lr > new + eps``; Paddle's threshold is
+``best -+ best * threshold`` and its cooldown ignores the metric.
 """
 
+import dataclasses
+import math
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -208,7 +214,134 @@ def reduction_tables(
   ]
 
 
+def _double_times(x: df.DoubleFloat, factor: float) -> df.DoubleFloat:
+  return df.multiply(x, df.from_number(factor))
+
+
+def _double_plus(x: df.DoubleFloat, offset: float) -> df.DoubleFloat:
+  return df.add(x, df.from_number(offset))
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class PlateauScheduler:
+  """PyTorch's ``ReduceLROnPlateau`` rule, which the wings' plateau schedulers declare.
+
+  After each ``scheduler.step(metric)`` the metric is better when it passes
+  :meth:`threshold_bound` (``mode="min"``: below it; ``"max"``: above it); a better metric
+  becomes ``best``. :func:`count_bad_steps` then counts the bad steps, reduces after more
+  than ``patience`` of them and starts ``cooldown`` steps of cooldown. The rate after ``k``
+  reductions is tabulated on the host (:meth:`reduction_tables`), in :attr:`numbers`.
+  PyTorch's comparisons and rates are Python doubles, compared here as double pairs
+  (:class:`~adamax_optax._double_float.DoubleFloat`).
+
+  A wing's subclass gives its framework's signature, defaults, checks and docstring, and
+  overrides only where its framework differs: MindSpore sets ``numbers = FLOAT32`` and
+  overrides :meth:`lowers_enough`, :meth:`compared` and :meth:`improved` (float32);
+  Paddle overrides :meth:`threshold_bound` and :meth:`improved`, sets
+  ``metric_ignored_in_cooldown`` and bounds the reductions by its one table. Example, a
+  plateau scheduler that keeps every reduction however small::
+
+    class EveryReduction(PlateauScheduler):
+      def lowers_enough(self, old, new):
+        return new < old
+
+  Attributes:
+    mode: ``"min"`` (a lower metric is better) or ``"max"``.
+    factor: the rate's multiplier at each reduction.
+    patience: bad steps tolerated before a reduction.
+    threshold: how much better a metric must be (see :meth:`threshold_bound`).
+    threshold_mode: ``"rel"`` or ``"abs"``.
+    cooldown: steps after a reduction during which bad steps do not count.
+    min_lr: the floor of every rate (a number, or one per group).
+    eps: a reduction moving the rate by no more than this is not made.
+    max_reductions: the reductions tabulated (the rate stops moving long before).
+  """
+
+  mode: str = "min"
+  factor: float = 0.1
+  patience: int = 10
+  threshold: float = 1e-4
+  threshold_mode: str = "rel"
+  cooldown: int = 0
+  min_lr: float | Sequence[float] = 0.0
+  eps: float = 1e-8
+  max_reductions: int = 10_000
+
+  #: The framework's class name, for the tables' messages.
+  name: ClassVar[str] = "ReduceLROnPlateau"
+  #: The numbers the framework computes its rates in.
+  numbers: ClassVar[Numbers] = DOUBLE
+  #: Paddle's order: during cooldown the metric is not compared (``best`` stays).
+  metric_ignored_in_cooldown: ClassVar[bool] = False
+
+  def lowers_enough(self, old, new) -> bool:
+    """Whether a reduction from ``old`` to ``new`` is made: PyTorch's ``old - new > eps``."""
+    return old - new > self.eps
+
+  def reduction_tables(
+    self, lrs: Sequence[float], min_lrs: Sequence[float] | None = None
+  ) -> list[ExactSchedule]:
+    """Per group, the rate after ``k`` reductions at index ``k`` (:func:`reduction_tables`);
+    ``min_lrs`` overrides ``min_lr`` per group."""
+    return reduction_tables(
+      lrs,
+      self.min_lr if min_lrs is None else min_lrs,
+      self.name,
+      factor=self.factor,
+      lowers_enough=self.lowers_enough,
+      max_levels=self.max_reductions + 1,
+      numbers=self.numbers,
+    )
+
+  def initial_best(self) -> float:
+    """``best`` before the first metric."""
+    return math.inf if self.mode == "min" else -math.inf
+
+  def reduction_limit(self) -> int:
+    """The most reductions counted (the last index of the tables)."""
+    return self.max_reductions
+
+  def threshold_bound(self, best, times: Callable, plus: Callable):
+    """The bound a better metric passes, PyTorch's ``_is_better``: ``best * (1 -
+    threshold)`` (``mode="min"``, ``threshold_mode="rel"``), ``best * (threshold + 1)``
+    (``"max"``), ``best - threshold`` or ``best + threshold`` (``"abs"``). ``times`` and
+    ``plus`` (a number and a Python float) are the arithmetic of the comparison's numbers."""
+    if self.threshold_mode == "rel":
+      return times(best, 1.0 - self.threshold if self.mode == "min" else self.threshold + 1.0)
+    return plus(best, -self.threshold if self.mode == "min" else self.threshold)
+
+  def compared(self, value: df.DoubleFloat) -> df.DoubleFloat:
+    """The metric or ``best`` as the framework compares it (PyTorch: the double)."""
+    return value
+
+  def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
+    """Whether ``metric`` is better than ``best``, in doubles."""
+    bound = self.threshold_bound(best, _double_times, _double_plus)
+    compare = less_than_double if self.mode == "min" else greater_than_double
+    # Against an infinite best the bound is not a number; the plain compare holds.
+    unbounded = metric.hi < best.hi if self.mode == "min" else metric.hi > best.hi
+    return jnp.where(jnp.isinf(best.hi), unbounded, compare(metric, bound))
+
+  def advance(self, state: PlateauState, metric: df.DoubleFloat) -> PlateauState:
+    """One ``scheduler.step(metric)`` (see :func:`on_plateau`)."""
+    metric, best = self.compared(metric), self.compared(state.best)
+    better = self.improved(metric, best)
+    if self.metric_ignored_in_cooldown:
+      # The bad steps are 0 during cooldown anyway, as count_bad_steps keeps them.
+      better = better & (state.cooldown_counter <= 0)
+    best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
+    return count_bad_steps(
+      state,
+      better,
+      best,
+      patience=self.patience,
+      cooldown=self.cooldown,
+      limit=self.reduction_limit(),
+    )
+
+
 __all__ = [
+  "PlateauScheduler",
   "PlateauState",
   "count_bad_steps",
   "greater_than_double",
