@@ -25,13 +25,11 @@ from adamax_optax.schedules._exact import (
 from adamax_optax.schedules._plateau import (
   PlateauScheduler,
   PlateauState,
-  count_bad_steps,
   greater_than_double,
   less_than_double,
   metric_value,
   on_plateau,
   reduction_levels,
-  reduction_tables,
 )
 from adamax_optax.schedules._replay import (
   DOUBLE,
@@ -58,7 +56,6 @@ __all__ = [
   "Run",
   "Scheduler",
   "Sequential",
-  "count_bad_steps",
   "exact_table",
   "greater_than_double",
   "is_exact",
@@ -66,6 +63,5 @@ __all__ = [
   "metric_value",
   "on_plateau",
   "reduction_levels",
-  "reduction_tables",
   "tabulate",
 ]

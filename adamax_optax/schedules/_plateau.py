@@ -11,11 +11,12 @@ reductions, as a double (:class:`~adamax_optax.schedules.DoubleConstant`), the w
 :func:`optax.inject_hyperparams` rebuilds its optimizer with traced values.
 
 :class:`PlateauScheduler` is PyTorch's ``ReduceLROnPlateau`` rule written once: its
-arguments, the threshold bound, the tables of rates and one ``scheduler.step(metric)``
-(:meth:`PlateauScheduler.advance`). A wing declares its framework's signature, checks and
-docstring, and overrides only what its framework does differently: MindSpore compares in
-float32 and keeps a reduction when ``lr > new + eps``; Paddle's threshold is
-``best -+ best * threshold`` and its cooldown ignores the metric.
+arguments, the threshold bound, the tables of rates (:func:`reduction_levels` per group)
+and one ``scheduler.step(metric)`` (:meth:`PlateauScheduler.advance`). A wing declares its
+framework's signature, checks and docstring, and overrides only what its framework does
+differently: MindSpore compares in float32 and keeps a reduction when ``lr > new + eps``;
+Paddle's threshold is ``best -+ best * threshold``, its first metric always improves and
+its cooldown ignores the metric.
 """
 
 import dataclasses
@@ -125,26 +126,6 @@ def on_plateau(
   return optax.GradientTransformationExtraArgs(init_fn, jax.jit(update_fn))
 
 
-def count_bad_steps(
-  state: PlateauState, better: jax.Array, best, *, patience: int, cooldown: int, limit: int
-) -> PlateauState:
-  """The bookkeeping after the comparison that PyTorch's ``ReduceLROnPlateau`` and
-  MindSpore's copy of it share: an improvement resets the bad steps, a cooldown step
-  does not count as bad, more than ``patience`` bad steps make a reduction (at most
-  ``limit``) and start ``cooldown`` steps of cooldown."""
-  bad = jnp.where(better, 0, state.num_bad_epochs + 1)
-  cooling = state.cooldown_counter > 0
-  cooldown_left = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
-  bad = jnp.where(cooling, 0, bad)
-  reduce = bad > patience
-  return state._replace(
-    best=best,
-    num_bad_epochs=jnp.where(reduce, 0, bad),
-    cooldown_counter=jnp.where(reduce, cooldown, cooldown_left),
-    reductions=jnp.minimum(state.reductions + reduce, limit),
-  )
-
-
 def metric_value(value: float) -> df.DoubleFloat:
   """A Python float metric as a double pair, to pass as ``value=`` through ``jax.jit``."""
   return df.from_number(float(value))
@@ -193,27 +174,6 @@ def reduction_levels(
   return [float(level) for level in levels]
 
 
-def reduction_tables(
-  lrs: Sequence[float],
-  min_lr: float | Sequence[float],
-  name: str,
-  **rule,
-) -> list[ExactSchedule]:
-  """Per group, :func:`reduction_levels` from its ``lr`` and its ``min_lr`` (one number for
-  every group, or a list with one per group) as an :class:`ExactSchedule` indexed by the
-  reductions made. ``rule``: the keywords of :func:`reduction_levels` but ``min_lr``."""
-  if isinstance(min_lr, (list, tuple)):
-    if len(min_lr) != len(lrs):
-      raise ValueError(f"Expected {len(lrs)} min_lrs, got {len(min_lr)}")
-    min_lrs = list(min_lr)
-  else:
-    min_lrs = [min_lr] * len(lrs)
-  return [
-    ExactSchedule(np.asarray(reduction_levels(lr, min_lr=floor, **rule)), name)
-    for lr, floor in zip(lrs, min_lrs, strict=True)
-  ]
-
-
 def _double_times(x: df.DoubleFloat, factor: float) -> df.DoubleFloat:
   return df.multiply(x, df.from_number(factor))
 
@@ -226,20 +186,12 @@ def _double_plus(x: df.DoubleFloat, offset: float) -> df.DoubleFloat:
 class PlateauScheduler:
   """PyTorch's ``ReduceLROnPlateau`` rule, which the wings' plateau schedulers declare.
 
-  After each ``scheduler.step(metric)`` the metric is better when it passes
-  :meth:`threshold_bound` (``mode="min"``: below it; ``"max"``: above it); a better metric
-  becomes ``best``. :func:`count_bad_steps` then counts the bad steps, reduces after more
-  than ``patience`` of them and starts ``cooldown`` steps of cooldown. The rate after ``k``
-  reductions is tabulated on the host (:meth:`reduction_tables`), in :attr:`numbers`.
-  PyTorch's comparisons and rates are Python doubles, compared here as double pairs
-  (:class:`~adamax_optax._double_float.DoubleFloat`).
-
-  A wing's subclass gives its framework's signature, defaults, checks and docstring, and
-  overrides only where its framework differs: MindSpore sets ``numbers = FLOAT32`` and
-  overrides :meth:`lowers_enough`, :meth:`compared` and :meth:`improved` (float32);
-  Paddle overrides :meth:`threshold_bound` and :meth:`improved`, sets
-  ``metric_ignored_in_cooldown`` and bounds the reductions by its one table. Example, a
-  plateau scheduler that keeps every reduction however small::
+  At each ``scheduler.step(metric)`` a metric past :meth:`threshold_bound` (below it for
+  ``mode="min"``, above for ``"max"``) becomes ``best``; :meth:`advance` counts the bad
+  steps. The rate after ``k`` reductions is tabulated on the host in :attr:`numbers`
+  (:meth:`reduction_tables`); the metric is compared as PyTorch compares Python doubles,
+  here double pairs (:class:`~adamax_optax._double_float.DoubleFloat`). A subclass that
+  keeps every reduction however small, say::
 
     class EveryReduction(PlateauScheduler):
       def lowers_enough(self, old, new):
@@ -281,13 +233,27 @@ class PlateauScheduler:
   def reduction_tables(
     self, lrs: Sequence[float], min_lrs: Sequence[float] | None = None
   ) -> list[ExactSchedule]:
-    """Per group, the rate after ``k`` reductions at index ``k`` (:func:`reduction_tables`);
-    ``min_lrs`` overrides ``min_lr`` per group."""
-    return reduction_tables(
-      lrs,
-      self.min_lr if min_lrs is None else min_lrs,
-      self.name,
+    """Per group, :func:`reduction_levels` from its ``lr`` and its floor (``min_lr``: one
+    number for every group, or a list with one per group; ``min_lrs`` overrides it) as an
+    :class:`ExactSchedule` indexed by the reductions made."""
+    min_lr = self.min_lr if min_lrs is None else min_lrs
+    if isinstance(min_lr, (list, tuple)):
+      if len(min_lr) != len(lrs):
+        raise ValueError(f"Expected {len(lrs)} min_lrs, got {len(min_lr)}")
+      floors = list(min_lr)
+    else:
+      floors = [min_lr] * len(lrs)
+    return [
+      ExactSchedule(np.asarray(self.levels_from(lr, floor)), self.name)
+      for lr, floor in zip(lrs, floors, strict=True)
+    ]
+
+  def levels_from(self, lr: float, min_lr: float) -> list[float]:
+    """The rate after ``k`` reductions at index ``k``, from ``lr`` (:func:`reduction_levels`)."""
+    return reduction_levels(
+      lr,
       factor=self.factor,
+      min_lr=min_lr,
       lowers_enough=self.lowers_enough,
       max_levels=self.max_reductions + 1,
       numbers=self.numbers,
@@ -323,31 +289,33 @@ class PlateauScheduler:
     return jnp.where(jnp.isinf(best.hi), unbounded, compare(metric, bound))
 
   def advance(self, state: PlateauState, metric: df.DoubleFloat) -> PlateauState:
-    """One ``scheduler.step(metric)`` (see :func:`on_plateau`)."""
+    """One ``scheduler.step(metric)`` (see :func:`on_plateau`): an improvement resets the
+    bad steps, a cooldown step does not count as bad, more than ``patience`` bad steps
+    make a reduction (at most :meth:`reduction_limit`) and start ``cooldown`` steps of
+    cooldown."""
     metric, best = self.compared(metric), self.compared(state.best)
+    cooling = state.cooldown_counter > 0
     better = self.improved(metric, best)
     if self.metric_ignored_in_cooldown:
-      # The bad steps are 0 during cooldown anyway, as count_bad_steps keeps them.
-      better = better & (state.cooldown_counter <= 0)
+      better = better & jnp.logical_not(cooling)  # the bad steps are 0 then anyway
     best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
-    return count_bad_steps(
-      state,
-      better,
-      best,
-      patience=self.patience,
-      cooldown=self.cooldown,
-      limit=self.reduction_limit(),
+    bad = jnp.where(better | cooling, 0, state.num_bad_epochs + 1)
+    reduce = bad > self.patience
+    cooldown_left = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
+    return state._replace(
+      best=best,
+      num_bad_epochs=jnp.where(reduce, 0, bad),
+      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown_left),
+      reductions=jnp.minimum(state.reductions + reduce, self.reduction_limit()),
     )
 
 
 __all__ = [
   "PlateauScheduler",
   "PlateauState",
-  "count_bad_steps",
   "greater_than_double",
   "less_than_double",
   "metric_value",
   "on_plateau",
   "reduction_levels",
-  "reduction_tables",
 ]

@@ -59,7 +59,6 @@ from adamax_optax.schedules import (
   Run,
   Scheduler,
   on_plateau,
-  reduction_levels,
 )
 from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon, check_int, is_python_int, is_python_number
@@ -1239,13 +1238,7 @@ class ReduceOnPlateau(PlateauScheduler):
     )
     self.verbose = bool(verbose)
     #: The rate after ``k`` reductions at index ``k`` (Paddle's doubles).
-    self.levels = reduction_levels(
-      self.base_lr,
-      factor=factor,
-      min_lr=min_lr,
-      lowers_enough=self.lowers_enough,
-      max_levels=self.MAX_LEVELS,
-    )
+    self.levels = self.levels_from(self.base_lr, min_lr)
 
   @property
   def epsilon(self) -> float:
@@ -1257,6 +1250,7 @@ class ReduceOnPlateau(PlateauScheduler):
     return ExactSchedule(self.levels, self.name)
 
   def reduction_limit(self) -> int:
+    """The last index of :attr:`levels` (the rate then holds)."""
     return len(self.levels) - 1
 
   def threshold_bound(self, best, times, plus):
@@ -1268,7 +1262,8 @@ class ReduceOnPlateau(PlateauScheduler):
     return df.add(best, df.negate(step) if self.mode == "min" else step)
 
   def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
-    """The first metric always improves (Paddle's ``best is None``)."""
+    """PyTorch's comparison with Paddle's bound; the first metric always improves
+    (Paddle's ``best is None``)."""
     return super().improved(metric, best) | (best.hi == self.initial_best())
 
   def optimizer(

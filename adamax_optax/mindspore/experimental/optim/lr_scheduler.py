@@ -37,6 +37,7 @@ pass the metric to every update, ``opt.update(grads, state, params, value=metric
 (once per epoch of ``k`` batches): the update at count ``n`` uses epoch ``n // k``.
 """
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import jax
@@ -537,6 +538,7 @@ class SequentialLR(LRScheduler, Sequential):
     super().__init__(last_epoch, **kwargs)
 
 
+@dataclasses.dataclass(eq=False)
 class ReduceLROnPlateau(PlateauScheduler):
   """MindSpore's ``ReduceLROnPlateau``: lower every group's lr when a metric stops improving.
 
@@ -581,47 +583,37 @@ class ReduceLROnPlateau(PlateauScheduler):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ReduceLROnPlateau``.
   """
 
+  mode: str = "min"
+  factor: float = 0.1
+  patience: int = 10
+  threshold: float = 1e-4
+  threshold_mode: str = "rel"
+  cooldown: int = 0
+  min_lr: float | list[float] = 0
+  eps: float = 1e-8
+  _: dataclasses.KW_ONLY
+  max_reductions: int = 10_000
+
   numbers = FLOAT32
 
-  def __init__(
-    self,
-    mode: str = "min",
-    factor: float = 0.1,
-    patience: int = 10,
-    threshold: float = 1e-4,
-    threshold_mode: str = "rel",
-    cooldown: int = 0,
-    min_lr: float | list[float] = 0,
-    eps: float = 1e-8,
-    *,
-    max_reductions: int = 10_000,
-  ):
+  def __post_init__(self):
     name = "ReduceLROnPlateau"
-    check_float(name, "factor", factor, ints=True)
-    if factor >= 1.0:
+    check_float(name, "factor", self.factor, ints=True)
+    if self.factor >= 1.0:
       raise ValueError("The lr factor should be less than 1.0.")
-    if mode not in ("min", "max"):
-      raise ValueError(f"`mode` should be 'min' or 'max', but got {mode}.")
-    if threshold_mode not in ("rel", "abs"):
-      raise ValueError(f"`threshold mode` should be 'rel' or 'abs', but got {threshold_mode}.")
-    check_float(name, "threshold", threshold, ints=True)
-    check_float(name, "eps", eps, ints=True)
-    check_int(name, "patience", patience, 0)
-    check_int(name, "cooldown", cooldown, 0)
-    check_int(name, "max_reductions", max_reductions, 1)
-    for v in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
+    if self.mode not in ("min", "max"):
+      raise ValueError(f"`mode` should be 'min' or 'max', but got {self.mode}.")
+    if self.threshold_mode not in ("rel", "abs"):
+      raise ValueError(f"`threshold mode` should be 'rel' or 'abs', but got {self.threshold_mode}.")
+    check_float(name, "threshold", self.threshold, ints=True)
+    check_float(name, "eps", self.eps, ints=True)
+    check_int(name, "patience", self.patience, 0)
+    check_int(name, "cooldown", self.cooldown, 0)
+    check_int(name, "max_reductions", self.max_reductions, 1)
+    if isinstance(self.min_lr, (list, tuple)):
+      self.min_lr = list(self.min_lr)
+    for v in self.min_lr if isinstance(self.min_lr, list) else [self.min_lr]:
       check_float(name, "min_lr", v, 0.0, ints=True)
-    super().__init__(
-      mode=mode,
-      factor=factor,
-      patience=patience,
-      threshold=threshold,
-      threshold_mode=threshold_mode,
-      cooldown=cooldown,
-      min_lr=list(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr,
-      eps=eps,
-      max_reductions=max_reductions,
-    )
 
   def lowers_enough(self, old, new) -> bool:
     """MindSpore keeps a reduction when ``lr > f32(new + eps)``."""
