@@ -193,8 +193,8 @@ def plateau_over_groups(
 ) -> optax.GradientTransformationExtraArgs:
   """:func:`on_plateau` for a preset with PyTorch-style parameter groups.
 
-  ``scheduler`` has ``reduction_tables(lrs, min_lrs=None)``, ``advance``,
-  ``initial_best()`` and ``min_lr`` (a number or one per group); ``build(defaults,
+  ``scheduler`` is a :class:`~adamax_optax.schedules.PlateauScheduler` (its ``min_lr`` a
+  number or one per group); ``build(defaults,
   groups)`` makes the preset with each group's ``lr`` set. Parameters in no group get a
   table of their own from the default ``lr``, floored at the smallest ``min_lr``.
   """
