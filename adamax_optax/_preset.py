@@ -33,7 +33,7 @@ from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_t
 from adamax_optax._rounding import rounded
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
-from adamax_optax.schedules import on_plateau
+from adamax_optax.schedules import PlateauScheduler, on_plateau
 from adamax_optax.validation import check_bool, check_scheduled_lrs
 
 
@@ -156,9 +156,9 @@ class PresetSettings:
       (Paddle's per-parameter attributes); None: ``build(defaults)``.
     lr_scheduler: None, a count-driven scheduler with ``tabulate_groups(lrs, every,
       beta1)`` (per-group lr tables, and beta1 tables where it cycles ``betas[0]``),
-      or a plateau scheduler: one with ``reduction_tables``, ``advance`` and
-      ``initial_best`` (one table per group's ``lr``), or Paddle's ``ReduceOnPlateau``
-      (one rate, ``defaults["lr"]``, that the groups scale).
+      or a :class:`~adamax_optax.schedules.PlateauScheduler` (one table per group's
+      ``lr``; Paddle's ``ReduceOnPlateau``, with its ``base_lr``: one rate,
+      ``defaults["lr"]``, that the groups scale).
     lr_scheduler_every: updates per ``scheduler.step()``.
     skip_nonfinite: skip steps whose gradients hold NaN or inf.
     round_at_entry: round the incoming gradients (see :func:`finish`).
@@ -179,7 +179,7 @@ class PresetSettings:
 
 def is_plateau(scheduler) -> bool:
   """Whether ``scheduler`` follows a metric (``update(..., value=metric)``)."""
-  return hasattr(scheduler, "advance") and hasattr(scheduler, "initial_best")
+  return isinstance(scheduler, PlateauScheduler)
 
 
 def plateau_over_groups(
@@ -193,8 +193,8 @@ def plateau_over_groups(
 ) -> optax.GradientTransformationExtraArgs:
   """:func:`on_plateau` for a preset with PyTorch-style parameter groups.
 
-  ``scheduler`` has ``reduction_tables(lrs, min_lrs=None)``, ``advance``,
-  ``initial_best()`` and ``min_lr`` (a number or one per group); ``build(defaults,
+  ``scheduler`` is a :class:`~adamax_optax.schedules.PlateauScheduler` (its ``min_lr`` a
+  number or one per group); ``build(defaults,
   groups)`` makes the preset with each group's ``lr`` set. Parameters in no group get a
   table of their own from the default ``lr``, floored at the smallest ``min_lr``.
   """
@@ -315,18 +315,18 @@ def assemble(
     opt = optimizer(defaults, param_groups)
   elif not is_plateau(scheduler):
     opt = optimizer(*_tabulated(scheduler, settings))
-  elif hasattr(scheduler, "reduction_tables"):  # a plateau with one table per group's lr
-    optimizer(defaults, param_groups)  # checks the groups now, not at init
-    opt = plateau_over_groups(
-      scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
-    )
-  else:  # Paddle's plateau: one rate, the optimizer's, that the groups scale
+  elif hasattr(scheduler, "base_lr"):  # Paddle's plateau: the optimizer's one rate
 
     def at_rate(rate):
       return optimizer({**defaults, "lr": rate}, param_groups)
 
     at_rate(scheduler.base_lr)  # checks the groups now, not at init
     opt = scheduler.optimizer(at_rate, every=every)
+  else:  # a plateau with one table per group's lr
+    optimizer(defaults, param_groups)  # checks the groups now, not at init
+    opt = plateau_over_groups(
+      scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
+    )
   return finish(opt, round_at_entry=settings.round_at_entry)
 
 

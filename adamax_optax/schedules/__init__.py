@@ -9,8 +9,9 @@
   (:mod:`adamax_optax.schedules._pytorch_family`), which the PyTorch and MindSpore wings
   declare with their frameworks' signatures.
 * Metric-driven schedulers (:mod:`adamax_optax.schedules._plateau`): :func:`on_plateau`
-  with its :class:`PlateauState`, the bookkeeping the wings share, and
-  :func:`reduction_levels`, a plateau scheduler's table of rates.
+  with its :class:`PlateauState`, :class:`PlateauScheduler` (PyTorch's
+  ``ReduceLROnPlateau`` rule, which the wings declare), and :func:`reduction_levels`, a
+  plateau scheduler's table of rates.
 """
 
 from adamax_optax.schedules._exact import (
@@ -22,14 +23,13 @@ from adamax_optax.schedules._exact import (
   tabulate,
 )
 from adamax_optax.schedules._plateau import (
+  PlateauScheduler,
   PlateauState,
-  count_bad_steps,
   greater_than_double,
   less_than_double,
   metric_value,
   on_plateau,
   reduction_levels,
-  reduction_tables,
 )
 from adamax_optax.schedules._replay import (
   DOUBLE,
@@ -52,11 +52,11 @@ __all__ = [
   "ExactSchedule",
   "Group",
   "Numbers",
+  "PlateauScheduler",
   "PlateauState",
   "Run",
   "Scheduler",
   "Sequential",
-  "count_bad_steps",
   "exact_table",
   "greater_than_double",
   "is_exact",
@@ -64,7 +64,6 @@ __all__ = [
   "metric_value",
   "on_plateau",
   "reduction_levels",
-  "reduction_tables",
   "replay",
   "tabulate",
 ]

@@ -10,12 +10,19 @@ rebuilds the wrapped optimizer inside ``update`` with each group's rate after ``
 reductions, as a double (:class:`~adamax_optax.schedules.DoubleConstant`), the way
 :func:`optax.inject_hyperparams` rebuilds its optimizer with traced values.
 
-The wings supply the decision rule (PyTorch, Paddle and MindSpore order the cooldown
-and the comparison differently) and the per-group tables.
+:class:`PlateauScheduler` is PyTorch's ``ReduceLROnPlateau`` rule written once: its
+arguments, the threshold bound, the tables of rates (:func:`reduction_levels` per group)
+and one ``scheduler.step(metric)`` (:meth:`PlateauScheduler.advance`). A wing declares its
+framework's signature, checks and docstring, and overrides only what its framework does
+differently: MindSpore compares in float32 and keeps a reduction when ``lr > new + eps``;
+Paddle's threshold is ``best -+ best * threshold``, its first metric always improves and
+its cooldown ignores the metric.
 """
 
+import dataclasses
+import math
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -119,26 +126,6 @@ def on_plateau(
   return optax.GradientTransformationExtraArgs(init_fn, jax.jit(update_fn))
 
 
-def count_bad_steps(
-  state: PlateauState, better: jax.Array, best, *, patience: int, cooldown: int, limit: int
-) -> PlateauState:
-  """The bookkeeping after the comparison that PyTorch's ``ReduceLROnPlateau`` and
-  MindSpore's copy of it share: an improvement resets the bad steps, a cooldown step
-  does not count as bad, more than ``patience`` bad steps make a reduction (at most
-  ``limit``) and start ``cooldown`` steps of cooldown."""
-  bad = jnp.where(better, 0, state.num_bad_epochs + 1)
-  cooling = state.cooldown_counter > 0
-  cooldown_left = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
-  bad = jnp.where(cooling, 0, bad)
-  reduce = bad > patience
-  return state._replace(
-    best=best,
-    num_bad_epochs=jnp.where(reduce, 0, bad),
-    cooldown_counter=jnp.where(reduce, cooldown, cooldown_left),
-    reductions=jnp.minimum(state.reductions + reduce, limit),
-  )
-
-
 def metric_value(value: float) -> df.DoubleFloat:
   """A Python float metric as a double pair, to pass as ``value=`` through ``jax.jit``."""
   return df.from_number(float(value))
@@ -187,34 +174,148 @@ def reduction_levels(
   return [float(level) for level in levels]
 
 
-def reduction_tables(
-  lrs: Sequence[float],
-  min_lr: float | Sequence[float],
-  name: str,
-  **rule,
-) -> list[ExactSchedule]:
-  """Per group, :func:`reduction_levels` from its ``lr`` and its ``min_lr`` (one number for
-  every group, or a list with one per group) as an :class:`ExactSchedule` indexed by the
-  reductions made. ``rule``: the keywords of :func:`reduction_levels` but ``min_lr``."""
-  if isinstance(min_lr, (list, tuple)):
-    if len(min_lr) != len(lrs):
-      raise ValueError(f"Expected {len(lrs)} min_lrs, got {len(min_lr)}")
-    min_lrs = list(min_lr)
-  else:
-    min_lrs = [min_lr] * len(lrs)
-  return [
-    ExactSchedule(np.asarray(reduction_levels(lr, min_lr=floor, **rule)), name)
-    for lr, floor in zip(lrs, min_lrs, strict=True)
-  ]
+def _double_times(x: df.DoubleFloat, factor: float) -> df.DoubleFloat:
+  return df.multiply(x, df.from_number(factor))
+
+
+def _double_plus(x: df.DoubleFloat, offset: float) -> df.DoubleFloat:
+  return df.add(x, df.from_number(offset))
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class PlateauScheduler:
+  """PyTorch's ``ReduceLROnPlateau`` rule, which the wings' plateau schedulers declare.
+
+  At each ``scheduler.step(metric)`` a metric past :meth:`threshold_bound` (below it for
+  ``mode="min"``, above for ``"max"``) becomes ``best``; :meth:`advance` counts the bad
+  steps. The rate after ``k`` reductions is tabulated on the host in :attr:`numbers`
+  (:meth:`reduction_tables`); the metric is compared as PyTorch compares Python doubles,
+  here double pairs (:class:`~adamax_optax._double_float.DoubleFloat`). A subclass that
+  keeps every reduction however small, say::
+
+    class EveryReduction(PlateauScheduler):
+      def lowers_enough(self, old, new):
+        return new < old
+
+  Attributes:
+    mode: ``"min"`` (a lower metric is better) or ``"max"``.
+    factor: the rate's multiplier at each reduction.
+    patience: bad steps tolerated before a reduction.
+    threshold: how much better a metric must be (see :meth:`threshold_bound`).
+    threshold_mode: ``"rel"`` or ``"abs"``.
+    cooldown: steps after a reduction during which bad steps do not count.
+    min_lr: the floor of every rate (a number, or one per group).
+    eps: a reduction moving the rate by no more than this is not made.
+    max_reductions: the reductions tabulated (the rate stops moving long before).
+  """
+
+  mode: str = "min"
+  factor: float = 0.1
+  patience: int = 10
+  threshold: float = 1e-4
+  threshold_mode: str = "rel"
+  cooldown: int = 0
+  min_lr: float | Sequence[float] = 0.0
+  eps: float = 1e-8
+  max_reductions: int = 10_000
+
+  #: The framework's class name, for the tables' messages.
+  name: ClassVar[str] = "ReduceLROnPlateau"
+  #: The numbers the framework computes its rates in.
+  numbers: ClassVar[Numbers] = DOUBLE
+  #: Paddle's order: during cooldown the metric is not compared (``best`` stays).
+  metric_ignored_in_cooldown: ClassVar[bool] = False
+
+  def lowers_enough(self, old, new) -> bool:
+    """Whether a reduction from ``old`` to ``new`` is made: PyTorch's ``old - new > eps``."""
+    return old - new > self.eps
+
+  def reduction_tables(
+    self, lrs: Sequence[float], min_lrs: Sequence[float] | None = None
+  ) -> list[ExactSchedule]:
+    """Per group, :func:`reduction_levels` from its ``lr`` and its floor (``min_lr``: one
+    number for every group, or a list with one per group; ``min_lrs`` overrides it) as an
+    :class:`ExactSchedule` indexed by the reductions made."""
+    min_lr = self.min_lr if min_lrs is None else min_lrs
+    if isinstance(min_lr, (list, tuple)):
+      if len(min_lr) != len(lrs):
+        raise ValueError(f"Expected {len(lrs)} min_lrs, got {len(min_lr)}")
+      floors = list(min_lr)
+    else:
+      floors = [min_lr] * len(lrs)
+    return [
+      ExactSchedule(np.asarray(self.levels_from(lr, floor)), self.name)
+      for lr, floor in zip(lrs, floors, strict=True)
+    ]
+
+  def levels_from(self, lr: float, min_lr: float) -> list[float]:
+    """The rate after ``k`` reductions at index ``k``, from ``lr`` (:func:`reduction_levels`)."""
+    return reduction_levels(
+      lr,
+      factor=self.factor,
+      min_lr=min_lr,
+      lowers_enough=self.lowers_enough,
+      max_levels=self.max_reductions + 1,
+      numbers=self.numbers,
+    )
+
+  def initial_best(self) -> float:
+    """``best`` before the first metric."""
+    return math.inf if self.mode == "min" else -math.inf
+
+  def reduction_limit(self) -> int:
+    """The most reductions counted (the last index of the tables)."""
+    return self.max_reductions
+
+  def threshold_bound(self, best, times: Callable, plus: Callable):
+    """The bound a better metric passes, PyTorch's ``_is_better``: ``best * (1 -
+    threshold)`` (``mode="min"``, ``threshold_mode="rel"``), ``best * (threshold + 1)``
+    (``"max"``), ``best - threshold`` or ``best + threshold`` (``"abs"``). ``times`` and
+    ``plus`` (a number and a Python float) are the arithmetic of the comparison's numbers."""
+    if self.threshold_mode == "rel":
+      return times(best, 1.0 - self.threshold if self.mode == "min" else self.threshold + 1.0)
+    return plus(best, -self.threshold if self.mode == "min" else self.threshold)
+
+  def compared(self, value: df.DoubleFloat) -> df.DoubleFloat:
+    """The metric or ``best`` as the framework compares it (PyTorch: the double)."""
+    return value
+
+  def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
+    """Whether ``metric`` is better than ``best``, in doubles."""
+    bound = self.threshold_bound(best, _double_times, _double_plus)
+    compare = less_than_double if self.mode == "min" else greater_than_double
+    # Against an infinite best the bound is not a number; the plain compare holds.
+    unbounded = metric.hi < best.hi if self.mode == "min" else metric.hi > best.hi
+    return jnp.where(jnp.isinf(best.hi), unbounded, compare(metric, bound))
+
+  def advance(self, state: PlateauState, metric: df.DoubleFloat) -> PlateauState:
+    """One ``scheduler.step(metric)`` (see :func:`on_plateau`): an improvement resets the
+    bad steps, a cooldown step does not count as bad, more than ``patience`` bad steps
+    make a reduction (at most :meth:`reduction_limit`) and start ``cooldown`` steps of
+    cooldown."""
+    metric, best = self.compared(metric), self.compared(state.best)
+    cooling = state.cooldown_counter > 0
+    better = self.improved(metric, best)
+    if self.metric_ignored_in_cooldown:
+      better = better & jnp.logical_not(cooling)  # the bad steps are 0 then anyway
+    best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
+    bad = jnp.where(better | cooling, 0, state.num_bad_epochs + 1)
+    reduce = bad > self.patience
+    cooldown_left = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
+    return state._replace(
+      best=best,
+      num_bad_epochs=jnp.where(reduce, 0, bad),
+      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown_left),
+      reductions=jnp.minimum(state.reductions + reduce, self.reduction_limit()),
+    )
 
 
 __all__ = [
+  "PlateauScheduler",
   "PlateauState",
-  "count_bad_steps",
   "greater_than_double",
   "less_than_double",
   "metric_value",
   "on_plateau",
   "reduction_levels",
-  "reduction_tables",
 ]

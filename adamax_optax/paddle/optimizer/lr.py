@@ -48,7 +48,6 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -58,13 +57,10 @@ from adamax_optax.schedules import (
   DOUBLE,
   ExactSchedule,
   Group,
-  PlateauState,
+  PlateauScheduler,
   Run,
   Scheduler,
-  greater_than_double,
-  less_than_double,
   on_plateau,
-  reduction_levels,
 )
 from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon, check_int, is_python_int, is_python_number
@@ -1090,7 +1086,7 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
     run.t_cur = self.numbers.value(max(run.epoch, 0))  # the constructor's step adds one
 
 
-class ReduceOnPlateau:
+class ReduceOnPlateau(PlateauScheduler):
   r"""Paddle's ``ReduceOnPlateau``: the rate times ``factor`` when a metric stops improving.
 
   Not a schedule of the count: a metric drives it, passed to every update as
@@ -1142,6 +1138,8 @@ class ReduceOnPlateau:
     Paddle ``paddle.optimizer.lr.ReduceOnPlateau``.
   """
 
+  name = "ReduceOnPlateau"
+  metric_ignored_in_cooldown = True
   #: More reductions than this are not tabulated (the rate then holds).
   MAX_LEVELS = 10_000
 
@@ -1168,54 +1166,52 @@ class ReduceOnPlateau:
       raise ValueError(f"factor must be in [0, 1), got {factor!r}.")
     if threshold_mode not in ("rel", "abs"):
       raise ValueError(f"threshold mode: {threshold_mode} is unknown!")
-    self.patience = check_int("patience", patience, 0)
-    self.cooldown = check_int("cooldown", cooldown, 0)
+    check_int("patience", patience, 0)
+    check_int("cooldown", cooldown, 0)
     for name, value in (("threshold", threshold), ("min_lr", min_lr), ("epsilon", epsilon)):
       _check_finite(name, value)
       if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}.")
-    self.mode, self.factor, self.threshold_mode = mode, factor, threshold_mode
-    self.threshold, self.min_lr, self.epsilon = threshold, min_lr, epsilon
+    super().__init__(
+      mode=mode,
+      factor=factor,
+      patience=int(patience),
+      threshold=threshold,
+      threshold_mode=threshold_mode,
+      cooldown=int(cooldown),
+      min_lr=min_lr,
+      eps=epsilon,
+      max_reductions=self.MAX_LEVELS - 1,
+    )
     self.verbose = bool(verbose)
     #: The rate after ``k`` reductions at index ``k`` (Paddle's doubles).
-    self.levels = reduction_levels(
-      self.base_lr,
-      factor=factor,
-      min_lr=min_lr,
-      lowers_enough=lambda old, new: old - new > epsilon,
-      max_levels=self.MAX_LEVELS,
-    )
+    self.levels = self.levels_from(self.base_lr, min_lr)
+
+  @property
+  def epsilon(self) -> float:
+    """Paddle's name for :attr:`eps`."""
+    return self.eps
 
   def reduction_table(self) -> ExactSchedule:
     """:attr:`levels` as an :class:`ExactSchedule` indexed by the reductions made."""
-    return ExactSchedule(self.levels, "ReduceOnPlateau")
+    return ExactSchedule(self.levels, self.name)
 
-  def initial_best(self) -> float:
-    """``best`` before the first metric (Paddle's ``None``)."""
-    return math.inf if self.mode == "min" else -math.inf
+  def reduction_limit(self) -> int:
+    """The last index of :attr:`levels` (the rate then holds)."""
+    return len(self.levels) - 1
 
-  def advance(self, state: PlateauState, metric: df.DoubleFloat) -> PlateauState:
-    """One ``scheduler.step(metric)`` in Paddle's order (see :func:`on_plateau`)."""
-    best = state.best
-    threshold = df.from_number(self.threshold)
-    step = df.multiply(best, threshold) if self.threshold_mode == "rel" else threshold
-    if self.mode == "min":
-      better = less_than_double(metric, df.add(best, df.negate(step)))
-    else:
-      better = greater_than_double(metric, df.add(best, step))
-    better = better | (best.hi == self.initial_best())  # Paddle's ``best is None``
-    cooling = state.cooldown_counter > 0
-    bad = jnp.where(better, 0, state.num_bad_epochs + 1)
-    reduce = jnp.logical_not(cooling) & (bad > self.patience)
-    keep_best = cooling | jnp.logical_not(better)
-    return state._replace(
-      best=jax.tree.map(lambda old, new: jnp.where(keep_best, old, new), best, metric),
-      num_bad_epochs=jnp.where(cooling, state.num_bad_epochs, jnp.where(reduce, 0, bad)),
-      cooldown_counter=jnp.where(
-        cooling, state.cooldown_counter - 1, jnp.where(reduce, self.cooldown, 0)
-      ),
-      reductions=jnp.minimum(state.reductions + reduce, len(self.levels) - 1),
-    )
+  def threshold_bound(self, best, times, plus):
+    """Paddle's: ``best - best * threshold`` (``"min"``, ``"rel"``), ``best + best *
+    threshold`` (``"max"``), ``best -+ threshold`` (``"abs"``, as PyTorch)."""
+    if self.threshold_mode == "abs":
+      return super().threshold_bound(best, times, plus)
+    step = times(best, self.threshold)
+    return df.add(best, df.negate(step) if self.mode == "min" else step)
+
+  def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
+    """PyTorch's comparison with Paddle's bound; the first metric always improves
+    (Paddle's ``best is None``)."""
+    return super().improved(metric, best) | (best.hi == self.initial_best())
 
   def optimizer(
     self,

@@ -27,23 +27,17 @@ PyTorch's Adamax does.
 """
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 
-from adamax_optax import _double_float as df
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   Chained,
   ExactSchedule,
+  PlateauScheduler,
   Scheduler,
   Sequential,
-  count_bad_steps,
-  greater_than_double,
-  less_than_double,
-  reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon, check_int
@@ -466,7 +460,7 @@ class ChainedScheduler(LRScheduler, Chained):
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(PlateauScheduler):
   """Lower every group's rate by ``factor`` when a metric stops improving.
 
   ``torch.optim.lr_scheduler.ReduceLROnPlateau``, step for step: after each
@@ -498,16 +492,6 @@ class ReduceLROnPlateau:
     1
   """
 
-  mode: str = "min"
-  factor: float = 0.1
-  patience: int = 10
-  threshold: float = 1e-4
-  threshold_mode: str = "rel"
-  cooldown: int = 0
-  min_lr: float | Sequence[float] = 0.0
-  eps: float = 1e-8
-  max_reductions: int = 10_000
-
   def __post_init__(self):
     if self.factor >= 1.0:
       raise ValueError("Factor should be < 1.0.")
@@ -518,46 +502,6 @@ class ReduceLROnPlateau:
     check_int("patience", self.patience, 0, "ReduceLROnPlateau")
     check_int("cooldown", self.cooldown, 0, "ReduceLROnPlateau")
     check_int("max_reductions", self.max_reductions, 1, "ReduceLROnPlateau")
-
-  def reduction_tables(
-    self, lrs: Sequence[float], min_lrs: Sequence[float] | None = None
-  ) -> list[ExactSchedule]:
-    """Per group, the rate after ``k`` reductions at index ``k`` (PyTorch's doubles);
-    ``min_lrs`` overrides ``min_lr`` per group."""
-    return reduction_tables(
-      lrs,
-      self.min_lr if min_lrs is None else min_lrs,
-      "ReduceLROnPlateau",
-      factor=self.factor,
-      lowers_enough=lambda old, new: old - new > self.eps,
-      max_levels=self.max_reductions + 1,
-    )
-
-  def initial_best(self) -> float:
-    return math.inf if self.mode == "min" else -math.inf
-
-  def advance(self, state, metric):
-    """One ``scheduler.step(metric)`` in PyTorch's order."""
-    best = state.best
-    if self.threshold_mode == "rel":
-      scale = 1.0 - self.threshold if self.mode == "min" else self.threshold + 1.0
-      bound = df.multiply(best, df.from_number(scale))
-    else:
-      shift = -self.threshold if self.mode == "min" else self.threshold
-      bound = df.add(best, df.from_number(shift))
-    compare = less_than_double if self.mode == "min" else greater_than_double
-    # Against an infinite best the bound is not a number; the plain compare holds.
-    unbounded = metric.hi < best.hi if self.mode == "min" else metric.hi > best.hi
-    better = jnp.where(jnp.isinf(best.hi), unbounded, compare(metric, bound))
-    best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
-    return count_bad_steps(
-      state,
-      better,
-      best,
-      patience=self.patience,
-      cooldown=self.cooldown,
-      limit=self.max_reductions,
-    )
 
 
 __all__ = [

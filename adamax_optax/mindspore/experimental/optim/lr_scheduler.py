@@ -37,7 +37,7 @@ pass the metric to every update, ``opt.update(grads, state, params, value=metric
 (once per epoch of ``k`` batches): the update at count ``n`` uses epoch ``n // k``.
 """
 
-import math
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import jax
@@ -50,10 +50,9 @@ from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   FLOAT32,
   ExactSchedule,
+  PlateauScheduler,
   Scheduler,
   Sequential,
-  count_bad_steps,
-  reduction_tables,
 )
 from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon
@@ -539,7 +538,8 @@ class SequentialLR(LRScheduler, Sequential):
     super().__init__(last_epoch, **kwargs)
 
 
-class ReduceLROnPlateau:
+@dataclasses.dataclass(eq=False)
+class ReduceLROnPlateau(PlateauScheduler):
   """MindSpore's ``ReduceLROnPlateau``: lower every group's lr when a metric stops improving.
 
   All in float32, as MindSpore keeps it: after each ``scheduler.step(metric)`` the metric
@@ -583,85 +583,53 @@ class ReduceLROnPlateau:
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ReduceLROnPlateau``.
   """
 
-  def __init__(
-    self,
-    mode: str = "min",
-    factor: float = 0.1,
-    patience: int = 10,
-    threshold: float = 1e-4,
-    threshold_mode: str = "rel",
-    cooldown: int = 0,
-    min_lr: float | list[float] = 0,
-    eps: float = 1e-8,
-    *,
-    max_reductions: int = 10_000,
-  ):
+  mode: str = "min"
+  factor: float = 0.1
+  patience: int = 10
+  threshold: float = 1e-4
+  threshold_mode: str = "rel"
+  cooldown: int = 0
+  min_lr: float | list[float] = 0
+  eps: float = 1e-8
+  _: dataclasses.KW_ONLY
+  max_reductions: int = 10_000
+
+  numbers = FLOAT32
+
+  def __post_init__(self):
     name = "ReduceLROnPlateau"
-    check_float(name, "factor", factor, ints=True)
-    if factor >= 1.0:
+    check_float(name, "factor", self.factor, ints=True)
+    if self.factor >= 1.0:
       raise ValueError("The lr factor should be less than 1.0.")
-    if mode not in ("min", "max"):
-      raise ValueError(f"`mode` should be 'min' or 'max', but got {mode}.")
-    if threshold_mode not in ("rel", "abs"):
-      raise ValueError(f"`threshold mode` should be 'rel' or 'abs', but got {threshold_mode}.")
-    check_float(name, "threshold", threshold, ints=True)
-    check_float(name, "eps", eps, ints=True)
-    check_int(name, "patience", patience, 0)
-    check_int(name, "cooldown", cooldown, 0)
-    check_int(name, "max_reductions", max_reductions, 1)
-    for v in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
+    if self.mode not in ("min", "max"):
+      raise ValueError(f"`mode` should be 'min' or 'max', but got {self.mode}.")
+    if self.threshold_mode not in ("rel", "abs"):
+      raise ValueError(f"`threshold mode` should be 'rel' or 'abs', but got {self.threshold_mode}.")
+    check_float(name, "threshold", self.threshold, ints=True)
+    check_float(name, "eps", self.eps, ints=True)
+    check_int(name, "patience", self.patience, 0)
+    check_int(name, "cooldown", self.cooldown, 0)
+    check_int(name, "max_reductions", self.max_reductions, 1)
+    if isinstance(self.min_lr, (list, tuple)):
+      self.min_lr = list(self.min_lr)
+    for v in self.min_lr if isinstance(self.min_lr, list) else [self.min_lr]:
       check_float(name, "min_lr", v, 0.0, ints=True)
-    self.mode, self.factor, self.patience = mode, factor, patience
-    self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
-    self.min_lr = list(min_lr) if isinstance(min_lr, (list, tuple)) else min_lr
-    self.eps, self.max_reductions = eps, max_reductions
 
-  def reduction_tables(self, lrs: Sequence[float], min_lrs=None) -> list[ExactSchedule]:
-    """Per group, the float32 lr after ``k`` reductions at index ``k``."""
-    return reduction_tables(
-      lrs,
-      self.min_lr if min_lrs is None else min_lrs,
-      "ReduceLROnPlateau",
-      factor=self.factor,
-      lowers_enough=lambda old, new: old > new + self.eps,
-      max_levels=self.max_reductions + 1,
-      numbers=FLOAT32,
-    )
+  def lowers_enough(self, old, new) -> bool:
+    """MindSpore keeps a reduction when ``lr > f32(new + eps)``."""
+    return old > new + self.eps
 
-  def initial_best(self) -> float:
-    return math.inf if self.mode == "min" else -math.inf
+  def compared(self, value: df.DoubleFloat) -> df.DoubleFloat:
+    """MindSpore casts the metric to float32: the pair's high part (its low part 0)."""
+    high = jnp.asarray(value.hi, jnp.float32)
+    return df.DoubleFloat(high, jnp.zeros_like(high))
 
-  def improved(self, metric: jax.Array, best: jax.Array) -> jax.Array:
+  def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
     """MindSpore's ``_is_improvement`` in float32."""
-    if self.threshold_mode == "rel":
-      scale = 1.0 - self.threshold if self.mode == "min" else self.threshold + 1.0
-      bound = best * jnp.float32(scale)
-    else:
-      bound = best + jnp.float32(-self.threshold if self.mode == "min" else self.threshold)
-    return metric < bound if self.mode == "min" else metric > bound
-
-  def advance(self, state, metric):
-    """One ``scheduler.step(metric)`` in MindSpore's order (``metric`` and ``best`` in
-    float32: the high part of a :class:`~adamax_optax._double_float.DoubleFloat`)."""
-    current = jnp.asarray(_float32_part(metric), jnp.float32)
-    best = _float32_part(state.best)
-    better = self.improved(current, best)
-    best = jnp.where(better, current, best)
-    if isinstance(state.best, df.DoubleFloat):
-      best = df.DoubleFloat(best, jnp.zeros_like(best))
-    return count_bad_steps(
-      state,
-      better,
-      best,
-      patience=self.patience,
-      cooldown=self.cooldown,
-      limit=self.max_reductions,
+    bound = self.threshold_bound(
+      best.hi, lambda x, scale: x * jnp.float32(scale), lambda x, shift: x + jnp.float32(shift)
     )
-
-
-def _float32_part(value):
-  """MindSpore casts the metric to float32: the float32 rounding of a double pair."""
-  return value.hi if isinstance(value, df.DoubleFloat) else value
+    return metric.hi < bound if self.mode == "min" else metric.hi > bound
 
 
 __all__ = [
