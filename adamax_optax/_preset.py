@@ -114,24 +114,35 @@ class Preset(optax.GradientTransformationExtraArgs):
   __slots__ = ()
 
 
-def finish(opt: optax.GradientTransformation, *, round_at_entry: bool = True) -> Preset:
+def rounding_at_entry(opt: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
+  """``opt`` receiving its gradients rounded where they enter (:func:`rounded_at_entry`).
+
+  Every framework preset has it, inside the skip of non-finite steps (which so reads the
+  gradients as they came) and around the preset's other stages; the plain alias, which
+  computes what :func:`optax.adamax` computes, does not round them: the select would
+  change which product XLA contracts inside optax's unrounded arithmetic.
+  """
+  inner = optax.with_extra_args_support(opt)
+
+  def update(updates, state, params=None, **extra_args):
+    return inner.update(rounded_at_entry(updates), state, params, **extra_args)
+
+  return optax.GradientTransformationExtraArgs(inner.init, update)
+
+
+def finish(opt: optax.GradientTransformation) -> Preset:
   """``opt`` with gradient checks in ``update``, compiled: the last step of :func:`assemble`.
 
   ``update`` runs as one compiled program even when called eagerly: inside ``jax.jit``
   XLA contracts multiply-adds (PyTorch's lerp, a fused weight decay) that eager
   op-by-op execution would round twice, so compiling the update always makes the eager
-  result the jitted one, bit for bit. With ``round_at_entry`` (every framework preset)
-  the incoming gradients are rounded first (:func:`rounded_at_entry`); the plain alias,
-  which computes what :func:`optax.adamax` computes, does not round them: the select
-  would change which product XLA contracts inside optax's unrounded arithmetic.
+  result the jitted one, bit for bit.
   """
   inner = optax.with_extra_args_support(opt)
 
   def checked_update(updates, state, params=None, **extra_args):
     check_gradients(updates, params)
     check_state(inner.init, state, params)
-    if round_at_entry:
-      updates = rounded_at_entry(updates)
     return inner.update(updates, state, params, **extra_args)
 
   return Preset(inner.init, jax.jit(checked_update))
@@ -161,7 +172,7 @@ class PresetSettings:
       ``defaults["lr"]``, that the groups scale).
     lr_scheduler_every: updates per ``scheduler.step()``.
     skip_nonfinite: skip steps whose gradients hold NaN or inf.
-    round_at_entry: round the incoming gradients (see :func:`finish`).
+    round_at_entry: round the incoming gradients (see :func:`rounding_at_entry`).
   """
 
   framework: str
@@ -307,6 +318,8 @@ def assemble(
     )
     for stage in stages:
       opt = stage(opt)
+    if settings.round_at_entry:
+      opt = rounding_at_entry(opt)
     return skipping(opt) if settings.skip_nonfinite else opt
 
   scheduler, every = settings.lr_scheduler, settings.lr_scheduler_every
@@ -327,7 +340,7 @@ def assemble(
     opt = plateau_over_groups(
       scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
     )
-  return finish(opt, round_at_entry=settings.round_at_entry)
+  return finish(opt)
 
 
 COMMON_KEYWORDS = """\
@@ -370,6 +383,7 @@ __all__ = [
   "finish",
   "is_plateau",
   "rounded_at_entry",
+  "rounding_at_entry",
   "stage_if",
   "with_common_keyword_docs",
 ]
