@@ -1,9 +1,10 @@
 """The scheduler engine: a framework's scheduler replayed on the host, tabulated per group.
 
-PyTorch, MindSpore and Paddle schedulers are objects that rewrite each parameter group's
-``lr`` at every ``scheduler.step()``, most of them recursively (``lr *= gamma``), in the
-number type their framework computes in: Python doubles (PyTorch) or float32 tensors
-(MindSpore). The engine replays that protocol once on the host and hands the optimizer one
+PyTorch, MindSpore, Paddle and MXNet schedulers are objects that rewrite each parameter
+group's ``lr`` at every ``scheduler.step()`` (MXNet: at every ``sched(num_update)`` call),
+most of them recursively (``lr *= gamma``), in the number type their framework computes
+in: Python doubles (PyTorch, Paddle, MXNet) or float32 tensors (MindSpore). The engine
+replays that protocol once on the host and hands the optimizer one
 :class:`~adamax_optax.schedules.ExactSchedule` per group, so the compiled step looks up the
 very value the framework would have used.
 
@@ -18,7 +19,10 @@ The pieces:
   uses, and any state of its own (``reset``, ``advance``); it is written once, over a
   :class:`~adamax_optax.schedules.Numbers` type, and
   :meth:`Scheduler.tabulate_groups` does the rest: the per-``every``-updates stepping, the
-  horizon, ``betas[0]`` cycling and a cache of the tables.
+  horizon, ``betas[0]`` cycling and a cache of the tables;
+* :meth:`Scheduler.quiet_steps` lets a scheduler say how many of its next steps change
+  nothing (a step decay between two decays), and :func:`replay` skips them: a table keeps
+  one entry per run of equal values and costs one replayed step per change.
 
 A framework's scheduler is then a declaration: the framework's signature, defaults and
 messages on top of an algorithm of :mod:`adamax_optax.schedules` (written once for the
