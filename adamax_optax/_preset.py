@@ -205,9 +205,9 @@ def plateau_over_groups(
   """:func:`on_plateau` for a preset with PyTorch-style parameter groups.
 
   ``scheduler`` is a :class:`~adamax_optax.schedules.PlateauScheduler` (its ``min_lr`` a
-  number or one per group); ``build(defaults,
-  groups)`` makes the preset with each group's ``lr`` set. Parameters in no group get a
-  table of their own from the default ``lr``, floored at the smallest ``min_lr``.
+  number or one per group); ``build(defaults, groups)`` makes the preset with each
+  group's ``lr`` set. Parameters in no group get a table of their own from the default
+  ``lr``, floored at the smallest ``min_lr``.
   """
   check_scheduled_lrs(defaults, param_groups, framework)
   groups = list(param_groups or [])
