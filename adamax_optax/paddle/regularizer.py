@@ -98,13 +98,6 @@ def _add_l1_decay(coeff: float, mask) -> optax.GradientTransformation:
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
-def as_regularizer(weight_decay) -> Regularizer | None:
-  """Paddle's reading of ``weight_decay``: a float is ``L2Decay(float)``."""
-  if weight_decay is None or isinstance(weight_decay, (L1Decay, L2Decay)):
-    return weight_decay
-  return L2Decay(float(weight_decay))
-
-
 def regularization(regularizer_of: Callable[[str], Regularizer | None], distinct):
   """Each leaf's regularizer term added to its gradient, looked up by parameter name.
 
@@ -203,7 +196,6 @@ __all__ = [
   "L2Decay",
   "ParamAttr",
   "Regularizer",
-  "as_regularizer",
   "need_clip_mask",
   "param_attrs_by_name",
   "regularization",
