@@ -2,11 +2,13 @@
 
 PyTorch's schedulers are objects that rewrite ``group["lr"]`` in Python doubles at every
 ``scheduler.step()``, most of them recursively (``lr *= gamma``), so their values drift
-from any closed form by an ulp here and there. Each class here takes PyTorch's keywords
-(without the optimizer), replays PyTorch's own arithmetic on the host for every
-parameter group, and hands the preset an :class:`~adamax_optax.schedules.ExactSchedule`
-per group: under ``jax.jit`` the step then uses the very double PyTorch would have
-used, and ``f32(lr / (1 - b1**t))`` is formed from it as PyTorch forms it.
+from any closed form by an ulp here and there. Each class here declares PyTorch's keywords
+(without the optimizer) on an algorithm of :mod:`adamax_optax.schedules._pytorch_family`,
+which the scheduler engine replays on the host for every parameter group; the preset
+gets an :class:`~adamax_optax.schedules.ExactSchedule` per group: under ``jax.jit`` the
+step then uses the very double PyTorch would have used, and ``f32(lr / (1 - b1**t))`` is
+formed from it as PyTorch forms it. The tables are computed once per scheduler and
+arguments, when the optimizer is built (or at the first call of a scheduler used alone).
 
 Attach a scheduler to :func:`adamax_optax.torch_adamax` as PyTorch attaches it to its
 optimizer::
@@ -19,9 +21,9 @@ ordinary optax schedule (``count -> lr``) once given the learning rate it starts
 (``StepLR(step_size=30, gamma=0.1, lr=0.01)``), the one group a plain optimizer has.
 
 ``ReduceLROnPlateau`` follows a metric: give it to every update,
-``opt.update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.schedules._plateau`).
-``CyclicLR`` and
-``OneCycleLR`` also cycle ``betas[0]`` (``cycle_momentum=True``, PyTorch's default): the
+``opt.update(grads, state, params, value=metric)`` (see
+:mod:`adamax_optax.schedules._plateau`). ``CyclicLR`` and ``OneCycleLR`` also cycle
+``betas[0]`` (``cycle_momentum=True``, PyTorch's default): the
 preset then takes each update's beta1, for the moment and the bias correction, as
 PyTorch's Adamax does.
 """
