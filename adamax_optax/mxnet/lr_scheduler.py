@@ -184,11 +184,8 @@ class _Scheduler(Scheduler):
     return self._cached_table(0, 0, None)
 
   def _cached_table(self, first, offset, learning_rate) -> ExactSchedule:
-    cache = self.__dict__.setdefault("_tables", {})
-    key = (first, offset, learning_rate)
-    if key not in cache:
-      cache[key] = self._table(first, offset, learning_rate)
-    return cache[key]
+    key = ("calls", first, offset, learning_rate)
+    return self.cached(key, lambda: self._table(first, offset, learning_rate))
 
   def __call__(self, num_update: jax.typing.ArrayLike) -> jax.Array:
     """The float32 rate at MXNet's ``num_update`` (called in order from 0; jittable)."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from adamax_optax import _double_float as df
 from adamax_optax._rounding import computed_once
+from adamax_optax.validation import check_horizon
 
 #: Updates tabulated when a schedule does not fix its own horizon.
 DEFAULT_HORIZON = 1_000_000
@@ -201,8 +202,7 @@ def tabulate(
   ``next_value`` is called in order, so it may carry a recursion (a framework
   scheduler's ``step()``) in its closure.
   """
-  if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-    raise ValueError(f"{name}: horizon must be an int >= 1, got {horizon!r}.")
+  horizon = check_horizon(horizon, name)
   return ExactSchedule(
     np.fromiter((next_value(n) for n in range(horizon)), np.float64, horizon), name
   )

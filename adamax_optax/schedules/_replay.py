@@ -255,12 +255,16 @@ class Scheduler:
     The tables are computed once per arguments and kept with the scheduler.
     """
     every = check_every(every)
-    key = (tuple(float(lr) for lr in lrs), every, float(beta1))
+    lrs, beta1 = tuple(float(lr) for lr in lrs), float(beta1)
+    if check_groups:
+      self.check_groups(len(lrs))
+    return self.cached(("groups", lrs, every, beta1), lambda: self._tabulate(lrs, every, beta1))
+
+  def cached(self, key, make: Callable[[], Any]):
+    """``make()``, computed once per ``key`` and kept with the scheduler (its tables)."""
     tables = self.__dict__.setdefault("_tables", {})
     if key not in tables:
-      if check_groups:
-        self.check_groups(len(lrs))
-      tables[key] = self._tabulate(key[0], every, key[2])
+      tables[key] = make()
     return tables[key]
 
   def _tabulate(self, lrs, every, beta1):
