@@ -8,10 +8,10 @@ and calls :func:`assemble`, which fixes the order for all of them:
 1. groups: ``build`` for every parameter group (:func:`with_param_groups`);
 2. the scheduler: a count-driven one's per-group tables put into the groups' settings
    before they are built, or a plateau scheduler around the whole (:func:`on_plateau`);
-3. the preset's stages (wrappers such as master weights or tree checks), then the skip
-   of non-finite steps, inside the plateau (see :func:`assemble` for why);
-4. the common :func:`finish`: gradient and state checks, rounding at entry, one compiled
-   ``update``.
+3. the preset's stages (wrappers such as master weights or tree checks), the rounding of
+   the gradients at entry (:func:`rounding_at_entry`), then the skip of non-finite steps,
+   inside the plateau (see :func:`assemble` for why);
+4. the common :func:`finish`: gradient and state checks, one compiled ``update``.
 
 Example:
   >>> import jax.numpy as jnp, optax
@@ -276,8 +276,8 @@ def assemble(
   stages: Sequence[Stage] = (),
 ) -> Preset:
   """The preset from ``build`` (one group's chain from its settings), in the fixed order:
-  groups, scheduler tables or plateau, ``stages``, the skip of non-finite steps, then
-  :func:`finish`.
+  groups, scheduler tables or plateau, ``stages``, the rounding at entry (where
+  ``settings.round_at_entry``), the skip of non-finite steps, then :func:`finish`.
 
   With ``skip_nonfinite`` and a plateau scheduler the skip sits inside the plateau: a
   skipped step leaves the Adamax state and the params as they were, but it still counts
