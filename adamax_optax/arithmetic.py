@@ -20,6 +20,7 @@ recipe              moment      1 - b1  bias correction     step                
 ``TORCH_FOREACH``   fused_lerp  float64 float64_power       scale_moment         float32_ops_
                                                                                  16bit_scalars
 ``KERAS``           lerp        float64 leaf_dtype_power    bias_in_denominator  native
+``KERAS_COMPILED``  fma_lerp    float64 leaf_dtype_power    bias_in_denominator  native
 ``PADDLE``          ema         float32 float32_product     scale_direction      native
 ==================  ==========  ======  ==================  ===================  =============
 
@@ -28,8 +29,11 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
 * moment ``optax``: ``m = c * g + b1 * m`` with no rounding forced, so that under
   ``jax.jit`` XLA contracts exactly what it contracts in :func:`optax.adamax`;
   ``ema``: ``m = m * b1 + g * c`` with both products rounded;
-  ``lerp``: ``m = m + (g - m) * c``; ``fused_lerp``: the same with one rounding (a
-  fused multiply-add, as PyTorch's ``lerp_`` on the CPU).
+  ``lerp``: ``m = m + (g - m) * c`` with the product rounded (Keras run eagerly);
+  ``fma_lerp``: the same with the product and the sum rounded once, a fused multiply-add
+  (Keras's step as ``model.fit`` compiles it, where XLA contracts the two);
+  ``fused_lerp``: PyTorch's ``lerp_`` on the CPU, one fused multiply-add from the nearer
+  end (``m + (g - m) * c`` for ``c < 0.5``, else ``g - (g - m) * (1 - c)``).
 * ``1 - b1``: ``float64`` rounds the double ``1 - b1`` once (``0.1f`` for 0.9);
   ``float32`` subtracts in float32 (``1 - 0.9f = 0.100000024``). A traced ``b1`` (under
   ``optax.inject_hyperparams``) is float32 already, so ``float64`` then acts as ``float32``.
@@ -73,7 +77,7 @@ from typing import Literal
 EpsPlacement = Literal["none", "denominator", "max_grad", "max_norm"]
 EPS_PLACEMENTS: tuple[str, ...] = ("none", "denominator", "max_grad", "max_norm")
 
-MomentUpdate = Literal["optax", "ema", "lerp", "fused_lerp"]
+MomentUpdate = Literal["optax", "ema", "lerp", "fma_lerp", "fused_lerp"]
 ComplementPrecision = Literal["float64", "float32"]
 BiasCorrection = Literal[
   "float32_power",
@@ -93,8 +97,8 @@ class Arithmetic:
   """The rounding and operation order of one framework's Adamax step.
 
   Attributes:
-    moment: how the first moment is updated: ``"optax"``, ``"ema"``, ``"lerp"`` or
-      ``"fused_lerp"``.
+    moment: how the first moment is updated: ``"optax"``, ``"ema"``, ``"lerp"``,
+      ``"fma_lerp"`` or ``"fused_lerp"``.
     one_minus_b1: precision of ``1 - b1``: ``"float64"`` or ``"float32"``.
     bias_correction: ``"float32_power"``, ``"float64_power"``,
       ``"float64_power_float32_divide"``, ``"float32_product"`` or ``"leaf_dtype_power"``.
@@ -141,5 +145,6 @@ TORCH = Arithmetic(
 )
 TORCH_FOREACH = dataclasses.replace(TORCH, half="float32_ops_16bit_scalars")
 KERAS = Arithmetic(moment="lerp", bias_correction="leaf_dtype_power", step="bias_in_denominator")
+KERAS_COMPILED = dataclasses.replace(KERAS, moment="fma_lerp")
 # Paddle's CPU kernel has no 16-bit version (its presets refuse 16-bit params).
 PADDLE = dataclasses.replace(MINDSPORE_NN, half="native")

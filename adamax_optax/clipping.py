@@ -23,9 +23,15 @@ threshold, in float32:
 ``"keras"``         :math:`(g \cdot c) \cdot (1 / \max(n, c))` (Keras's ``clipnorm``:
                     XLA computes its division by the norm as this multiply; for a
                     0-d tensor a true division :math:`(g c) / \max(n, c)`)
+``"keras_compiled"`` :math:`g \cdot (c \cdot (1 / \max(n, c)))` (Keras's ``clipnorm`` in
+                    the step ``model.fit`` compiles: XLA gathers the two scalar
+                    factors into one; for a 0-d tensor as ``"keras"``)
 ``"keras_global"``  :math:`g \cdot (c \cdot \min(1/n, 1/c) + (n - n))`
                     (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not
                     finite)
+``"keras_global_``  the same, its product left unrounded for the next stage's
+``compiled"``       ``g - m`` (the step ``model.fit`` compiles, where XLA contracts
+                    the two into a fused multiply-add; so does ``"keras_compiled"``)
 ``"optax"``         :math:`g` if :math:`n < c` else :math:`(g / n)\, c`
                     (:func:`optax.clip_by_global_norm`)
 ==================  =================================================================
@@ -74,7 +80,9 @@ Scaling = Literal[
   "paddle",
   "paddle_norm",
   "keras",
+  "keras_compiled",
   "keras_global",
+  "keras_global_compiled",
   "optax",
 ]
 NormFn = Callable[[list[jax.Array]], jax.Array]
@@ -377,25 +385,33 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
     below = (n <= c).astype(dtype)
     eps = jnp.where(n <= jnp.asarray(1e-30, dtype), jnp.asarray(1e-6, dtype), 0)
     out = _times(x, below + rounded((one - below) * c) / (n + eps))
-  elif scaling == "keras":
+  elif scaling in ("keras", "keras_compiled"):
     # Keras divides by the (1, ..., 1)-shaped norm with jnp: XLA makes that a multiply by
     # the reciprocal, except for a 0-d tensor (nothing to broadcast): a true division.
+    # Compiled with the step, XLA also gathers the two scalar factors into one.
     divisor = jnp.maximum(n, c)
     if x.ndim == 0:
       out = rounded(x * c) / _settled(divisor)
-    else:
+    elif scaling == "keras":
       out = rounded(x * c) * _settled(one / divisor)
-  elif scaling == "keras_global":
+    else:
+      out = x * _settled(c * (one / divisor))
+  elif scaling in ("keras_global", "keras_global_compiled"):
     # Keras computes 1 / clipnorm in Python, as a double rounded once to float32.
     inv_c = 1.0 / max_norm if is_python_number(max_norm) else one / c
     out = _times(x, rounded(c * jnp.minimum(one / n, inv_c)) + (n - n))
   else:  # optax
     out = jnp.where(n < c, x, (x / n) * c)
+  if scaling in _CONTRACTED:
+    return out.astype(g.dtype)
   # The next stage (the optimizer's moment) adds to the result: round the product here.
   return rounded(out).astype(g.dtype)
 
 
 _SCALINGS = Scaling.__args__
+# Compiled with the optimizer's step, as Keras's model.fit compiles it: XLA contracts the
+# scaling's multiply into the moment's ``g - m``.
+_CONTRACTED = ("keras_compiled", "keras_global_compiled")
 
 
 def _check_scaling(scaling) -> None:

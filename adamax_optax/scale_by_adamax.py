@@ -456,6 +456,8 @@ def scale_by_adamax(
       return op(op(rounded(m * b1_)) + op(rounded(g * c)))
     if arithmetic.moment == "lerp":
       return op(m + op(rounded((g - m) * c)))
+    if arithmetic.moment == "fma_lerp":  # XLA contracts the product into the sum
+      return op(m + (g - m) * c)
     # PyTorch's lerp: from the nearer end, one fused multiply-add (XLA contracts these).
     from_m = m + (g - m) * c
     rest = float(np.float32(1) - np.float32(c)) if _is_python_number(c) else 1 - c

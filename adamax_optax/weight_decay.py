@@ -116,6 +116,8 @@ def add_decoupled_weight_decay(
   weight_decay: jax.typing.ArrayLike,
   learning_rate: optax.ScalarOrSchedule,
   mask: Any | Callable[[Params], Any] | None = None,
+  *,
+  fused: bool = False,
 ) -> optax.GradientTransformation:
   r"""Keras-style decoupled decay, applied to the weights before the incoming step.
 
@@ -132,6 +134,10 @@ def add_decoupled_weight_decay(
       schedule (called with the count before this update, 0 first, as Keras reads its
       learning rate before incrementing ``iterations``).
     mask: optional pytree or callable of params giving the leaves to decay.
+    fused: keyword-only. False (default): :math:`(w \lambda)\, \eta` is rounded before
+      it is subtracted (Keras run eagerly); True: :math:`w - w\, (\lambda \eta)` with
+      :math:`\lambda \eta` rounded and the multiply-subtract rounded once (the step
+      ``model.fit`` compiles, where XLA reassociates the scalars and contracts the rest).
 
   Returns:
     An :class:`optax.GradientTransformation`; its ``update`` needs ``params``. Its state
@@ -163,7 +169,13 @@ def add_decoupled_weight_decay(
     def leaf(step, w, decays):
       if not (decays and is_trained(step) and is_trained(w)):
         return step
-      decayed = w - rounded(rounded(w * weight_decay) * lr)
+      if fused:
+        # XLA reassociates (w * wd) * lr into w * (wd * lr), a scalar product, then
+        # contracts the multiply into the subtraction.
+        rate = rounded(jnp.asarray(weight_decay, w.dtype) * jnp.asarray(lr, w.dtype))
+        decayed = w - w * rate
+      else:
+        decayed = w - rounded(rounded(w * weight_decay) * lr)
       return ((decayed + step) - w).astype(step.dtype)
 
     new_updates = jax.tree.map(leaf, updates, params, _mask_tree(mask, params))

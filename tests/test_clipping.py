@@ -175,7 +175,9 @@ def np_scale(g, n, c, scaling):
       return g * (one if n <= c else f32(c / n))
     if scaling == "keras":
       return (g * c).astype(f32) * f32(one / max(n, c))
-    if scaling == "keras_global":
+    if scaling == "keras_compiled":
+      return g * f32(c * f32(one / max(n, c)))
+    if scaling in ("keras_global", "keras_global_compiled"):
       return g * f32(f32(c * min(f32(one / n), f32(1 / float(c)))) + f32(n - n))
     raise ValueError(f"no replay of scaling {scaling!r}")
 

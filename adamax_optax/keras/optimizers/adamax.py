@@ -7,6 +7,7 @@ from weight decay) are assembled from :mod:`.base_optimizer`.
 """
 
 from collections.abc import Sequence
+from typing import Literal
 
 import jax
 import numpy as np
@@ -16,6 +17,7 @@ from adamax_optax import arithmetic as arith
 from adamax_optax import clipping
 from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
 from adamax_optax.keras.optimizers import base_optimizer as base
+from adamax_optax.keras.optimizers import schedules
 from adamax_optax.scale_by_adamax import scale_by_adamax
 from adamax_optax.validation import (
   check_bool,
@@ -99,16 +101,31 @@ def _static_int(value) -> int | None:
   return None
 
 
-def _clip(clipnorm, clipvalue, global_clipnorm) -> optax.GradientTransformation | None:
+def _clip(
+  clipnorm, clipvalue, global_clipnorm, compiled: bool
+) -> optax.GradientTransformation | None:
   """Keras's ``_clip_gradients``: a value of 0 (or None) means no clipping."""
   on = lambda value: value is not None and not is_static_zero(value)  # arrays: on
   if on(clipnorm):
-    return clipping.clip_by_norm(clipnorm, scaling="keras")
+    return clipping.clip_by_norm(clipnorm, scaling="keras_compiled" if compiled else "keras")
   if on(global_clipnorm):
-    return clipping.clip_by_global_norm(global_clipnorm, scaling="keras_global")
+    scaling = "keras_global_compiled" if compiled else "keras_global"
+    return clipping.clip_by_global_norm(global_clipnorm, scaling=scaling)
   if on(clipvalue):
     return clipping.clip_by_value(-clipvalue, clipvalue)
   return None
+
+
+def _check_jit_compile(jit_compile) -> bool:
+  """Keras's ``jit_compile`` values: True, False, or ``"auto"`` (True on the JAX backend)."""
+  if jit_compile == "auto":
+    return True
+  if not isinstance(jit_compile, bool | np.bool_):
+    raise ValueError(
+      f'jit_compile must be True, False or "auto", got {jit_compile!r}: "auto" (default) '
+      "reproduces model.fit's compiled step, False Keras run eagerly."
+    )
+  return bool(jit_compile)
 
 
 @renamed_keywords(lr="learning_rate", beta1="beta_1", beta2="beta_2", eps="epsilon")
@@ -129,6 +146,7 @@ def keras_adamax(
   gradient_accumulation_steps: int | None = None,
   *,
   exclude_from_weight_decay: Sequence[str] | None = None,
+  jit_compile: bool | Literal["auto"] = "auto",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -146,6 +164,13 @@ def keras_adamax(
 
   The decay uses the learning rate without bias correction, and the Adamax step uses
   the gradient as given (the decay never enters m or u).
+
+  Keras rounds this arithmetic in two ways, and ``jit_compile`` picks one. ``model.fit``
+  compiles its train step (``model.compile(jit_compile="auto")``, Keras's default, is
+  ``True`` on the JAX backend), and XLA contracts :math:`m + (g - m)(1 - \beta_1)` and
+  :math:`w - (w \lambda)\, \eta` into fused multiply-adds, each rounded once; run
+  eagerly (``optimizer.apply`` outside ``jax.jit``, ``run_eagerly=True``) every product is
+  rounded first. The default follows ``model.fit``.
 
   Around the step, as Keras's base optimizer does it: the gradients are divided by
   ``loss_scale_factor``, accumulated (``gradient_accumulation_steps``), clipped
@@ -181,6 +206,10 @@ def keras_adamax(
     exclude_from_weight_decay: name patterns (Keras's ``var_names``): a parameter whose
       name (its "/"-joined pytree path, e.g. ``"Dense_0/bias"``) contains a match
       (``re.search``) gets no weight decay.
+    jit_compile: keyword-only. ``"auto"`` (default) or True: the arithmetic of the step
+      ``model.fit`` compiles; False: Keras run eagerly. A schedule of
+      :mod:`adamax_optax.keras.optimizers.schedules` built without its own
+      ``jit_compile`` is evaluated in the same mode.
     {COMMON_KEYWORDS}
 
   Returns:
@@ -214,6 +243,9 @@ def keras_adamax(
     gradient_accumulation_steps,
     exclude_from_weight_decay,
   )
+  compiled = _check_jit_compile(jit_compile)
+  if isinstance(learning_rate, schedules.LearningRateSchedule):
+    learning_rate = learning_rate.in_mode(compiled)
   steps = _static_int(gradient_accumulation_steps) or None
   if steps:
     learning_rate = base.accumulation_schedule(learning_rate, steps)
@@ -222,7 +254,7 @@ def keras_adamax(
     beta_2,
     epsilon,
     eps_placement="denominator",
-    arithmetic=arith.KERAS,
+    arithmetic=arith.KERAS_COMPILED if compiled else arith.KERAS,
     learning_rate=learning_rate,
     mu_dtype=mu_dtype,
     nu_dtype=nu_dtype,
@@ -232,9 +264,9 @@ def keras_adamax(
   mask = base.weight_decay_mask(exclude_from_weight_decay) if exclude_from_weight_decay else None
   decay = stage_if(
     weight_decay is not None,
-    lambda: add_decoupled_weight_decay(weight_decay, learning_rate, mask=mask),
+    lambda: add_decoupled_weight_decay(weight_decay, learning_rate, mask=mask, fused=compiled),
   )
-  clip = _clip(clipnorm, clipvalue, global_clipnorm)
+  clip = _clip(clipnorm, clipvalue, global_clipnorm, compiled)
   chain = optax.chain(adamax_step, decay) if clip is None else optax.chain(clip, adamax_step, decay)
   # Keras's base optimizer around the step, innermost first.
   stages = []

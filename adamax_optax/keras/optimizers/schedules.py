@@ -9,7 +9,8 @@ uses at every update the learning rate Keras uses. The value is the learning rat
 Keras (JAX backend) evaluates a schedule with XLA operations, and two different sets of
 bits come out of the same formula:
 
-* **eager** (the default here, ``jit_compile=False``): what Keras computes when the
+* **eager** (``jit_compile=False``; also a schedule called alone with the default
+  ``jit_compile=None``): what Keras computes when the
   optimizer runs eagerly (``optimizer.apply`` outside ``jax.jit``, ``model.fit`` with
   ``jit_compile=False``), and what ``schedule(step)`` returns when called directly. Every
   operation is its own XLA program: correctly rounded division, no fused multiply-add,
@@ -19,13 +20,15 @@ bits come out of the same formula:
   rewrites explicitly (every result rounded where it stands, every constant opaque to the
   compiler) and reproduce these values under ``jax.jit``, ``jax.vmap`` or eagerly.
 * **jit** (``jit_compile=True``, named after ``model.compile(jit_compile=True)``, Keras's
-  default on JAX): what Keras's ``model.fit`` computes, the schedule traced into the
-  jitted train step. XLA then multiplies by the reciprocal instead of dividing by a
-  constant, merges chains of constant products, contracts ``a * b + c`` into a fused
-  multiply-add and turns ``x ** 0.5`` into ``sqrt(x)``, so the values differ from the
-  eager ones by 1 to ~150 ulp at some steps (and ``PolynomialDecay(power=0.5)`` without
-  ``cycle`` gives NaN from ``decay_steps`` on). This mode writes Keras's operations
-  plainly, in Keras's order, and lets XLA make the same rewrites; it reproduces Keras's
+  default on JAX; also the default ``None`` inside ``keras_adamax(jit_compile="auto")``,
+  see :meth:`LearningRateSchedule.in_mode`): what Keras's ``model.fit`` computes, the
+  schedule traced into the jitted train step. XLA then multiplies by the reciprocal
+  instead of dividing by a constant, merges chains of constant products, contracts
+  ``a * b + c`` into a fused multiply-add and turns ``x ** 0.5`` into ``sqrt(x)``, so the
+  values differ from the eager ones by 1 to ~150 ulp at some steps (and
+  ``PolynomialDecay(power=0.5)`` without ``cycle`` gives NaN from ``decay_steps`` on). This
+  mode writes Keras's operations plainly, in Keras's order, and lets XLA make the same
+  rewrites; it reproduces Keras's
   ``model.fit`` values when evaluated like Keras evaluates them, one scalar step inside a
   jitted function on the CPU.
 
@@ -42,6 +45,7 @@ Reference: https://keras.io/api/optimizers/learning_rate_schedules/ (Keras 3.15)
 """
 
 import contextlib
+import copy
 import inspect
 import itertools
 import math
@@ -57,6 +61,12 @@ from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_range
 
 _F32 = jnp.float32
+
+
+def _mode(jit_compile) -> bool | None:
+  """``jit_compile`` as given: ``None`` (follow the optimizer; eager when called alone),
+  else a bool."""
+  return None if jit_compile is None else bool(jit_compile)
 
 
 @jax.jit
@@ -219,7 +229,20 @@ class LearningRateSchedule:
   (Keras's eager arithmetic) or a :class:`_PlainOps` (``jit_compile=True``).
   """
 
-  jit_compile: bool = False
+  jit_compile: bool | None = None
+
+  def in_mode(self, jit_compile: bool) -> "LearningRateSchedule":
+    """This schedule as an optimizer compiled (``True``) or run eagerly (``False``)
+    evaluates it; itself when its own ``jit_compile`` was given.
+
+    ``keras_adamax`` calls it with its own ``jit_compile``, so a schedule built with the
+    default follows the optimizer's mode, as a Keras schedule follows the train step.
+    """
+    if self.jit_compile is not None:
+      return self
+    resolved = copy.copy(self)
+    resolved.jit_compile = bool(jit_compile)
+    return resolved
 
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
     if self.jit_compile:
@@ -267,7 +290,7 @@ class _StepDecay(LearningRateSchedule):
     staircase: bool = False,
     name: str | None = None,
     *,
-    jit_compile: bool = False,
+    jit_compile: bool | None = None,
   ):
     _check_finite("initial_learning_rate", initial_learning_rate)
     _check_steps("decay_steps", decay_steps)
@@ -277,7 +300,7 @@ class _StepDecay(LearningRateSchedule):
     self.decay_rate = decay_rate
     self.staircase = bool(staircase)
     self.name = type(self).__name__ if name is None else name
-    self.jit_compile = bool(jit_compile)
+    self.jit_compile = _mode(jit_compile)
 
   def _progress(self, step, ops):
     p = ops.div(step.astype(_F32), self.decay_steps)
@@ -301,8 +324,9 @@ class ExponentialDecay(_StepDecay):
     staircase: if True, ``p`` is floored (the rate drops every ``decay_steps``
       updates). Default False.
     name: Keras's label, default ``"ExponentialDecay"`` (unused by the arithmetic).
-    jit_compile: False (default): Keras's eager values; True: the values of Keras's
-      jitted ``model.fit`` (see the module docstring).
+    jit_compile: False: Keras's eager values; True: the values of Keras's jitted
+      ``model.fit`` (see the module docstring); None (default): the optimizer's mode,
+      eager when called alone.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -355,7 +379,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     values: Sequence[float],
     name: str = "PiecewiseConstant",
     *,
-    jit_compile: bool = False,
+    jit_compile: bool | None = None,
   ):
     boundaries, values = list(boundaries), list(values)
     if len(boundaries) != len(values) - 1:
@@ -375,7 +399,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     self.boundaries = boundaries
     self.values = values
     self.name = name
-    self.jit_compile = bool(jit_compile)
+    self.jit_compile = _mode(jit_compile)
 
   def _learning_rate(self, step, ops):
     step = step.astype(jnp.int32)
@@ -413,9 +437,9 @@ class PolynomialDecay(LearningRateSchedule):
     cycle: restart the decay every time the step passes a multiple of ``decay_steps``.
       Default False.
     name: Keras's label, default ``"PolynomialDecay"``.
-    jit_compile: False (default): Keras's eager values; True: Keras's jitted
-      ``model.fit`` values (where ``power=0.5`` without ``cycle`` is NaN from
-      ``decay_steps`` on, as there).
+    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
+      values (``power=0.5`` without ``cycle`` is then NaN from ``decay_steps`` on, as
+      there); None (default): the optimizer's mode, eager when called alone.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -438,7 +462,7 @@ class PolynomialDecay(LearningRateSchedule):
     cycle: bool = False,
     name: str = "PolynomialDecay",
     *,
-    jit_compile: bool = False,
+    jit_compile: bool | None = None,
   ):
     _check_finite("initial_learning_rate", initial_learning_rate)
     _check_steps("decay_steps", decay_steps)
@@ -450,7 +474,7 @@ class PolynomialDecay(LearningRateSchedule):
     self.power = power
     self.cycle = bool(cycle)
     self.name = name
-    self.jit_compile = bool(jit_compile)
+    self.jit_compile = _mode(jit_compile)
 
   def _learning_rate(self, step, ops):
     s = step.astype(_F32)
@@ -482,8 +506,8 @@ class InverseTimeDecay(_StepDecay):
     decay_rate: a finite number.
     staircase: floor ``p``. Default False.
     name: Keras's label, default ``"InverseTimeDecay"``.
-    jit_compile: False (default): Keras's eager values; True: Keras's jitted
-      ``model.fit`` values.
+    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
+      values; None (default): the optimizer's mode, eager when called alone.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -529,8 +553,8 @@ class CosineDecay(LearningRateSchedule):
     name: Keras's label, default ``"CosineDecay"``.
     warmup_target: :math:`\eta_w`, or None (default) for no warmup.
     warmup_steps: >= 0, default 0.
-    jit_compile: False (default): Keras's eager values; True: Keras's jitted
-      ``model.fit`` values.
+    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
+      values; None (default): the optimizer's mode, eager when called alone.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -554,7 +578,7 @@ class CosineDecay(LearningRateSchedule):
     warmup_target: float | None = None,
     warmup_steps: float = 0,
     *,
-    jit_compile: bool = False,
+    jit_compile: bool | None = None,
   ):
     _check_finite("initial_learning_rate", initial_learning_rate)
     _check_steps("decay_steps", decay_steps)
@@ -569,7 +593,7 @@ class CosineDecay(LearningRateSchedule):
     self.name = name
     self.warmup_target = warmup_target
     self.warmup_steps = warmup_steps
-    self.jit_compile = bool(jit_compile)
+    self.jit_compile = _mode(jit_compile)
 
   def _learning_rate(self, step, ops):
     s = step.astype(_F32)
@@ -622,8 +646,8 @@ class CosineDecayRestarts(LearningRateSchedule):
     m_mul: each period's initial rate over the previous one. Default 1.0.
     alpha: the floor, as a fraction of ``initial_learning_rate``. Default 0.0.
     name: Keras's label, default ``"SGDRDecay"``.
-    jit_compile: False (default): Keras's eager values; True: Keras's jitted
-      ``model.fit`` values.
+    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
+      values; None (default): the optimizer's mode, eager when called alone.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -648,7 +672,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     alpha: float = 0.0,
     name: str = "SGDRDecay",
     *,
-    jit_compile: bool = False,
+    jit_compile: bool | None = None,
   ):
     _check_finite("initial_learning_rate", initial_learning_rate)
     _check_steps("first_decay_steps", first_decay_steps)
@@ -662,7 +686,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     self.m_mul = m_mul
     self.alpha = alpha
     self.name = name
-    self.jit_compile = bool(jit_compile)
+    self.jit_compile = _mode(jit_compile)
 
   def _learning_rate(self, step, ops):
     step = step.astype(_F32)

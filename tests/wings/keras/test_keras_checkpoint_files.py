@@ -49,7 +49,7 @@ def resume(weights, start):
   params = keras_ckpt.params_from_keras_weights(weights, template, paths=PATHS)
   mu, nu, step = keras_ckpt.from_keras_weights(weights, params, order=ORDER)
   assert step == start
-  opt = keras_adamax(learning_rate=0.02, weight_decay=0.004)
+  opt = keras_adamax(learning_rate=0.02, weight_decay=0.004, jit_compile=False)  # recorded eagerly
   state = load_state(opt, params, mu=mu, nu=nu, step=step)
   update = jax.jit(opt.update)
   at_resumed = None

@@ -1,13 +1,17 @@
 """keras_adamax: golden trajectories, NumPy replays and its range checks."""
 
 import golden_data
+import jax
+import jax.numpy as jnp
 import numpy as np
 import numpy_reference as ref
 import optax
 import pytest
 from harness import assert_bitwise, extreme_gradients, random_problem, replay_numpy, replay_ours
 
+import adamax_optax
 from adamax_optax import keras_adamax
+from adamax_optax.keras.optimizers import schedules
 
 
 @pytest.mark.parametrize("name", golden_data.golden_names("keras"))
@@ -67,3 +71,35 @@ def test_inject_hyperparams_matches_plain():
 def test_validation_names_the_argument_and_range(kwargs, match):
   with pytest.raises((ValueError, TypeError), match=match):
     keras_adamax(**kwargs)
+
+
+def test_jit_compile_picks_model_fits_or_eager_arithmetic():
+  # m + (g - m) * (1 - beta_1): one rounding compiled (model.fit), two eagerly.
+  g, m = np.float32(0.543625), np.float32(0.9350724)
+  params = jnp.zeros(())
+  results = {}
+  for mode in ("auto", True, False):
+    opt = keras_adamax(learning_rate=1.0, beta_1=0.3, jit_compile=mode)
+    state = adamax_optax.load_state(opt, params, mu=m, nu=jnp.float32(1.0), step=1)
+    _, state = jax.jit(opt.update)(g, state, params)
+    results[mode] = adamax_optax.moments(state)[0]
+  fused = np.float32(np.float64(m) + np.float64(np.float32(g - m)) * np.float64(np.float32(0.7)))
+  rounded = np.float32(m + np.float32(np.float32(g - m) * np.float32(0.7)))
+  assert results["auto"] == results[True] == fused
+  assert results[False] == rounded
+  assert fused != rounded
+
+
+def test_jit_compile_rejects_other_values():
+  with pytest.raises(ValueError, match='jit_compile must be True, False or "auto", got 1'):
+    keras_adamax(jit_compile=1)
+
+
+def test_a_schedule_without_its_own_mode_follows_the_optimizer():
+  schedule = schedules.CosineDecay(0.1, 100)
+  assert schedule.jit_compile is None
+  assert schedule.in_mode(True).jit_compile is True
+  assert schedule.in_mode(False).jit_compile is False
+  assert schedule.jit_compile is None  # unchanged
+  explicit = schedules.CosineDecay(0.1, 100, jit_compile=False)
+  assert explicit.in_mode(True) is explicit

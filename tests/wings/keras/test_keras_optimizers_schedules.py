@@ -109,15 +109,17 @@ def test_eager_calls_and_compile_time_steps_give_keras_eager_values(case):
 KEYS = ("w", "b", "s")
 
 
-def trajectory_optimizer(meta, **kwargs):
-  """keras_adamax with the recorded kwargs and our schedule for Keras's."""
+def trajectory_optimizer(meta):
+  """keras_adamax with the recorded kwargs, our schedule for Keras's, in the recorded mode
+  (eager ``opt.apply``, or ``stateless_apply`` inside ``jax.jit`` as ``model.fit``)."""
   opt_kwargs = meta["optimizer_kwargs"]
   return keras_adamax(
-    learning_rate=build(meta, **kwargs),
+    learning_rate=build(meta),
     beta_1=opt_kwargs["beta_1"],
     beta_2=opt_kwargs["beta_2"],
     epsilon=opt_kwargs["epsilon"],
     weight_decay=opt_kwargs["weight_decay"],
+    jit_compile=meta["mode"] == "jit",
   )
 
 
@@ -143,10 +145,16 @@ def far_moves(data, key):
   return ~((ratio >= 0.5) & (ratio <= 2.0))
 
 
+TRAJECTORIES = [
+  "keras_traj_expdecay_stair_eager",
+  "keras_traj_cosine_warmup_eager",
+  "keras_traj_expdecay_stair_jit",
+  "keras_traj_cosine_warmup_jit",
+]
+
+
 @CPU_ONLY
-@pytest.mark.parametrize(
-  "name", ["keras_traj_expdecay_stair_eager", "keras_traj_cosine_warmup_eager"]
-)
+@pytest.mark.parametrize("name", TRAJECTORIES)
 def test_adamax_closed_loop_with_schedule(name):
   # keras_adamax(learning_rate=<schedule>, weight_decay=0.004), one group (w, b, s), the
   # recorded gradients fed for 300 updates, one jitted opt.update + apply_updates per
@@ -171,9 +179,7 @@ def test_adamax_closed_loop_with_schedule(name):
 
 
 @CPU_ONLY
-@pytest.mark.parametrize(
-  "name", ["keras_traj_expdecay_stair_eager", "keras_traj_cosine_warmup_eager"]
-)
+@pytest.mark.parametrize("name", TRAJECTORIES)
 def test_adamax_every_update_from_the_recorded_state(name):
   # Update t from Keras's recorded weights and moments after update t - 1 (all 300 at
   # once, vmapped, jitted): the new weights are Keras's bit for bit, except where the

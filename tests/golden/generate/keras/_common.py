@@ -32,7 +32,8 @@ class RecordingAdamax(keras.optimizers.Adamax):
     """
 
     def update_step(self, gradient, variable, learning_rate):
-        self.recorded_lr = learning_rate
+        # a constant rate arrives as a keras.Variable: record its value (a jitted step returns it)
+        self.recorded_lr = keras.ops.convert_to_tensor(learning_rate)
         return super().update_step(gradient, variable, learning_rate)
 
     # Every read of `opt.learning_rate` (the schedule is re-evaluated at each read: once per
@@ -43,7 +44,7 @@ class RecordingAdamax(keras.optimizers.Adamax):
         lr = self._get_current_learning_rate()
         log = getattr(self, "lr_log", None)
         if log is not None:
-            log.append(lr)
+            log.append(keras.ops.convert_to_tensor(lr))
         return lr
 
     @learning_rate.setter

@@ -16,12 +16,18 @@ All cases: Adamax(beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.004) pl
   ema               use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=7; ema_<k> holds the
                     moving averages after each step
   exclude_b         exclude_from_weight_decay(var_names=["b"]) before the first apply
+  constant          learning_rate=0.02 and nothing else (weight_decay=None), 100 steps: the
+                    plain compiled step
 learning_rate=0.02 (a float32 Keras variable) except for grad_accum.
+
+`--jit` records the same cases with `opt.stateless_apply` inside `jax.jit` (the step that
+`model.fit` compiles with Keras's default `jit_compile="auto"` on the JAX backend) into
+keras_traj_knob_<case>_jit.npz; without it, eager `opt.apply` into keras_traj_knob_<case>.npz.
 
 Rerun (CPU only, a couple of minutes):
     python3 -m venv /work/venvs/keras
     /work/venvs/keras/bin/pip install keras jax jaxlib numpy
-    KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/venvs/keras/bin/python gen_knobs.py [case ...]
+    KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/venvs/keras/bin/python gen_knobs.py [--jit] [case ...]
 """
 import sys
 
@@ -48,10 +54,12 @@ CASES = {
     "exclude_b": (dict(learning_rate=0.02), PLAIN_PROBLEM, dict(exclude_names=["b"])),
     "global_clipnorm_overflow": (dict(learning_rate=0.02, global_clipnorm=0.05),
                                  dict(grad_scale=0.01, huge=1e30, subnormal=1e-40), {}),
+    "constant": (dict(learning_rate=0.02, weight_decay=None), PLAIN_PROBLEM, dict(T=100)),
 }
 
 
-def main(names):
+def main(names, mode="eager"):
+    suffix = "_jit" if mode == "jit" else ""
     for name in names:
         extra, pkw, rkw = CASES[name]
         okw = dict(BASE, **extra)
@@ -63,23 +71,29 @@ def main(names):
                 "keras.optimizers.schedules.ExponentialDecay(**scheduler_kwargs)")
             sched_meta = dict(scheduler="keras.optimizers.schedules.ExponentialDecay",
                               scheduler_kwargs=SCHED_KW)
-        problem_kw = dict(T=T, dtype="float32", seed=0, **pkw)
-        out = run(okw, mode="eager", **problem_kw, **rkw)
+        rkw = dict(rkw)
+        problem_kw = dict(T=rkw.pop("T", T), dtype="float32", seed=0, **pkw)
+        out = run(okw, mode=mode, **problem_kw, **rkw)
         groups = [{"params": ["w", "s"], "weight_decay": 0.004}, {"params": ["b"], "weight_decay": 0.0}] \
-            if name == "exclude_b" else [{"params": ["w", "b", "s"], "weight_decay": 0.004}]
+            if name == "exclude_b" else [{"params": ["w", "b", "s"], "weight_decay": okw["weight_decay"]}]
         meta = base_meta(
-            f"knob_{name}", "trajectory", **sched_meta,
+            f"knob_{name}{suffix}", "trajectory", **sched_meta,
             optimizer_kwargs=meta_okw,
             exclude_from_weight_decay=(dict(var_names=rkw["exclude_names"])
                                        if "exclude_names" in rkw else None),
             feed_mult=rkw.get("feed_mult", 1.0),
-            groups=groups, dtype="float32", mode="eager", problem=problem_kw,
-            notes=("eager opt.apply per step (one Keras optimizer; `groups` only describes "
+            groups=groups, dtype="float32", mode=mode, problem=problem_kw,
+            notes=(("eager opt.apply per step" if mode == "eager" else
+                    "opt.stateless_apply inside jax.jit per step (model.fit's train step)") +
+                   " (one Keras optimizer; `groups` only describes "
                    "which variables get weight decay). grad_<k> is exactly what was passed to "
                    "apply(). " + PROBLEM_NOTES),
         )
-        save(f"keras_traj_knob_{name}.npz", meta, **out)
+        save(f"keras_traj_knob_{name}{suffix}.npz", meta, **out)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(CASES))
+    args = sys.argv[1:]
+    jit = "--jit" in args
+    names = [a for a in args if a != "--jit"]
+    main(names or list(CASES), mode="jit" if jit else "eager")

@@ -29,7 +29,7 @@ data = np.load(FILES / "keras_continuation.npz")
 weights = keras_ckpt.load_weights(FILES / "keras_step5.weights.h5")
 params = keras_ckpt.params_from_keras_weights(weights, {k: data[f"param_{k}"][0] for k in ORDER}, paths=PATHS)
 mu, nu, step = keras_ckpt.from_keras_weights(weights, params, order=ORDER)
-opt = keras_adamax(learning_rate=0.02, weight_decay=0.004)
+opt = keras_adamax(learning_rate=0.02, weight_decay=0.004, jit_compile=False)  # Keras ran eagerly
 state = load_state(opt, params, mu=mu, nu=nu, step=step)
 for i in range(5):
   updates, state = jax.jit(opt.update)({k: data[f"grad_{k}"][i] for k in ORDER}, state, params)
