@@ -43,7 +43,9 @@ Every stage here is stateless (:class:`optax.EmptyState`) and jit-safe; put it i
 
 The order of a float32 sum changes its last bits, and so the clipped gradients. The
 ``order`` of a norm says how the squares of one tensor are summed: ``"xla"`` (XLA's own
-reduction, fastest; Keras's on the JAX backend), ``"sequential"`` (left to right),
+reduction of the rounded squares, fastest; Keras's run eagerly on the JAX backend),
+``"xla_fused"`` (the squares contracted into XLA's reduction, as in a step that
+``model.fit`` compiles), ``"sequential"`` (left to right),
 ``"pytorch"`` (PyTorch 2's CPU kernel), ``"eigen"`` (Eigen's, in Paddle's CPU kernels;
 see :func:`sum_of_squares`), ``"float64"`` (accumulated in double precision and rounded
 once, as MindSpore's CPU ``ReduceSum``) or an int ``L``, a power of two: ``L`` running
@@ -70,7 +72,7 @@ from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
 from adamax_optax.validation import check_numeric, check_range, is_python_number
 
-Order = Literal["xla", "sequential", "pytorch", "eigen", "float64"] | int
+Order = Literal["xla", "xla_fused", "sequential", "pytorch", "eigen", "float64"] | int
 Combine = Literal["sum_of_squares", "norm_of_norms"]
 Scaling = Literal[
   "torch",
@@ -89,12 +91,12 @@ NormFn = Callable[[list[jax.Array]], jax.Array]
 
 
 def _check_order(order) -> None:
-  if order in ("xla", "sequential", "pytorch", "eigen", "float64"):
+  if order in ("xla", "xla_fused", "sequential", "pytorch", "eigen", "float64"):
     return
   if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
     raise ValueError(
-      "order must be 'xla', 'sequential', 'pytorch', 'eigen', 'float64' or a lane count that "
-      f"is a power of two (8, 16), got {order!r}."
+      "order must be 'xla', 'xla_fused', 'sequential', 'pytorch', 'eigen', 'float64' or a "
+      f"lane count that is a power of two (8, 16), got {order!r}."
     )
 
 
@@ -208,7 +210,7 @@ def _wide_sum(values: jax.Array) -> jax.Array:
 
 def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
   """The sum of the 1-d float array ``values`` in the given order."""
-  if order == "xla":
+  if order in ("xla", "xla_fused"):
     return jnp.sum(values)
   if order == "float64":
     return _wide_sum(values)
@@ -258,6 +260,8 @@ def sum_of_squares(x: jax.Array, order: Order = "xla") -> jax.Array:
     return jnp.zeros((), x.dtype)
   if order == "pytorch":
     return _pytorch_sum_of_squares(x.reshape(-1))
+  if order == "xla_fused":  # XLA contracts each square into the reduction's addition
+    return jnp.sum(jnp.square(x))
   # Square, then flatten: the reduction XLA emits for this form is the one Keras's
   # eager ``sum(square(x))`` runs (reshaping first changes XLA's summation order).
   return _ordered_sum(rounded(jnp.square(x)).reshape(-1), order)

@@ -107,10 +107,15 @@ def _clip(
   """Keras's ``_clip_gradients``: a value of 0 (or None) means no clipping."""
   on = lambda value: value is not None and not is_static_zero(value)  # arrays: on
   if on(clipnorm):
-    return clipping.clip_by_norm(clipnorm, scaling="keras_compiled" if compiled else "keras")
+    if compiled:
+      return clipping.clip_by_norm(clipnorm, scaling="keras_compiled", order="xla_fused")
+    return clipping.clip_by_norm(clipnorm, scaling="keras")
   if on(global_clipnorm):
-    scaling = "keras_global_compiled" if compiled else "keras_global"
-    return clipping.clip_by_global_norm(global_clipnorm, scaling=scaling)
+    if compiled:
+      return clipping.clip_by_global_norm(
+        global_clipnorm, scaling="keras_global_compiled", order="xla_fused"
+      )
+    return clipping.clip_by_global_norm(global_clipnorm, scaling="keras_global")
   if on(clipvalue):
     return clipping.clip_by_value(-clipvalue, clipvalue)
   return None

@@ -30,17 +30,25 @@ KEYS = ("w", "b", "s")
 # "<knob>" runs eagerly (opt.apply), "<knob>_jit" inside jax.jit (model.fit's step).
 RECORDED = sorted(p.stem[len("keras_traj_knob_") :] for p in GOLDEN.glob("keras_traj_knob_*.npz"))
 # In the compiled step XLA fuses the clipping and the moving average with the Adamax
-# arithmetic in ways not reproduced yet: these runs first differ by an ulp at call 2 or 3.
-NOT_YET_COMPILED = ("clipnorm_jit", "global_clipnorm_jit", "ema_jit")
-KNOBS = [
-  pytest.param(
-    knob,
-    marks=pytest.mark.xfail(
-      knob in NOT_YET_COMPILED, strict=True, reason="compiled clipping/EMA not bit for bit yet"
-    ),
-  )
-  for knob in RECORDED
-]
+# arithmetic in ways not all reproduced yet (each differs by an ulp somewhere): the
+# global norm's 0-d tensor from call 4, the moving average from call 2; clipnorm's
+# closed loop is exact, its calls restarted from Keras's state (another program, which
+# XLA fuses differently) not yet.
+NOT_YET_IN_CLOSED_LOOP = ("global_clipnorm_jit", "ema_jit")
+NOT_YET_FROM_RECORDED_STATE = ("clipnorm_jit", "global_clipnorm_jit", "ema_jit")
+
+
+def knobs(not_yet):
+  return [
+    pytest.param(
+      knob,
+      marks=pytest.mark.xfail(
+        knob in not_yet, strict=True, reason="compiled clipping/EMA not bit for bit yet"
+      ),
+    )
+    for knob in RECORDED
+  ]
+
 CPU_ONLY = pytest.mark.skipif(
   jax.default_backend() != "cpu", reason="golden values recorded with XLA on the CPU"
 )
@@ -97,7 +105,7 @@ def find_state(state, kind):
 
 
 @CPU_ONLY
-@pytest.mark.parametrize("knob", KNOBS)
+@pytest.mark.parametrize("knob", knobs(NOT_YET_IN_CLOSED_LOOP))
 def test_closed_loop_replay_is_keras(knob):
   data, meta = load(knob)
   steps = data["grad_w"].shape[0]
@@ -167,7 +175,7 @@ def restore(template, count, calls, mu, nu, average, accumulated):
 
 
 @CPU_ONLY
-@pytest.mark.parametrize("knob", KNOBS)
+@pytest.mark.parametrize("knob", knobs(NOT_YET_FROM_RECORDED_STATE))
 def test_every_call_from_kerass_recorded_state(knob):
   # Call t from Keras's recorded weights, moments, averages and accumulators after call
   # t - 1 (each call jitted): the new weights (and averages) are
