@@ -49,6 +49,7 @@ def knobs(not_yet):
     for knob in RECORDED
   ]
 
+
 CPU_ONLY = pytest.mark.skipif(
   jax.default_backend() != "cpu", reason="golden values recorded with XLA on the CPU"
 )
