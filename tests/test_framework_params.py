@@ -291,3 +291,24 @@ def test_read_framework_params_keeps_other_group_keys():
   read = read_framework_params([{"params": ["a"], "lr": 0.1}, {"order_params": ["a"]}])
   assert read.param_groups == [{"params": ["a"], "lr": 0.1}, {"order_params": ["a"]}]
   assert read.order == ("a",)
+
+
+def test_paddle_groups_clip_each_group_in_the_optimizers_order():
+  params, grads = model_params(0), model_params(10)
+  weights = [n for n in MODEL_ORDER if n.endswith("weight")]
+  biases = [n for n in MODEL_ORDER if n.endswith("bias")]
+  opt = PaddleAdamax(
+    learning_rate=1e-3,
+    parameters=[
+      {"params": {n: params[n] for n in weights}},
+      {"params": biases, "weight_decay": 0.1},
+    ],
+    grad_clip=ClipGradByGlobalNorm(1.0),
+  )
+  assert opt.param_order == (*weights, *biases)
+  explicit = ax.paddle_adamax(
+    learning_rate=1e-3,
+    param_groups=[{"params": weights}, {"params": biases, "weight_decay": 0.1}],
+    grad_clip=ClipGradByGlobalNorm(1.0, param_order=[*weights, *biases]),
+  )
+  assert_trees_equal(one_update(opt, params, grads), one_update(explicit, params, grads))
