@@ -7,6 +7,9 @@ tests/golden/generate/torch/gen_training_step.py): 600 closed-loop steps of
 parameter order (fc1.weight, fc1.bias, fc0.weight, fc0.bias) is not its names' sorted
 order. The replay builds the optimizer as the PyTorch script does, from its groups, and
 clips in the model's order; every step's params and total norm must be PyTorch's bits.
+The same run resumed from PyTorch's optimizer file after step 300
+(tests/golden/torch/checkpoints/step_groups_onecycle_clip_300.pt), its indices mapped
+by the optimizer's ``param_order``, must go on to PyTorch's bits too.
 """
 
 import json
@@ -18,6 +21,8 @@ import numpy as np
 import optax
 import pytest
 
+from adamax_optax import load_state
+from adamax_optax.torch.checkpoint import from_torch_optimizer_file
 from adamax_optax.torch.nn.utils import clip_grad_norm_, get_total_norm
 from adamax_optax.torch.optim import Adamax
 from adamax_optax.torch.optim.lr_scheduler import OneCycleLR
@@ -41,13 +46,15 @@ def gradients(data, names, params, t):
   }
 
 
-def replay(data, meta, param_order):
+def replay(data, meta, param_order, resume_after=None):
   """The recorded run through the presets: the gradient computed in NumPy from the
   current params as the recording did, then one jitted clip + Adamax update. Returns
-  the params after every step and the total norms (computed as the clip computes them)."""
+  the params after every step from ``resume_after`` (PyTorch's optimizer file and
+  params of that step; None: from the start)."""
   names = meta["param_order"]
   steps = meta["steps"]
-  params = {name: jnp.asarray(data[f"param/{name}"][0]) for name in names}
+  start = resume_after or 0
+  params = {name: jnp.asarray(data[f"param/{name}"][start]) for name in names}
   groups = [
     {"params": [(n, params[n]) for n in group["params"]], "weight_decay": group["weight_decay"]}
     for group in meta["groups"]
@@ -61,6 +68,11 @@ def replay(data, meta, param_order):
   clip = clip_grad_norm_(meta["clip"]["max_norm"], param_order=param_order)
   tx = optax.chain(clip, opt)
   state = tx.init(params)
+  if resume_after is not None:
+    path = GOLDEN.parent / meta["checkpoint"]["file"]
+    mu, nu, step = from_torch_optimizer_file(path, params, order=opt.param_order)
+    assert step == resume_after
+    state = load_state(tx, params, mu=mu, nu=nu, step=step)
 
   @jax.jit
   def step(grads, state, params):
@@ -68,19 +80,20 @@ def replay(data, meta, param_order):
     return optax.apply_updates(params, updates), state
 
   trajectory = {name: [np.asarray(params[name])] for name in names}
-  for t in range(steps):
+  for t in range(start, steps):
     params, state = step(gradients(data, names, params, t), state, params)
     for name in names:
       trajectory[name].append(np.asarray(params[name]))
   return {name: np.stack(values) for name, values in trajectory.items()}
 
 
-def first_difference(got, data, names):
-  """None, or (step, name, flat index, got, want) of the first differing bits."""
+def first_difference(got, data, names, start=0):
+  """None, or (step, name, flat index, got, want) of the first differing bits; ``got``
+  holds the params from step ``start`` on."""
   steps = data[f"param/{names[0]}"].shape[0]
-  for t in range(steps):
+  for t in range(start, steps):
     for name in names:
-      a = got[name][t].ravel()
+      a = got[name][t - start].ravel()
       b = data[f"param/{name}"][t].ravel()
       bad = np.flatnonzero(a.view(np.uint32) != b.view(np.uint32))
       if bad.size:
@@ -122,3 +135,12 @@ def test_total_norms_in_model_order_are_pytorchs():
   mismatched = np.flatnonzero(np.array(in_model_order).view(np.uint32) != recorded)
   assert mismatched.size == 0, f"first differing step: {mismatched[:1] + 1}"
   assert np.any(np.array(in_sorted_order).view(np.uint32) != recorded)
+
+
+@pytest.mark.slow
+def test_resumed_from_pytorchs_optimizer_file_goes_on_bit_for_bit():
+  data, meta = load()
+  names = meta["param_order"]
+  after = meta["checkpoint"]["after"]
+  got = replay(data, meta, param_order=names, resume_after=after)
+  assert (diff := first_difference(got, data, names, after)) is None, f"step, name, index: {diff}"

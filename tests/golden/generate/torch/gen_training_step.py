@@ -4,7 +4,9 @@ Rerun (venv outside the repo, CPU wheel):
     python3 -m venv /work/venvs/torch
     /work/venvs/torch/bin/pip install torch==2.13.0 numpy
     cd tests/golden/generate/torch && /work/venvs/torch/bin/python gen_training_step.py
-Writes tests/golden/torch/step_groups_onecycle_clip.npz.
+Writes tests/golden/torch/step_groups_onecycle_clip.npz and, for resuming,
+tests/golden/torch/checkpoints/step_groups_onecycle_clip_300.pt
+(``torch.save(optimizer.state_dict())`` after step 300 of the same run).
 
 The model's parameter order is not its names' sorted order: ``fc1`` is built before
 ``fc0`` and each Linear registers its weight before its bias, so ``model.parameters()``
@@ -20,6 +22,7 @@ scheduler.step(). Recorded: the inputs of the gradient (a, target, noise), the p
 before the first step and after every step, and the total norm clip_grad_norm_ returned.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -27,7 +30,7 @@ import torch
 from torch.optim import Adamax
 from torch.optim.lr_scheduler import OneCycleLR
 
-from common import save
+from common import OUT_DIR, save
 
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
@@ -36,6 +39,7 @@ T = 600
 MAX_NORM = 1.0
 MAX_LR = 0.01
 WEIGHT_DECAY = 0.01
+SAVE_AFTER = 300
 
 
 class Model(torch.nn.Module):
@@ -84,6 +88,9 @@ def main():
     scheduler.step()
     for name in names:
       trajectory[name][t + 1] = params[name].detach().numpy()
+    if t + 1 == SAVE_AFTER:
+      path = os.path.join(OUT_DIR, "checkpoints", "step_groups_onecycle_clip_300.pt")
+      torch.save(optimizer.state_dict(), path)
   arrays = {"total_norm": total_norm}
   for name in names:
     arrays[f"param/{name}"] = trajectory[name]
@@ -102,6 +109,7 @@ def main():
     lr=1e-3,
     scheduler={"class": "OneCycleLR", "max_lr": MAX_LR, "total_steps": T},
     clip={"fn": "clip_grad_norm_", "max_norm": MAX_NORM, "norm_type": "2.0"},
+    checkpoint={"file": "checkpoints/step_groups_onecycle_clip_300.pt", "after": SAVE_AFTER},
   )
   print(path, names, total_norm[:3])
 
