@@ -23,6 +23,7 @@ Example:
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,7 +33,13 @@ import optax
 from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
 from adamax_optax._rounding import rounded
 from adamax_optax.nonfinite import skip_nonfinite as skipping
-from adamax_optax.param_groups import Ungrouped, check_ungrouped, with_param_groups
+from adamax_optax.param_groups import (
+  Ungrouped,
+  check_ungrouped,
+  is_framework_params,
+  read_framework_params,
+  with_param_groups,
+)
 from adamax_optax.schedules import PlateauScheduler, on_plateau
 from adamax_optax.validation import check_bool, check_scheduled_lrs
 
@@ -109,9 +116,15 @@ def rounded_at_entry(updates):
 class Preset(optax.GradientTransformationExtraArgs):
   """What :func:`finish` returns: an optimizer of this package, whose stages pass extra
   arguments on to :func:`~adamax_optax.scale_by_adamax` (so :func:`~adamax_optax.lazy_rows`
-  can hand it the touched rows)."""
+  can hand it the touched rows).
 
-  __slots__ = ()
+  ``param_order`` is the framework's parameter order (names, in the order the
+  framework numbers the parameters) where the constructor received the parameters
+  (:func:`takes_framework_params`), else None: give it to a checkpoint mapping
+  (``order=``) or to a global-norm clip (``param_order=``) whose sum follows it.
+  """
+
+  param_order: tuple[str, ...] | None = None
 
 
 def rounding_at_entry(opt: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
@@ -149,6 +162,57 @@ def finish(opt: optax.GradientTransformation) -> Preset:
 
 
 Stage = Callable[[optax.GradientTransformation], optax.GradientTransformation]
+
+
+def takes_framework_params(factory: Callable) -> Callable:
+  """``factory`` also called as the framework's constructor: parameters first.
+
+  ``factory`` has a keyword ``params``; called with a first positional argument that
+  :func:`~adamax_optax.param_groups.is_framework_params` takes for parameters (a dict,
+  a list of groups, pairs or arrays, an iterator), that argument becomes ``params``
+  and the rest stay in their places, so ``Adamax(params, 1e-3)`` and
+  ``Adamax(params, lr=1e-3)`` read as PyTorch's do, while ``Adamax(1e-3)`` and
+  ``Adamax(lr=1e-3)`` keep meaning the learning rate.
+  """
+
+  @functools.wraps(factory)
+  def wrapped(*args, **kwargs):
+    if args and is_framework_params(args[0]):
+      if "params" in kwargs:
+        raise TypeError(
+          f"{factory.__name__}() got the parameters twice: as its first argument and as "
+          "params=; pass them once."
+        )
+      kwargs["params"], args = args[0], args[1:]
+    return factory(*args, **kwargs)
+
+  return wrapped
+
+
+def framework_groups(
+  params, param_groups, *, argument: str = "params"
+) -> tuple[Sequence[Mapping] | None, tuple[str, ...] | None]:
+  """The groups and the framework's parameter order from a constructor's parameters.
+
+  ``params`` as :func:`~adamax_optax.param_groups.read_framework_params` reads it, or
+  None (the groups are then ``param_groups`` and the order unknown). Both at once are
+  refused: the groups come from one of them.
+  """
+  if params is None:
+    return param_groups, None
+  if param_groups is not None:
+    raise ValueError(
+      f"pass the groups once: either in {argument}= (a list of group dicts) or in "
+      "param_groups=, not both."
+    )
+  read = read_framework_params(params, argument)
+  return read.param_groups, read.order
+
+
+def with_param_order(opt: Preset, order: Sequence[str] | None) -> Preset:
+  """``opt`` (a :class:`Preset`) carrying ``order`` as its ``param_order``."""
+  opt.param_order = None if order is None else tuple(order)
+  return opt
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -381,9 +445,12 @@ __all__ = [
   "check_gradients",
   "check_state",
   "finish",
+  "framework_groups",
   "is_plateau",
   "rounded_at_entry",
   "rounding_at_entry",
   "stage_if",
+  "takes_framework_params",
   "with_common_keyword_docs",
+  "with_param_order",
 ]

@@ -51,11 +51,19 @@ see :func:`sum_of_squares`), ``"float64"`` (accumulated in double precision and 
 once, as MindSpore's CPU ``ReduceSum``) or an int ``L``, a power of two: ``L`` running
 float32 lanes (element ``i`` goes to lane ``i mod L``, the tail padded with zeros) then
 summed by halving, as a SIMD loop does. ``"pytorch"``, ``"eigen"``, ``"sequential"`` and
-the lane counts loop over the tensor: fast on the CPU, slow on GPU and TPU. The global
-norm adds the tensors in ``jax.tree.leaves`` order (a dict's sorted keys), so pass the
-gradients in the framework's parameter order where its sum order matters. Where no
+the lane counts loop over the tensor: fast on the CPU, slow on GPU and TPU. Where no
 order reproduces a framework (MXNet), a global-norm stage takes the norm from a
 replaceable function, ``norm_fn(leaves) -> scalar``.
+
+The global norm adds the tensors' results one after the other, so the order of the
+tensors changes its last bit too. By default it is ``jax.tree.leaves`` order, which
+sorts a dict's keys (``fc1.bias`` before ``fc1.weight``); the frameworks add in their
+parameter order (``model.parameters()``, a network's parameter list). Give that order
+as ``param_order``: the parameter names (the "/"-joined pytree paths, see
+:func:`~adamax_optax.param_groups.leaf_names`) in the framework's order, or the
+parameters themselves in that order (a dict in insertion order, a list of
+``(name, array)`` pairs, a list of group dicts), or a preset's ``opt.param_order``
+(see :func:`leaves_in_order`).
 """
 
 import math
@@ -70,6 +78,7 @@ import optax
 from adamax_optax import _double_float as df
 from adamax_optax._leaves import is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
+from adamax_optax.param_groups import leaf_names, read_framework_params
 from adamax_optax.validation import check_numeric, check_range, is_python_number
 
 Order = Literal["xla", "xla_fused", "sequential", "pytorch", "eigen", "float64"] | int
@@ -321,6 +330,69 @@ def global_norm(
   return jnp.sqrt(_ordered_sum(squares, between))
 
 
+ParamOrder = Sequence[str] | None
+
+
+def check_param_order(param_order, argument: str = "param_order") -> tuple[str, ...] | None:
+  """``param_order`` as a tuple of names, or None (``jax.tree.leaves`` order).
+
+  Takes the names themselves, or the parameters in the framework's order (read by
+  :func:`~adamax_optax.param_groups.read_framework_params`: a dict in insertion order,
+  ``(name, array)`` pairs, group dicts). Raises for a repeated name.
+  """
+  if param_order is None:
+    return None
+  is_names = isinstance(param_order, (list, tuple)) and all(
+    isinstance(name, str) for name in param_order
+  )
+  if isinstance(param_order, str) or not (is_names or hasattr(param_order, "__iter__")):
+    raise TypeError(
+      f"{argument} must be the parameter names in the framework's order (a list of str), "
+      f"or the parameters in that order, got {type(param_order).__name__}."
+    )
+  names = tuple(param_order) if is_names else read_framework_params(param_order, argument).order
+  if names is None:
+    raise ValueError(
+      f"{argument} comes from groups that select parameters by a callable, which gives no "
+      "order; pass the names in the framework's order."
+    )
+  repeated = sorted({name for name in names if names.count(name) > 1})
+  if repeated:
+    raise ValueError(f"{argument} lists {repeated} more than once; list each parameter once.")
+  return names
+
+
+def leaves_in_order(tree, param_order: ParamOrder) -> list:
+  """The trained leaves of ``tree`` in ``param_order`` (names), or in ``tree_leaves``
+  order where it is None: the order a global norm adds them in.
+
+  Names not in ``tree`` are passed over (a per-group clip sees one group's
+  parameters); a trained leaf that ``param_order`` leaves out is an error, as its
+  place in the sum would be a guess.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import leaves_in_order
+    >>> tree = {"fc1.bias": jnp.zeros(1), "fc1.weight": jnp.ones(2)}
+    >>> [x.shape for x in leaves_in_order(tree, ["fc1.weight", "fc1.bias"])]
+    [(2,), (1,)]
+  """
+  leaves = jax.tree.leaves(tree)
+  if param_order is None:
+    return [x for x in leaves if is_trained(x)]
+  by_name = dict(zip(leaf_names(tree), leaves, strict=True))
+  listed = set(param_order)
+  unlisted = [name for name, x in by_name.items() if name not in listed and is_trained(x)]
+  if unlisted:
+    raise ValueError(
+      f"param_order leaves out the parameters {unlisted[:8]} ({len(unlisted)} in all); "
+      "list every parameter, in the framework's order (e.g. the names of "
+      "model.named_parameters()); names are the '/'-joined pytree paths, "
+      f"such as {next(iter(by_name))!r}."
+    )
+  return [by_name[name] for name in param_order if name in by_name and is_trained(by_name[name])]
+
+
 def _ordered_key(x: jax.Array) -> jax.Array:
   """Unsigned integers ordered as the floats ``x`` are (both zeros equal; not for NaN)."""
   uint = jnp.dtype(f"uint{x.dtype.itemsize * 8}")
@@ -494,6 +566,24 @@ def clip_by_norm(
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
+class GlobalNormClip(optax.GradientTransformation):
+  """What :func:`clip_by_global_norm` returns: a stateless transformation whose
+  ``param_order`` is the order its sum follows (None: ``tree_leaves`` order) and whose
+  ``in_param_order(names)`` is the same clip summing in that order (a preset that knows
+  its parameters' order gives it to a clip built without one)."""
+
+  param_order: tuple[str, ...] | None = None
+  in_param_order: Callable[[Sequence[str]], "GlobalNormClip"]
+
+
+def in_framework_order(clip, param_order: ParamOrder):
+  """``clip`` summing in ``param_order`` where it is a :class:`GlobalNormClip` built
+  without an order of its own and ``param_order`` is known; else ``clip`` itself."""
+  if isinstance(clip, GlobalNormClip) and clip.param_order is None and param_order is not None:
+    return clip.in_param_order(param_order)
+  return clip
+
+
 def clip_by_global_norm(
   max_norm: float,
   *,
@@ -502,14 +592,16 @@ def clip_by_global_norm(
   order: Order = "xla",
   combine: Combine = "sum_of_squares",
   norm_fn: NormFn | None = None,
-) -> optax.GradientTransformation:
+  param_order: ParamOrder = None,
+) -> GlobalNormClip:
   r"""Clips all gradients together by their global norm.
 
-  :math:`n` is :func:`global_norm` of the trained leaves (in ``tree_leaves`` order) with
-  ``norm_type``, ``order`` and ``combine``, or ``norm_fn(leaves)`` when given: a function
-  of the list of leaves returning a scalar, for a norm computed elsewhere (across
-  devices, or recorded from a framework). Every leaf is then scaled by ``scaling``'s
-  formula (see the module).
+  :math:`n` is :func:`global_norm` of the trained leaves with ``norm_type``, ``order``
+  and ``combine``, the leaves taken in ``param_order`` (see :func:`leaves_in_order` and
+  :func:`check_param_order`; default ``tree_leaves`` order), or ``norm_fn(leaves)``
+  when given: a function of that list of leaves returning a scalar, for a norm
+  computed elsewhere (across devices, or recorded from a framework). Every leaf is then
+  scaled by ``scaling``'s formula (see the module).
 
   Example:
     >>> import jax.numpy as jnp
@@ -524,11 +616,12 @@ def clip_by_global_norm(
   _check_order(order)
   if norm_fn is not None and not callable(norm_fn):
     raise TypeError(f"norm_fn must be a function of the list of leaves, got {norm_fn!r}.")
+  param_order = check_param_order(param_order)
 
   def update_fn(updates, state, params=None):
     del params
     reject_sparse(updates, "gradient clipping")
-    leaves = [g for g in jax.tree.leaves(updates) if is_trained(g)]
+    leaves = leaves_in_order(updates, param_order)
     if not leaves:
       return updates, state
     if norm_fn is not None:
@@ -539,14 +632,29 @@ def clip_by_global_norm(
       norm = global_norm(leaves, norm_type, order, combine)
     return _map_trained(lambda g: _scale(g, norm, max_norm, scaling), updates), state
 
-  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+  clip = GlobalNormClip(lambda params: optax.EmptyState(), update_fn)
+  clip.param_order = param_order
+  clip.in_param_order = lambda names: clip_by_global_norm(
+    max_norm,
+    scaling=scaling,
+    norm_type=norm_type,
+    order=order,
+    combine=combine,
+    norm_fn=norm_fn,
+    param_order=names,
+  )
+  return clip
 
 
 __all__ = [
+  "GlobalNormClip",
+  "check_param_order",
   "clip_by_global_norm",
   "clip_by_norm",
   "clip_by_value",
   "global_norm",
+  "in_framework_order",
+  "leaves_in_order",
   "sum_of_squares",
   "tensor_norm",
 ]

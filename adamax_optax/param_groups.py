@@ -7,7 +7,9 @@ set of hyperparameters, the way MXNet's ``lr_mult`` and framework parameter grou
 :func:`with_param_groups` reads PyTorch-style ``param_groups`` lists into it.
 """
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+import dataclasses
+import numbers
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Literal
 
 import jax
@@ -217,6 +219,121 @@ def checking_trees(
   return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
+def _is_pair(item) -> bool:
+  return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+
+
+def _join(prefix: str, name: str) -> str:
+  return "/".join(part for part in (prefix, name) if part)
+
+
+def ordered_leaf_names(params, prefix: str = "") -> list[str]:
+  """The names of the leaves of ``params`` in the order ``params`` holds them.
+
+  Where :func:`leaf_names` follows ``tree_leaves`` (a dict's keys sorted), this keeps a
+  dict's insertion order, as a framework's ordered parameter dict does
+  (``model.named_parameters()``, ``net.parameters_dict()``); a list of ``(name, array)``
+  pairs gives its names in list order. Other nodes (lists, tuples, dataclasses) keep
+  their ``tree_leaves`` order, which is already theirs.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.param_groups import leaf_names, ordered_leaf_names
+    >>> params = {"fc1": {"weight": jnp.ones(2), "bias": jnp.ones(2)}}
+    >>> ordered_leaf_names(params), leaf_names(params)
+    (['fc1/weight', 'fc1/bias'], ['fc1/bias', 'fc1/weight'])
+  """
+  if isinstance(params, Mapping):
+    names = []
+    for key, subtree in params.items():
+      names.extend(ordered_leaf_names(subtree, _join(prefix, _key_name(key))))
+    return names
+  if isinstance(params, (list, tuple)) and params and all(_is_pair(item) for item in params):
+    return [_join(prefix, name) for name, _ in params]
+  return [_join(prefix, name) for name in leaf_names(params)]
+
+
+def is_framework_params(value) -> bool:
+  """Whether a framework-shaped constructor's first argument is its parameters.
+
+  The parameters are a dict (a pytree of arrays, or an ordered name -> array dict), a
+  list or tuple of group dicts, of ``(name, array)`` pairs or of arrays, or an iterator
+  (``model.named_parameters()``-like). A number, an array, a schedule (a callable) and a
+  list of numbers (MindSpore's per-step learning rates) are a learning rate.
+  """
+  if isinstance(value, Mapping):
+    return True
+  if isinstance(value, (list, tuple)):
+    scalar = lambda x: isinstance(x, numbers.Real) or (hasattr(x, "shape") and not x.shape)
+    return not value or not all(scalar(item) for item in value)
+  return isinstance(value, Iterator)
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameworkParams:
+  """A framework-shaped constructor's parameters, read by :func:`read_framework_params`.
+
+  Attributes:
+    order: the parameter names in the order the framework numbers them (the groups'
+      names one after the other), or None where a group selects by a callable.
+    param_groups: the groups (each ``params`` a list of names, or the callable), or None
+      for parameters given as one tree or list.
+  """
+
+  order: tuple[str, ...] | None
+  param_groups: list[dict] | None
+
+
+def read_framework_params(params, argument: str = "params") -> FrameworkParams:
+  """The order and groups of the parameters handed to a framework-shaped constructor.
+
+  ``params`` is a pytree of arrays (a dict keeps its insertion order, see
+  :func:`ordered_leaf_names`), a list of ``(name, array)`` pairs (``init`` then takes
+  ``dict(pairs)``), or a list of group dicts whose ``"params"`` is a subtree with the
+  full tree's paths, a list of ``(name, array)`` pairs, a list of names, or a callable
+  ``(name, leaf) -> bool`` (as in :func:`with_param_groups`); the groups' other keys
+  are their settings. An iterator is read once into a list. ``argument`` names the
+  argument in errors.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.param_groups import read_framework_params
+    >>> params = {"w": jnp.ones(2), "b": jnp.ones(2)}
+    >>> read = read_framework_params([{"params": {"w": params["w"]}}, {"params": ["b"]}])
+    >>> read.order, read.param_groups
+    (('w', 'b'), [{'params': ['w']}, {'params': ['b']}])
+  """
+  if isinstance(params, Iterator):
+    params = list(params)
+  if isinstance(params, (list, tuple)) and not params:
+    raise ValueError(
+      f"{argument} is an empty parameter list; pass the parameters (a pytree, a list of "
+      "(name, array) pairs, or a list of group dicts with a 'params' entry)."
+    )
+  is_groups = isinstance(params, (list, tuple)) and all(isinstance(g, Mapping) for g in params)
+  if not is_groups:
+    return FrameworkParams(tuple(ordered_leaf_names(params)), None)
+  groups, order = [], []
+  for index, group in enumerate(params):
+    if "params" not in group:  # e.g. MindSpore's {"order_params": [...]}: the preset's own
+      groups.append(dict(group))
+      continue
+    selector = group["params"]
+    if isinstance(selector, str):
+      names = [selector]
+    elif callable(selector):
+      names = selector
+    elif isinstance(selector, Sequence) and all(isinstance(n, str) for n in selector):
+      names = list(selector)
+    else:
+      names = ordered_leaf_names(selector)
+    if not names and not callable(names):
+      raise ValueError(f"{argument}[{index}]['params'] holds no parameters.")
+    groups.append({**group, "params": names})
+    order = None if order is None or callable(names) else [*order, *names]
+  return FrameworkParams(None if order is None else tuple(order), groups)
+
+
 Ungrouped = Literal["train", "frozen"]
 UNGROUPED = ("train", "frozen")
 
@@ -279,13 +396,17 @@ def with_param_groups(
 
 __all__ = [
   "UNGROUPED",
+  "FrameworkParams",
   "Ungrouped",
   "check_ungrouped",
   "checking_trees",
   "frozen",
   "group_labels",
   "grouped",
+  "is_framework_params",
   "leaf_names",
+  "ordered_leaf_names",
   "per_leaf_values",
+  "read_framework_params",
   "with_param_groups",
 ]

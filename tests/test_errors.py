@@ -28,10 +28,17 @@ def test_another_frameworks_keyword_names_the_right_one(make, message):
     make()
 
 
-def test_params_given_to_the_constructor_point_to_init():
+@pytest.mark.parametrize(
+  "make",
+  [lambda params: ax.keras_adamax(params), lambda params: ax.torch_adamax(lr=params)],
+  ids=["keras_adamax(params)", "torch_adamax(lr=params)"],
+)
+def test_params_given_as_the_learning_rate_point_to_init(make):
+  # torch_adamax(params) takes them as PyTorch's Adamax does (tests/test_framework_params.py);
+  # where the learning rate gets them, the message says where they go.
   params = {"w": jnp.ones((64, 64)), "b": jnp.zeros(64)}
   with pytest.raises(TypeError, match=r"pass them to opt.init\(params\)") as error:
-    ax.torch_adamax(params)
+    make(params)
   assert len(str(error.value)) < 300  # the tree is not printed
 
 

@@ -11,6 +11,8 @@ MindSpore                                 adamax_optax.mindspore
 ``nn.piecewise_constant_lr``              ``nn.piecewise_constant_lr``
 ``save_checkpoint``/``load_checkpoint``   ``checkpoint``
 ``ops.clip_by_global_norm`` ...           ``ops.clip_by_global_norm``, ``ops.clip_by_value``
+the network's parameter order             ``ops.clip_by_global_norm(param_order=...)``;
+                                          ``opt.param_order`` of ``Adamax(params, ...)``
 ========================================  ==================================================
 
 Importing this package never imports MindSpore.

@@ -9,6 +9,7 @@ MXNet                                         adamax_optax
 ``Updater.get_states`` / ``set_states``       :mod:`adamax_optax.mxnet.checkpoint`
 ``Trainer.save_states``, ``.params`` files    :mod:`adamax_optax.mxnet.checkpoint`
 ``gluon.utils.clip_global_norm``              :mod:`adamax_optax.mxnet.gluon.utils`
+the order of the arrays given to it           ``clip_global_norm(..., param_order=[names])``
 ============================================  =============================================
 
 Importing this package never imports MXNet.

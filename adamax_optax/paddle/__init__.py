@@ -13,6 +13,8 @@ Paddle                                          adamax_optax
                                                 ``Adamax(param_attrs={"fc/w": ParamAttr(...)})``
 ``paddle.nn.ClipGradByValue`` / ``ByNorm`` /    ``adamax_optax.paddle.nn.ClipGradBy*`` (give one to
 ``ByGlobalNorm``                                ``Adamax(grad_clip=...)``)
+``Adamax(parameters=...)``'s order              ``ClipGradByGlobalNorm(param_order=...)``, or taken
+                                                from ``Adamax(parameters=..., grad_clip=...)``
 ==============================================  ===================================================
 
 Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,

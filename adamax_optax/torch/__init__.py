@@ -9,6 +9,9 @@ PyTorch                                    adamax_optax
 ``torch.save`` / ``torch.load`` files      :mod:`adamax_optax.torch.checkpoint`
 ``torch.nn.utils.clip_grad_norm_`` ...     :mod:`adamax_optax.torch.nn.utils` (functional:
                                            transformations to chain before the optimizer)
+``model.parameters()`` order               ``param_order=`` of ``clip_grad_norm_`` and
+                                           ``get_total_norm``; ``opt.param_order`` of
+                                           ``optim.Adamax(params, ...)``
 =========================================  ==============================================
 
 Importing this package never imports PyTorch, and ``import torch`` still finds the real

@@ -110,7 +110,9 @@ def from_torch_state_dict(
       [...]}``; tensors or arrays. PyTorch numbers the parameters through its groups in
       order.
     params: the params (for structure, dtypes and names).
-    order: the leaf names in PyTorch's parameter order.
+    order: the leaf names in PyTorch's parameter order, e.g. ``opt.param_order`` of
+      ``adamax_optax.torch.optim.Adamax(params, ...)`` given the parameters (and
+      groups) the PyTorch optimizer was given.
     param_groups: the ``param_groups`` given to ``torch_adamax`` (names listed in the
       order the PyTorch optimizer's groups held them): the order is their concatenation.
     model: the model's ``state_dict`` (a mapping or a ``torch.save`` file): with one

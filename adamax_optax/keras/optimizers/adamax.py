@@ -15,7 +15,14 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax import clipping
-from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
+from adamax_optax._preset import (
+  PresetSettings,
+  assemble,
+  stage_if,
+  with_common_keyword_docs,
+  with_param_order,
+)
+from adamax_optax.clipping import check_param_order
 from adamax_optax.keras.optimizers import base_optimizer as base
 from adamax_optax.keras.optimizers import schedules
 from adamax_optax.scale_by_adamax import scale_by_adamax
@@ -102,7 +109,7 @@ def _static_int(value) -> int | None:
 
 
 def _clip(
-  clipnorm, clipvalue, global_clipnorm, compiled: bool
+  clipnorm, clipvalue, global_clipnorm, param_order, compiled: bool
 ) -> optax.GradientTransformation | None:
   """Keras's ``_clip_gradients``: a value of 0 (or None) means no clipping."""
   on = lambda value: value is not None and not is_static_zero(value)  # arrays: on
@@ -111,11 +118,10 @@ def _clip(
       return clipping.clip_by_norm(clipnorm, scaling="keras_compiled", order="xla_fused")
     return clipping.clip_by_norm(clipnorm, scaling="keras")
   if on(global_clipnorm):
-    if compiled:
-      return clipping.clip_by_global_norm(
-        global_clipnorm, scaling="keras_global_compiled", order="xla_fused"
-      )
-    return clipping.clip_by_global_norm(global_clipnorm, scaling="keras_global")
+    scaling, order = ("keras_global_compiled", "xla_fused") if compiled else ("keras_global", "xla")
+    return clipping.clip_by_global_norm(
+      global_clipnorm, scaling=scaling, order=order, param_order=param_order
+    )
   if on(clipvalue):
     return clipping.clip_by_value(-clipvalue, clipvalue)
   return None
@@ -151,6 +157,7 @@ def keras_adamax(
   gradient_accumulation_steps: int | None = None,
   *,
   exclude_from_weight_decay: Sequence[str] | None = None,
+  param_order: Sequence[str] | None = None,
   jit_compile: bool | Literal["auto"] = "auto",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
@@ -211,6 +218,12 @@ def keras_adamax(
     exclude_from_weight_decay: name patterns (Keras's ``var_names``): a parameter whose
       name (its "/"-joined pytree path, e.g. ``"Dense_0/bias"``) contains a match
       (``re.search``) gets no weight decay.
+    param_order: the order ``global_clipnorm`` adds the per-variable sums in: Keras's
+      ``model.trainable_variables`` order, as the parameter names (the tree's
+      "/"-joined paths) or as the parameters in that order (a dict in insertion order,
+      ``(name, array)`` pairs). Default ``tree_leaves`` order, which sorts a dict's keys
+      and can move the norm by an ulp (see :mod:`adamax_optax.clipping`). It is also
+      ``opt.param_order``.
     jit_compile: keyword-only. ``"auto"`` (default) or True: the arithmetic of the step
       ``model.fit`` compiles; False: Keras run eagerly. A schedule of
       :mod:`adamax_optax.keras.optimizers.schedules` built without its own
@@ -271,7 +284,8 @@ def keras_adamax(
     weight_decay is not None,
     lambda: add_decoupled_weight_decay(weight_decay, learning_rate, mask=mask, fused=compiled),
   )
-  clip = _clip(clipnorm, clipvalue, global_clipnorm, compiled)
+  param_order = check_param_order(param_order)
+  clip = _clip(clipnorm, clipvalue, global_clipnorm, param_order, compiled)
   chain = optax.chain(adamax_step, decay) if clip is None else optax.chain(clip, adamax_step, decay)
   # Keras's base optimizer around the step, innermost first.
   stages = []
@@ -283,7 +297,7 @@ def keras_adamax(
     frequency = _static_int(ema_overwrite_frequency) or None
     stages.append(lambda opt: base.moving_average(opt, ema_momentum, frequency, steps))
   settings = PresetSettings(framework="Keras", skip_nonfinite=skip_nonfinite)
-  return assemble(lambda _: chain, settings, stages=stages)
+  return with_param_order(assemble(lambda _: chain, settings, stages=stages), param_order)
 
 
 __all__ = ["keras_adamax"]

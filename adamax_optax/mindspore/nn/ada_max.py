@@ -14,7 +14,15 @@ import optax
 
 from adamax_optax import arithmetic as arith
 from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
-from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
+from adamax_optax._preset import (
+  PresetSettings,
+  assemble,
+  framework_groups,
+  stage_if,
+  takes_framework_params,
+  with_common_keyword_docs,
+  with_param_order,
+)
 from adamax_optax.param_groups import Ungrouped, checking_trees, group_labels, leaf_names
 from adamax_optax.rescale import rescale
 from adamax_optax.scale_by_adamax import scale_by_adamax
@@ -250,6 +258,7 @@ def _not_beta_or_gamma(params) -> object:
   return jax.tree.unflatten(jax.tree.structure(params), flags)
 
 
+@takes_framework_params
 @renamed_keywords(lr="learning_rate", epsilon="eps")
 @with_common_keyword_docs
 def mindspore_nn_adamax(
@@ -260,6 +269,7 @@ def mindspore_nn_adamax(
   weight_decay: float = 0.0,
   loss_scale: float = 1.0,
   *,
+  params=None,
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
@@ -310,6 +320,19 @@ def mindspore_nn_adamax(
       rate at update :math:`t` is ``f32(schedule(t - 1)) * f32(loss_scale)``.
     loss_scale: :math:`s`, float > 0, default 1: the factor the loss was multiplied by;
       gradients are divided by it (after the decay, which is scaled by it).
+    params: the parameters, as MindSpore's ``AdaMax(params, ...)`` takes them, here or
+      as the first positional argument: a pytree (a dict keeps its insertion order, as
+      ``net.parameters_dict()``), a list of ``(name, array)`` pairs (then
+      ``opt.init(dict(pairs))``), or a list of group dicts whose ``"params"`` is a
+      subtree (the full tree's paths), a list of such pairs or a list of names, with any
+      of the group keys below (and MindSpore's ``{"order_params": [names]}``). They give
+      the groups (instead of ``param_groups``) and ``opt.param_order``: the names in
+      MindSpore's parameter order (``order_params`` where given, else the groups'
+      parameters one after the other), for a checkpoint mapping and for
+      :func:`~adamax_optax.mindspore.ops.clip_by_global_norm`'s ``param_order=``. The
+      values are not kept: initialize with ``opt.init(params)`` as usual. A first
+      positional argument that is a number, an array, a list of numbers or a schedule
+      is ``learning_rate`` (the call ``AdaMax(1e-3)``).
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names or a callable ``(name, leaf) -> bool``) and any of ``lr``, ``weight_decay``
       (a number or a schedule) and ``grad_centralization`` (bool, default False: subtract
@@ -342,10 +365,17 @@ def mindspore_nn_adamax(
     >>> print(updates["conv_weight"], updates["bn_gamma"])
     [-0.01 -0.01] [-0. -0.]
 
+    MindSpore's own call, the parameters first:
+
+    >>> from adamax_optax.mindspore.nn import AdaMax
+    >>> AdaMax(params, learning_rate=0.01).param_order
+    ('conv_weight', 'bn_gamma')
+
   References:
     Kingma & Ba, 2015, section 7.1; MindSpore ``mindspore.nn.AdaMax``.
   """
   _check_nn_group({"lr": learning_rate, "weight_decay": weight_decay})
+  param_groups, param_order = framework_groups(params, param_groups)
   if param_groups:
     for i, group in enumerate(param_groups):
       if isinstance(group, Mapping) and "lr" in group:
@@ -354,6 +384,8 @@ def mindspore_nn_adamax(
         except (TypeError, ValueError) as error:
           raise type(error)(f"param_groups[{i}]: {error}") from None
   param_groups, order = _split_order_params(param_groups)
+  if order is not None:  # MindSpore numbers the parameters as order_params lists them
+    param_order = order
   learning_rate, param_groups = _quantize_fixed_group_lrs(learning_rate, param_groups)
   defaults = {"lr": learning_rate, "weight_decay": weight_decay, "grad_centralization": False}
   _check_nn_betas_eps_loss_scale(beta1, beta2, eps, loss_scale)
@@ -407,7 +439,7 @@ def mindspore_nn_adamax(
     ungrouped=ungrouped,
     skip_nonfinite=skip_nonfinite,
   )
-  return assemble(build, settings, stages=stages)
+  return with_param_order(assemble(build, settings, stages=stages), param_order)
 
 
 __all__ = ["mindspore_nn_adamax"]

@@ -17,7 +17,7 @@ from adamax_optax.validation import check_range
 
 
 def clip_by_global_norm(
-  clip_norm: float = 1.0, use_norm=None, *, norm_fn=None
+  clip_norm: float = 1.0, use_norm=None, *, norm_fn=None, param_order=None
 ) -> optax.GradientTransformation:
   r"""``ops.clip_by_global_norm(x, clip_norm=1.0)``: every gradient becomes
 
@@ -37,6 +37,12 @@ def clip_by_global_norm(
     clip_norm: :math:`c` > 0, default 1.0.
     use_norm: must be ``None`` (as in MindSpore).
     norm_fn: optional function of the list of gradient leaves giving :math:`n`.
+    param_order: the parameter names in the network's order (the order of the
+      gradient tuple MindSpore clips, ``net.trainable_params()``), or the parameters
+      in that order (a dict in insertion order, ``(name, array)`` pairs), or
+      ``opt.param_order`` of an optimizer given them: ``AddN`` adds the per-tensor sums
+      in it (default ``tree_leaves`` order, which sorts a dict's keys and can move
+      :math:`n` by an ulp). See :mod:`adamax_optax.clipping`.
 
   Example:
     >>> import jax.numpy as jnp
@@ -52,7 +58,7 @@ def clip_by_global_norm(
     )
   check_range("clip_norm", clip_norm, 0.0, low_open=True)
   return clipping.clip_by_global_norm(
-    clip_norm, scaling="mindspore", order="float64", norm_fn=norm_fn
+    clip_norm, scaling="mindspore", order="float64", norm_fn=norm_fn, param_order=param_order
   )
 
 

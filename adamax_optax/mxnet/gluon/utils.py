@@ -16,7 +16,7 @@ from adamax_optax import clipping
 
 
 def clip_global_norm(
-  max_norm: float, check_isfinite: bool = True, *, norm_fn=None
+  max_norm: float, check_isfinite: bool = True, *, norm_fn=None, param_order=None
 ) -> optax.GradientTransformation:
   r"""``mx.gluon.utils.clip_global_norm(arrays, max_norm)``: all gradients scaled by
 
@@ -38,6 +38,10 @@ def clip_global_norm(
     check_isfinite: accepted for MXNet's signature; a compiled update cannot warn, so
       it changes nothing.
     norm_fn: optional function of the list of gradient leaves giving :math:`n`.
+    param_order: the parameter names in the order of the ``arrays`` MXNet is given
+      (``[p.grad() for p in net.collect_params().values()]``), or the parameters in
+      that order: the per-array sums are added in it (default ``tree_leaves`` order,
+      a dict's keys sorted). See :mod:`adamax_optax.clipping`.
 
   Example:
     >>> import jax.numpy as jnp
@@ -46,21 +50,23 @@ def clip_global_norm(
     >>> print(clip.update([jnp.array([3.0]), jnp.array([4.0])], clip.init(None))[0])
     [Array([0.6], dtype=float32), Array([0.8], dtype=float32)]
   """
-  return _clip_global_norm(max_norm, check_isfinite, norm_fn, "mxnet2")
+  return _clip_global_norm(max_norm, check_isfinite, norm_fn, "mxnet2", param_order)
 
 
 def clip_global_norm1(
-  max_norm: float, check_isfinite: bool = True, *, norm_fn=None
+  max_norm: float, check_isfinite: bool = True, *, norm_fn=None, param_order=None
 ) -> optax.GradientTransformation:
   """MXNet 1.x's ``gluon.utils.clip_global_norm``: as :func:`clip_global_norm`, with
   subnormal gradients kept (1.x does not flush them)."""
-  return _clip_global_norm(max_norm, check_isfinite, norm_fn, "mxnet")
+  return _clip_global_norm(max_norm, check_isfinite, norm_fn, "mxnet", param_order)
 
 
-def _clip_global_norm(max_norm, check_isfinite, norm_fn, scaling):
+def _clip_global_norm(max_norm, check_isfinite, norm_fn, scaling, param_order):
   if not isinstance(check_isfinite, bool):
     raise TypeError(f"check_isfinite must be a bool, got {check_isfinite!r}.")
-  return clipping.clip_by_global_norm(max_norm, scaling=scaling, norm_fn=norm_fn)
+  return clipping.clip_by_global_norm(
+    max_norm, scaling=scaling, norm_fn=norm_fn, param_order=param_order
+  )
 
 
 __all__ = ["clip_global_norm", "clip_global_norm1"]

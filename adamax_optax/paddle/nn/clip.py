@@ -65,6 +65,7 @@ def ClipGradByGlobalNorm(
   *,
   norm_fn=None,
   order: clipping.Order = "eigen",
+  param_order=None,
 ) -> optax.GradientTransformation:
   r"""``paddle.nn.ClipGradByGlobalNorm(clip_norm)``: all gradients it sees scaled by
 
@@ -81,6 +82,12 @@ def ClipGradByGlobalNorm(
   ``order="xla"`` sums faster on accelerators (not bit for bit with Paddle).
   Unlike Paddle, a 0-d parameter is clipped fine (Paddle 3.3 fails on it).
 
+  Paddle adds the per-tensor sums in the order of the optimizer's ``parameters``;
+  ``param_order`` (the names in that order, or the parameters in that order) sums in
+  it. Given to ``Adamax(parameters=..., grad_clip=...)`` without one, the clip takes
+  the optimizer's order. By default the order is ``tree_leaves`` order (a dict's keys
+  sorted), which can move :math:`n` by an ulp.
+
   Example:
     >>> import jax.numpy as jnp
     >>> from adamax_optax.paddle.nn import ClipGradByGlobalNorm
@@ -93,7 +100,9 @@ def ClipGradByGlobalNorm(
     raise TypeError(f"group_name must be a str, got {group_name!r}.")
   if not isinstance(auto_skip_clip, bool):
     raise TypeError(f"auto_skip_clip must be a bool, got {auto_skip_clip!r}.")
-  return clipping.clip_by_global_norm(clip_norm, scaling="paddle", order="eigen", norm_fn=norm_fn)
+  return clipping.clip_by_global_norm(
+    clip_norm, scaling="paddle", order=order, norm_fn=norm_fn, param_order=param_order
+  )
 
 
 __all__ = ["ClipGradByGlobalNorm", "ClipGradByNorm", "ClipGradByValue"]

@@ -12,7 +12,15 @@ import jax.numpy as jnp
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import PresetSettings, assemble, stage_if, with_common_keyword_docs
+from adamax_optax._preset import (
+  PresetSettings,
+  assemble,
+  framework_groups,
+  stage_if,
+  with_common_keyword_docs,
+  with_param_order,
+)
+from adamax_optax.clipping import in_framework_order
 from adamax_optax.paddle.optimizer.lr import LRScheduler, ReduceOnPlateau
 from adamax_optax.paddle.regularizer import (
   L1Decay,
@@ -125,6 +133,7 @@ def paddle_adamax(
   epsilon: float = 1e-8,
   weight_decay: float | Regularizer | None = None,
   *,
+  parameters=None,
   param_groups: Sequence[Mapping] | None = None,
   grad_clip: optax.GradientTransformation | None = None,
   param_attrs: Mapping[str, ParamAttr] | None = None,
@@ -165,6 +174,16 @@ def paddle_adamax(
       \mathrm{sign}(w)`; ``L2Decay(c)``), or ``None`` (default) for none. In a group,
       ``weight_decay: None`` (or none given) falls back to this value (Paddle's
       regularizer lookup); 0.0 switches decay off.
+    parameters: the parameters, as ``paddle.optimizer.Adamax(parameters=...)`` takes
+      them (a keyword here: positionally, the fifth argument is ``weight_decay``): a
+      pytree (a dict keeps its insertion order, as ``layer.named_parameters()``), a
+      list of ``(name, array)`` pairs (then ``opt.init(dict(pairs))``), or a list of
+      group dicts whose ``"params"`` is a subtree (the full tree's paths), a list of such
+      pairs or a list of names, with any of the group keys below. They give the groups
+      (instead of ``param_groups``) and ``opt.param_order``, the names in Paddle's order
+      (the groups' parameters one after the other), which a global-norm ``grad_clip``
+      built without ``param_order`` then sums in. The values are not kept: initialize
+      with ``opt.init(params)`` as usual.
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and any
       of ``learning_rate`` (a multiplier of the base rate, as in Paddle: the float32
@@ -209,6 +228,12 @@ def paddle_adamax(
     >>> print(updates["w"], updates["b"])
     [-0.01 -0.01] [-0.005 -0.005]
 
+    Paddle's own call, the parameters as ``parameters=``:
+
+    >>> from adamax_optax.paddle.optimizer import Adamax
+    >>> Adamax(learning_rate=0.01, parameters=[("w", params["w"]), ("b", params["b"])]).param_order
+    ('w', 'b')
+
   References:
     Kingma & Ba, 2015, section 7.1; Paddle ``paddle.optimizer.Adamax``.
   """
@@ -224,6 +249,9 @@ def paddle_adamax(
   }
   _check_paddle(defaults)
   _check_grad_clip(grad_clip)
+  param_groups, order = framework_groups(
+    params=parameters, param_groups=param_groups, argument="parameters"
+  )
 
   def check_group(settings):
     _check_grad_clip(settings.get("grad_clip"))
@@ -252,7 +280,7 @@ def paddle_adamax(
       weight_decay = defaults["weight_decay"]
     # Paddle clips each group's raw gradients first (parameters whose ParamAttr says
     # need_clip=False are left out), then adds the decay terms.
-    clip = settings["grad_clip"]
+    clip = in_framework_order(settings["grad_clip"], order)
     if clip is not None and with_attrs and not all(a.need_clip for a in attrs.values()):
       clip = optax.masked(clip, need_clip_mask(attrs))
     stages = [clip] if clip is not None else []
@@ -314,7 +342,7 @@ def paddle_adamax(
     lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
   )
-  return assemble(build, settings, stages=stages)
+  return with_param_order(assemble(build, settings, stages=stages), order)
 
 
 __all__ = ["paddle_adamax"]

@@ -15,7 +15,14 @@ import numpy as np
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import PresetSettings, assemble, with_common_keyword_docs
+from adamax_optax._preset import (
+  PresetSettings,
+  assemble,
+  framework_groups,
+  takes_framework_params,
+  with_common_keyword_docs,
+  with_param_order,
+)
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import Ungrouped
 from adamax_optax.schedules import is_exact
@@ -96,6 +103,7 @@ def _check_torch(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
+@takes_framework_params
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
 @with_common_keyword_docs
 def torch_adamax(
@@ -105,6 +113,7 @@ def torch_adamax(
   weight_decay: float = 0.0,
   *,
   maximize: bool = False,
+  params=None,
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
   lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
@@ -151,6 +160,18 @@ def torch_adamax(
     eps: default 1e-8, >= 0.
     weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
     maximize: ascend the objective instead of descending it.
+    params: the parameters, as ``torch.optim.Adamax(params, ...)`` takes them, here or
+      as the first positional argument: a pytree (a dict keeps its insertion order), a
+      list of ``(name, array)`` pairs (then ``opt.init(dict(pairs))``), or a list of
+      group dicts whose ``"params"`` is a subtree (the full tree's paths), a list of
+      such pairs or a list of names, with any of the group keys below. They give the
+      groups (instead of ``param_groups``) and ``opt.param_order``: the names in
+      PyTorch's numbering (the groups' parameters one after the other), for
+      :mod:`adamax_optax.torch.checkpoint`'s ``order=`` and for
+      :func:`~adamax_optax.torch.nn.utils.clip_grad_norm_`'s ``param_order=`` where
+      the clip takes the optimizer's parameters. The values are not kept: initialize
+      with ``opt.init(params)`` as usual. A first positional argument that is a number,
+      an array or a schedule is ``lr`` (the call ``torch_adamax(1e-3)``).
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
@@ -198,6 +219,13 @@ def torch_adamax(
     >>> print(updates["weight"], updates["bias"])
     [-0.01 -0.01] [-0.01 -0.01]
 
+    PyTorch's own call, the parameters first (``model.named_parameters()`` order):
+
+    >>> from adamax_optax.torch.optim import Adamax
+    >>> opt = Adamax([("weight", jnp.ones(2)), ("bias", jnp.ones(2))], lr=0.01)
+    >>> opt.param_order
+    ('weight', 'bias')
+
   References:
     Kingma & Ba, 2015, section 7.1; PyTorch ``torch.optim.Adamax``
     (https://pytorch.org/docs/stable/generated/torch.optim.Adamax.html).
@@ -210,6 +238,7 @@ def torch_adamax(
     "maximize": maximize,
   }
   _check_torch(defaults)
+  param_groups, order = framework_groups(params, param_groups)
   _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability)
   recipe = arith.TORCH_FOREACH if foreach else arith.TORCH
   group_lrs = [g.get("lr") for g in param_groups or () if isinstance(g, Mapping)]
@@ -253,7 +282,7 @@ def torch_adamax(
     lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
   )
-  return assemble(build, settings)
+  return with_param_order(assemble(build, settings), order)
 
 
 __all__ = ["torch_adamax"]

@@ -11,7 +11,14 @@ import jax
 import optax
 
 from adamax_optax import arithmetic as arith
-from adamax_optax._preset import PresetSettings, assemble, with_common_keyword_docs
+from adamax_optax._preset import (
+  PresetSettings,
+  assemble,
+  framework_groups,
+  takes_framework_params,
+  with_common_keyword_docs,
+  with_param_order,
+)
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
   LRScheduler,
@@ -73,6 +80,7 @@ def _check_experimental(settings: Mapping) -> None:
     check_maximize(settings["maximize"])
 
 
+@takes_framework_params
 @renamed_keywords(learning_rate="lr", beta1="betas", beta2="betas", epsilon="eps")
 @with_common_keyword_docs
 def mindspore_adamax(
@@ -82,6 +90,7 @@ def mindspore_adamax(
   weight_decay: float = 0.0,
   *,
   maximize: bool = False,
+  params=None,
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
   mu_dtype: jax.typing.DTypeLike | None = None,
@@ -113,6 +122,18 @@ def mindspore_adamax(
     eps: default 1e-8, > 0.
     weight_decay: :math:`\lambda`, coupled L2, default 0, >= 0.
     maximize: ascend the objective instead of descending it.
+    params: the parameters, as MindSpore's ``Adamax(params, ...)`` takes them, here or
+      as the first positional argument: a pytree (a dict keeps its insertion order, as
+      ``net.parameters_dict()``), a list of ``(name, array)`` pairs (then
+      ``opt.init(dict(pairs))``), or a list of group dicts whose ``"params"`` is a
+      subtree (the full tree's paths), a list of such pairs or a list of names, with any
+      of the group keys below. They give the groups (instead of ``param_groups``) and
+      ``opt.param_order``: the names in MindSpore's parameter order (the groups'
+      parameters one after the other), for a checkpoint mapping and for
+      :func:`~adamax_optax.mindspore.ops.clip_by_global_norm`'s ``param_order=``. The
+      values are not kept: initialize with ``opt.init(params)`` as usual. A first
+      positional argument that is a number, an array or a schedule is ``lr`` (the call
+      ``Adamax(2e-3)``).
     param_groups: optional list of dicts, each with ``params`` (a list of parameter
       names, the "/"-joined pytree paths, or a callable ``(name, leaf) -> bool``) and
       any of ``lr``, ``betas``, ``eps``, ``weight_decay``, ``maximize``; missing keys
@@ -152,6 +173,13 @@ def mindspore_adamax(
     >>> print(updates["w"], updates["b"])
     [-0.002 -0.002] [-0.01 -0.01]
 
+    MindSpore's own call, the parameters first:
+
+    >>> from adamax_optax.mindspore.experimental.optim import Adamax
+    >>> opt = Adamax([{"params": ["w"], "weight_decay": 0.01}, {"params": ["b"]}], lr=0.002)
+    >>> opt.param_order
+    ('w', 'b')
+
   References:
     Kingma & Ba, 2015, section 7.1; MindSpore ``mindspore.experimental.optim.Adamax``.
   """
@@ -163,6 +191,7 @@ def mindspore_adamax(
     "maximize": maximize,
   }
   _check_experimental(defaults)
+  param_groups, order = framework_groups(params, param_groups)
   if lr_scheduler is not None:
     check_scheduler(
       lr_scheduler,
@@ -180,12 +209,13 @@ def mindspore_adamax(
     lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
   )
-  return assemble(
+  opt = assemble(
     lambda group: torch_style_chain(
       group, arith.MINDSPORE, fused_decay=False, mu_dtype=mu_dtype, nu_dtype=nu_dtype
     ),
     settings,
   )
+  return with_param_order(opt, order)
 
 
 __all__ = ["mindspore_adamax"]

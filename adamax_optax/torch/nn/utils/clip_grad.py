@@ -11,6 +11,16 @@ given), the others keep PyTorch's names and defaults. What differs by design:
 :func:`get_total_norm` yourself, or skip such steps with the presets'
 ``skip_nonfinite=True``), and ``foreach`` is accepted and changes nothing (on the CPU
 both paths compute each tensor's norm alike).
+
+PyTorch adds the per-tensor norms in the order of the parameters it is given,
+``model.parameters()``; a JAX tree sorts a dict's keys (``fc1.bias`` before
+``fc1.weight``), which changes the total's last bit. Pass that order as
+``param_order``: ``[name for name, _ in model.named_parameters()]`` (as the tree's
+names), the parameters in that order (a dict in insertion order, ``(name, array)``
+pairs), or ``opt.param_order`` of an optimizer given the same parameters::
+
+  order = [name for name, _ in named_params]  # model.named_parameters() order
+  opt = optax.chain(clip_grad_norm_(1.0, param_order=order), Adamax(named_params, lr=1e-3))
 """
 
 import math
@@ -53,6 +63,7 @@ def get_total_norm(
   foreach=None,
   *,
   order: clipping.Order = _ORDER,
+  param_order: clipping.ParamOrder = None,
 ) -> jax.Array:
   r"""``torch.nn.utils.get_total_norm``: the norm of the norms of ``tensors`` (a pytree).
 
@@ -61,11 +72,13 @@ def get_total_norm(
   first; for ``inf``: the largest :math:`|g|`, exactly as PyTorch). ``order`` (default
   PyTorch's CPU order, a loop over the tensor: pass ``"xla"`` on accelerators, where
   a loop is slow) is how each tensor's squares are summed (see
-  :mod:`adamax_optax.clipping`).
+  :mod:`adamax_optax.clipping`); ``param_order`` the order the norms are added in (see
+  the module; default ``tree_leaves`` order).
   """
   p = _norm_type(norm_type)
   _check_flags(error_if_nonfinite, foreach)
-  return clipping.global_norm(jax.tree.leaves(tensors), p, order, "norm_of_norms")
+  leaves = clipping.leaves_in_order(tensors, clipping.check_param_order(param_order))
+  return clipping.global_norm(leaves, p, order, "norm_of_norms")
 
 
 def clip_grad_norm_(
@@ -76,6 +89,7 @@ def clip_grad_norm_(
   *,
   norm_fn=None,
   order: clipping.Order = _ORDER,
+  param_order: clipping.ParamOrder = None,
 ) -> optax.GradientTransformation:
   r"""``torch.nn.utils.clip_grad_norm_(parameters, max_norm, ...)`` as a transformation.
 
@@ -97,6 +111,9 @@ def clip_grad_norm_(
     order: how each tensor's squares are summed: ``"pytorch"`` (default, PyTorch's CPU
       kernel, bit for bit; a loop over the tensor) or ``"xla"`` (fast on accelerators;
       the norm may then differ from PyTorch's in its last bits).
+    param_order: the parameter names in the order PyTorch was given them
+      (``model.parameters()``), or the parameters in that order; the norms are added in
+      it (default ``tree_leaves`` order, a dict's sorted keys). See the module.
 
   Example:
     >>> import jax.numpy as jnp, optax
@@ -109,7 +126,13 @@ def clip_grad_norm_(
   p = _norm_type(norm_type)
   _check_flags(error_if_nonfinite, foreach)
   return clipping.clip_by_global_norm(
-    max_norm, scaling="torch", norm_type=p, order=order, combine="norm_of_norms", norm_fn=norm_fn
+    max_norm,
+    scaling="torch",
+    norm_type=p,
+    order=order,
+    combine="norm_of_norms",
+    norm_fn=norm_fn,
+    param_order=param_order,
   )
 
 
