@@ -9,13 +9,15 @@ PyTorch                                    adamax_optax
 ``torch.save`` / ``torch.load`` files      :mod:`adamax_optax.torch.checkpoint`
 ``torch.nn.utils.clip_grad_norm_`` ...     :mod:`adamax_optax.torch.nn.utils` (functional:
                                            transformations to chain before the optimizer)
+``torch.amp.GradScaler``                   :func:`adamax_optax.torch.amp.GradScaler`
+``torch.backends.cpu.get_cpu_capability``  :mod:`adamax_optax.torch.backends.cpu`
 =========================================  ==============================================
 
 Importing this package never imports PyTorch, and ``import torch`` still finds the real
 one: this is ``adamax_optax.torch``, never a top-level ``torch``.
 """
 
-from adamax_optax.torch import checkpoint, nn, optim
+from adamax_optax.torch import amp, backends, checkpoint, nn, optim
 from adamax_optax.torch.optim import torch_adamax
 
-__all__ = ["checkpoint", "nn", "optim", "torch_adamax"]
+__all__ = ["amp", "backends", "checkpoint", "nn", "optim", "torch_adamax"]
