@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from adamax_optax import _double_float as df
@@ -22,6 +23,7 @@ from adamax_optax.nonfinite import all_finite, step_if
 from adamax_optax.validation import check_bool, check_int, check_range
 
 _INT32_MAX = 2**31 - 1
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class DynamicLossScaleState(NamedTuple):
@@ -83,7 +85,7 @@ def dynamic_loss_scaling(
 
   Args:
     inner: the transformation to feed unscaled gradients (a clip and an optimizer, say).
-    init_scale: the first scale, > 0 (stored as float32).
+    init_scale: the first scale, in (0, float32 max] (stored as float32).
     growth_factor: multiplies the scale after ``growth_interval`` finite steps, > 1.
     backoff_factor: multiplies the scale after a non-finite step, in (0, 1).
     growth_interval: finite steps in a row before the scale grows, an int >= 1.
@@ -110,7 +112,8 @@ def dynamic_loss_scaling(
   References:
     Micikevicius et al., 2018, "Mixed Precision Training", section 3.2.
   """
-  check_range("init_scale", init_scale, 0.0, math.inf, low_open=True, high_open=True)
+  # The scale is stored as float32: a larger one would start as inf.
+  check_range("init_scale", init_scale, 0.0, _FLOAT32_MAX, low_open=True)
   check_range("growth_factor", growth_factor, 1.0, math.inf, low_open=True, high_open=True)
   check_range("backoff_factor", backoff_factor, 0.0, 1.0, low_open=True, high_open=True)
   growth_interval = check_int("growth_interval", growth_interval)

@@ -143,6 +143,7 @@ def test_scale_keeps_a_bfloat16_loss_bfloat16():
   ("kwargs", "match"),
   [
     ({"init_scale": 0.0}, "init_scale"),
+    ({"init_scale": 2.0**128}, "init_scale"),
     ({"growth_factor": 1.0}, "growth_factor"),
     ({"backoff_factor": 1.0}, "backoff_factor"),
     ({"growth_interval": 0}, "growth_interval"),
