@@ -58,11 +58,12 @@ With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
   computes every operation in the leaf's dtype with every hyperparameter rounded to it
   (MXNet, Keras), as XLA computes 16-bit arithmetic: each operation in float32, its
   result rounded to 16 bits. ``float32_ops`` also rounds after every operation, but
-  reads the hyperparameters as float32 (PyTorch's CPU kernels compute in float32
-  "opmath" with float32 scalars), and the update leaves the stage in float32 so that
+  reads ``b2`` and the step size as float32 (PyTorch's CPU kernels compute in float32
+  "opmath" with float32 scalars) and ``eps`` rounded to 16 bits (``add_(eps)`` gives the
+  number the tensor's dtype first), and the update leaves the stage in float32 so that
   :func:`optax.apply_updates` rounds ``w + update`` once, as ``addcdiv_`` does;
-  ``float32_ops_16bit_scalars`` is the same with ``b2`` and ``eps`` rounded to 16 bits
-  first (PyTorch's ``foreach`` kernels). ``float32`` computes the whole step in float32
+  ``float32_ops_16bit_scalars`` is the same with ``b2`` rounded to 16 bits as well
+  (PyTorch's ``foreach`` kernels). ``float32`` computes the whole step in float32
   from the upcast values, stores m and u back once and leaves the update in float32
   (MindSpore's ``ApplyAdaMax`` kernel). ``float32_step`` computes m and u natively
   and the step in float32 operations on them, each rounded to 16 bits, with the float32

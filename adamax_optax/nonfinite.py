@@ -10,6 +10,23 @@ from adamax_optax._leaves import is_trained
 from adamax_optax._typing import OptState
 
 
+def all_finite(updates) -> jax.Array:
+  """A bool scalar: no floating leaf of ``updates`` holds NaN or inf."""
+  checks = [jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(updates) if is_trained(g)]
+  return jnp.all(jnp.stack(checks)) if checks else jnp.asarray(True)
+
+
+def step_if(take_step, new_updates, new_inner: OptState, old_inner: OptState):
+  """The step (updates, state) where ``take_step``, else zero updates and the old state.
+
+  A skipped step leaves the inner state exactly as it was: moments, step count and
+  schedule position.
+  """
+  updates = jax.tree.map(lambda u: jnp.where(take_step, u, jnp.zeros_like(u)), new_updates)
+  inner = jax.tree.map(lambda new, old: jnp.where(take_step, new, old), new_inner, old_inner)
+  return updates, inner
+
+
 class SkipNonfiniteState(NamedTuple):
   """State of :func:`skip_nonfinite`.
 
@@ -54,11 +71,9 @@ def skip_nonfinite(inner: optax.GradientTransformation) -> optax.GradientTransfo
     return SkipNonfiniteState(inner=inner.init(params), skipped=jnp.zeros([], jnp.int32))
 
   def update_fn(updates, state, params=None, **extra_args):
-    checks = [jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(updates) if is_trained(g)]
-    finite = jnp.all(jnp.stack(checks)) if checks else jnp.asarray(True)
+    finite = all_finite(updates)
     new_updates, new_inner = inner.update(updates, state.inner, params, **extra_args)
-    new_updates = jax.tree.map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), new_updates)
-    new_inner = jax.tree.map(lambda new, old: jnp.where(finite, new, old), new_inner, state.inner)
+    new_updates, new_inner = step_if(finite, new_updates, new_inner, state.inner)
     skipped = jnp.where(finite, state.skipped, optax.safe_increment(state.skipped))
     return new_updates, SkipNonfiniteState(inner=new_inner, skipped=skipped)
 

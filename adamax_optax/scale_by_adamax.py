@@ -510,8 +510,12 @@ def scale_by_adamax(
     # An operation computed in float32 whose result is rounded to the leaf's 16 bits.
     to_16bit = lambda x: rounded(x.astype(leaf_dtype)).astype(wide)
     moment_op = to_16bit if mode.startswith("float32_ops") else identity
-    if mode == "float32_ops_16bit_scalars":
-      b2, eps = (jnp.asarray(x, jnp.float32).astype(leaf_dtype).astype(wide) for x in (b2, eps))
+    to_leaf_dtype = lambda x: jnp.asarray(x, jnp.float32).astype(leaf_dtype).astype(wide)
+    if mode.startswith("float32_ops"):
+      # PyTorch's ``add_(eps)`` gives the Python number the tensor's 16-bit dtype first.
+      eps = to_leaf_dtype(eps)
+    if mode == "float32_ops_16bit_scalars":  # the foreach kernels round beta2 too
+      b2 = to_leaf_dtype(b2)
     if arithmetic.bias_correction == "leaf_dtype_power":
       bc = 1 - _scalar(b1, dtype) ** jnp.asarray(count).astype(dtype)
     g, m, u = g.astype(dtype), m.astype(dtype), u.astype(dtype)

@@ -55,7 +55,7 @@ def add_decayed_weights(
     mask: optional pytree or callable of params giving the leaves to decay.
     fused: round once (fused multiply-add) instead of twice.
     vector_chunk: with ``fused``, how a CPU kernel that works in vector chunks treats
-      float16 and bfloat16 leaves (PyTorch's add kernel: 32 elements on AVX-512).
+      float16 and bfloat16 leaves (PyTorch's add kernel: 32 elements on AVX2 and AVX-512).
       The rate is rounded to the leaf's dtype; the first ``n - n % vector_chunk``
       elements of the flattened leaf get ``f16(fma(w, rate, g))`` in float32, and the
       remaining tail, done by scalar code, rounds the product to 16 bits first:

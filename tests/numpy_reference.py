@@ -190,7 +190,7 @@ def torch_step(
   ``dtype`` follows PyTorch's opmath rule: each operation reads its 16-bit operands into
   float32 with float32 scalars and rounds its result to 16 bits; the weight decay's
   scalar tail (past the last 32-element vector chunk) rounds ``alpha * w`` to 16 bits
-  first, and the foreach kernels round beta2 and eps to 16 bits.
+  first; eps is rounded to 16 bits, and the foreach kernels round beta2 as well.
   """
   half = np.dtype(dtype).type
   shape = np.shape(w)
@@ -208,8 +208,10 @@ def torch_step(
   # lerp computes from the nearer end
   m = store(_fma32(c, g - m, m) if c < 0.5 else _fma32(-(g - m), rest, g))
   b2, e = f32(betas[1]), f32(eps)
+  if half is not np.float32:
+    e = store(half(eps))  # add_(eps): the number takes the tensor's dtype
   if foreach and half is not np.float32:
-    b2, e = store(half(betas[1])), store(half(eps))
+    b2 = store(half(betas[1]))
   u = np.maximum(store(u * b2), store(np.abs(g) + e))
   clr = lr / (1.0 - betas[0] ** t)
   w = store(w + (f32(-clr) * m) / u)

@@ -12,13 +12,15 @@ PyTorch                                    adamax_optax
 ``model.parameters()`` order               ``param_order=`` of ``clip_grad_norm_`` and
                                            ``get_total_norm``; ``opt.param_order`` of
                                            ``optim.Adamax(params, ...)``
+``torch.amp.GradScaler``                   :func:`adamax_optax.torch.amp.GradScaler`
+``torch.backends.cpu.get_cpu_capability``  :mod:`adamax_optax.torch.backends.cpu`
 =========================================  ==============================================
 
 Importing this package never imports PyTorch, and ``import torch`` still finds the real
 one: this is ``adamax_optax.torch``, never a top-level ``torch``.
 """
 
-from adamax_optax.torch import checkpoint, nn, optim
+from adamax_optax.torch import amp, backends, checkpoint, nn, optim
 from adamax_optax.torch.optim import torch_adamax
 
-__all__ = ["checkpoint", "nn", "optim", "torch_adamax"]
+__all__ = ["amp", "backends", "checkpoint", "nn", "optim", "torch_adamax"]

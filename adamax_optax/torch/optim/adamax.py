@@ -7,6 +7,7 @@ chain itself, shared with MindSpore's copy of this interface, is
 """
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -26,6 +27,7 @@ from adamax_optax._preset import (
 from adamax_optax._torch_style import check_maximize, torch_style_chain
 from adamax_optax.param_groups import Ungrouped
 from adamax_optax.schedules import is_exact
+from adamax_optax.torch.backends import cpu
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from adamax_optax.validation import (
   check_bool,
@@ -37,9 +39,28 @@ from adamax_optax.validation import (
 )
 
 # Elements per vector iteration of PyTorch's CPU add kernel on 16-bit tensors; the rest
-# of a tensor goes through the scalar tail. 32 was recorded on AVX-512 (tensors of 100
-# and 231 elements); AVX2's 16 is inferred from its half-width vectors, not recorded.
-_VECTOR_CHUNK = {"AVX512": 32, "AVX2": 16}
+# of a tensor goes through the scalar tail. The loop takes two vectors per iteration, and
+# add registers no AVX-512 kernel (ATen's REGISTER_DISPATCH leaves that slot empty, so an
+# AVX-512 machine runs the AVX2 kernel): two 16-lane vectors, 32 elements, on both.
+# Recorded with ATEN_CPU_CAPABILITY=avx512 and =avx2 (tensors of 1500, 50, 210 and 7).
+_VECTOR_CHUNK = {"AVX512": 32, "AVX2": 32}
+
+
+def _resolved_capability(cpu_capability) -> str:
+  """The capability argument, or this machine's as PyTorch would pick it."""
+  if cpu_capability is not None:
+    return cpu_capability
+  detected = cpu.get_cpu_capability()
+  if detected == "DEFAULT":
+    warnings.warn(
+      "torch_adamax: this CPU has no AVX2, so PyTorch here runs its generic kernels, whose "
+      "16-bit arithmetic (a lerp rounded twice, an unfused weight decay) is not reproduced; "
+      "float16/bfloat16 parameters follow the AVX2/AVX-512 kernels. Pass "
+      "cpu_capability='AVX2' to silence this.",
+      stacklevel=4,
+    )
+  # Machines PyTorch runs other kernels on (ARM, ...) were not recorded: x86's rule.
+  return detected if detected in _VECTOR_CHUNK else "AVX2"
 
 
 def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability) -> None:
@@ -52,10 +73,11 @@ def _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capabili
       "PyTorch itself refuses it for CPU tensors. Leave capturable=False: under jax.jit "
       "the whole step is already one compiled program."
     )
-  if cpu_capability not in _VECTOR_CHUNK:
+  if cpu_capability is not None and cpu_capability not in _VECTOR_CHUNK:
     raise ValueError(
-      f"cpu_capability must be one of {sorted(_VECTOR_CHUNK)} "
-      f"(torch.backends.cpu.get_cpu_capability()), got {cpu_capability!r}."
+      f"cpu_capability must be one of {sorted(_VECTOR_CHUNK)} or None (this machine's; "
+      f"torch.backends.cpu.get_cpu_capability() where PyTorch ran), got {cpu_capability!r}. "
+      "PyTorch's generic DEFAULT kernels and its ARM kernels are not reproduced."
     )
 
 
@@ -121,7 +143,7 @@ def torch_adamax(
   foreach: bool | None = None,
   capturable: bool = False,
   differentiable: bool = False,
-  cpu_capability: Literal["AVX512", "AVX2"] = "AVX512",
+  cpu_capability: Literal["AVX512", "AVX2"] | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -143,8 +165,9 @@ def torch_adamax(
   ``view_as_real``): each part has its own infinity norm.
 
   float16 and bfloat16 parameters compute as PyTorch's CPU kernels do: every operation
-  in float32 with float32 scalars, its result rounded to 16 bits (m and u stay 16-bit,
-  as in PyTorch). The update of such a leaf is returned in float32, so that
+  in float32 with float32 scalars (but ``eps``, which ``add_(eps)`` rounds to 16 bits
+  first), its result rounded to 16 bits (m and u stay 16-bit, as in PyTorch). The
+  update of such a leaf is returned in float32, so that
   :func:`optax.apply_updates` (and Flax's ``apply_gradients``) rounds ``w + update``
   once, as ``addcdiv_`` does: this departs from optax's convention that updates have
   the params' dtype. Do not wrap this preset in :func:`multi_precision`: PyTorch keeps
@@ -194,11 +217,16 @@ def torch_adamax(
     capturable: only ``False``: PyTorch's CUDA-graph path (refused for CPU tensors).
     differentiable: accepted for compatibility; it changes no number (PyTorch then
       computes the maximum through ``torch.cat`` and ``amax``).
-    cpu_capability: the CPU PyTorch ran on (``torch.backends.cpu.get_cpu_capability()``):
-      ``"AVX512"`` (default, recorded) or ``"AVX2"`` (inferred, not recorded). It
-      decides where the vectorized weight decay of 16-bit parameters ends and the
-      scalar tail begins (see :func:`add_decayed_weights`); float32 results do not
-      depend on it.
+    cpu_capability: the kernels PyTorch ran (``torch.backends.cpu.get_cpu_capability()``
+      on the machine of the PyTorch run): ``"AVX512"`` or ``"AVX2"``, both recorded.
+      ``None`` (default) takes this machine's, decided as PyTorch decides it (see
+      :func:`adamax_optax.torch.backends.cpu.get_cpu_capability`: the
+      ``ATEN_CPU_CAPABILITY`` environment variable, else the CPU flags in
+      ``/proc/cpuinfo``); where that is unknown (not Linux on x86-64) the x86 rule is
+      used. It decides where the vectorized weight decay of 16-bit parameters ends and
+      the scalar tail begins (see :func:`add_decayed_weights`): 32-element chunks on
+      both, as PyTorch 2.13 runs its AVX2 add kernel on AVX-512 machines too. float32
+      results do not depend on it.
     {COMMON_KEYWORDS}
 
   Raises:
@@ -240,6 +268,7 @@ def torch_adamax(
   _check_torch(defaults)
   param_groups, order = framework_groups(params, param_groups)
   _check_torch_only_keywords(foreach, capturable, differentiable, cpu_capability)
+  vector_chunk = _VECTOR_CHUNK[_resolved_capability(cpu_capability)]
   recipe = arith.TORCH_FOREACH if foreach else arith.TORCH
   group_lrs = [g.get("lr") for g in param_groups or () if isinstance(g, Mapping)]
   if lr_scheduler is not None and any(_is_tensor_lr(v) for v in (lr, *group_lrs)):
@@ -267,7 +296,7 @@ def torch_adamax(
       if tensor_lr
       else recipe,
       fused_decay=True,
-      vector_chunk=_VECTOR_CHUNK[cpu_capability],
+      vector_chunk=vector_chunk,
       mu_dtype=mu_dtype,
       nu_dtype=nu_dtype,
     )

@@ -15,6 +15,8 @@ Loop per step: [clip hook] -> opt.step() -> sched.step(); params and optimizer s
 (state keys 'exp_avg' -> m, 'exp_inf' -> u, 'step') are read after each step.
 """
 
+import os
+import subprocess
 import sys
 import warnings
 
@@ -29,14 +31,15 @@ warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 
 T = 300
-SHAPES = {"w": (12, 7), "b": (5,), "s": (), "big": (64, 33), "v": (100,), "x": (7, 11, 3)}
+SHAPES = {"w": (12, 7), "b": (5,), "s": (), "big": (64, 33), "v": (100,), "x": (7, 11, 3),
+          "fc1": (30, 50), "fc1_bias": (50,), "fc2": (7, 30), "fc2_bias": (7,)}
 # step (1-based) -> kind of awkward gradient
 AWKWARD = {5: "zero", 17: "subnormal", 29: "huge", 150: "zero", 160: "subnormal", 203: "huge"}
 TINY = {torch.float32: 1e-40, torch.float16: 3e-6, torch.bfloat16: 1e-40}   # subnormal in dtype
 HUGE = {torch.float32: 1e30, torch.float16: 6e4, torch.bfloat16: 3e38}      # near overflow
 
 
-def problem(keys, seed=0):
+def problem(keys, seed=0, steps=T):
     rng = np.random.default_rng(seed)
     out = {}
     for k in keys:
@@ -46,7 +49,7 @@ def problem(keys, seed=0):
         if shp != ():
             a.reshape(-1)[::5] = 0.0  # some elements never get a gradient
         tgt = rng.standard_normal(shp).astype(np.float32)
-        noise = (0.1 * rng.standard_normal((T,) + shp)).astype(np.float32)
+        noise = (0.1 * rng.standard_normal((steps,) + shp)).astype(np.float32)
         noise[:, a == 0] = 0.0
         out[k] = dict(p0=np.asarray(p0, np.float32), a=np.asarray(a, np.float32),
                       tgt=np.asarray(tgt, np.float32), noise=noise)
@@ -83,9 +86,13 @@ def to_np(t):
 
 
 def run(name, *, groups_spec, opt_kwargs, sched=None, sched_desc=None, dtype=torch.float32,
-        keys=("w", "b", "s"), clip=None, clip_desc=None, record_beta1=False, notes="",
+        cpu_capability=None, steps=T, keys=("w", "b", "s"), clip=None, clip_desc=None, record_beta1=False, notes="",
         tensor_lr=False, subset_big=None):
-    prob = problem(keys)
+    if cpu_capability is not None:
+        running = torch.backends.cpu.get_cpu_capability()
+        assert running == cpu_capability, (
+            f"{name} needs ATEN_CPU_CAPABILITY={cpu_capability.lower()}, this process runs {running}")
+    prob = problem(keys, steps=steps)
     params = {k: torch.nn.Parameter(torch.tensor(prob[k]["p0"]).to(dtype)) for k in keys}
     groups = []
     for gs in groups_spec:
@@ -105,18 +112,18 @@ def run(name, *, groups_spec, opt_kwargs, sched=None, sched_desc=None, dtype=tor
     for k in keys:
         shp = SHAPES[k]
         sdt = np.uint16 if bitsmode else np.float32
-        rec["grad_" + k] = np.zeros((T,) + shp, sdt)
+        rec["grad_" + k] = np.zeros((steps,) + shp, sdt)
         for pre in ("param_", "m_", "u_"):
-            rec[pre + k] = np.zeros((T + 1,) + shp, sdt)
+            rec[pre + k] = np.zeros((steps + 1,) + shp, sdt)
         rec["param_" + k][0] = to_np(params[k])
         if clip is not None:
-            rec["clipped_" + k] = np.zeros((T,) + shp, sdt)
+            rec["clipped_" + k] = np.zeros((steps,) + shp, sdt)
     G = len(opt.param_groups)
-    lr = np.zeros((T, G), np.float32 if tensor_lr else np.float64)
-    beta1 = np.zeros((T, G), np.float64)
-    total_norm = np.zeros((T,), np.float32)
+    lr = np.zeros((steps, G), np.float32 if tensor_lr else np.float64)
+    beta1 = np.zeros((steps, G), np.float64)
+    total_norm = np.zeros((steps,), np.float32)
     rng_awk = np.random.default_rng(99)
-    for t in range(1, T + 1):
+    for t in range(1, steps + 1):
         for k in keys:
             p_np = params[k].detach().to(torch.float32).numpy()
             g32 = gradient(k, prob, p_np, t, dtype, rng_awk)
@@ -159,12 +166,13 @@ def run(name, *, groups_spec, opt_kwargs, sched=None, sched_desc=None, dtype=tor
             "_single_tensor_adamax" + (" (foreach=None defaults to single-tensor on CPU)"
                                        if fe is None else ""))
     meta_groups = [dict(gs) for gs in groups_spec]
-    save("traj_" + name, rec, kind="trajectory",
+    save("traj_" + name, rec, kind="trajectory", aten_cpu_capability_env=os.environ.get(
+             "ATEN_CPU_CAPABILITY"),
          scheduler=sched_desc["class"] if sched_desc else None,
          scheduler_kwargs=sched_desc["kwargs"] if sched_desc else None,
          optimizer="torch.optim.Adamax", optimizer_kwargs=opt_kwargs,
          lr_is_tensor=tensor_lr, implementation=impl,
-         groups=meta_groups, dtype=str(dtype).replace("torch.", ""), T=T,
+         groups=meta_groups, dtype=str(dtype).replace("torch.", ""), T=steps,
          shapes={k: list(SHAPES[k]) for k in keys}, param_order=list(keys),
          awkward_steps={str(k): v for k, v in AWKWARD.items()},
          awkward_values={"subnormal": TINY[dtype], "huge": HUGE[dtype]},
@@ -247,6 +255,17 @@ for dt in (torch.float16, torch.bfloat16):
              opt_kwargs={**OPT, "foreach": fe, "eps": 1e-4}, keys=("v", "x", "b", "s"), dtype=dt,
              sched=lambda o: L.ExponentialLR(o, gamma=0.99), sched_desc=SD("ExponentialLR", gamma=0.99),
              notes="Sizes 100 and 231 (remainders 36/4 and 39/7 for 64/32-element chunks).")
+# float16 weight decay per CPU kernel: the 32-element chunk of PyTorch's vectorized add leaves
+# tails of 28, 18, 18 and 7 elements here. ATEN_CPU_CAPABILITY picks the kernel (the AVX2 one
+# runs on an AVX-512 machine); __main__ starts each case in a process with its capability set.
+G_DENSE = [{"params": ["fc1", "fc1_bias", "fc2", "fc2_bias"], "lr": 0.02, "weight_decay": 0.05}]
+for cap in ("AVX512", "AVX2"):
+    case(f"float16_decay_{cap.lower()}", groups_spec=G_DENSE, cpu_capability=cap, steps=200,
+         opt_kwargs={**OPT, "eps": 1e-4}, keys=("fc1", "fc1_bias", "fc2", "fc2_bias"),
+         dtype=torch.float16,
+         notes=f"Sizes 1500, 50, 210, 7 with weight decay 0.05, recorded with "
+               f"ATEN_CPU_CAPABILITY={cap.lower()} (torch.backends.cpu.get_cpu_capability() "
+               f"{cap}).")
 # ---- clipping --------------------------------------------------------------------
 GC = [{"params": ["w", "s"], "lr": 0.02, "weight_decay": 0.01}, {"params": ["b"], "lr": 0.02}]
 for nt, mx in ((2.0, 3.0), (float("inf"), 1.0)):
@@ -265,6 +284,12 @@ if __name__ == "__main__":
     only = sys.argv[1:]
     for name, kw in CASES.items():
         if only and name not in only:
+            continue
+        wanted = kw.get("cpu_capability")
+        if wanted is not None and wanted != torch.backends.cpu.get_cpu_capability():
+            # The kernels are chosen once per process: rerun this case with the variable set.
+            env = {**os.environ, "ATEN_CPU_CAPABILITY": wanted.lower()}
+            subprocess.run([sys.executable, __file__, name], env=env, check=True)
             continue
         run(name, **kw)
         print(name, "ok")

@@ -1,0 +1,5 @@
+"""``torch.amp``'s mirror: ``GradScaler`` (dynamic loss scaling around an optimizer)."""
+
+from adamax_optax.torch.amp.grad_scaler import GradScaler, scale
+
+__all__ = ["GradScaler", "scale"]
