@@ -295,7 +295,9 @@ def keras_adamax(
     stages.append(lambda opt: optax.chain(base.unscale(loss_scale_factor), opt))
   if use_ema:
     frequency = _static_int(ema_overwrite_frequency) or None
-    stages.append(lambda opt: base.moving_average(opt, ema_momentum, frequency, steps))
+    stages.append(
+      lambda opt: base.moving_average(opt, ema_momentum, frequency, steps, compiled=compiled)
+    )
   settings = PresetSettings(framework="Keras", skip_nonfinite=skip_nonfinite)
   return with_param_order(assemble(lambda _: chain, settings, stages=stages), param_order)
 

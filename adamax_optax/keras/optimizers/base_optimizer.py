@@ -130,6 +130,8 @@ def moving_average(
   momentum: float,
   overwrite_frequency: int | None,
   accumulation_steps: int | None = None,
+  *,
+  compiled: bool = False,
 ) -> optax.GradientTransformationExtraArgs:
   r"""Keras's ``use_ema``: a moving average of the params, updated after every step.
 
@@ -141,7 +143,9 @@ def moving_average(
 
     \mu = \beta\,[i \ne 0], \qquad a \leftarrow \mu a + (1 - \mu) w
 
-  (the first call copies :math:`w`). With ``overwrite_frequency`` :math:`F`, whenever
+  (the first call copies :math:`w`), both products rounded (Keras run eagerly), or with
+  ``compiled`` the first one fused into the sum (the step ``model.fit`` compiles, where
+  XLA contracts it). With ``overwrite_frequency`` :math:`F`, whenever
   :math:`(i + 1) \bmod F = 0` the params are replaced by :math:`a \cdot 1 + w \cdot 0`
   as Keras computes it (NaN if :math:`w` is not finite); the update then is
   :math:`a - w_{old}`, which lands exactly on :math:`a` when the two are within a factor
@@ -170,7 +174,8 @@ def moving_average(
       if not is_trained(w):
         return a
       m = mu.astype(w.dtype)
-      return rounded(m * a) + rounded((1 - m) * w)
+      first = m * a if compiled else rounded(m * a)
+      return first + rounded((1 - m) * w)
 
     averages = jax.tree.map(average, state.average, new_params)
     if overwrite_frequency:
