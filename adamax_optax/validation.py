@@ -249,6 +249,23 @@ except ImportError:  # pragma: no cover
   )
 
 
+def scheduled_value(name: str, schedule: Callable, count):
+  """``schedule(count)``, which must be one number (a scalar), or a ValueError naming it.
+
+  Called inside ``update`` (``count`` is usually traced, so the message shows it only when
+  it is a concrete number).
+  """
+  value = schedule(count)
+  if np.ndim(value) != 0:
+    at_count = "" if isinstance(count, jax.core.Tracer) else f" at count {int(count)}"
+    raise ValueError(
+      f"The {name} schedule must return a scalar (one value for every parameter), got an "
+      f"array of shape {np.shape(value)}{at_count}; return a number or a 0-d array (for "
+      "per-parameter values, use parameter groups or a pytree of rates)."
+    )
+  return value
+
+
 def require_params(params) -> None:
   """Raises optax's error when a stage that needs ``params`` gets ``None``."""
   if params is None:

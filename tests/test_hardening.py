@@ -205,8 +205,14 @@ def test_schedule_returning_an_array_is_an_error(name):
   else:
     opt = make(name, **{lr_name: schedule})
   params, grads = params_and_grads()
-  with pytest.raises(ValueError, match="must return a scalar"):
+  with pytest.raises(ValueError, match="must return a scalar") as info:
     opt.update(grads, opt.init(params), params)
+  assert "Tracer" not in str(info.value)
+  assert str(info.value).endswith(
+    "schedule must return a scalar (one value for every parameter), got an array of shape "
+    "(3,); return a number or a 0-d array (for per-parameter values, use parameter groups or "
+    "a pytree of rates)."
+  )
 
 
 # --- non-finite gradients --------------------------------------------------------------
