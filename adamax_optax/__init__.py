@@ -72,7 +72,11 @@ from adamax_optax.paddle.optimizer import paddle_adamax
 from adamax_optax.rescale import negate_gradients, rescale
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
 from adamax_optax.torch.optim import torch_adamax
-from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
+from adamax_optax.weight_decay import (
+  WeightDecayScheduleState,
+  add_decayed_weights,
+  add_decoupled_weight_decay,
+)
 
 __version__ = "0.1.0"
 
@@ -82,6 +86,7 @@ __all__ = [
   "ScaleByAdamaxState",
   "SkipNonfiniteState",
   "SparseRows",
+  "WeightDecayScheduleState",
   "adamax",
   "adamaxw",
   "add_decayed_weights",

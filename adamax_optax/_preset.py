@@ -30,7 +30,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
+from adamax_optax._leaves import (
+  SparseRows,
+  check_shapes_match,
+  is_sparse,
+  is_trained,
+  python_numbers_as_arrays,
+)
 from adamax_optax._rounding import rounded
 from adamax_optax.checkpoint.state import _adamax_states, _merge
 from adamax_optax.nonfinite import skip_nonfinite as skipping
@@ -197,12 +203,15 @@ def finish(opt: optax.GradientTransformation) -> Preset:
   """
   inner = optax.with_extra_args_support(opt)
 
+  def init(params):
+    return inner.init(python_numbers_as_arrays(params))
+
   def checked_update(updates, state, params=None, **extra_args):
     check_gradients(updates, params)
     check_state(inner.init, state, params)
     return inner.update(updates, state, params, **extra_args)
 
-  return Preset(inner.init, jax.jit(checked_update))
+  return Preset(init, jax.jit(checked_update))
 
 
 Stage = Callable[[optax.GradientTransformation], optax.GradientTransformation]
