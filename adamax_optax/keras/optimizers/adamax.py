@@ -129,6 +129,7 @@ def keras_adamax(
   gradient_accumulation_steps: int | None = None,
   *,
   exclude_from_weight_decay: Sequence[str] | None = None,
+  name: str = "adamax",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -181,6 +182,9 @@ def keras_adamax(
     exclude_from_weight_decay: name patterns (Keras's ``var_names``): a parameter whose
       name (its "/"-joined pytree path, e.g. ``"Dense_0/bias"``) contains a match
       (``re.search``) gets no weight decay.
+    name: Keras's optimizer name (a string, default ``"adamax"``). Keras uses it to name
+      the optimizer's variables; here the state is a pytree and nothing is named, so it
+      changes nothing: it is accepted so that a Keras call carries over unchanged.
     {COMMON_KEYWORDS}
 
   Returns:
@@ -199,6 +203,8 @@ def keras_adamax(
     Kingma & Ba, 2015, section 7.1; Keras ``keras.optimizers.Adamax``
     (https://keras.io/api/optimizers/adamax/).
   """
+  if not isinstance(name, str):
+    raise TypeError(f"name must be a string (Keras's optimizer name), got {name!r}.")
   check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   check_range("beta_1", beta_1, 0.0, 1.0, high_open=True)
   check_range("beta_2", beta_2, 0.0, 1.0)
