@@ -175,7 +175,21 @@ def check_framework_rule(
 
 
 def check_every(every) -> int:
-  """``lr_scheduler_every``: updates per scheduler step, an int >= 1."""
+  """``lr_scheduler_every``: updates per scheduler step, an int >= 1; None is 1.
+
+  It is static: it fixes the scheduler's tables when the optimizer is built, so an array
+  (what :func:`optax.inject_hyperparams` makes of an int it is given) is refused with a
+  pointer to ``static_args``.
+  """
+  if every is None:
+    return 1
+  if isinstance(every, (np.ndarray, jax.Array)):
+    raise ValueError(
+      "lr_scheduler_every must be a Python int (it fixes the scheduler's tables when the "
+      f"optimizer is built), got an array: {_short(every)}. Under optax.inject_hyperparams, "
+      "list it in static_args: optax.inject_hyperparams(opt, static_args=('lr_scheduler', "
+      "'lr_scheduler_every'))."
+    )
   if isinstance(every, (bool, np.bool_)) or not isinstance(every, (int, np.integer)) or every < 1:
     raise ValueError(
       f"lr_scheduler_every must be an int >= 1 (updates per scheduler step), got {every!r}."
