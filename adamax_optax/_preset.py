@@ -92,11 +92,13 @@ def _params_changed(held: dict[str, tuple | None], expected: dict[str, tuple | N
     for name in expected
     if held.get(name) is not None and expected[name] is not None and held[name] != expected[name]
   ]
-  changes = [
-    f"{what} {', '.join(entries) if what == 'reshaped' else entries}"
-    for what, entries in (("added", added), ("removed", removed), ("reshaped", reshaped))
-    if entries
-  ]
+  changes = []
+  if added:
+    changes.append(f"added {added}")
+  if removed:
+    changes.append(f"removed {removed}")
+  if reshaped:
+    changes.append("reshaped " + ", ".join(reshaped))
   return "; ".join(changes)
 
 
@@ -125,9 +127,10 @@ def check_state(init, state, params) -> None:
       f"update() got a state built for other params: the params changed since opt.init, "
       f"not the optimizer (parameters {changed}). Call opt.init(params) on the new params "
       "(to keep the moments of the parameters that stayed, read them with "
-      "adamax_optax.moments(state) and pass them to adamax_optax.load_state)."
+      "adamax_optax.moments(state) and pass them, with zeros for new ones, to "
+      "adamax_optax.load_state)."
     )
-  if same_structure:  # the shapes differ elsewhere than in the moments: the check below names it
+  if same_structure:  # shapes differ outside the moments: the step's own checks name them
     return
   described = str(expected)
   if len(described) > STRUCTURE_SHOWN_UP_TO:  # a whole model's tree helps nobody: say its size

@@ -94,7 +94,7 @@ CHANGED_PARAMS = {
     "update() got a state built for other params: the params changed since opt.init, not the "
     "optimizer (parameters added ['b']). Call opt.init(params) on the new params (to keep the "
     "moments of the parameters that stayed, read them with adamax_optax.moments(state) and "
-    "pass them to adamax_optax.load_state).",
+    "pass them, with zeros for new ones, to adamax_optax.load_state).",
   ),
   "removed": (
     {},
@@ -134,6 +134,19 @@ def test_the_expected_state_is_never_cut_mid_token():
     opt.update(params, {"not": jnp.ones(1)}, params)
   leaves = len(jax.tree.leaves(opt.init(params)))
   assert str(info.value).endswith(f"Expected a state of structure tuple with {leaves} leaves.")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_python_float_leaf_trains_as_a_float32_scalar(name):
+  """optax.adamax takes ``{"scale": 1.0}`` among the params; so does every preset."""
+  opt = make(name)
+  params = {"w": jnp.ones(3), "scale": 1.0}
+  as_array = {"w": jnp.ones(3), "scale": jnp.float32(1.0)}
+  grads = {"w": jnp.full(3, 0.5), "scale": 0.5}
+  ours = opt.update(grads, opt.init(params), params)[0]
+  want = opt.update(jax.tree.map(jnp.float32, grads), opt.init(as_array), as_array)[0]
+  assert ours["scale"].dtype == jnp.float32
+  np.testing.assert_array_equal(ours["scale"], want["scale"])
 
 
 @pytest.mark.parametrize("name", NAMES)
