@@ -17,12 +17,16 @@ Wings, one per framework, under its import paths (porting a config is changing t
 import prefix; no wing imports its framework, another wing, or is imported by the core):
 
 * :mod:`adamax_optax.mxnet`: ``optimizer.Adamax`` and ``Adamax1``, ``lr_scheduler``,
-  ``checkpoint``;
+  ``gluon.utils.clip_global_norm``, ``checkpoint``;
 * :mod:`adamax_optax.mindspore`: ``experimental.optim.Adamax`` and its ``lr_scheduler``,
-  ``nn.AdaMax`` with ``nn``'s learning-rate schedules and lists, ``checkpoint``;
-* :mod:`adamax_optax.torch`: ``optim.Adamax``, ``optim.lr_scheduler``, ``checkpoint``;
-* :mod:`adamax_optax.keras`: ``optimizers.Adamax``, ``optimizers.schedules``;
-* :mod:`adamax_optax.paddle`: ``optimizer.Adamax``, ``optimizer.lr``.
+  ``nn.AdaMax`` with ``nn``'s learning-rate schedules and lists,
+  ``ops.clip_by_global_norm`` and ``ops.clip_by_value``, ``checkpoint``;
+* :mod:`adamax_optax.torch`: ``optim.Adamax``, ``optim.lr_scheduler``,
+  ``nn.utils.clip_grad_norm_`` and its kin, ``checkpoint``;
+* :mod:`adamax_optax.keras`: ``optimizers.Adamax``, ``optimizers.schedules``,
+  ``optimizers.base_optimizer``, ``checkpoint``;
+* :mod:`adamax_optax.paddle`: ``optimizer.Adamax``, ``optimizer.lr``, ``nn.ClipGradBy*``,
+  ``regularizer.L1Decay`` and ``L2Decay``, ``ParamAttr``, ``checkpoint``.
 
 The framework-free core, the building blocks the presets are made of (composable in
 ``optax.chain`` in this order)::
@@ -72,7 +76,11 @@ from adamax_optax.paddle.optimizer import paddle_adamax
 from adamax_optax.rescale import negate_gradients, rescale
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState, scale_by_adamax
 from adamax_optax.torch.optim import torch_adamax
-from adamax_optax.weight_decay import add_decayed_weights, add_decoupled_weight_decay
+from adamax_optax.weight_decay import (
+  WeightDecayScheduleState,
+  add_decayed_weights,
+  add_decoupled_weight_decay,
+)
 
 __version__ = "0.1.0"
 
@@ -82,6 +90,7 @@ __all__ = [
   "ScaleByAdamaxState",
   "SkipNonfiniteState",
   "SparseRows",
+  "WeightDecayScheduleState",
   "adamax",
   "adamaxw",
   "add_decayed_weights",

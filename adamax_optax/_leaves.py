@@ -42,6 +42,14 @@ def is_sparse(x) -> bool:
   return isinstance(x, SparseRows)
 
 
+def python_numbers_as_arrays(tree):
+  """``tree`` with its Python number leaves (``{"scale": 1.0}``) as 0-d arrays, as JAX
+  makes them when they enter a jitted function (float32, int32, weakly typed), so that
+  ``init`` takes the params ``update`` takes, as :func:`optax.adamax` does."""
+  as_array = lambda x: jnp.asarray(x) if isinstance(x, (int, float, complex)) else x
+  return jax.tree.map(as_array, tree)
+
+
 def reject_sparse(updates, where: str) -> None:
   """A clear error where a stage cannot take :class:`SparseRows` gradients."""
   if any(is_sparse(x) for x in jax.tree.leaves(updates, is_leaf=is_sparse)):

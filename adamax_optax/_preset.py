@@ -28,15 +28,24 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import SparseRows, check_shapes_match, is_sparse, is_trained
+from adamax_optax._leaves import (
+  SparseRows,
+  check_shapes_match,
+  is_sparse,
+  is_trained,
+  python_numbers_as_arrays,
+)
 from adamax_optax._rounding import rounded
+from adamax_optax.checkpoint.state import _adamax_states, _merge
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import (
   Ungrouped,
   check_ungrouped,
   is_framework_params,
+  leaf_names,
   read_framework_params,
   with_param_groups,
 )
@@ -65,22 +74,80 @@ def check_gradients(updates, params) -> None:
       )
 
 
-def check_state(init, state, params) -> None:
-  """``state`` must have the structure ``init(params)`` gives (checked while tracing).
+STRUCTURE_SHOWN_UP_TO = 600  # characters of an expected state's tree in a message
 
-  Catches ``update(grads, params, params)`` and states from another optimizer or a
-  restore that lost the state's types, with a message saying what to pass.
+
+def _moment_shapes(state) -> dict[str, tuple | None] | None:
+  """Each parameter's name and the shape of its first moment in ``state`` (None for a
+  parameter without moments, one no group trains); None if the state holds no Adamax
+  moments (it is not an optimizer state at all)."""
+  try:
+    found = _adamax_states(state)
+  except ValueError:
+    return None
+  mu = _merge([s.mu for s in found])
+  is_masked = lambda x: isinstance(x, optax.MaskedNode)
+  shapes = [None if is_masked(m) else jnp.shape(m) for m in jax.tree.leaves(mu, is_leaf=is_masked)]
+  return dict(zip(leaf_names(mu, is_leaf=is_masked), shapes, strict=True))
+
+
+def _params_changed(held: dict[str, tuple | None], expected: dict[str, tuple | None]) -> str:
+  """What differs between the parameters a state was built for and the current ones."""
+  added = [name for name in expected if name not in held]
+  removed = [name for name in held if name not in expected]
+  reshaped = [
+    f"{name!r} from {held[name]} to {expected[name]}"
+    for name in expected
+    if held.get(name) is not None and expected[name] is not None and held[name] != expected[name]
+  ]
+  changes = []
+  if added:
+    changes.append(f"added {added}")
+  if removed:
+    changes.append(f"removed {removed}")
+  if reshaped:
+    changes.append("reshaped " + ", ".join(reshaped))
+  return "; ".join(changes)
+
+
+def check_state(init, state, params) -> None:
+  """``state`` must have the structure and shapes ``init(params)`` gives (checked while
+  tracing).
+
+  Catches ``update(grads, params, params)``, states from another optimizer or a restore
+  that lost the state's types, and a state built for other params (a parameter added,
+  removed or reshaped since ``init``), with a message saying what to pass.
   """
   if params is None:
     return
-  expected = jax.tree.structure(jax.eval_shape(init, params))
-  if jax.tree.structure(state) != expected:
-    got = type(state).__name__
+  expected_state = jax.eval_shape(init, params)
+  expected = jax.tree.structure(expected_state)
+  same_structure = jax.tree.structure(state) == expected
+  if same_structure and all(
+    jnp.shape(leaf) == want.shape
+    for leaf, want in zip(jax.tree.leaves(state), jax.tree.leaves(expected_state), strict=True)
+  ):
+    return
+  held, wanted = _moment_shapes(state), _moment_shapes(expected_state)
+  changed = _params_changed(held, wanted) if held is not None and wanted is not None else ""
+  if changed:
     raise ValueError(
-      f"update() got a state ({got}) that is not this optimizer's: pass the state from "
-      "opt.init(params) or from the previous opt.update, as opt.update(grads, state, "
-      f"params). Expected a state of structure {str(expected)[:200]}."
+      f"update() got a state built for other params: the params changed since opt.init, "
+      f"not the optimizer (parameters {changed}). Call opt.init(params) on the new params "
+      "(to keep the moments of the parameters that stayed, read them with "
+      "adamax_optax.moments(state) and pass them, with zeros for new ones, to "
+      "adamax_optax.load_state)."
     )
+  if same_structure:  # shapes differ outside the moments: the step's own checks name them
+    return
+  described = str(expected)
+  if len(described) > STRUCTURE_SHOWN_UP_TO:  # a whole model's tree helps nobody: say its size
+    described = f"{type(expected_state).__name__} with {expected.num_leaves} leaves"
+  raise ValueError(
+    f"update() got a state ({type(state).__name__}) that is not this optimizer's: pass the "
+    "state from opt.init(params) or from the previous opt.update, as opt.update(grads, state, "
+    f"params). Expected a state of structure {described}."
+  )
 
 
 def stage_if(enabled: bool, build: Callable[[], optax.GradientTransformation]):
@@ -153,12 +220,15 @@ def finish(opt: optax.GradientTransformation) -> Preset:
   """
   inner = optax.with_extra_args_support(opt)
 
+  def init(params):
+    return inner.init(python_numbers_as_arrays(params))
+
   def checked_update(updates, state, params=None, **extra_args):
     check_gradients(updates, params)
     check_state(inner.init, state, params)
     return inner.update(updates, state, params, **extra_args)
 
-  return Preset(inner.init, jax.jit(checked_update))
+  return Preset(init, jax.jit(checked_update))
 
 
 Stage = Callable[[optax.GradientTransformation], optax.GradientTransformation]

@@ -33,6 +33,7 @@ def adamax(
   clip_value: jax.typing.ArrayLike | None = None,
   weight_decay: jax.typing.ArrayLike = 0.0,
   weight_decay_mask: Any | Callable[[Params], Any] | None = None,
+  mask: Any | Callable[[Params], Any] | None = None,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   fused: bool | Literal["interpret"] = False,
@@ -42,8 +43,10 @@ def adamax(
 
   The chain is ``rescale -> clip -> add_decayed_weights -> scale_by_adamax`` with the
   learning rate folded into the last stage (as ``scale_by_learning_rate`` would apply it,
-  but with no buffer between stages); a stage whose option is left at its default is
-  omitted.
+  but with no buffer between stages). A stage whose option is left at its default (no
+  scale, no clip, a weight decay of exactly 0) computes nothing but keeps its place in
+  the chain as a stateless :func:`optax.identity`, so the state has one tree structure
+  whatever the values (that of ``optax.inject_hyperparams(adamax)`` included).
   With :math:`\tilde g_t = \mathrm{clip}(s\,g_t, -c, c) + \lambda w_{t-1}`:
 
   .. math::
@@ -53,7 +56,10 @@ def adamax(
     w_t = w_{t-1} - \alpha_t \frac{m_t}{(1-\beta_1^t)\, u_t}
 
   (epsilon as ``eps_placement`` says; see :func:`scale_by_adamax`). With its defaults
-  it computes exactly what :func:`optax.adamax` computes.
+  it computes exactly what :func:`optax.adamax` computes, bit for bit under ``jax.jit``;
+  its state is another tree (the placeholders, and :class:`ScaleByAdamaxState` where
+  optax has ``ScaleByAdamState``): an ``optax.adamax`` state, from a run or a
+  checkpoint, moves over with :func:`moments` and :func:`load_state` (second example).
 
   Args:
     learning_rate: a float or an optax schedule (called with 0 on the first step).
@@ -68,6 +74,8 @@ def adamax(
     weight_decay: coupled L2 rate, >= 0 (a number or a pytree of per-leaf rates).
       Default 0 (no stage).
     weight_decay_mask: optional pytree or callable selecting the leaves to decay.
+    mask: the same, under the name :func:`optax.adamaxw` and
+      :func:`optax.add_decayed_weights` give it (pass one of the two).
     mu_dtype: optional dtype of the first moment in the state.
     nu_dtype: optional dtype of the infinity norm in the state.
     fused: one update over all the leaves of a dtype: a Pallas kernel on GPU and TPU,
@@ -92,6 +100,16 @@ def adamax(
     >>> print(params)
     [0.99099994 1.9909999  2.991     ]
 
+    A run of :func:`optax.adamax` continued here:
+
+    >>> from adamax_optax import load_state, moments
+    >>> theirs = optax.adamax(0.003)
+    >>> _, their_state = theirs.update(params, theirs.init(params), params)
+    >>> mu, nu, step = moments(their_state)
+    >>> state = load_state(adamax(0.003), params, mu=mu, nu=nu, step=step)
+    >>> print(step, moments(state)[0])
+    1 [0.09909999 0.1991     0.2991    ]
+
   References:
     Kingma & Ba, 2015, *Adam: A Method for Stochastic Optimization*, section 7.1
     (https://arxiv.org/abs/1412.6980).
@@ -102,6 +120,12 @@ def adamax(
     check_range("clip_value", clip_value, 0.0, low_open=True)
   if weight_decay is None:
     raise TypeError("weight_decay must be a number or a pytree of numbers, got None.")
+  if mask is not None and weight_decay_mask is not None:
+    raise TypeError(
+      "adamax() got both mask= and weight_decay_mask=, two names of one argument: pass one."
+    )
+  if mask is None:
+    mask = weight_decay_mask
   for rate in jax.tree.leaves(weight_decay):
     check_range("weight_decay", rate, 0.0)
   stages = [
@@ -109,7 +133,7 @@ def adamax(
     stage_if(clip_value is not None, lambda: trained_only(optax.clip(clip_value))),
     stage_if(
       not is_static_zero(weight_decay),
-      lambda: add_decayed_weights(weight_decay, weight_decay_mask),
+      lambda: add_decayed_weights(weight_decay, mask),
     ),
   ]
   # The learning rate goes into the Adamax stage: -(lr * direction), what a separate
@@ -166,7 +190,9 @@ def adamaxw(
     b2: infinity-norm decay, in [0, 1]. Default 0.999.
     eps: epsilon, >= 0, added to ``|g|`` inside the max. Default 1e-8.
     weight_decay: :math:`\lambda`, >= 0, multiplied by the learning rate (optax's
-      convention, not PyTorch's ``AdamW``). Default 1e-4.
+      convention, not PyTorch's ``AdamW``): a number, a pytree of per-parameter rates or
+      a schedule ``count -> rate`` (called with 0 on the first step, as optax calls it).
+      Default 1e-4.
     mask: optional pytree or callable selecting the leaves to decay.
     mu_dtype: optional dtype of the first moment in the state.
     nu_dtype: optional dtype of the infinity norm in the state.
@@ -191,8 +217,6 @@ def adamaxw(
   """
   check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   check_adamax_hyperparameters(b1, b2, eps)
-  for rate in jax.tree.leaves(weight_decay):
-    check_range("weight_decay", rate, 0.0)
   opt = optax.chain(
     scale_by_adamax(b1, b2, eps, mu_dtype=mu_dtype, nu_dtype=nu_dtype),
     add_decayed_weights(weight_decay, mask, fused=True),

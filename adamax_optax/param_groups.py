@@ -31,14 +31,15 @@ def _is_box(key) -> bool:
   return isinstance(key, jax.tree_util.GetAttrKey) and key.name == "value"
 
 
-def leaf_names(params) -> list[str]:
+def leaf_names(params, is_leaf: Callable | None = None) -> list[str]:
   """The names of the leaves of ``params``, in ``tree_leaves`` order.
 
   A trailing ``.value`` attribute (Flax's ``nnx.Variable`` and ``nn.Partitioned`` boxes)
   is left out, so a parameter has the same name whether its tree holds boxes or arrays
-  (``nnx.Optimizer`` initializes on the one and updates on the other).
+  (``nnx.Optimizer`` initializes on the one and updates on the other). ``is_leaf`` is
+  :func:`jax.tree.leaves`' (to name empty nodes such as ``optax.MaskedNode`` too).
   """
-  paths = jax.tree_util.tree_flatten_with_path(params)[0]
+  paths = jax.tree_util.tree_flatten_with_path(params, is_leaf=is_leaf)[0]
   return [
     "/".join(_key_name(k) for k in (path[:-1] if path and _is_box(path[-1]) else path))
     for path, _ in paths

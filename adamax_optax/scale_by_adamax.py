@@ -21,7 +21,7 @@ from adamax_optax._rounding import computed_once, rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
 from adamax_optax.schedules import ExactSchedule, exact_table, is_exact
-from adamax_optax.validation import check_adamax_hyperparameters, check_range
+from adamax_optax.validation import check_adamax_hyperparameters, check_range, scheduled_value
 
 
 class ScaleByAdamaxState(NamedTuple):
@@ -103,13 +103,7 @@ def _learning_rate_at(learning_rate, count):
   if learning_rate is None:
     return 1.0
   if callable(learning_rate):
-    value = learning_rate(count)
-    if jnp.ndim(value) != 0:
-      raise ValueError(
-        "learning_rate schedule must return a scalar, got shape "
-        f"{jnp.shape(value)} at count {count}."
-      )
-    return value
+    return scheduled_value("learning_rate", learning_rate, count)
   return learning_rate
 
 

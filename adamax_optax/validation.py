@@ -175,7 +175,21 @@ def check_framework_rule(
 
 
 def check_every(every) -> int:
-  """``lr_scheduler_every``: updates per scheduler step, an int >= 1."""
+  """``lr_scheduler_every``: updates per scheduler step, an int >= 1; None is 1.
+
+  It is static: it fixes the scheduler's tables when the optimizer is built, so an array
+  (what :func:`optax.inject_hyperparams` makes of an int it is given) is refused with a
+  pointer to ``static_args``.
+  """
+  if every is None:
+    return 1
+  if isinstance(every, (np.ndarray, jax.Array)):
+    raise ValueError(
+      "lr_scheduler_every must be a Python int (it fixes the scheduler's tables when the "
+      f"optimizer is built), got an array: {_short(every)}. Under optax.inject_hyperparams, "
+      "list it in static_args: optax.inject_hyperparams(opt, static_args=('lr_scheduler', "
+      "'lr_scheduler_every'))."
+    )
   if isinstance(every, (bool, np.bool_)) or not isinstance(every, (int, np.integer)) or every < 1:
     raise ValueError(
       f"lr_scheduler_every must be an int >= 1 (updates per scheduler step), got {every!r}."
@@ -247,6 +261,23 @@ except ImportError:  # pragma: no cover
     "You are using a transformation that requires the current value of parameters, "
     "but you are not passing `params` when calling `update`."
   )
+
+
+def scheduled_value(name: str, schedule: Callable, count):
+  """``schedule(count)``, which must be one number (a scalar), or a ValueError naming it.
+
+  Called inside ``update`` (``count`` is usually traced, so the message shows it only when
+  it is a concrete number).
+  """
+  value = schedule(count)
+  if np.ndim(value) != 0:
+    at_count = "" if isinstance(count, jax.core.Tracer) else f" at count {int(count)}"
+    raise ValueError(
+      f"The {name} schedule must return a scalar (one value for every parameter), got an "
+      f"array of shape {np.shape(value)}{at_count}; return a number or a 0-d array (for "
+      "per-parameter values, use parameter groups or a pytree of rates)."
+    )
+  return value
 
 
 def require_params(params) -> None:

@@ -1,7 +1,7 @@
 """Weight decay, coupled (L2 added to the gradient) and decoupled (applied to weights)."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +10,7 @@ import optax
 from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import Params
-from adamax_optax.validation import check_range, require_params
+from adamax_optax.validation import check_range, require_params, scheduled_value
 
 WeightDecay = jax.typing.ArrayLike | Any
 
@@ -34,6 +34,16 @@ def _mask_tree(mask, params):
   return mask(params) if callable(mask) else mask
 
 
+class WeightDecayScheduleState(NamedTuple):
+  """State of :func:`add_decayed_weights` with a scheduled rate.
+
+  Attributes:
+    count: updates so far (int32, saturating), the schedule's argument.
+  """
+
+  count: jax.Array
+
+
 def add_decayed_weights(
   weight_decay: WeightDecay = 0.0,
   mask: Any | Callable[[Params], Any] | None = None,
@@ -50,8 +60,9 @@ def add_decayed_weights(
   ``grad.add(param, alpha=wd)`` on the CPU), which XLA emits from the unrounded form.
 
   Args:
-    weight_decay: a rate (number or 0-d array) for every leaf, or a pytree of rates
-      with the params' structure.
+    weight_decay: a rate (number or 0-d array) for every leaf, a pytree of rates
+      with the params' structure, or a schedule ``count -> rate`` (called with 0 on the
+      first update, as :func:`optax.add_decayed_weights` calls it).
     mask: optional pytree or callable of params giving the leaves to decay.
     fused: round once (fused multiply-add) instead of twice.
     vector_chunk: with ``fused``, how a CPU kernel that works in vector chunks treats
@@ -62,25 +73,43 @@ def add_decayed_weights(
       ``f16(g + f16(rate * w))``. ``None`` (default) treats every element alike.
 
   Returns:
-    A stateless :class:`optax.GradientTransformation`; its ``update`` needs ``params``.
+    An :class:`optax.GradientTransformation`; its ``update`` needs ``params``. It is
+    stateless (:class:`optax.EmptyState`) for a rate or a tree of rates; a schedule keeps
+    its count in a :class:`WeightDecayScheduleState`.
 
   Example:
-    >>> import jax.numpy as jnp
+    >>> import jax.numpy as jnp, optax
     >>> from adamax_optax import add_decayed_weights
     >>> w = jnp.array([1.0, -2.0])
     >>> print(add_decayed_weights(0.1).update(jnp.zeros(2), None, w)[0])
     [ 0.1 -0.2]
+    >>> decay = add_decayed_weights(optax.linear_schedule(0.1, 0.0, transition_steps=10))
+    >>> print(decay.update(jnp.zeros(2), decay.init(w), w)[0])
+    [ 0.1 -0.2]
   """
-  for rate in jax.tree.leaves(weight_decay):
-    check_range("weight_decay", rate, 0.0)
+  scheduled = callable(weight_decay)
+  if not scheduled:
+    for rate in jax.tree.leaves(weight_decay):
+      check_range("weight_decay", rate, 0.0)
   if vector_chunk is not None and (
     not isinstance(vector_chunk, int) or isinstance(vector_chunk, bool) or vector_chunk < 1
   ):
     raise ValueError(f"vector_chunk must be a positive int or None, got {vector_chunk!r}.")
 
+  def init_fn(params):
+    del params
+    if scheduled:
+      return WeightDecayScheduleState(count=jnp.zeros([], jnp.int32))
+    return optax.EmptyState()
+
   def update_fn(updates, state, params=None):
     require_params(params)
-    rates = _rate_tree(weight_decay, params)
+    if scheduled:
+      rate = scheduled_value("weight_decay", weight_decay, state.count)
+      rates = _rate_tree(rate, params)
+      state = WeightDecayScheduleState(count=optax.safe_increment(state.count))
+    else:
+      rates = _rate_tree(weight_decay, params)
 
     def leaf(g, w, rate, decays):
       if is_sparse(g):  # only the touched rows decay
@@ -95,7 +124,7 @@ def add_decayed_weights(
     mask_tree = _mask_tree(mask, params)
     return jax.tree.map(leaf, updates, params, rates, mask_tree, is_leaf=is_sparse), state
 
-  return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+  return optax.GradientTransformation(init_fn, update_fn)
 
 
 def _chunked_fused_decay(g, w, rate, chunk: int):
@@ -186,4 +215,4 @@ def add_decoupled_weight_decay(
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-__all__ = ["add_decayed_weights", "add_decoupled_weight_decay"]
+__all__ = ["WeightDecayScheduleState", "add_decayed_weights", "add_decoupled_weight_decay"]

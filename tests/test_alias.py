@@ -181,3 +181,75 @@ def test_bad_hyperparameters_rejected_at_construction(kwargs, message):
 def test_public_api():
   for name in adamax_optax.__all__:
     assert getattr(adamax_optax, name).__doc__, name
+
+
+# --- a drop-in for optax: the same inputs optax takes, with optax's results ------------
+
+
+def test_adamaxw_takes_a_weight_decay_schedule_as_optax_does():
+  schedule = optax.linear_schedule(0.3, 0.01, transition_steps=60)
+  ours = closed_loop(adamax_optax.adamaxw(0.003, weight_decay=schedule), steps=100)
+  theirs = closed_loop(optax.adamaxw(0.003, weight_decay=schedule), steps=100)
+  assert first_difference(ours, theirs) is None
+
+
+def test_adamaxw_with_a_schedule_and_a_mask_is_optax_adamaxw_bit_for_bit():
+  schedule = lambda count: 0.2 / (1.0 + count)
+  mask = lambda params: {k: k != "bias" for k in params}
+  ours = closed_loop(adamax_optax.adamaxw(0.01, weight_decay=schedule, mask=mask), steps=50)
+  theirs = closed_loop(optax.adamaxw(0.01, weight_decay=schedule, mask=mask), steps=50)
+  assert first_difference(ours, theirs) is None
+
+
+def test_adamax_takes_mask_as_adamaxw_does():
+  params = {"kernel": jnp.full(2, 2.0), "bias": jnp.full(2, 2.0)}
+  grads = {"kernel": jnp.ones(2), "bias": jnp.ones(2)}
+  mask = {"kernel": True, "bias": False}
+  by_mask = adamax(0.1, weight_decay=0.5, mask=mask)
+  by_old_name = adamax(0.1, weight_decay=0.5, weight_decay_mask=mask)
+  a = by_mask.update(grads, by_mask.init(params), params)[0]
+  b = by_old_name.update(grads, by_old_name.init(params), params)[0]
+  assert first_difference([a], [b]) is None
+  # The masked-out leaf steps as without decay; the decayed one as optax's chain computes it.
+  undecayed = optax.adamax(0.1)
+  c = undecayed.update(grads, undecayed.init(params), params)[0]
+  np.testing.assert_array_equal(a["bias"], c["bias"])
+  chained = optax.chain(optax.add_decayed_weights(0.5, mask), optax.adamax(0.1))
+  d = chained.update(grads, chained.init(params), params)[0]
+  np.testing.assert_allclose(a["kernel"], d["kernel"], rtol=1e-6)
+  with pytest.raises(TypeError, match="got both mask= and weight_decay_mask="):
+    adamax(0.1, weight_decay=0.5, mask=mask, weight_decay_mask=mask)
+
+
+@pytest.mark.parametrize("name", ["adamax", "adamaxw"])
+def test_a_python_float_leaf_trains_as_in_optax(name):
+  ours, theirs = getattr(adamax_optax, name)(0.01), getattr(optax, name)(0.01)
+  params = {"w": jnp.array([1.0, -2.0]), "scale": 1.0}
+  results = []
+  for opt in (ours, theirs):
+    p, state = params, opt.init(params)
+    for _ in range(3):
+      grads = jax.tree.map(lambda x: 2.0 * x, p)
+      updates, state = jax.jit(opt.update)(grads, state, p)
+      p = optax.apply_updates(p, updates)
+    results.append(p)
+  assert first_difference([results[0]], [results[1]]) is None
+
+
+def test_an_optax_adamax_checkpoint_restores_into_the_alias():
+  """The README's recipe: restore optax's tree, read its moments, load them here."""
+  params = multi_leaf_tree()
+  grads = jax.tree.map(lambda p: jnp.sin(2 * p), params)
+  theirs = optax.adamax(0.01)
+  their_state = jax.jit(theirs.update)(grads, theirs.init(params), params)[1]
+  # What a restore with optax's tree as the target gives: arrays of the same values.
+  target = jax.eval_shape(theirs.init, params)
+  restored = jax.tree.unflatten(
+    jax.tree.structure(target), [np.asarray(x) for x in jax.tree.leaves(their_state)]
+  )
+  mu, nu, step = adamax_optax.moments(restored)
+  ours = adamax(0.01)
+  state = adamax_optax.load_state(ours, params, mu=mu, nu=nu, step=step)
+  a = jax.jit(ours.update)(grads, state, params)[0]
+  b = jax.jit(theirs.update)(grads, their_state, params)[0]
+  assert first_difference([a], [b]) is None

@@ -88,6 +88,67 @@ def test_state_built_for_other_params_is_named():
     opt.update({"v": jnp.ones(2)}, state)
 
 
+CHANGED_PARAMS = {
+  "added": (
+    {"w": jnp.ones(3), "b": jnp.ones(2)},
+    "update() got a state built for other params: the params changed since opt.init, not the "
+    "optimizer (parameters added ['b']). Call opt.init(params) on the new params (to keep the "
+    "moments of the parameters that stayed, read them with adamax_optax.moments(state) and "
+    "pass them, with zeros for new ones, to adamax_optax.load_state).",
+  ),
+  "removed": (
+    {},
+    "the params changed since opt.init, not the optimizer (parameters removed ['w'])",
+  ),
+  "reshaped": (
+    {"w": jnp.ones(4)},
+    "the params changed since opt.init, not the optimizer (parameters reshaped 'w' from (3,) "
+    "to (4,))",
+  ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGED_PARAMS))
+@pytest.mark.parametrize("name", NAMES)
+def test_a_state_of_other_params_says_which_parameter_changed(name, change):
+  opt = make(name)
+  state = opt.init({"w": jnp.ones(3)})
+  params, message = CHANGED_PARAMS[change]
+  with pytest.raises(ValueError) as info:
+    opt.update(params, state, params)
+  assert message in str(info.value)
+
+
+def test_a_state_of_other_params_in_groups_names_a_frozen_parameter_too():
+  opt = ax.torch_adamax(param_groups=[{"params": ["w"], "lr": 0.1}], ungrouped="frozen")
+  state = opt.init({"w": jnp.ones(3)})
+  params = {"w": jnp.ones(3), "frozen": jnp.ones(2)}
+  with pytest.raises(ValueError, match=r"\(parameters added \['frozen'\]\)"):
+    opt.update(params, state, params)
+
+
+def test_the_expected_state_is_never_cut_mid_token():
+  opt = ax.torch_adamax()
+  params = {f"layer_{i}": {"kernel": jnp.ones(2), "bias": jnp.ones(1)} for i in range(40)}
+  with pytest.raises(ValueError) as info:
+    opt.update(params, {"not": jnp.ones(1)}, params)
+  leaves = len(jax.tree.leaves(opt.init(params)))
+  assert str(info.value).endswith(f"Expected a state of structure tuple with {leaves} leaves.")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_python_float_leaf_trains_as_a_float32_scalar(name):
+  """optax.adamax takes ``{"scale": 1.0}`` among the params; so does every preset."""
+  opt = make(name)
+  params = {"w": jnp.ones(3), "scale": 1.0}
+  as_array = {"w": jnp.ones(3), "scale": jnp.float32(1.0)}
+  grads = {"w": jnp.full(3, 0.5), "scale": 0.5}
+  ours = opt.update(grads, opt.init(params), params)[0]
+  want = opt.update(jax.tree.map(jnp.float32, grads), opt.init(as_array), as_array)[0]
+  assert ours["scale"].dtype == jnp.float32
+  np.testing.assert_array_equal(ours["scale"], want["scale"])
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_integer_and_bool_leaves_are_left_untouched(name):
   opt = make(name)
@@ -157,8 +218,14 @@ def test_schedule_returning_an_array_is_an_error(name):
   else:
     opt = make(name, **{lr_name: schedule})
   params, grads = params_and_grads()
-  with pytest.raises(ValueError, match="must return a scalar"):
+  with pytest.raises(ValueError, match="must return a scalar") as info:
     opt.update(grads, opt.init(params), params)
+  assert "Tracer" not in str(info.value)
+  assert str(info.value).endswith(
+    "schedule must return a scalar (one value for every parameter), got an array of shape "
+    "(3,); return a number or a 0-d array (for per-parameter values, use parameter groups or "
+    "a pytree of rates)."
+  )
 
 
 # --- non-finite gradients --------------------------------------------------------------

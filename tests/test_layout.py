@@ -8,6 +8,7 @@ which gathers the public API, the presets of every wing included.
 
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -65,3 +66,37 @@ def test_importing_the_wings_imports_no_framework():
   )
   out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
   assert out.stdout.strip() == "[]"
+
+
+def wing_modules(wing: str) -> set[str]:
+  """The public modules and packages right under a wing (``checkpoint``, ``optim``, ...)."""
+  folder = PACKAGE / wing
+  names = {path.stem for path in folder.glob("*.py")} | {
+    path.parent.name for path in folder.glob("*/__init__.py")
+  }
+  return {name for name in names if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("wing", WINGS)
+def test_the_package_docstring_lists_every_module_of_each_wing(wing):
+  """``help(adamax_optax)`` is where a user looks first: each wing's line names each of its
+  modules (``keras``'s ``checkpoint`` was missing)."""
+  import adamax_optax
+
+  after = adamax_optax.__doc__.split(f"* :mod:`adamax_optax.{wing}`:")[1]
+  lines = re.split(r"\n\* |\n\n", after)[0]  # up to the next wing or the paragraph's end
+  missing = sorted(name for name in wing_modules(wing) if f"``{name}" not in lines)
+  assert not missing, f"adamax_optax's docstring does not name {wing}'s {missing}"
+
+
+def test_the_typing_marker_and_the_license_are_packaged():
+  import tomllib
+
+  project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+  assert "py.typed" in project["tool"]["setuptools"]["package-data"]["adamax_optax"]
+  assert (PACKAGE / "py.typed").is_file()
+  assert project["project"]["license"] == "Apache-2.0"
+  assert project["project"]["license-files"] == ["LICENSE"]
+  license_text = (PACKAGE.parent / "LICENSE").read_text()
+  assert license_text.split()[:4] == ["Apache", "License", "Version", "2.0,"]
+  assert project["project"]["authors"] and project["project"]["urls"]

@@ -208,3 +208,27 @@ def test_bad_inputs_name_the_problem():
     torch_checkpoint.from_torch_state_dict({"state": {}}, params, order=["x"])
   with pytest.raises(ValueError, match="holds no Adamax moments"):
     ax.moments(optax.sgd(0.1).init(params))
+
+
+def test_a_negative_infinity_norm_is_refused():
+  params = {"w": jnp.ones(2), "k": jnp.ones((2, 2))}
+  nu = {"w": jnp.ones(2), "k": jnp.array([[1.0, 2.0], [-3.0, -4.0]])}
+  with pytest.raises(ValueError) as info:
+    ax.load_state(ax.torch_adamax(), params, mu=params, nu=nu, step=1)
+  assert str(info.value) == (
+    "nu, the infinity norm (a maximum of |g|), must be >= 0, but parameter 'k' has a negative "
+    "entry, -3.0 at index (1, 0) (2 in all): was the first moment, or a weight, passed as nu? "
+    "Pass the norm (PyTorch's exp_inf, the second state of MXNet and MindSpore, Keras's norm)."
+  )
+  # A NaN norm (a run that diverged, as the framework left it) still loads.
+  nu["k"] = jnp.array([[1.0, 2.0], [jnp.nan, 4.0]])
+  ax.load_state(ax.torch_adamax(), params, mu=params, nu=nu, step=1)
+
+
+def test_a_weight_decay_schedule_continues_from_the_step():
+  schedule = optax.linear_schedule(0.1, 0.0, transition_steps=10)
+  opt = ax.adamaxw(0.01, weight_decay=schedule)
+  params = {"w": jnp.ones(2)}
+  state = ax.load_state(opt, params, mu=params, nu=params, step=7)
+  assert isinstance(state[1], ax.WeightDecayScheduleState)
+  assert int(state[1].count) == 7

@@ -69,3 +69,25 @@ def test_a_rate_tree_of_the_wrong_structure_is_named():
   params = {"w": jnp.ones(2)}
   with pytest.raises(ValueError, match="weight_decay, a pytree of per-parameter rates"):
     opt.update(params, opt.init(params), params)
+
+
+@pytest.mark.parametrize("mask", [None, {"w": True, "b": False}])
+def test_a_weight_decay_schedule_is_optax_add_decayed_weights(mask):
+  schedule = optax.exponential_decay(0.5, transition_steps=1, decay_rate=0.5)
+  params = {"w": jnp.array([1.0, -2.0, 3.0]), "b": jnp.array([0.5, 0.25])}
+  ours, theirs = add_decayed_weights(schedule, mask), optax.add_decayed_weights(schedule, mask)
+  our_state, their_state = ours.init(params), theirs.init(params)
+  for step in range(4):
+    grads = jax.tree.map(lambda p, step=step: jnp.cos(p + step), params)
+    a, our_state = jax.jit(ours.update)(grads, our_state, params)
+    b, their_state = jax.jit(theirs.update)(grads, their_state, params)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+      np.testing.assert_array_equal(x, y)
+  assert int(our_state.count) == 4
+
+
+def test_a_weight_decay_schedule_returning_an_array_is_named():
+  decay = add_decayed_weights(lambda count: jnp.ones(2))
+  w = jnp.ones(2)
+  with pytest.raises(ValueError, match="The weight_decay schedule must return a scalar"):
+    decay.update(w, decay.init(w), w)

@@ -20,7 +20,9 @@ import optax
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import OptState
 from adamax_optax.master_weights import MultiPrecisionState
+from adamax_optax.param_groups import leaf_names
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
+from adamax_optax.weight_decay import WeightDecayScheduleState
 
 # optax.adamax's state; optax.adam shares the type, and its nu (a second moment) would be
 # read as if it were the infinity norm: pass Adamax states only.
@@ -110,6 +112,24 @@ def _running_power(b1, step: int) -> jax.Array:
   return jnp.float32(1) if step == 0 else jax.jit(run)(b1)
 
 
+def _check_norm_not_negative(nu, params) -> None:
+  """The infinity norm is a maximum of absolute values: a negative entry means the
+  wrong array was passed (the first moment, or a model weight)."""
+  for name, v in zip(leaf_names(params), jax.tree.leaves(nu), strict=True):
+    if isinstance(v, jax.core.Tracer):
+      continue  # inside a traced function the values are not known
+    values = np.asarray(v, np.float64) if np.isrealobj(v) else np.abs(np.asarray(v))
+    negative = np.flatnonzero(values.reshape(-1) < 0)
+    if negative.size:
+      index = np.unravel_index(negative[0], np.shape(v))
+      raise ValueError(
+        f"nu, the infinity norm (a maximum of |g|), must be >= 0, but parameter {name!r} has "
+        f"a negative entry, {float(values[index])} at index {tuple(int(i) for i in index)} "
+        f"({negative.size} in all): was the first moment, or a weight, passed as nu? Pass "
+        "the norm (PyTorch's exp_inf, the second state of MXNet and MindSpore, Keras's norm)."
+      )
+
+
 def load_state(
   opt: optax.GradientTransformation,
   params,
@@ -157,6 +177,7 @@ def load_state(
         raise ValueError(
           f"{name} has a leaf of shape {jnp.shape(v)} for a param of {jnp.shape(p)}."
         )
+  _check_norm_not_negative(nu, params)
   initial = opt.init(params)
   holds_power = any(
     isinstance(s, ScaleByAdamaxState) for s in _adamax_states(initial, _MOMENT_TYPES)
@@ -194,12 +215,14 @@ def load_state(
       return MultiPrecisionState(master=master, inner=_walk(node.inner))
     if isinstance(node, optax.ScaleByScheduleState):
       return optax.ScaleByScheduleState(count=jnp.asarray(step, node.count.dtype))
+    if isinstance(node, WeightDecayScheduleState):
+      return WeightDecayScheduleState(count=jnp.asarray(step, node.count.dtype))
     return node
 
+  counters = (optax.ScaleByScheduleState, WeightDecayScheduleState)
+
   def _walk(tree):
-    return jax.tree.map(
-      replace, tree, is_leaf=lambda x: isinstance(x, (*_STATE_TYPES, optax.ScaleByScheduleState))
-    )
+    return jax.tree.map(replace, tree, is_leaf=lambda x: isinstance(x, (*_STATE_TYPES, *counters)))
 
   return _walk(initial)
 

@@ -159,6 +159,7 @@ def keras_adamax(
   exclude_from_weight_decay: Sequence[str] | None = None,
   param_order: Sequence[str] | None = None,
   jit_compile: bool | Literal["auto"] = "auto",
+  name: str = "adamax",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -228,6 +229,9 @@ def keras_adamax(
       ``model.fit`` compiles; False: Keras run eagerly. A schedule of
       :mod:`adamax_optax.keras.optimizers.schedules` built without its own
       ``jit_compile`` is evaluated in the same mode.
+    name: Keras's optimizer name (a string, default ``"adamax"``). Keras uses it to name
+      the optimizer's variables; here the state is a pytree and nothing is named, so it
+      changes nothing: it is accepted so that a Keras call carries over unchanged.
     {COMMON_KEYWORDS}
 
   Returns:
@@ -246,6 +250,8 @@ def keras_adamax(
     Kingma & Ba, 2015, section 7.1; Keras ``keras.optimizers.Adamax``
     (https://keras.io/api/optimizers/adamax/).
   """
+  if not isinstance(name, str):
+    raise TypeError(f"name must be a string (Keras's optimizer name), got {name!r}.")
   check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   check_range("beta_1", beta_1, 0.0, 1.0, high_open=True)
   check_range("beta_2", beta_2, 0.0, 1.0)

@@ -31,6 +31,7 @@ from adamax_optax.torch.backends import cpu
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from adamax_optax.validation import (
   check_bool,
+  check_every,
   check_framework_rule,
   check_pair,
   check_scheduler,
@@ -139,7 +140,7 @@ def torch_adamax(
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
   lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
-  lr_scheduler_every: int = 1,
+  lr_scheduler_every: int | None = None,
   foreach: bool | None = None,
   capturable: bool = False,
   differentiable: bool = False,
@@ -208,8 +209,9 @@ def torch_adamax(
       PyTorch's ``group["lr"]`` holds.
       ``ReduceLROnPlateau`` takes the metric from every update,
       ``opt.update(grads, state, params, value=metric)``.
-    lr_scheduler_every: updates per ``scheduler.step()``: 1 (default) steps it after
-      every update; the number of batches per epoch steps it once per epoch.
+    lr_scheduler_every: updates per ``scheduler.step()``: ``None`` (default) or 1 steps it
+      after every update; the number of batches per epoch steps it once per epoch. A
+      Python int, static (not a hyperparameter of ``optax.inject_hyperparams``).
     foreach: PyTorch's implementation switch. ``None`` (default) and ``False`` are the
       single-tensor path (PyTorch's default for CPU tensors), ``True`` the
       ``_foreach_*`` path. They differ on 16-bit parameters: the foreach path rounds
@@ -308,7 +310,7 @@ def torch_adamax(
     check_group=_check_torch,
     ungrouped=ungrouped,
     lr_scheduler=lr_scheduler,
-    lr_scheduler_every=lr_scheduler_every,
+    lr_scheduler_every=check_every(lr_scheduler_every),
     skip_nonfinite=skip_nonfinite,
   )
   return with_param_order(assemble(build, settings), order)

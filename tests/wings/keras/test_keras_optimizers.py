@@ -66,6 +66,7 @@ def test_inject_hyperparams_matches_plain():
     (dict(weight_decay=-0.1), r"weight_decay must be in \[0.0, inf\)"),
     (dict(learning_rate=float("nan")), "learning_rate must be a finite number"),
     (dict(beta_1="0.9"), "beta_1 must be a number"),
+    (dict(name=3), r"name must be a string \(Keras's optimizer name\), got 3\."),
   ],
 )
 def test_validation_names_the_argument_and_range(kwargs, match):
@@ -103,3 +104,11 @@ def test_a_schedule_without_its_own_mode_follows_the_optimizer():
   assert schedule.jit_compile is None  # unchanged
   explicit = schedules.CosineDecay(0.1, 100, jit_compile=False)
   assert explicit.in_mode(True) is explicit
+
+
+def test_name_is_accepted_as_keras_accepts_it_and_changes_nothing():
+  """``keras.optimizers.Adamax(learning_rate=1e-3, name="adamax")`` carries over as is."""
+  problem = random_problem(0, ("w", "b"))
+  named = replay_ours(keras_adamax(learning_rate=0.01, name="my_adamax"), *problem)
+  plain = replay_ours(keras_adamax(learning_rate=0.01), *problem)
+  assert_bitwise(named, plain)

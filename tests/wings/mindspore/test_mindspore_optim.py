@@ -245,3 +245,10 @@ def test_group_errors_at_init():
     mindspore_adamax(param_groups=[{"params": ["a"]}, {"params": lambda n, leaf: True}]).init(
       params
     )
+
+
+def test_lr_scheduler_every_is_static_under_inject_hyperparams():
+  injected = optax.inject_hyperparams(mindspore_adamax)(lr=0.01)
+  assert "lr_scheduler_every" not in injected.init(jnp.ones(2)).hyperparams
+  with pytest.raises(ValueError, match="lr_scheduler_every must be a Python int"):
+    optax.inject_hyperparams(mindspore_adamax)(lr=0.01, lr_scheduler_every=2).init(jnp.ones(2))

@@ -206,3 +206,26 @@ def test_against_real_pytorch(dtype, kwargs):
   ours = replay_ours(torch_adamax(**kwargs), params, grads)
   for k in want:
     np.testing.assert_array_equal(ours[k], want[k], err_msg=k)
+
+
+def test_lr_scheduler_every_is_static_under_inject_hyperparams():
+  from adamax_optax.torch.optim.lr_scheduler import StepLR
+
+  injected = optax.inject_hyperparams(torch_adamax)(lr=0.01, weight_decay=0.1)
+  assert "lr_scheduler_every" not in injected.init(jnp.ones(2)).hyperparams
+  with pytest.raises(ValueError) as info:
+    optax.inject_hyperparams(torch_adamax)(lr=0.01, lr_scheduler_every=3).init(jnp.ones(2))
+  assert str(info.value) == (
+    "lr_scheduler_every must be a Python int (it fixes the scheduler's tables when the "
+    "optimizer is built), got an array: Array(3, dtype=int32, weak_type=True). Under "
+    "optax.inject_hyperparams, list it in static_args: optax.inject_hyperparams(opt, "
+    "static_args=('lr_scheduler', 'lr_scheduler_every'))."
+  )
+  # As the message says (lr too: a tensor lr with a scheduler is not PyTorch's arithmetic).
+  static = ("lr", "lr_scheduler", "lr_scheduler_every")
+  kwargs = dict(lr=0.01, lr_scheduler=StepLR(step_size=2, gamma=0.5), lr_scheduler_every=3)
+  params, grads = random_problem(6, ("w",), steps=14)
+  ours = replay_ours(
+    optax.inject_hyperparams(torch_adamax, static_args=static)(**kwargs), params, grads
+  )
+  assert_bitwise(ours, replay_ours(torch_adamax(**kwargs), params, grads))

@@ -26,6 +26,7 @@ from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
 )
 from adamax_optax.param_groups import Ungrouped
 from adamax_optax.validation import (
+  check_every,
   check_framework_rule,
   check_pair,
   check_scheduler,
@@ -97,7 +98,7 @@ def mindspore_adamax(
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
   lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
-  lr_scheduler_every: int = 1,
+  lr_scheduler_every: int | None = None,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
 
@@ -149,8 +150,9 @@ def mindspore_adamax(
       ``lr``) is its ``initial_lr``; these must then be numbers. With
       ``ReduceLROnPlateau``, pass the metric to every update:
       ``opt.update(grads, state, params, value=metric)``.
-    lr_scheduler_every: updates per ``scheduler.step()``: 1 (default) steps it after
-      every update; the number of batches per epoch steps it once per epoch.
+    lr_scheduler_every: updates per ``scheduler.step()``: ``None`` (default) or 1 steps it
+      after every update; the number of batches per epoch steps it once per epoch. A
+      Python int, static (not a hyperparameter of ``optax.inject_hyperparams``).
 
   Raises:
     ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
@@ -206,7 +208,7 @@ def mindspore_adamax(
     check_group=_check_experimental,
     ungrouped=ungrouped,
     lr_scheduler=lr_scheduler,
-    lr_scheduler_every=lr_scheduler_every,
+    lr_scheduler_every=check_every(lr_scheduler_every),
     skip_nonfinite=skip_nonfinite,
   )
   opt = assemble(
