@@ -21,6 +21,8 @@ from collections.abc import Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from adamax_optax.checkpoint._reading import array_bytes, charge
+
 # The library's dtype order (its Dtype enum); the writer puts the last one first.
 _DTYPES = {
   "BOOL": np.dtype(np.bool_),
@@ -75,12 +77,15 @@ def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         f"safetensors entry {name!r}: expected a dtype in {sorted(_DTYPES)}, a shape and "
         f"data_offsets, got {info!r}."
       ) from e
-    count = int(np.prod(shape, dtype=np.int64))
-    if not 0 <= begin <= end <= len(body) or end - begin != count * dtype.itemsize:
+    nbytes = array_bytes(shape, dtype.itemsize, f"safetensors entry {name!r}")
+    if not all(isinstance(x, int) for x in (begin, end)):
+      raise ValueError(f"safetensors entry {name!r}: data_offsets {[begin, end]} are not ints.")
+    if not 0 <= begin <= end <= len(body) or end - begin != nbytes:
       raise ValueError(
         f"safetensors entry {name!r}: offsets {[begin, end]} do not hold {shape} "
         f"{info['dtype']} values within the {len(body)} data bytes."
       )
+    charge(nbytes, f"safetensors entry {name!r}")
     tensors[name] = np.frombuffer(body[begin:end], dtype).reshape(shape).copy()
   return tensors, metadata
 
