@@ -75,7 +75,7 @@ TRUNCATED = {
   "mxnet states": ("mxnet/checkpoints/mxnet2_fp32.states", "x.states", "truncated"),
   "paddle": ("paddle/checkpoints/adamax.pdopt", "x.pdopt", "truncated"),
   "mindspore": ("mindspore/checkpoints/ms_exp_step5.ckpt", "x.ckpt", "Truncated protobuf"),
-  "safetensors": ("mindspore/checkpoints/ms_exp_step5.safetensors", "x.safetensors", "claims"),
+  "safetensors": ("mindspore/checkpoints/ms_exp_step5.safetensors", "x.safetensors", "truncated"),
   "keras": ("keras/checkpoints/keras_step5.weights.h5", "x.weights.h5", "truncated"),
 }
 

@@ -59,7 +59,10 @@ def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     raise ValueError("Not a safetensors file: fewer than 8 bytes.")
   (size,) = struct.unpack("<Q", data[:8])
   if size > min(_MAX_HEADER, len(data) - 8):
-    raise ValueError(f"Not a safetensors file: the header claims {size} bytes.")
+    raise ValueError(
+      f"the header claims {size} bytes, {len(data) - 8} follow: truncated, or not a "
+      "safetensors file."
+    )
   try:
     header = json.loads(data[8 : 8 + size].decode("utf-8"))
   except (UnicodeDecodeError, json.JSONDecodeError) as e:

@@ -104,7 +104,7 @@ def load_checkpoint(ckpt_file_name: str | os.PathLike, *, format: str | None = N
   """
   format = _format(ckpt_file_name, format)
   path = os.fspath(ckpt_file_name)
-  with open(path, "rb") as f, reading(path, f"MindSpore .{format} checkpoint"):
+  with open(path, "rb") as f, reading(path, f"MindSpore .{format}"):
     data = f.read()
     if format == "safetensors":
       return _safetensors.read(data)[0]
@@ -114,10 +114,7 @@ def load_checkpoint(ckpt_file_name: str | os.PathLike, *, format: str | None = N
         "message starts with its first entry, byte 0x0a). An encrypted checkpoint (saved with "
         "enc_key) must be decrypted with MindSpore first."
       )
-    try:
-      return _read_ckpt(data)
-    except ValueError as e:
-      raise CheckpointError(f"{path!r} is not a readable MindSpore .ckpt ({e}).") from e
+    return _read_ckpt(data)
 
 
 def save_checkpoint(
@@ -347,7 +344,9 @@ def _read_ckpt(data: bytes) -> dict:
   if data[-17:-10] == _CRC_MARK:
     data, stored = data[:-17], int.from_bytes(data[-10:], "big")
     if binascii.crc32(data) != stored:
-      raise ValueError("the CRC32 saved with crc_check=True does not match: the file is damaged")
+      raise CheckpointError(
+        "the CRC32 saved with crc_check=True does not match: the file is damaged"
+      )
   pieces: list[tuple[str, list[int], str, list[bytes]]] = []
   for number, wire_type, value in pb.fields(data):
     if number != 1 or wire_type != pb.LENGTH_DELIMITED:

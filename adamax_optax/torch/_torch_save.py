@@ -96,8 +96,8 @@ def _torch_globals() -> dict:
   return out
 
 
-# The archive's ``version`` record: torch.save has written 3 since 1.6 (older versions
-# of the zip format hold other records this reader does not know).
+# The archive's ``version`` record: PyTorch 2.13 writes 3 (tests/golden/torch); a later
+# version may change the layout, so it is refused by name rather than read by guess.
 _ARCHIVE_VERSIONS = ("1", "2", "3")
 # torch.save's legacy format (before 1.6) starts with a pickled magic number.
 _LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
@@ -135,7 +135,8 @@ def load(path) -> object:
     if not zipfile.is_zipfile(file):
       file.seek(0)
       raise _not_an_archive(path, file.read(len(_LEGACY_MAGIC)))
-    return _load_archive(zipfile.ZipFile(file), path)
+    with zipfile.ZipFile(file) as archive:
+      return _load_archive(archive, path)
 
 
 def _load_archive(archive: zipfile.ZipFile, path: str) -> object:
