@@ -193,6 +193,16 @@ def test_a_memo_index_past_the_file_is_refused(tmp_path):
     mxnet_ckpt.load_states(path)
 
 
+def test_sets_are_refused_in_every_protocol(tmp_path):
+  path = tmp_path / "x.pdopt"
+  path.write_bytes(pickle.dumps({"a": {1, 2}}, protocol=2))  # through the global set
+  with pytest.raises(UnsafePickleError, match=r"refusing to load '__builtin__\.set'"):
+    paddle_ckpt.load(path)
+  path.write_bytes(pickle.dumps({"a": {1, 2}}, protocol=4))  # through EMPTY_SET
+  with pytest.raises(CheckpointError, match=r"x\.pdopt: a set \(EMPTY_SET at byte \d+\)"):
+    paddle_ckpt.load(path)
+
+
 def test_an_array_larger_than_its_bytes_is_refused(tmp_path):
   # A NumPy array pickle whose shape says 10**12 elements over 8 bytes of data.
   blob = pickle.dumps({"x": np.ones(2, np.float32)}, protocol=4)

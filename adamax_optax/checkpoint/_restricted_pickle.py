@@ -161,15 +161,23 @@ class _Unpickler(pickle.Unpickler):
 
 # Opcodes that store into the memo at an index the file gives.
 _MEMO_PUTS = {"PUT", "BINPUT", "LONG_BINPUT"}
+# Sets: no checkpoint holds one, protocols 2 and 3 build them through the global
+# builtins.set (outside every allow-list), and an empty set is the largest object one byte
+# of pickle makes (about 220 bytes), so protocol 4's set opcodes are refused too.
+_SET_OPCODES = {"EMPTY_SET", "ADDITEMS", "FROZENSET"}
 
 
 def _check_opcodes(data: bytes, source: str) -> None:
   """Walk the opcodes of ``data`` without building anything: a truncated argument (a
-  ``BINBYTES`` or ``BINUNICODE`` declaring more bytes than remain), an unknown opcode or
-  a memo index past the opcodes read so far raises before the unpickler could allocate
+  ``BINBYTES`` or ``BINUNICODE`` declaring more bytes than remain), an unknown opcode, a
+  set, or a memo index past the opcodes read so far raises before the unpickler could allocate
   what the file declares (CPython allocates a declared length, or grows its memo to a
   declared index, before reading the bytes)."""
   for count, (opcode, argument, position) in enumerate(pickletools.genops(io.BytesIO(data))):
+    if opcode.name in _SET_OPCODES:
+      raise CheckpointError(
+        f"{source}: a set ({opcode.name} at byte {position}); checkpoints hold no sets."
+      )
     if opcode.name in _MEMO_PUTS and not 0 <= argument <= count:
       raise CheckpointError(
         f"{source}: damaged pickle: memo index {argument} at byte {position} (only {count} "
