@@ -5,6 +5,9 @@
 * ``_converters``: leaf order, shape checks naming the parameter, params read from a model
   file by name (:func:`~adamax_optax.checkpoint._converters.params_by_name`), the float32
   running power of beta1.
+* ``_reading``: :class:`CheckpointError`, the one error every reader raises for a file it
+  cannot read (naming the file and the problem), and the bound on the memory a file may
+  make a reader allocate.
 * ``_restricted_pickle``: a pickle reader that runs no code from the file, given each
   wing's allow-list of globals, and a minimal pickle writer.
 
@@ -14,7 +17,8 @@ Each framework's files are read and written in its wing (``adamax_optax.torch.ch
 a framework.
 """
 
+from adamax_optax.checkpoint._reading import CheckpointError
 from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
 from adamax_optax.checkpoint.state import load_state, moments
 
-__all__ = ["UnsafePickleError", "load_state", "moments"]
+__all__ = ["CheckpointError", "UnsafePickleError", "load_state", "moments"]

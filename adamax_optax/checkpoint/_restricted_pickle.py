@@ -20,11 +20,14 @@ environment to check that the framework takes what it writes).
 
 import io
 import pickle
+import pickletools
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 import numpy as np
+
+from adamax_optax.checkpoint._reading import CheckpointError, array_bytes, charge, reading
 
 _HINT = (
   "only tensors, arrays, containers and a framework's optimizer record are allowed; if you "
@@ -32,8 +35,10 @@ _HINT = (
 )
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-  """A checkpoint names a global outside the allow-list (it is never called)."""
+class UnsafePickleError(CheckpointError, pickle.UnpicklingError):
+  """A checkpoint names a global outside the allow-list (it is never called); a
+  :class:`~adamax_optax.checkpoint._reading.CheckpointError` and a
+  ``pickle.UnpicklingError``."""
 
 
 class Constructor:
@@ -154,29 +159,48 @@ class _Unpickler(pickle.Unpickler):
     return self._persistent(pid)
 
 
+# Opcodes that store into the memo at an index the file gives.
+_MEMO_PUTS = {"PUT", "BINPUT", "LONG_BINPUT"}
+# Sets: no checkpoint holds one, protocols 2 and 3 build them through the global
+# builtins.set (outside every allow-list), and an empty set is the largest object one byte
+# of pickle makes (about 220 bytes), so protocol 4's set opcodes are refused too.
+_SET_OPCODES = {"EMPTY_SET", "ADDITEMS", "FROZENSET"}
+
+
+def _check_opcodes(data: bytes, source: str) -> None:
+  """Walk the opcodes of ``data`` without building anything: a truncated argument (a
+  ``BINBYTES`` or ``BINUNICODE`` declaring more bytes than remain), an unknown opcode, a
+  set, or a memo index past the opcodes read so far raises before the unpickler could allocate
+  what the file declares (CPython allocates a declared length, or grows its memo to a
+  declared index, before reading the bytes)."""
+  for count, (opcode, argument, position) in enumerate(pickletools.genops(io.BytesIO(data))):
+    if opcode.name in _SET_OPCODES:
+      raise CheckpointError(
+        f"{source}: a set ({opcode.name} at byte {position}); checkpoints hold no sets."
+      )
+    if opcode.name in _MEMO_PUTS and not 0 <= argument <= count:
+      raise CheckpointError(
+        f"{source}: damaged pickle: memo index {argument} at byte {position} (only {count} "
+        "opcodes come before it)"
+      )
+
+
 def restricted_loads(
   data: bytes,
   source: str,
   allowed: Mapping[str, Constructor],
   persistent_load: Callable | None = None,
 ):
-  """Unpickle ``data`` allowing only the globals of ``allowed``; NumPy/plain containers."""
-  try:
+  """Unpickle ``data`` allowing only the globals of ``allowed``; NumPy/plain containers.
+
+  Raises:
+    UnsafePickleError: a global outside ``allowed`` (never called).
+    CheckpointError: anything else that keeps ``data`` from being read (truncated,
+      damaged, too deeply nested, declaring more than it holds), naming ``source``.
+  """
+  with reading(source, "checkpoint", file_size=len(data)):
+    _check_opcodes(data, source)
     return _resolve(_Unpickler(io.BytesIO(data), source, allowed, persistent_load).load())
-  except UnsafePickleError:
-    raise
-  except (
-    pickle.UnpicklingError,
-    EOFError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    KeyError,
-    IndexError,
-    RecursionError,
-    struct.error,
-  ) as e:
-    raise ValueError(f"{source} is not a readable checkpoint: {e!r}") from e
 
 
 # ---------------------------------------------------------------- NumPy's own pickles
@@ -215,8 +239,12 @@ class _PendingArray(Pending):
     dtype = _dtype_of(dtype)
     if not isinstance(raw, (bytes, bytearray)):
       raise UnsafePickleError("refusing an ndarray whose data is not raw bytes (object array).")
-    shape = tuple(int(n) for n in shape)
-    array = np.frombuffer(bytes(raw), dtype, count=int(np.prod(shape, dtype=np.int64)))
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    nbytes = array_bytes(shape, dtype.itemsize, "an ndarray")
+    if len(raw) != nbytes:
+      raise CheckpointError(f"an ndarray of shape {shape} {dtype} holds {len(raw)} bytes")
+    charge(nbytes, f"an ndarray of shape {shape}")
+    array = np.frombuffer(bytes(raw), dtype)
     self.value = array.reshape(shape, order="F" if fortran else "C").copy()
 
 

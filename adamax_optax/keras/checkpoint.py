@@ -44,11 +44,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from adamax_optax.checkpoint._converters import entry, ordered, params_by_name, to_numpy, tree
+from adamax_optax.checkpoint._reading import (
+  CheckpointError,
+  array_bytes,
+  charge,
+  read_zip_record,
+  reading,
+)
 from adamax_optax.param_groups import leaf_names
 
 OPTIMIZER_VARS = "optimizer/vars"
 _KERAS_WEIGHTS = "model.weights.h5"  # the weights inside a .keras zip
 _BFLOAT16 = "bfloat16"  # Keras marks bfloat16 datasets with a dtype attribute
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"  # Keras writes no user block: it starts the file
 
 
 def load_weights(filepath: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -60,20 +68,27 @@ def load_weights(filepath: str | os.PathLike) -> dict[str, np.ndarray]:
 
   Raises:
     ImportError: without ``h5py``.
-    ValueError: a ``.keras`` file without ``model.weights.h5`` (a sharded save).
+    FileNotFoundError: no file at ``filepath``.
+    CheckpointError: a ``ValueError`` naming the file and the problem: not an HDF5 file
+      (h5py's "file signature not found"), truncated or damaged, a ``.keras`` file without
+      ``model.weights.h5`` (a sharded save); chained to the low-level error.
   """
   h5py = _h5py()
-  with _open_h5(filepath) as data, h5py.File(data, "r") as f:
+  path = os.fspath(filepath)
+  with open(path, "rb") as file, reading(path, "Keras weight file"):
     out = {}
 
-    def visit(path, node):
+    def visit(name, node):
       if isinstance(node, h5py.Dataset):
+        what = f"the dataset {name!r}"
+        charge(array_bytes(node.shape or (), node.dtype.itemsize, what), what)
         value = np.array(node[()])
         if node.attrs.get("dtype") == _BFLOAT16:
           value = value.view(jnp.bfloat16) if value.dtype.itemsize == 2 else value
-        out[path] = value
+        out[name] = value
 
-    f.visititems(visit)
+    with h5py.File(_h5_bytes(file, path), "r") as f:
+      f.visititems(visit)
     return out
 
 
@@ -264,16 +279,28 @@ def _put(f, key: str, value: np.ndarray) -> None:
 def _open_h5(filepath) -> io.BytesIO:
   """The HDF5 bytes of a ``.weights.h5`` file, or of the weights inside a ``.keras`` zip."""
   path = os.fspath(filepath)
+  with open(path, "rb") as file:
+    return _h5_bytes(file, path)
+
+
+def _h5_bytes(file, path: str) -> io.BytesIO:
+  """The HDF5 bytes of the open ``file``: itself, or the weights inside a ``.keras`` zip."""
   if path.endswith(".keras"):
-    with zipfile.ZipFile(path) as z:
+    with zipfile.ZipFile(file) as z:
       if _KERAS_WEIGHTS not in z.namelist():
-        raise ValueError(
+        raise CheckpointError(
           f"{path!r} has no {_KERAS_WEIGHTS} (it holds {z.namelist()}); sharded weights "
           "are not supported."
         )
-      return io.BytesIO(z.read(_KERAS_WEIGHTS))
-  with open(path, "rb") as f:
-    return io.BytesIO(f.read())
+      data = read_zip_record(z, _KERAS_WEIGHTS)
+  else:
+    data = file.read()
+  if not data.startswith(_HDF5_SIGNATURE):
+    raise CheckpointError(
+      f"{path!r} is not a Keras weight file: its weights are not HDF5 (no HDF5 signature at "
+      "the start); save them with model.save_weights('....weights.h5') or model.save('....keras')."
+    )
+  return io.BytesIO(data)
 
 
 def _h5py():
@@ -289,6 +316,7 @@ def _h5py():
 
 __all__ = [
   "OPTIMIZER_VARS",
+  "CheckpointError",
   "from_keras_weights",
   "load_weights",
   "params_from_keras_weights",

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from adamax_optax.checkpoint._reading import array_bytes, charge
+
 # The library's dtype order (its Dtype enum); the writer puts the last one first.
 _DTYPES = {
   "BOOL": np.dtype(np.bool_),
@@ -57,7 +59,10 @@ def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     raise ValueError("Not a safetensors file: fewer than 8 bytes.")
   (size,) = struct.unpack("<Q", data[:8])
   if size > min(_MAX_HEADER, len(data) - 8):
-    raise ValueError(f"Not a safetensors file: the header claims {size} bytes.")
+    raise ValueError(
+      f"the header claims {size} bytes, {len(data) - 8} follow: truncated, or not a "
+      "safetensors file."
+    )
   try:
     header = json.loads(data[8 : 8 + size].decode("utf-8"))
   except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -75,12 +80,15 @@ def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         f"safetensors entry {name!r}: expected a dtype in {sorted(_DTYPES)}, a shape and "
         f"data_offsets, got {info!r}."
       ) from e
-    count = int(np.prod(shape, dtype=np.int64))
-    if not 0 <= begin <= end <= len(body) or end - begin != count * dtype.itemsize:
+    nbytes = array_bytes(shape, dtype.itemsize, f"safetensors entry {name!r}")
+    if not all(isinstance(x, int) for x in (begin, end)):
+      raise ValueError(f"safetensors entry {name!r}: data_offsets {[begin, end]} are not ints.")
+    if not 0 <= begin <= end <= len(body) or end - begin != nbytes:
       raise ValueError(
         f"safetensors entry {name!r}: offsets {[begin, end]} do not hold {shape} "
         f"{info['dtype']} values within the {len(body)} data bytes."
       )
+    charge(nbytes, f"safetensors entry {name!r}")
     tensors[name] = np.frombuffer(body[begin:end], dtype).reshape(shape).copy()
   return tensors, metadata
 

@@ -48,6 +48,7 @@ from adamax_optax.checkpoint._converters import (
   to_numpy,
   tree,
 )
+from adamax_optax.checkpoint._reading import CheckpointError, array_bytes, charge, reading
 from adamax_optax.mindspore import _protobuf as pb
 from adamax_optax.mindspore import _safetensors
 from adamax_optax.param_groups import leaf_names
@@ -75,6 +76,8 @@ _TENSOR_TYPES = {
 }
 _STR_TYPE = "str"  # a string saved through append_dict
 _CRC_MARK = b"crc_num"  # save_checkpoint(crc_check=True) appends it and a 10-byte CRC32
+# Field 1 (an entry), length-delimited: the first byte of every unencrypted .ckpt
+_CKPT_START = pb.varint(1 << 3 | pb.LENGTH_DELIMITED)
 # save_checkpoint writes a tensor's bytes in messages of at most this size, all with its tag
 _SLICE_BYTES = 512 * 1024 * 1024
 
@@ -91,19 +94,27 @@ def load_checkpoint(ckpt_file_name: str | os.PathLike, *, format: str | None = N
   Returns:
     name -> NumPy array (strings saved through ``append_dict`` come back as ``str``), in
     the file's order. A CRC written with ``crc_check=True`` is verified.
+
+  Raises:
+    FileNotFoundError: no file at ``ckpt_file_name``.
+    CheckpointError: a ``ValueError`` naming the file and the problem (truncated, a CRC
+      that does not match, damaged, not a checkpoint; an encrypted one is named as such
+      when the file does not start as a plain ``.ckpt`` does), chained to the low-level
+      error.
   """
   format = _format(ckpt_file_name, format)
-  with open(ckpt_file_name, "rb") as f:
+  path = os.fspath(ckpt_file_name)
+  with open(path, "rb") as f, reading(path, f"MindSpore .{format}"):
     data = f.read()
-  if format == "safetensors":
-    return _safetensors.read(data)[0]
-  try:
+    if format == "safetensors":
+      return _safetensors.read(data)[0]
+    if data and not data.startswith(_CKPT_START):
+      raise CheckpointError(
+        f"{path!r} is not a readable MindSpore .ckpt: it does not start as one (a Checkpoint "
+        "message starts with its first entry, byte 0x0a). An encrypted checkpoint (saved with "
+        "enc_key) must be decrypted with MindSpore first."
+      )
     return _read_ckpt(data)
-  except ValueError as e:
-    raise ValueError(
-      f"{os.fspath(ckpt_file_name)!r} is not a readable MindSpore .ckpt ({e}). An encrypted "
-      "checkpoint (saved with enc_key) must be decrypted with MindSpore first."
-    ) from e
 
 
 def save_checkpoint(
@@ -144,7 +155,13 @@ def save_checkpoint(
 
 
 def from_mindspore_checkpoint(
-  entries: Mapping, params, *, names=None, optimizer="experimental", beta1: float = 0.9
+  entries: Mapping,
+  params,
+  *,
+  names=None,
+  prefix: str = "",
+  optimizer="experimental",
+  beta1: float = 0.9,
 ):
   """``(mu, nu, step)`` from a MindSpore checkpoint's entries.
 
@@ -155,21 +172,42 @@ def from_mindspore_checkpoint(
     params: the params (for structure, names and shapes).
     names: leaf name -> MindSpore parameter name (default: the leaf name, the "/"-joined
       pytree path).
+    prefix: what the optimizer's entry names start with: ``""`` when the optimizer itself
+      was saved; ``"optimizer."`` for a custom train cell holding it as
+      ``self.optimizer`` (its entries are ``optimizer.exp_avg.<name>``,
+      ``optimizer.step_t``). It goes before the moment and step names, not into ``names``.
     optimizer: ``"experimental"`` or ``"nn"``.
     beta1: ``nn.AdaMax``'s beta1: its ``beta1_power``, when saved, is checked against
       beta1 multiplied in float32 ``step`` times (the state rebuilds it that way).
+
+  Example:
+    >>> import numpy as np
+    >>> entries = {"optimizer.exp_avg.fc1.weight": np.ones(2, np.float32),
+    ...   "optimizer.exp_inf.fc1.weight": np.full(2, 2.0, np.float32),
+    ...   "optimizer.step_t": np.array(3, np.int32)}
+    >>> mu, nu, step = from_mindspore_checkpoint(
+    ...   entries, {"fc1": {"weight": np.zeros(2)}}, names={"fc1/weight": "fc1.weight"},
+    ...   prefix="optimizer.")
+    >>> print(mu["fc1"]["weight"], nu["fc1"]["weight"], step)
+    [1. 1.] [2. 2.] 3
   """
   first, second, step_key = _mindspore_keys(optimizer)
+  if not isinstance(prefix, str):
+    raise ValueError(f"prefix must be a str such as 'optimizer.', got {prefix!r}.")
+  first, second, step_key = prefix + first, prefix + second, prefix + step_key
   mu, nu = [], []
   for leaf_name, leaf in zip(leaf_names(params), jax.tree.leaves(params), strict=True):
     name = (names or {}).get(leaf_name, leaf_name)
     mu.append(_entry(entries, first + name, np.shape(leaf)))
     nu.append(_entry(entries, second + name, np.shape(leaf)))
   if step_key not in entries:
-    raise ValueError(f"entries has no {step_key!r} (the step of {optimizer} Adamax).")
+    raise ValueError(
+      f"entries has no {step_key!r} (the step of {optimizer} Adamax); it holds "
+      f"{sorted(entries)[:8]}: pass prefix= when the names carry one."
+    )
   step = int(np.asarray(to_numpy(entries[step_key])).reshape(-1)[0])
-  if optimizer == "nn" and "beta1_power" in entries:
-    saved = np.asarray(to_numpy(entries["beta1_power"]), np.float32).reshape(-1)[0]
+  if optimizer == "nn" and prefix + "beta1_power" in entries:
+    saved = np.asarray(to_numpy(entries[prefix + "beta1_power"]), np.float32).reshape(-1)[0]
     replayed = _beta1_power(beta1, step)
     if saved.view(np.uint32) != replayed.view(np.uint32):
       raise ValueError(
@@ -179,14 +217,17 @@ def from_mindspore_checkpoint(
   return tree(params, mu), tree(params, nu), step
 
 
-def params_from_mindspore_checkpoint(entries: Mapping, params, *, names=None):
+def params_from_mindspore_checkpoint(entries: Mapping, params, *, names=None, prefix: str = ""):
   """The parameter values saved in a checkpoint, as a tree like ``params``.
 
   ``save_checkpoint(optimizer, ...)`` and ``save_checkpoint(net, ...)`` both save each
   parameter under its own name; ``names`` maps leaf names to those (see
-  :func:`from_mindspore_checkpoint`).
+  :func:`from_mindspore_checkpoint`). ``prefix`` goes before each name: ``"network."``
+  for a custom train cell holding the model as ``self.network``.
   """
-  read = lambda name, shape: _entry(entries, (names or {}).get(name, name), shape)
+  if not isinstance(prefix, str):
+    raise ValueError(f"prefix must be a str such as 'network.', got {prefix!r}.")
+  read = lambda name, shape: _entry(entries, prefix + (names or {}).get(name, name), shape)
   return params_by_name(params, read, cast_to_leaf_dtype=False)
 
 
@@ -267,8 +308,8 @@ def _entry(entries: Mapping, key: str, shape: tuple) -> np.ndarray:
     shape,
     label=repr(key),
     source="checkpoint",
-    missing=" Pass names= to map leaf names onto MindSpore's parameter names, or optimizer= "
-    "for the other Adamax.",
+    missing=" Pass names= to map leaf names onto MindSpore's parameter names, prefix= when "
+    "they carry one (a custom train cell's 'optimizer.'), or optimizer= for the other Adamax.",
     mismatch="the checkpoint belongs to another model, or names= maps it wrongly.",
   )
 
@@ -303,7 +344,9 @@ def _read_ckpt(data: bytes) -> dict:
   if data[-17:-10] == _CRC_MARK:
     data, stored = data[:-17], int.from_bytes(data[-10:], "big")
     if binascii.crc32(data) != stored:
-      raise ValueError("the CRC32 saved with crc_check=True does not match: the file is damaged")
+      raise CheckpointError(
+        "the CRC32 saved with crc_check=True does not match: the file is damaged"
+      )
   pieces: list[tuple[str, list[int], str, list[bytes]]] = []
   for number, wire_type, value in pb.fields(data):
     if number != 1 or wire_type != pb.LENGTH_DELIMITED:
@@ -341,10 +384,12 @@ def _decode(tag: str, dims: list[int], tensor_type: str | None, content: bytes):
   dtype = _TENSOR_TYPES[tensor_type]
   # A 0-d tensor is saved with no dims; MindSpore also reads dims [0] as 0-d.
   shape = () if dims == [0] and content else tuple(dims)
-  if any(d < 0 for d in shape) or len(content) != int(np.prod(shape)) * dtype.itemsize:
+  nbytes = array_bytes(shape, dtype.itemsize, f"entry {tag!r}")
+  if len(content) != nbytes:
     raise ValueError(
       f"entry {tag!r}: {len(content)} bytes do not hold a {tensor_type} tensor of shape {shape}"
     )
+  charge(nbytes, f"entry {tag!r}")
   return np.frombuffer(content, dtype).reshape(shape).copy()
 
 
@@ -381,6 +426,7 @@ def _type_name(tag: str, dtype: np.dtype) -> str:
 
 
 __all__ = [
+  "CheckpointError",
   "from_mindspore_checkpoint",
   "load_checkpoint",
   "params_from_mindspore_checkpoint",

@@ -13,6 +13,7 @@ The module needs only NumPy (the recording script loads it inside MXNet's own en
 to check that MXNet takes what it writes).
 """
 
+import io
 import os
 import struct
 import zipfile
@@ -20,6 +21,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from adamax_optax.checkpoint._reading import (
+  CheckpointError,
+  array_bytes,
+  charge,
+  read_zip_record,
+  reading,
+)
 from adamax_optax.checkpoint._restricted_pickle import (
   Build,
   Call,
@@ -55,14 +63,14 @@ class _Reader:
   def take(self, fmt: str):
     size = struct.calcsize(fmt)
     if self.pos + size > len(self.raw):
-      raise ValueError(f"{self.source}: truncated MXNet NDArray data.")
+      raise CheckpointError(f"{self.source}: truncated MXNet NDArray data.")
     values = struct.unpack_from(fmt, self.raw, self.pos)
     self.pos += size
     return values if len(values) > 1 else values[0]
 
   def bytes(self, n: int) -> bytes:
     if n < 0 or self.pos + n > len(self.raw):
-      raise ValueError(f"{self.source}: truncated MXNet NDArray data.")
+      raise CheckpointError(f"{self.source}: truncated MXNet NDArray data.")
     out = self.raw[self.pos : self.pos + n]
     self.pos += n
     return out
@@ -72,10 +80,13 @@ def _read_ndarray(r: _Reader) -> np.ndarray:
   """One ``NDArray::Save`` record (V2 legacy shapes, V3 NumPy shapes, dense only)."""
   magic = r.take("<I")
   if magic not in (_ND_V2, _ND_V3):
-    raise ValueError(f"{r.source}: not an MXNet NDArray (magic {magic:#x}; pre-1.0 format?).")
+    raise CheckpointError(
+      f"{r.source}: not an MXNet NDArray (magic {magic:#x}): an unsupported version "
+      "(pre-1.0 format?) or damaged."
+    )
   stype = r.take("<i")
   if stype != 0:
-    raise ValueError(f"{r.source}: sparse NDArrays (storage type {stype}) are not supported.")
+    raise CheckpointError(f"{r.source}: sparse NDArrays (storage type {stype}) are not supported.")
   ndim = r.take("<i")
   if ndim < 0 or (magic == _ND_V2 and ndim == 0):
     return None  # an NDArray without data
@@ -83,10 +94,12 @@ def _read_ndarray(r: _Reader) -> np.ndarray:
   r.take("<ii")  # context: device type and id
   flag = r.take("<i")
   if flag not in _MX_DTYPES:
-    raise ValueError(f"{r.source}: unsupported MXNet dtype flag {flag}.")
+    raise CheckpointError(f"{r.source}: unsupported MXNet dtype flag {flag}.")
   dtype = np.dtype(_MX_DTYPES[flag])
-  count = int(np.prod(shape, dtype=np.int64))
-  return np.frombuffer(r.bytes(count * dtype.itemsize), dtype.newbyteorder("<")).reshape(shape)
+  nbytes = array_bytes(shape, dtype.itemsize, "an NDArray")
+  raw = r.bytes(nbytes)  # checks the bytes are there before anything is allocated
+  charge(nbytes, f"an NDArray of shape {shape}")
+  return np.frombuffer(raw, dtype.newbyteorder("<")).reshape(shape)
 
 
 def _write_ndarray(array, out: list, version: int) -> None:
@@ -113,24 +126,64 @@ class _PendingNDArray(Pending):
     self.value = np.array(_read_ndarray(_Reader(bytes(handle), "a pickled NDArray")))
 
 
+# The .npy versions np.savez writes (3.0 only for structured dtypes, which MXNet has not).
+_NPY_HEADERS = {
+  (1, 0): np.lib.format.read_array_header_1_0,
+  (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _read_npz(file, path: str) -> dict:
+  """``{name: array}`` of an ``.npz`` (``np.savez``): each ``.npy`` header is checked
+  against the bytes that follow it before the array is built (``np.load`` would first
+  allocate the shape a header declares)."""
+  out = {}
+  with zipfile.ZipFile(file) as archive:
+    for info in archive.infolist():
+      data = io.BytesIO(read_zip_record(archive, info.filename))
+      version = np.lib.format.read_magic(data)
+      if version not in _NPY_HEADERS:
+        raise CheckpointError(f"{path}: unsupported .npy version {version} in {info.filename!r}")
+      shape, fortran, dtype = _NPY_HEADERS[version](data)
+      if dtype.hasobject:
+        raise CheckpointError(f"{path}: {info.filename!r} holds objects, not numbers.")
+      nbytes = array_bytes(shape, dtype.itemsize, info.filename)
+      raw = data.read()
+      if len(raw) != nbytes:
+        raise CheckpointError(
+          f"{path}: {info.filename!r} declares {nbytes} bytes of {shape} {dtype}, holds "
+          f"{len(raw)} (truncated or damaged)."
+        )
+      array = np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C")
+      out[info.filename.removesuffix(".npy")] = array.copy()
+  return out
+
+
 def load_parameters(path) -> dict:
   """``{name: array}`` from a parameter file: ``nd.save`` / 1.x ``save_parameters``
   (names are ``"0"``, ``"1"``, ... when the file holds a list), or the ``.npz`` that
-  2.0's ``save_parameters`` (``npx.savez``) writes."""
+  2.0's ``save_parameters`` (``npx.savez``) writes.
+
+  Raises:
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file and the problem (truncated,
+      damaged, not a parameter file, an unsupported NDArray version), chained to the
+      low-level error.
+  """
   path = os.fspath(path)
-  if zipfile.is_zipfile(path):
-    with np.load(path, allow_pickle=False) as f:
-      return {k: f[k] for k in f.files}
-  with open(path, "rb") as f:
-    r = _Reader(f.read(), path)
-  header, _reserved = r.take("<QQ")
-  if header != _ND_LIST:
-    raise ValueError(f"{path} is not an MXNet .params / nd.save file (header {header:#x}).")
-  arrays = [_read_ndarray(r) for _ in range(r.take("<Q"))]
-  names = [r.bytes(r.take("<Q")).decode() for _ in range(r.take("<Q"))]
-  if names and len(names) != len(arrays):
-    raise ValueError(f"{path}: {len(arrays)} arrays but {len(names)} names.")
-  return dict(zip(names or map(str, range(len(arrays))), map(np.array, arrays), strict=True))
+  with open(path, "rb") as file, reading(path, "MXNet parameter file"):
+    if zipfile.is_zipfile(file):
+      return _read_npz(file, path)
+    file.seek(0)
+    r = _Reader(file.read(), path)
+    header, _reserved = r.take("<QQ")
+    if header != _ND_LIST:
+      raise CheckpointError(f"{path} is not an MXNet .params / nd.save file (header {header:#x}).")
+    arrays = [_read_ndarray(r) for _ in range(r.take("<Q"))]
+    names = [r.bytes(r.take("<Q")).decode() for _ in range(r.take("<Q"))]
+    if names and len(names) != len(arrays):
+      raise CheckpointError(f"{path}: {len(arrays)} arrays but {len(names)} names.")
+    return dict(zip(names or map(str, range(len(arrays))), map(np.array, arrays), strict=True))
 
 
 def save_parameters(path, arrays: Mapping, *, version: int = 2) -> None:
@@ -186,17 +239,24 @@ def load_states(path) -> tuple[dict, Record | None]:
   attributes as a dict (``_index_update_count``, ``lr``, ...), None if absent.
 
   Raises:
+    FileNotFoundError: no file at ``path``.
     UnsafePickleError: the file names a function or class that is not an NDArray or
-      MXNet's optimizer or scheduler (it is never called).
+      MXNet's optimizer or scheduler (it is never called). A ``CheckpointError``.
+    CheckpointError: a ``ValueError`` naming the file and the problem (truncated,
+      damaged, not a ``save_states`` file), chained to the low-level error.
   """
   path = os.fspath(path)
-  with open(path, "rb") as f:
+  with open(path, "rb") as f, reading(path, "MXNet Trainer.save_states file"):
     obj = restricted_loads(f.read(), path, _mxnet_globals())
-  if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[1], (Record, type(None))):
-    return obj
-  if isinstance(obj, dict):
-    return obj, None
-  raise ValueError(f"{path}: not a Trainer.save_states file (holds a {type(obj).__name__}).")
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[1], (Record, type(None))):
+      states, optimizer = obj
+    else:
+      states, optimizer = obj, None
+    if not isinstance(states, dict):
+      raise CheckpointError(
+        f"{path}: not a Trainer.save_states file (holds a {type(obj).__name__})."
+      )
+    return states, optimizer
 
 
 def save_states(path, states: Mapping, optimizer: Record | None = None, *, version: int = 2):

@@ -28,6 +28,7 @@ from adamax_optax.checkpoint._converters import (
   to_numpy,
   tree,
 )
+from adamax_optax.checkpoint._reading import CheckpointError, interpreting
 from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
 from adamax_optax.mxnet._mxnet_save import (
   Record,
@@ -102,16 +103,23 @@ def from_mxnet_states_file(path, params, *, order=None, update_counts=None):
     >>> mu, nu, step, _ = from_mxnet_states_file(path, {"w": np.zeros(2)}, update_counts={0: 3})
     >>> print(mu["w"], nu["w"], step)
     [1. 1.] [2. 2.] 3
+
+  Raises:
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read (see
+      :func:`load_states`), or what it holds does not fit ``params``.
+    UnsafePickleError: the file names a global outside MXNet's arrays and optimizer.
   """
   states, optimizer = load_states(path)
-  if update_counts is None:
-    if optimizer is None:
-      raise ValueError(
-        f"{path} holds the states without the optimizer, so without the update counts: "
-        "pass update_counts={index: count} (MXNet's optimizer._index_update_count)."
-      )
-    update_counts = optimizer["_index_update_count"]
-  return from_mxnet_states(states, update_counts, params, order=order)
+  with interpreting(path, "Trainer.save_states file"):
+    if update_counts is None:
+      if optimizer is None:
+        raise ValueError(
+          f"{path} holds the states without the optimizer, so without the update counts: "
+          "pass update_counts={index: count} (MXNet's optimizer._index_update_count)."
+        )
+      update_counts = optimizer["_index_update_count"]
+    return from_mxnet_states(states, update_counts, params, order=order)
 
 
 def from_mxnet_params_file(path, params, *, names=None):
@@ -126,7 +134,9 @@ def from_mxnet_params_file(path, params, *, names=None):
       ``fc.weight``.
 
   Raises:
-    ValueError: a parameter is missing from the file or its shape differs.
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read (see
+      :func:`load_parameters`), a parameter is missing from it or its shape differs.
   """
   stored = load_parameters(path)
   names = dict(names or {})
@@ -137,7 +147,8 @@ def from_mxnet_params_file(path, params, *, names=None):
       raise ValueError(f"{path} has no parameter {key!r}; it holds {sorted(stored)}.")
     return checked_shape(stored[key], shape, name, str(path))
 
-  return params_by_name(params, read, cast_to_leaf_dtype=True)
+  with interpreting(path, "MXNet parameter file"):
+    return params_by_name(params, read, cast_to_leaf_dtype=True)
 
 
 def to_mxnet_states(mu, nu, step: int, master_weights=None, *, order=None):
@@ -185,6 +196,7 @@ def to_mxnet_states_file(
 
 
 __all__ = [
+  "CheckpointError",
   "Record",
   "UnsafePickleError",
   "from_mxnet_params_file",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from adamax_optax.checkpoint._reading import reading
 from adamax_optax.checkpoint._restricted_pickle import (
   CONTAINERS,
   Constructor,
@@ -36,11 +37,14 @@ def load(path) -> object:
   without Paddle and without running code from the file).
 
   Raises:
+    FileNotFoundError: no file at ``path``.
     UnsafePickleError: the file names a function or class that is not a NumPy array
-      (it is never called).
+      (it is never called). A ``CheckpointError``.
+    CheckpointError: a ``ValueError`` naming the file and the problem (truncated,
+      damaged, not a pickle), chained to the low-level error.
   """
   path = os.fspath(path)
-  with open(path, "rb") as f:
+  with open(path, "rb") as f, reading(path, "Paddle checkpoint"):
     obj = restricted_loads(f.read(), path, _paddle_globals())
 
   def tensors(x):

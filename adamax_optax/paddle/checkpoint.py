@@ -33,6 +33,7 @@ from adamax_optax.checkpoint._converters import (
   to_numpy,
   tree,
 )
+from adamax_optax.checkpoint._reading import CheckpointError, interpreting
 from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
 from adamax_optax.paddle._paddle_save import load, save
 from adamax_optax.param_groups import leaf_names
@@ -49,33 +50,42 @@ def internal_names(model, params) -> dict[str, str]:
   """``{leaf name: Paddle's internal parameter name}`` from a layer's ``state_dict`` (a
   ``.pdparams`` file or its dict), through its ``StructuredToParameterName@@`` table."""
   state = load(model) if isinstance(model, (str, os.PathLike)) else model
-  if NAME_TABLE not in state:
-    raise ValueError(
-      f"{model if isinstance(model, (str, os.PathLike)) else 'model'} has no "
-      f"'{NAME_TABLE}' table (not a paddle.save'd layer state_dict): pass names= "
-      "{leaf name: internal parameter name} instead."
-    )
-  table = {_structured(k): v for k, v in state[NAME_TABLE].items()}
-  missing = [n for n in leaf_names(params) if n not in table]
-  if missing:
-    raise ValueError(
-      f"the model's state_dict has no parameters {missing}; it holds {sorted(table)}."
-    )
-  return {n: table[n] for n in leaf_names(params)}
+  where = model if isinstance(model, (str, os.PathLike)) else "model"
+  with interpreting(where, "layer state_dict"):
+    if NAME_TABLE not in state:
+      raise ValueError(
+        f"{where} has no '{NAME_TABLE}' table (not a paddle.save'd layer state_dict): pass "
+        "names= {leaf name: internal parameter name} instead."
+      )
+    table = {_structured(k): v for k, v in state[NAME_TABLE].items()}
+    missing = [n for n in leaf_names(params) if n not in table]
+    if missing:
+      raise ValueError(
+        f"the model's state_dict has no parameters {missing}; it holds {sorted(table)}."
+      )
+    return {n: table[n] for n in leaf_names(params)}
 
 
 def from_paddle_model_file(path, params):
   """``params`` with each leaf read from a layer's ``.pdparams`` file by structured name
-  (Paddle's ``fc.weight`` is the leaf ``fc/weight``), cast to the leaf's dtype."""
+  (Paddle's ``fc.weight`` is the leaf ``fc/weight``), cast to the leaf's dtype.
+
+  Raises:
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read (see
+      :func:`~adamax_optax.paddle._paddle_save.load`), a parameter is missing from it or
+      its shape differs.
+  """
   state = load(path)
-  by_name = {_structured(k): v for k, v in state.items() if k != NAME_TABLE}
+  with interpreting(path, "layer state_dict"):
+    by_name = {_structured(k): v for k, v in state.items() if k != NAME_TABLE}
 
-  def read(name, shape):
-    if name not in by_name:
-      raise ValueError(f"{path} has no parameter {name!r}; it holds {sorted(by_name)}.")
-    return checked_shape(to_numpy(by_name[name]), shape, name, str(path))
+    def read(name, shape):
+      if name not in by_name:
+        raise ValueError(f"{path} has no parameter {name!r}; it holds {sorted(by_name)}.")
+      return checked_shape(to_numpy(by_name[name]), shape, name, str(path))
 
-  return params_by_name(params, read, cast_to_leaf_dtype=True)
+    return params_by_name(params, read, cast_to_leaf_dtype=True)
 
 
 def from_paddle_state_dict(
@@ -141,6 +151,12 @@ def from_paddle_optimizer_file(path, params, *, model=None, names=None, beta1=0.
   ``model`` (the layer's ``.pdparams`` file or ``state_dict``) or ``names`` (``{leaf
   name: internal name}``) maps the params to Paddle's internal names; ``beta1`` and
   ``step`` as in :func:`from_paddle_state_dict`.
+
+  Raises:
+    FileNotFoundError: no file at ``path`` (or ``model``).
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read (see
+      :func:`~adamax_optax.paddle._paddle_save.load`), or it holds no accumulators of
+      ``params`` (e.g. a ``.pdparams`` given as the ``.pdopt``), or they do not fit.
   """
   if names is None:
     if model is None:
@@ -149,9 +165,11 @@ def from_paddle_optimizer_file(path, params, *, model=None, names=None, beta1=0.
         "layer's .pdparams file) or names={leaf name: internal name}."
       )
     names = internal_names(model, params)
-  return from_paddle_state_dict(
-    load(path), params, names=names, beta1=beta1, step=step, source=str(path)
-  )
+  state_dict = load(path)
+  with interpreting(path, "paddle.optimizer.Adamax state_dict"):
+    return from_paddle_state_dict(
+      state_dict, params, names=names, beta1=beta1, step=step, source=str(path)
+    )
 
 
 def to_paddle_state_dict(mu, nu, step: int, *, names: Mapping[str, str], beta1=0.9) -> dict:
@@ -182,6 +200,7 @@ def to_paddle_optimizer_file(path, mu, nu, step: int, *, model=None, names=None,
 
 __all__ = [
   "NAME_TABLE",
+  "CheckpointError",
   "UnsafePickleError",
   "from_paddle_model_file",
   "from_paddle_optimizer_file",

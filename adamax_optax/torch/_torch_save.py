@@ -15,6 +15,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from adamax_optax.checkpoint._reading import (
+  CheckpointError,
+  array_bytes,
+  charge,
+  read_zip_record,
+  reading,
+)
 from adamax_optax.checkpoint._restricted_pickle import (
   CONTAINERS,
   Call,
@@ -60,6 +67,7 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
   size, stride, offset = tuple(map(int, size)), tuple(map(int, stride)), int(offset)
   if len(size) != len(stride) or min((*size, *stride, offset), default=0) < 0:
     raise ValueError(f"invalid tensor layout size={size} stride={stride} offset={offset}.")
+  charge(array_bytes(size, storage.itemsize, "a tensor"), f"a tensor of size {size}")
   if 0 in size:
     return np.zeros(size, storage.dtype)
   last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
@@ -88,46 +96,84 @@ def _torch_globals() -> dict:
   return out
 
 
+# The archive's ``version`` record: PyTorch 2.13 writes 3 (tests/golden/torch); a later
+# version may change the layout, so it is refused by name rather than read by guess.
+_ARCHIVE_VERSIONS = ("1", "2", "3")
+# torch.save's legacy format (before 1.6) starts with a pickled magic number.
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+_ZIP_START = b"PK\x03\x04"
+
+
+def _not_an_archive(path: str, head: bytes) -> CheckpointError:
+  if head.startswith(_LEGACY_MAGIC):
+    what = "saved in PyTorch's legacy format (before 1.6)"
+  elif head.startswith(_ZIP_START):
+    what = "truncated (a zip archive without its directory at the end)"
+  else:
+    what = "legacy format, or not a torch file"
+  return CheckpointError(
+    f"{path} is not a torch.save zip archive ({what}); re-save it with torch.save in "
+    "PyTorch >= 1.6."
+  )
+
+
 def load(path) -> object:
   """What ``torch.save`` wrote to ``path``, tensors as NumPy arrays (``torch.load``
   without torch and without running code from the file).
 
   Raises:
+    FileNotFoundError: no file at ``path`` (an ``OSError`` when it cannot be opened).
     UnsafePickleError: the file names a function or class that is not a tensor,
-      storage or container (it is never called). A ``pickle.UnpicklingError``.
-    ValueError: not a zip-format torch file (e.g. saved with the legacy format).
+      storage or container (it is never called). A ``CheckpointError``.
+    CheckpointError: a ``ValueError`` naming the file and the problem: not a zip-format
+      torch file (e.g. saved with the legacy format, or a TorchScript archive), truncated,
+      damaged (a CRC-32 that does not match, a storage that does not hold its tensor), an
+      unsupported archive version; chained to the low-level error.
   """
   path = os.fspath(path)
-  if not zipfile.is_zipfile(path):
-    raise ValueError(
-      f"{path} is not a torch.save zip archive (legacy format, or not a torch file); "
-      "re-save it with torch.save in PyTorch >= 1.6."
-    )
-  with zipfile.ZipFile(path) as archive:
-    pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
-    if len(pickles) != 1:
-      raise ValueError(f"{path}: expected one data.pkl in the archive, found {pickles}.")
-    prefix = pickles[0][: -len("data.pkl")]
-    names, storages = set(archive.namelist()), {}
+  with open(path, "rb") as file, reading(path, "PyTorch checkpoint"):
+    if not zipfile.is_zipfile(file):
+      file.seek(0)
+      raise _not_an_archive(path, file.read(len(_LEGACY_MAGIC)))
+    with zipfile.ZipFile(file) as archive:
+      return _load_archive(archive, path)
 
-    def persistent_load(pid):
-      if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-        raise UnsafePickleError(f"{path}: unexpected persistent id {pid!r}.")
-      _, kind, key, _location, numel = pid
-      if not isinstance(kind, _StorageType):
-        raise UnsafePickleError(f"{path}: storage of unknown type {kind!r}.")
-      if key not in storages:
-        name = f"{prefix}data/{key}"
-        if not isinstance(key, str) or name not in names:
-          raise ValueError(f"{path}: the archive has no storage {key!r}.")
-        size = int(numel) * kind.dtype.itemsize
-        if archive.getinfo(name).file_size != size:  # checked before inflating anything
-          raise ValueError(f"{path}: storage {key!r} does not hold {numel} items.")
-        raw = archive.read(name)
-        storages[key] = np.frombuffer(raw, kind.dtype)
-      return storages[key]
 
-    return restricted_loads(archive.read(pickles[0]), path, _torch_globals(), persistent_load)
+def _load_archive(archive: zipfile.ZipFile, path: str) -> object:
+  names = archive.namelist()
+  pickles = [n for n in names if n.endswith("/data.pkl")]
+  if len(pickles) != 1:
+    torchscript = any(n.endswith("/constants.pkl") for n in names)
+    kind = " (a TorchScript archive: torch.jit.save)" if torchscript else ""
+    raise CheckpointError(f"{path}: expected one data.pkl in the archive, found {pickles}{kind}.")
+  prefix = pickles[0][: -len("data.pkl")]
+  if f"{prefix}version" in names:
+    version = read_zip_record(archive, f"{prefix}version").decode("ascii", "replace").strip()
+    if version not in _ARCHIVE_VERSIONS:
+      raise CheckpointError(
+        f"{path}: unsupported torch.save archive version {version!r} (this reader knows "
+        f"{list(_ARCHIVE_VERSIONS)})."
+      )
+  names, storages = set(names), {}
+
+  def persistent_load(pid):
+    if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+      raise UnsafePickleError(f"{path}: unexpected persistent id {pid!r}.")
+    _, kind, key, _location, numel = pid
+    if not isinstance(kind, _StorageType):
+      raise UnsafePickleError(f"{path}: storage of unknown type {kind!r}.")
+    if key not in storages:
+      name = f"{prefix}data/{key}"
+      if not isinstance(key, str) or name not in names:
+        raise CheckpointError(f"{path}: the archive has no storage {key!r}.")
+      size = array_bytes([numel], kind.dtype.itemsize, f"storage {key!r}")
+      if archive.getinfo(name).file_size != size:  # checked before inflating anything
+        raise CheckpointError(f"{path}: storage {key!r} does not hold {numel} items.")
+      storages[key] = np.frombuffer(read_zip_record(archive, name), kind.dtype)
+    return storages[key]
+
+  data = read_zip_record(archive, pickles[0])
+  return restricted_loads(data, path, _torch_globals(), persistent_load)
 
 
 def save(obj, path) -> None:

@@ -32,6 +32,7 @@ from adamax_optax.checkpoint._converters import (
   to_numpy,
   tree,
 )
+from adamax_optax.checkpoint._reading import CheckpointError, interpreting
 from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
 from adamax_optax.param_groups import group_labels, leaf_names
 from adamax_optax.torch._torch_save import load, save
@@ -120,9 +121,19 @@ def from_torch_state_dict(
     source: how errors name the state dict.
 
   Raises:
+    CheckpointError: a ``ValueError``: ``state_dict`` is not an optimizer's (a model's
+      ``state_dict`` has no ``"state"``).
     ValueError: an entry's shape differs from its parameter's (naming both), an index is
       missing, or the groups disagree.
   """
+  if not isinstance(state_dict, Mapping) or "state" not in state_dict:
+    held = sorted(map(str, state_dict))[:8] if isinstance(state_dict, Mapping) else None
+    raise CheckpointError(
+      f"{source} is not an optimizer's state_dict: it has no 'state' entry (it holds "
+      f"{held if held is not None else 'a ' + type(state_dict).__name__}). A model's "
+      "state_dict is read with from_torch_model_file (or passed as model=); here give "
+      "torch.save(optimizer.state_dict(), path)."
+    )
   names = _torch_order(state_dict, params, order, param_groups, model)
   positions = ordered(params, names)
   entries = state_dict["state"]
@@ -157,33 +168,49 @@ def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, mo
     >>> mu, nu, step = from_torch_optimizer_file(path, {"w": np.zeros(2)})
     >>> print(mu["w"], nu["w"], step)
     [1. 1.] [2. 2.] 3
+
+  Raises:
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read (see
+      :func:`~adamax_optax.torch._torch_save.load`), it is not an optimizer's
+      ``state_dict`` (e.g. a model's), or it does not fit ``params`` (a shape, an index).
+    UnsafePickleError: the file names a global that is not a tensor (never called).
   """
-  return from_torch_state_dict(
-    load(path), params, order=order, param_groups=param_groups, model=model, source=str(path)
-  )
+  state_dict = load(path)
+  with interpreting(path, "torch.optim.Adamax state_dict"):
+    return from_torch_state_dict(
+      state_dict, params, order=order, param_groups=param_groups, model=model, source=str(path)
+    )
 
 
 def from_torch_model_file(path, params):
   """``params`` with each leaf read from a ``torch.save``d ``model.state_dict()`` file
-  (or such a dict), by name (PyTorch's ``fc.weight`` is the leaf ``fc/weight``), cast to
-  the leaf's dtype.
+  (or such a dict), by name, cast to the leaf's dtype. A leaf's name is found as it is
+  (a flat dict of PyTorch's names, ``{"fc.weight": ...}``) or with "/" read as PyTorch's
+  "." (the nested leaf ``fc/weight`` is PyTorch's ``fc.weight``).
 
   Raises:
-    ValueError: a parameter is missing from the file, or its shape differs.
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read (see
+      :func:`~adamax_optax.torch._torch_save.load`), a parameter is missing from it, or
+      its shape differs.
   """
   state = _tree_of(path)
   where = str(path) if isinstance(path, (str, os.PathLike)) else "the model state_dict"
-  by_name = {_torch_name(k): v for k, v in state.items()}
+  with interpreting(where, "model state_dict"):
+    by_name = {_torch_name(k): v for k, v in state.items()}
 
-  def read(name, shape):
-    if name not in by_name:
-      raise ValueError(
-        f"{where} has no parameter {name!r} (as {name.replace('/', '.')!r}); it holds "
-        f"{sorted(state)}."
-      )
-    return checked_shape(to_numpy(by_name[name]), shape, name, where)
+    def read(name, shape):
+      if name in state:
+        return checked_shape(to_numpy(state[name]), shape, name, where)
+      if name not in by_name:
+        raise ValueError(
+          f"{where} has no parameter {name!r} (as {name.replace('/', '.')!r}); it holds "
+          f"{sorted(state)}."
+        )
+      return checked_shape(to_numpy(by_name[name]), shape, name, where)
 
-  return params_by_name(params, read, cast_to_leaf_dtype=True)
+    return params_by_name(params, read, cast_to_leaf_dtype=True)
 
 
 def to_torch_state_dict(mu, nu, step: int, *, order=None, param_groups=None) -> dict:
@@ -215,6 +242,7 @@ def to_torch_optimizer_file(path, mu, nu, step: int, *, order=None, param_groups
 
 
 __all__ = [
+  "CheckpointError",
   "UnsafePickleError",
   "from_torch_model_file",
   "from_torch_optimizer_file",
