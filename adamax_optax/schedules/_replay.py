@@ -24,6 +24,16 @@ The pieces:
   nothing (a step decay between two decays), and :func:`replay` skips them: a table keeps
   one entry per run of equal values and costs one replayed step per change.
 
+Past the end of its table a scheduler's rate is exact or visibly not a rate: where the
+framework's scheduler stops changing (:meth:`Scheduler.quiet_steps` returns ``None``:
+the last milestone, ``total_iters``) the last value holds, exactly; where the framework
+raises at a step (:class:`PastTheEnd`, e.g. PyTorch's ``OneCycleLR`` past
+``total_steps``; an ``OverflowError``, e.g. ``2.0 ** (cycle - 1)`` of a ``triangular2``
+``CyclicLR`` at cycle 1025) and past a ``horizon`` that cut the replay short, the rate is
+NaN, so the update is NaN where ``skip_nonfinite`` (or a check of the loss) sees it,
+instead of a silently held rate. A scheduler whose framework holds its last value at a
+natural end sets :attr:`Scheduler.holds_past_horizon`.
+
 A framework's scheduler is then a declaration: the framework's signature, defaults and
 messages on top of an algorithm of :mod:`adamax_optax.schedules` (written once for the
 PyTorch family), overriding a method only where the framework really computes otherwise.
@@ -108,6 +118,12 @@ FLOAT32 = Numbers(
 )
 
 
+class PastTheEnd(Exception):
+  """Raised by a scheduler's step that its framework refuses (PyTorch's ``OneCycleLR``
+  stepped past ``total_steps``): its table ends there, and the rate from that step on
+  is NaN."""
+
+
 class Group:
   """One parameter group as its schedulers see it; they read and write ``lr`` and
   ``beta1``, and the first to be built sets ``initial_lr``."""
@@ -173,7 +189,8 @@ class Scheduler:
 
   Subclasses define :meth:`get_lr` and, where the algorithm needs them, :meth:`setup`,
   :meth:`reset`, :meth:`advance` and :meth:`closed_form`. A wing's class sets ``numbers``,
-  ``horizon`` (updates tabulated; past it the last value holds) and the arguments.
+  ``horizon`` (updates tabulated; past it the rate is NaN unless the schedule stopped
+  changing, see the module docstring) and the arguments.
   """
 
   numbers: Numbers = DOUBLE
@@ -182,6 +199,9 @@ class Scheduler:
   per_group: tuple[str, ...] = ()
   #: Whether the scheduler writes ``betas[0]`` (PyTorch's cycle_momentum).
   cycles_beta1: bool = False
+  #: Whether the framework's scheduler keeps its last value from ``horizon`` on (a
+  #: schedule that ends there); otherwise the rate past the horizon is NaN.
+  holds_past_horizon: bool = False
 
   # --- the algorithm ---------------------------------------------------------------------
 
@@ -274,10 +294,13 @@ class Scheduler:
     lr_tables, beta1_tables = [], []
     for index, lr in enumerate(lrs):
       group = Group(index, numbers.value(lr), numbers.value(beta1))
-      starts, lr_values, beta1_values = replay(self.driver(group), group, epochs)
-      lr_tables.append(ExactSchedule.from_runs(starts, lr_values, epochs, name).stretched(every))
+      starts, lr_values, beta1_values = replay(
+        self.driver(group), group, epochs, holds_past_end=self.holds_past_horizon
+      )
+      tabulated = max(epochs, starts[-1] + 1)  # (a NaN run may start at the horizon)
+      lr_tables.append(ExactSchedule.from_runs(starts, lr_values, tabulated, name).stretched(every))
       beta1_tables.append(
-        ExactSchedule.from_runs(starts, beta1_values, epochs, f"{name}.beta1").stretched(every)
+        ExactSchedule.from_runs(starts, beta1_values, tabulated, f"{name}.beta1").stretched(every)
       )
     return lr_tables, (beta1_tables if self.cycles_beta1 else None)
 
@@ -291,24 +314,41 @@ class Scheduler:
     return schedule(count)
 
 
-def replay(step: Callable[[], None], group: Group, epochs: int):
+def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_end=False):
   """``(starts, lrs, beta1s)``: the group's values from the scheduler's first step on,
   one entry per run of epochs that ``step`` (a driver) leaves unchanged, over ``epochs``
-  epochs (fewer where no later step changes anything)."""
+  epochs (fewer where no later step changes anything).
+
+  A step that raises :class:`PastTheEnd` or ``OverflowError`` (where the framework
+  raises) ends the table with a NaN run from that epoch on; so does reaching ``epochs``
+  while later steps could still change the values, unless ``holds_past_end``.
+  """
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   starts, lr_values, beta1_values = [], [], []
+
+  def add(epoch, lr, beta1):
+    starts.append(epoch)
+    lr_values.append(lr)
+    beta1_values.append(beta1)
+
   epoch = 0
   while True:
-    starts.append(epoch)
-    lr_values.append(float(group.lr))
-    beta1_values.append(float(group.beta1))
+    add(epoch, float(group.lr), float(group.beta1))
     quiet = quiet_steps()
-    if quiet is None or epoch + quiet + 1 >= epochs:
+    if quiet is None:
+      return starts, lr_values, beta1_values
+    if epoch + quiet + 1 >= epochs:
+      if not holds_past_end:
+        add(epochs, math.nan, math.nan)
       return starts, lr_values, beta1_values
     if quiet:
       step.skip(quiet)
-    step()
     epoch += quiet + 1
+    try:
+      step()
+    except (PastTheEnd, OverflowError):
+      add(epoch, math.nan, math.nan)
+      return starts, lr_values, beta1_values
 
 
 class _Composite(Scheduler):
