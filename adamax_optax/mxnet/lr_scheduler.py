@@ -218,7 +218,7 @@ class FactorScheduler(_Scheduler):
       ``DEFAULT_HORIZON``, a million). The table keeps one entry per change, and stops
       early once the rate can no longer change (it holds from there on, as in MXNet);
       past a horizon the rate could still change after, it is NaN, so a run longer than
-      the table makes NaN updates (which ``skip_nonfinite`` skips) rather than use a
+      the table makes NaN updates (the parameters turn NaN, visibly) rather than use a
       wrong rate.
 
   Example:

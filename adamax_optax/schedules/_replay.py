@@ -30,7 +30,7 @@ the last milestone, ``total_iters``) the last value holds, exactly; where the fr
 raises at a step (:class:`PastTheEnd`, e.g. PyTorch's ``OneCycleLR`` past
 ``total_steps``; an ``OverflowError``, e.g. ``2.0 ** (cycle - 1)`` of a ``triangular2``
 ``CyclicLR`` at cycle 1025) and past a ``horizon`` that cut the replay short, the rate is
-NaN, so the update is NaN where ``skip_nonfinite`` (or a check of the loss) sees it,
+NaN, so the update and the parameters turn NaN where a check of the loss sees them,
 instead of a silently held rate. A scheduler whose framework holds its last value at a
 natural end sets :attr:`Scheduler.holds_past_horizon`.
 

@@ -23,7 +23,7 @@ encoded. A schedule that ends (``PiecewiseDecay``, ``PolynomialDecay`` without
 its last value, as Paddle does; ``OneCycleLR``, which Paddle refuses to step past
 ``total_steps``, has a NaN rate from there. The others take a keyword-only ``horizon``
 (default :data:`~adamax_optax.schedules.DEFAULT_HORIZON`, one million updates): past it
-the rate is NaN, so a longer run makes NaN updates (which ``skip_nonfinite`` skips)
+the rate is NaN, so a longer run makes NaN updates (the parameters turn NaN, visibly)
 instead of using a wrong rate. A ``CyclicLR`` whose ``"triangular2"`` scale overflows
 (``2.0 ** (cycle - 1)`` at cycle 1025, where Paddle raises ``OverflowError``) has a NaN
 rate from that epoch on. A smooth schedule costs 12 bytes per tabulated update.
@@ -833,7 +833,7 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
 
   The table covers epochs up to ``total_steps`` (Paddle raises ``ValueError`` when
   stepped beyond; ``value_at`` does the same, and the compiled schedule's rate is NaN
-  there, so the update is NaN where ``skip_nonfinite`` sees it).
+  there, so the update and the parameters turn NaN, visibly).
 
   Args:
     max_learning_rate: float >= 0.

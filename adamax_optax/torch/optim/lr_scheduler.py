@@ -58,7 +58,7 @@ class LRScheduler(Scheduler):
       (``MultiStepLR`` past its last milestone, ``LinearLR``, ``ConstantLR`` and
       ``PolynomialLR`` past ``total_iters``) holds its exact last value for any count;
       any other has a NaN rate from the horizon on, so a run longer than the table makes
-      NaN updates (which ``skip_nonfinite`` skips) instead of using a wrong rate.
+      NaN updates (the parameters turn NaN, visibly) instead of using a wrong rate.
   """
 
   lr: float | None = None
@@ -365,7 +365,7 @@ class OneCycleLR(LRScheduler, family.OneCycleLR):
   ``epochs`` and ``steps_per_epoch``. ``max_lr`` replaces the groups' learning rates.
   PyTorch raises when stepped past ``total_steps``; here the rate (and ``betas[0]``) is
   NaN from epoch ``total_steps + 1`` on, so such an update is NaN, visibly (and
-  ``skip_nonfinite`` skips it).
+  the parameters turn NaN).
 
   Example:
     >>> from adamax_optax.torch.optim.lr_scheduler import OneCycleLR

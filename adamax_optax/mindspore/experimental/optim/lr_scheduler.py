@@ -29,7 +29,7 @@ when the scheduler is used as an optax schedule on its own, and ``horizon`` (def
 stops changing before it (``MultiStepLR`` past its last milestone, ``LinearLR``,
 ``ConstantLR`` and ``PolynomialLR`` past ``total_iters``) holds its exact last value for
 any count; any other has a NaN rate from the horizon on, so a run longer than the table
-makes NaN updates (which ``skip_nonfinite`` skips) instead of using a wrong rate. The
+makes NaN updates (the parameters turn NaN, visibly) instead of using a wrong rate. The
 tables are computed once, when the optimizer is built (or at the first
 call of a scheduler used alone).
 
