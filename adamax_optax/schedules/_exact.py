@@ -101,6 +101,13 @@ class ExactSchedule:
     return self._mapped(1.0 - self._double, f"1-{self.name}")
 
   @property
+  def run_values(self) -> np.ndarray:
+    """The double value of each run, in order (a read-only view)."""
+    values = self._double.view()
+    values.flags.writeable = False
+    return values
+
+  @property
   def num_runs(self) -> int:
     """How many runs of equal values the table keeps (12 bytes a run)."""
     return int(self._starts.size)
