@@ -125,6 +125,9 @@ class ExponentialLR(Scheduler):
   def get_lr(self, run: Run):
     return run.group.lr if run.epoch == 0 else run.group.lr * self.gamma
 
+  def step_factor(self, run: Run):
+    return self.gamma
+
   def closed_form(self, run: Run):
     return run.base * self.gamma**run.epoch
 

@@ -89,6 +89,8 @@ class Numbers:
   cos: Callable[[Any], Any]
   floor: Callable[[Any], Any]
   pow: Callable[[Any, Any], Any]
+  #: The NumPy type whose arithmetic is the framework's (a multiply rounds the same).
+  dtype: type = np.float64
 
 
 #: Python doubles: PyTorch, Paddle and MXNet.
@@ -115,6 +117,7 @@ FLOAT32 = Numbers(
   _float32_cos,
   _float32_floor,
   _float32_pow,
+  np.float32,
 )
 
 
@@ -229,6 +232,14 @@ class Scheduler:
     0, the default, is always right."""
     return 0
 
+  def step_factor(self, run: Run):
+    """The one number that every ``step()`` from epoch 1 on multiplies the group's lr
+    by, and that is all it does (``ExponentialLR``'s ``gamma``); ``None`` (the default)
+    for any other scheduler. :func:`replay` then replays the recursion with
+    ``np.multiply.accumulate`` in the scheduler's number type: the products in sequence,
+    each rounded as the framework's ``lr * gamma`` is, without a Python step each."""
+    return None
+
   def driver(self, group: Group) -> Callable[[], None]:
     """Builds the scheduler on ``group``; the result is its ``scheduler.step()``.
 
@@ -323,6 +334,8 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   raises) ends the table with a NaN run from that epoch on; so does reaching ``epochs``
   while later steps could still change the values, unless ``holds_past_end``.
   """
+  if isinstance(step, Run) and step.scheduler.step_factor(step) is not None:
+    return _multiplied(step, group, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   starts, lr_values, beta1_values = [], [], []
 
@@ -349,6 +362,22 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
     except (PastTheEnd, OverflowError):
       add(epoch, math.nan, math.nan)
       return starts, lr_values, beta1_values
+
+
+def _multiplied(run: Run, group: Group, epochs: int, holds_past_end: bool):
+  """:func:`replay` of a run whose every step multiplies the lr by one factor
+  (:meth:`Scheduler.step_factor`): ``lr, lr * f, (lr * f) * f, ...`` by
+  ``np.multiply.accumulate``, which multiplies in order in the numbers' own type."""
+  dtype = run.scheduler.numbers.dtype
+  lrs = np.full(epochs, float(run.scheduler.step_factor(run)), dtype)
+  lrs[0] = float(group.lr)
+  np.multiply.accumulate(lrs, out=lrs)
+  starts, lrs = np.arange(epochs), lrs.astype(np.float64)
+  if not holds_past_end:
+    starts, lrs = np.append(starts, epochs), np.append(lrs, math.nan)
+  beta1s = np.full(len(starts), float(group.beta1))
+  beta1s[epochs:] = math.nan
+  return starts, lrs, beta1s
 
 
 class _Composite(Scheduler):

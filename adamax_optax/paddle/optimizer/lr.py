@@ -611,6 +611,9 @@ class ExponentialDecay(_Replayed, family.ExponentialLR):
   def get_lr(self, run: Run) -> float:
     return self.closed_form(run)  # Paddle computes the power at every step
 
+  def step_factor(self, run: Run) -> None:
+    return None  # a power at each step, not a product of the last one
+
 
 class MultiStepDecay(_Replayed, family.MultiStepLR):
   """Paddle's ``MultiStepDecay``: ``lr * gamma ** i``, ``i`` the number of milestones
@@ -694,6 +697,9 @@ class StepDecay(_Replayed, family.StepLR):
 
   def get_lr(self, run: Run) -> float:
     return self.closed_form(run)  # Paddle computes the power at every step
+
+  def step_factor(self, run: Run) -> None:
+    return None  # a power at each step, not a product of the last one
 
 
 class LambdaDecay(_Replayed, family.LambdaLR):
