@@ -85,3 +85,15 @@ def test_triangular2_cyclic_ends_at_the_cycle_whose_scale_overflows(framework):
   assert np.isnan(table.values_at([overflow, overflow + 1, 10**6])).all()
   lookup = jax.jit(table)
   assert float(lookup(overflow - 1)) == np.float32(0.001) and np.isnan(lookup(overflow))
+
+
+def test_mindspore_nn_schedules_end_exactly_or_with_nan():
+  from adamax_optax.mindspore.nn import learning_rate_schedule as nn
+
+  cut = nn.ExponentialDecayLR(0.1, 0.5, 2, horizon=8)
+  assert np.isfinite(cut.schedule.values_at(np.arange(8))).all()
+  assert np.isnan(cut.value_at(8)) and np.isnan(cut.value_at(10**6))
+  ended = nn.CosineDecayLR(0.0, 0.1, 4, horizon=100)
+  assert ended.value_at(10**6) == ended.value_at(4) == 0.0
+  underflowed = nn.ExponentialDecayLR(1.0, 0.01, 1, horizon=1000)  # 0 from step 23 on
+  assert underflowed.value_at(10**6) == 0.0
