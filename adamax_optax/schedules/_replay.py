@@ -338,30 +338,31 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
     return _multiplied(step, group, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   starts, lr_values, beta1_values = [], [], []
-
-  def add(epoch, lr, beta1):
-    starts.append(epoch)
-    lr_values.append(lr)
-    beta1_values.append(beta1)
-
   epoch = 0
   while True:
-    add(epoch, float(group.lr), float(group.beta1))
+    # (appends in the loop, not through a helper: a million steps pay for each call)
+    starts.append(epoch)
+    lr_values.append(float(group.lr))
+    beta1_values.append(float(group.beta1))
     quiet = quiet_steps()
     if quiet is None:
       return starts, lr_values, beta1_values
     if epoch + quiet + 1 >= epochs:
-      if not holds_past_end:
-        add(epochs, math.nan, math.nan)
-      return starts, lr_values, beta1_values
+      end = None if holds_past_end else epochs
+      break
     if quiet:
       step.skip(quiet)
     epoch += quiet + 1
     try:
       step()
     except (PastTheEnd, OverflowError):
-      add(epoch, math.nan, math.nan)
-      return starts, lr_values, beta1_values
+      end = epoch
+      break
+  if end is not None:
+    starts.append(end)
+    lr_values.append(math.nan)
+    beta1_values.append(math.nan)
+  return starts, lr_values, beta1_values
 
 
 def _multiplied(run: Run, group: Group, epochs: int, holds_past_end: bool):
