@@ -159,17 +159,36 @@ def _bias_correction_table(b1: float, learning_rate: float | None = None) -> np.
   return table
 
 
-def _scheduled_step_sizes(schedule: ExactSchedule, b1: float, lr, t) -> jax.Array | None:
-  """``f32(lr / (1 - b1**t))`` for an exact schedule's double lr at step ``t`` and a
-  numeric b1, from one host table of the step sizes while ``1 - b1**t < 1`` and the
-  schedule's float32 value ``lr`` after (``lr / 1.0``); None when b1 has no table."""
-  bias_corrections = _bias_corrections(b1)
+def _scheduled_step_sizes(
+  schedule: ExactSchedule, b1: "float | ExactSchedule", lr, t
+) -> jax.Array | None:
+  """``f32(lr / (1 - b1**t))`` for an exact schedule's double lr at step ``t`` and b1 a
+  number or an exact schedule of its own (PyTorch's cycled ``betas[0]``), from one host
+  table of the step sizes while ``1 - b1**t < 1`` and the schedule's float32 value
+  ``lr`` after (``lr / 1.0``); None when b1 has no table.
+
+  With a b1 schedule the table runs until ``1 - b**t`` is 1.0 for ``b`` its largest
+  value, and so for every value it takes from there on (a smaller base, a higher power);
+  each entry is ``1 - b1(n) ** (n + 1)`` in Python's double power, as PyTorch computes it.
+  """
+  if isinstance(b1, ExactSchedule):
+    finite = b1.run_values[np.isfinite(b1.run_values)]
+    largest = float(finite.max()) if finite.size else 0.0
+    bias_corrections = _bias_corrections(largest)
+  else:
+    bias_corrections = _bias_corrections(b1)
   if bias_corrections is None:
     return None
 
   def step_sizes():
     counts = np.arange(len(bias_corrections) - 1)  # the counts before steps 1, ..., T
-    steps = schedule.values_at(counts) / bias_corrections[1:]
+    if isinstance(b1, ExactSchedule):
+      powers = [beta ** float(n + 1) for n, beta in enumerate(b1.values_at(counts).tolist())]
+      divisors = 1.0 - np.array(powers, np.float64)
+    else:
+      divisors = bias_corrections[1:]
+    with np.errstate(invalid="ignore"):  # a NaN b1 past the scheduler's end
+      steps = schedule.values_at(counts) / divisors
     return np.concatenate([[np.inf], steps]).astype(np.float32)
 
   table = schedule.derived_table(("step_sizes", b1), step_sizes)
@@ -426,7 +445,14 @@ def scale_by_adamax(
     mu = _zeros_like_params(params, mu_dtype)
     nu = _zeros_like_params(params, nu_dtype)
     count = jnp.asarray(initial_count, jnp.int32)
-    b1_now = b1(count) if is_exact(b1) else jnp.asarray(b1, jnp.float32)
+    if isinstance(b1, ExactSchedule) and not isinstance(initial_count, jax.core.Tracer):
+      # The float32 value the compiled lookup gives, read on the host: looked up eagerly,
+      # each new table would compile a gather of its own.
+      b1_now = jnp.float32(b1.value_at(int(initial_count)))
+    elif is_exact(b1):
+      b1_now = b1(count)
+    else:
+      b1_now = jnp.asarray(b1, jnp.float32)
     b1_power = b1_now ** count.astype(jnp.float32)
     return ScaleByAdamaxState(count=count, mu=mu, nu=nu, b1_power=b1_power)
 
@@ -560,7 +586,9 @@ def scale_by_adamax(
       # An exact schedule's double value, not its float32 rounding (PyTorch, MXNet).
       float32_divide = arithmetic.bias_correction == "float64_power_float32_divide"
       step_size = None
-      if isinstance(learning_rate, ExactSchedule) and _is_python_number(b1_exact):
+      if isinstance(learning_rate, ExactSchedule) and isinstance(b1, ExactSchedule):
+        step_size = _scheduled_step_sizes(learning_rate, b1, lr, count_inc)
+      elif isinstance(learning_rate, ExactSchedule) and _is_python_number(b1_exact):
         step_size = _scheduled_step_sizes(learning_rate, float(b1_exact), lr, count_inc)
       if step_size is None:
         exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr

@@ -13,6 +13,7 @@ constant rate; compile times are CPU seconds. ``run.py`` includes this table.
 import argparse
 import statistics
 import time
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -100,14 +101,221 @@ def schedule_lines(leaves: int, size: int, rounds: int, horizon: int) -> list[st
   return [*lines, ""]
 
 
+# --- Start-up: build the preset, init, first jitted step --------------------------------
+
+
+def startup_candidates() -> dict[str, dict[str, Callable[[], object]]]:
+  """Per wing: ``name -> a function building the preset`` with that scheduler (typical
+  arguments, a fresh scheduler each time, so no table is reused), the constant rate first."""
+  from adamax_optax.keras.optimizers import schedules as keras
+  from adamax_optax.mindspore.experimental.optim import lr_scheduler as ms
+  from adamax_optax.mindspore.nn import dynamic_lr
+  from adamax_optax.mindspore.nn import learning_rate_schedule as ms_nn
+  from adamax_optax.mxnet import lr_scheduler as mxnet
+  from adamax_optax.paddle.optimizer import lr as paddle
+  from adamax_optax.torch.optim import lr_scheduler as torch
+
+  def pytorch_family(module, preset, lr_keyword):
+    def attached(make):
+      return lambda: preset(**{lr_keyword: 0.01, "lr_scheduler": make()})
+
+    schedulers = {
+      "StepLR(step_size=30)": lambda: module.StepLR(step_size=30),
+      "MultiStepLR([30, 80])": lambda: module.MultiStepLR(milestones=[30, 80]),
+      "ConstantLR()": lambda: module.ConstantLR(),
+      "LinearLR(total_iters=100)": lambda: module.LinearLR(total_iters=100),
+      "ExponentialLR(0.999)": lambda: module.ExponentialLR(gamma=0.999),
+      "PolynomialLR(total_iters=1000)": lambda: module.PolynomialLR(total_iters=1000),
+      "CosineAnnealingLR(T_max=1000)": lambda: module.CosineAnnealingLR(T_max=1000),
+      "CosineAnnealingWarmRestarts(T_0=100)": lambda: module.CosineAnnealingWarmRestarts(T_0=100),
+      "CyclicLR(1e-3, 1e-2)": lambda: module.CyclicLR(base_lr=1e-3, max_lr=1e-2),
+      "LambdaLR(0.99**e)": lambda: module.LambdaLR(lr_lambda=lambda epoch: 0.99**epoch),
+      "MultiplicativeLR(0.99)": lambda: module.MultiplicativeLR(lr_lambda=lambda epoch: 0.99),
+      "SequentialLR(LinearLR, ExponentialLR)": lambda: module.SequentialLR(
+        schedulers=[module.LinearLR(total_iters=10), module.ExponentialLR(gamma=0.999)],
+        milestones=[10],
+      ),
+    }
+    if hasattr(module, "OneCycleLR"):
+      schedulers["OneCycleLR(1e-2, total_steps=1000)"] = lambda: module.OneCycleLR(
+        max_lr=1e-2, total_steps=1000
+      )
+    if hasattr(module, "ChainedScheduler"):
+      schedulers["ChainedScheduler(ConstantLR, ExponentialLR)"] = lambda: module.ChainedScheduler(
+        schedulers=[module.ConstantLR(), module.ExponentialLR(gamma=0.999)]
+      )
+    candidates = {"constant lr": lambda: preset(**{lr_keyword: 0.01})}
+    candidates |= {name: attached(make) for name, make in schedulers.items()}
+    candidates["ReduceLROnPlateau()"] = attached(module.ReduceLROnPlateau)
+    return candidates
+
+  def paddle_attached(make):
+    return lambda: ax.paddle_adamax(learning_rate=make())
+
+  paddle_schedulers = {
+    "NoamDecay(64, 100)": lambda: paddle.NoamDecay(d_model=64, warmup_steps=100),
+    "PiecewiseDecay([30, 80])": lambda: paddle.PiecewiseDecay([30, 80], [0.01, 0.001, 1e-4]),
+    "NaturalExpDecay(0.01, 0.001)": lambda: paddle.NaturalExpDecay(0.01, gamma=0.001),
+    "InverseTimeDecay(0.01, 0.001)": lambda: paddle.InverseTimeDecay(0.01, gamma=0.001),
+    "PolynomialDecay(0.01, 1000)": lambda: paddle.PolynomialDecay(0.01, decay_steps=1000),
+    "PolynomialDecay(0.01, 1000, cycle)": lambda: paddle.PolynomialDecay(
+      0.01, decay_steps=1000, cycle=True
+    ),
+    "LinearWarmup(0.01, 100)": lambda: paddle.LinearWarmup(0.01, 100, 0.0, 0.01),
+    "LinearWarmup(StepDecay, 100)": lambda: paddle.LinearWarmup(
+      paddle.StepDecay(0.01, step_size=30), 100, 0.0, 0.01
+    ),
+    "ExponentialDecay(0.01, 0.999)": lambda: paddle.ExponentialDecay(0.01, gamma=0.999),
+    "MultiStepDecay(0.01, [30, 80])": lambda: paddle.MultiStepDecay(0.01, milestones=[30, 80]),
+    "StepDecay(0.01, 30)": lambda: paddle.StepDecay(0.01, step_size=30),
+    "LambdaDecay(0.01, 0.99**e)": lambda: paddle.LambdaDecay(0.01, lambda epoch: 0.99**epoch),
+    "MultiplicativeDecay(0.01, 0.99)": lambda: paddle.MultiplicativeDecay(0.01, lambda e: 0.99),
+    "CosineAnnealingDecay(0.01, 1000)": lambda: paddle.CosineAnnealingDecay(0.01, T_max=1000),
+    "OneCycleLR(1e-2, 1000)": lambda: paddle.OneCycleLR(1e-2, total_steps=1000),
+    "CyclicLR(1e-3, 1e-2, 2000)": lambda: paddle.CyclicLR(1e-3, 1e-2, step_size_up=2000),
+    "CyclicLR(1e-3, 1e-2, 2000, triangular2)": lambda: paddle.CyclicLR(
+      1e-3, 1e-2, step_size_up=2000, mode="triangular2"
+    ),
+    "LinearLR(0.01, 100)": lambda: paddle.LinearLR(0.01, total_steps=100),
+    "CosineAnnealingWarmRestarts(0.01, 100)": lambda: paddle.CosineAnnealingWarmRestarts(
+      0.01, T_0=100
+    ),
+    "ReduceOnPlateau(0.01)": lambda: paddle.ReduceOnPlateau(0.01),
+  }
+
+  def mxnet_attached(make):
+    return lambda: ax.mxnet_adamax(learning_rate=0.01, lr_scheduler=make())
+
+  mxnet_schedulers = {
+    "FactorScheduler(30, 0.9)": lambda: mxnet.FactorScheduler(step=30, factor=0.9),
+    "MultiFactorScheduler([30, 80], 0.1)": lambda: mxnet.MultiFactorScheduler([30, 80], 0.1),
+    "PolyScheduler(1000)": lambda: mxnet.PolyScheduler(max_update=1000),
+    "CosineScheduler(1000)": lambda: mxnet.CosineScheduler(max_update=1000),
+  }
+
+  def keras_attached(make):
+    return lambda: ax.keras_adamax(learning_rate=make())
+
+  keras_schedules = {
+    "ExponentialDecay(0.01, 100, 0.9)": lambda: keras.ExponentialDecay(0.01, 100, 0.9),
+    "PiecewiseConstantDecay([30, 80])": lambda: keras.PiecewiseConstantDecay(
+      [30, 80], [0.01, 0.001, 1e-4]
+    ),
+    "PolynomialDecay(0.01, 1000)": lambda: keras.PolynomialDecay(0.01, 1000),
+    "InverseTimeDecay(0.01, 100, 0.5)": lambda: keras.InverseTimeDecay(0.01, 100, 0.5),
+    "CosineDecay(0.01, 1000)": lambda: keras.CosineDecay(0.01, 1000),
+    "CosineDecayRestarts(0.01, 100)": lambda: keras.CosineDecayRestarts(0.01, 100),
+  }
+
+  def nn_attached(make):
+    return lambda: ax.mindspore_nn_adamax(learning_rate=make())
+
+  nn_schedules = {
+    "ExponentialDecayLR(0.01, 0.9, 100)": lambda: ms_nn.ExponentialDecayLR(0.01, 0.9, 100),
+    "NaturalExpDecayLR(0.01, 0.1, 100)": lambda: ms_nn.NaturalExpDecayLR(0.01, 0.1, 100),
+    "InverseDecayLR(0.01, 0.1, 100)": lambda: ms_nn.InverseDecayLR(0.01, 0.1, 100),
+    "CosineDecayLR(0, 0.01, 1000)": lambda: ms_nn.CosineDecayLR(0.0, 0.01, 1000),
+    "PolynomialDecayLR(0.01, 1e-4, 1000, 1.0)": lambda: ms_nn.PolynomialDecayLR(
+      0.01, 1e-4, 1000, 1.0
+    ),
+    "WarmUpLR(0.01, 100)": lambda: ms_nn.WarmUpLR(0.01, 100),
+    "piecewise_constant_lr([300, 1000])": lambda: dynamic_lr.piecewise_constant_lr(
+      [300, 1000], [0.01, 0.001]
+    ),
+    "exponential_decay_lr(1000 steps)": lambda: dynamic_lr.exponential_decay_lr(
+      0.01, 0.9, 1000, 10, 2
+    ),
+    "natural_exp_decay_lr(1000 steps)": lambda: dynamic_lr.natural_exp_decay_lr(
+      0.01, 0.1, 1000, 10, 2
+    ),
+    "inverse_decay_lr(1000 steps)": lambda: dynamic_lr.inverse_decay_lr(0.01, 0.5, 1000, 10, 2),
+    "cosine_decay_lr(1000 steps)": lambda: dynamic_lr.cosine_decay_lr(0.0, 0.01, 1000, 10, 2),
+    "polynomial_decay_lr(1000 steps)": lambda: dynamic_lr.polynomial_decay_lr(
+      0.01, 1e-4, 1000, 10, 2, 1.0
+    ),
+    "warmup_lr(1000 steps)": lambda: dynamic_lr.warmup_lr(0.01, 1000, 10, 2),
+  }
+  return {
+    "torch": pytorch_family(torch, ax.torch_adamax, "lr"),
+    "mindspore.experimental": pytorch_family(ms, ax.mindspore_adamax, "lr"),
+    "paddle": {"constant lr": lambda: ax.paddle_adamax(learning_rate=0.01)}
+    | {name: paddle_attached(make) for name, make in paddle_schedulers.items()},
+    "mxnet": {"constant lr": lambda: ax.mxnet_adamax(learning_rate=0.01)}
+    | {name: mxnet_attached(make) for name, make in mxnet_schedulers.items()},
+    "keras": {"constant lr": lambda: ax.keras_adamax(learning_rate=0.01)}
+    | {name: keras_attached(make) for name, make in keras_schedules.items()},
+    "mindspore.nn": {"constant lr": lambda: ax.mindspore_nn_adamax(learning_rate=0.01)}
+    | {name: nn_attached(make) for name, make in nn_schedules.items()},
+  }
+
+
+def startup_seconds(build: Callable[[], object], params, metric: bool = False) -> float:
+  """CPU seconds of this process to build the preset, ``init`` it and run its first
+  jitted step (with a ``value=`` for a scheduler that follows a metric): less disturbed
+  by other processes than the wall clock, and everything here runs on the CPU."""
+  begin = time.process_time()
+  opt = build()
+  state = opt.init(params)
+  extra = {"value": jnp.float32(1.0)} if metric else {}
+
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params, **extra)
+    return optax.apply_updates(params, updates), state
+
+  jax.block_until_ready(jax.jit(step)(params, state, params))
+  return time.process_time() - begin
+
+
+def startup_lines(leaves: int, size: int, rounds: int, only: Sequence[str] = ()) -> list[str]:
+  """The start-up table: each scheduler's start-up against its preset's constant rate,
+  measured side by side (constant, scheduler, constant, ...), medians of ``rounds``."""
+  params = {f"w{i}": jnp.full((size,), 0.5, jnp.float32) for i in range(leaves)}
+  lines = [
+    f"Start-up (build the preset + init + first jitted step, CPU seconds) on {leaves} leaves "
+    f"x {size} parameters, {jax.devices()[0].device_kind}, medians of {rounds} side by side "
+    "rounds, as a ratio to the same preset with a constant rate:",
+    "",
+    "| wing | scheduler | start-up s | / constant rate |",
+    "|---|---|---:|---:|",
+  ]
+  for wing, candidates in startup_candidates().items():
+    if only and wing not in only:
+      continue
+    constant = candidates.pop("constant lr")
+    startup_seconds(constant, params)  # the first build of a preset pays its imports
+    for name, build in candidates.items():
+      metric = "Plateau" in name
+      pairs = [
+        (startup_seconds(constant, params), startup_seconds(build, params, metric))
+        for _ in range(rounds)
+      ]
+      base = statistics.median(pair[0] for pair in pairs)
+      seconds = statistics.median(pair[1] for pair in pairs)
+      lines.append(f"| {wing} | {name} | {seconds:.2f} | {seconds / base:.2f} |")
+      print(lines[-1], flush=True)
+  return [*lines, ""]
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--leaves", type=int, default=64)
   parser.add_argument("--size", type=int, default=65536, help="parameters per leaf")
   parser.add_argument("--rounds", type=int, default=30)
   parser.add_argument("--horizon", type=int, default=1_000_000)
+  parser.add_argument(
+    "--startup", action="store_true", help="the start-up table only (build + init + first step)"
+  )
+  parser.add_argument("--startup-leaves", type=int, default=16)
+  parser.add_argument("--startup-size", type=int, default=4096)
+  parser.add_argument("--startup-rounds", type=int, default=3)
+  parser.add_argument("--wing", action="append", help="start-up of these wings only")
   args = parser.parse_args()
-  print("\n".join(schedule_lines(args.leaves, args.size, args.rounds, args.horizon)))
+  if not args.startup:
+    print("\n".join(schedule_lines(args.leaves, args.size, args.rounds, args.horizon)))
+  lines = startup_lines(
+    args.startup_leaves, args.startup_size, args.startup_rounds, args.wing or ()
+  )
+  print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -59,3 +59,21 @@ def test_a_step_schedule_steps_once_per_change():
   for _ in range(999_999 // 41):  # PyTorch's recursion, one decay per 41 epochs
     lr *= 0.97
   assert table.value_at(999_999) == lr
+
+
+@pytest.mark.parametrize("module", [torch, mindspore], ids=["torch", "mindspore"])
+@pytest.mark.parametrize("gamma", [0.5, 0.9, 0.999, 1.0001])
+@pytest.mark.parametrize("every", [1, 3])
+def test_a_multiplied_recursion_gives_every_value_of_stepping_through(module, gamma, every):
+  """ExponentialLR's recursion by np.multiply.accumulate (Scheduler.step_factor) and by a
+  Python step per epoch: the same doubles (float32 for MindSpore), into the denormals."""
+  horizon = 1200  # 0.5 ** 1200 underflows to 0 in float32 and in double
+  fast = module.ExponentialLR(gamma=gamma, horizon=horizon)
+  slow = module.ExponentialLR(gamma=gamma, horizon=horizon)
+  slow.step_factor = lambda run: None
+  counts = np.arange(horizon * every + 5)
+  for lr in (0.01, 0.3, 1e-30):
+    (fast_table,), _ = fast.tabulate_groups([lr], every)
+    (slow_table,), _ = slow.tabulate_groups([lr], every)
+    np.testing.assert_array_equal(fast_table.values_at(counts), slow_table.values_at(counts))
+    assert fast_table.num_runs == slow_table.num_runs

@@ -41,6 +41,7 @@ def test_every_count_reads_its_run(lengths):
     ([3, 1, 40, 2] * 10, "binary search"),  # a run of 1: buckets would be the horizon
     ([5] * 10, "binary search"),  # few runs
     ([1] * 300, "direct index"),  # a run per count
+    ([1] * 300 + [40, 5], "direct index"),  # so up to a last run (a NaN past the horizon)
   ],
 )
 def test_each_lookup_form(lengths, searched_by):

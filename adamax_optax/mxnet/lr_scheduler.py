@@ -216,7 +216,10 @@ class FactorScheduler(_Scheduler):
     warmup_mode: ``"linear"`` (default) or ``"constant"``.
     horizon: keyword-only; updates tabulated from the first one (default
       ``DEFAULT_HORIZON``, a million). The table keeps one entry per change, and stops
-      early once the rate can no longer change; past the horizon the last rate holds.
+      early once the rate can no longer change (it holds from there on, as in MXNet);
+      past a horizon the rate could still change after, it is NaN, so a run longer than
+      the table makes NaN updates (the parameters turn NaN, visibly) rather than use a
+      wrong rate.
 
   Example:
     >>> from adamax_optax.mxnet.lr_scheduler import FactorScheduler

@@ -101,6 +101,13 @@ class ExactSchedule:
     return self._mapped(1.0 - self._double, f"1-{self.name}")
 
   @property
+  def run_values(self) -> np.ndarray:
+    """The double value of each run, in order (a read-only view)."""
+    values = self._double.view()
+    values.flags.writeable = False
+    return values
+
+  @property
   def num_runs(self) -> int:
     """How many runs of equal values the table keeps (12 bytes a run)."""
     return int(self._starts.size)
@@ -128,6 +135,9 @@ class ExactSchedule:
       return jnp.zeros_like(count)
     if self._starts[-1] == runs - 1:  # a run per count: the count is the index
       return jnp.minimum(count, runs - 1)
+    if self._starts[-2] == runs - 2:  # so up to a last run (the NaN past a horizon)
+      last_start = int(self._starts[-1])
+      return jnp.where(count >= last_start, runs - 1, jnp.minimum(count, runs - 2))
     starts = jnp.asarray(self._starts)
     if self._bucket_runs is not None:  # the bucket's first run, or the next one
       buckets = len(self._bucket_runs)
@@ -183,7 +193,7 @@ def _buckets(starts: np.ndarray, horizon: int) -> tuple[int, np.ndarray | None]:
   (so a block holds at most one run start). ``(0, None)`` when a binary search is
   cheap enough (few runs) or the table would be more than twice the runs' size."""
   runs = starts.size
-  if runs <= _SEARCH_RUNS or starts[-1] == runs - 1:  # (a run per count: a direct index)
+  if runs <= _SEARCH_RUNS or starts[-2] == runs - 2:  # (a run per count: a direct index)
     return 0, None
   shortest = int(np.diff(starts).min())
   bits = shortest.bit_length() - 1

@@ -18,7 +18,7 @@ import bisect
 import collections
 import math
 
-from adamax_optax.schedules._replay import Run, Scheduler
+from adamax_optax.schedules._replay import PastTheEnd, Run, Scheduler
 
 
 class LambdaLR(Scheduler):
@@ -124,6 +124,9 @@ class ExponentialLR(Scheduler):
 
   def get_lr(self, run: Run):
     return run.group.lr if run.epoch == 0 else run.group.lr * self.gamma
+
+  def step_factor(self, run: Run):
+    return self.gamma
 
   def closed_form(self, run: Run):
     return run.base * self.gamma**run.epoch
@@ -245,7 +248,8 @@ class OneCycleLR(Scheduler):
   of ``total_steps``, then down to ``max_lr / (div_factor * final_div_factor)``
   (``three_phase`` comes back to the start first), annealed by ``"cos"`` or ``"linear"``;
   with ``cycle_momentum``, ``betas[0]`` moves the other way. The groups' rates are
-  replaced. Past ``total_steps`` the last value holds (PyTorch raises)."""
+  replaced. PyTorch raises when stepped past ``total_steps``: the table's rate (and
+  ``betas[0]``) is NaN from epoch ``total_steps + 1`` on (:class:`PastTheEnd`)."""
 
   per_group = ("max_lr", "base_momentum", "max_momentum")
   cycle_momentum = False
@@ -265,7 +269,7 @@ class OneCycleLR(Scheduler):
 
   def quiet_steps(self, run: Run) -> int | None:
     total = self.total_steps or self.epochs * self.steps_per_epoch
-    return 0 if run.epoch < total else None
+    return 0 if run.epoch <= total else None  # (the step past total_steps raises)
 
   def phases(self) -> list[tuple[float, tuple[str, str], tuple[str, str]]]:
     """``(last step, (lr from, lr to), (momentum from, momentum to))`` of each phase."""
@@ -291,7 +295,11 @@ class OneCycleLR(Scheduler):
       return run.group.initial_lr if name == "initial_lr" else run.levels[name]
 
     total = self.total_steps or self.epochs * self.steps_per_epoch
-    step, start, phases = min(run.epoch, total), 0, self.phases()
+    if run.epoch > total:
+      raise PastTheEnd(
+        f"Tried to step {run.epoch} times. However the number of total steps is {total}"
+      )
+    step, start, phases = run.epoch, 0, self.phases()
     for i, (end, (lr_from, lr_to), (momentum_from, momentum_to)) in enumerate(phases):
       if step <= end or i == len(phases) - 1:
         pct = (step - start) / (end - start)

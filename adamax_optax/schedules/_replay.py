@@ -24,6 +24,16 @@ The pieces:
   nothing (a step decay between two decays), and :func:`replay` skips them: a table keeps
   one entry per run of equal values and costs one replayed step per change.
 
+Past the end of its table a scheduler's rate is exact or visibly not a rate: where the
+framework's scheduler stops changing (:meth:`Scheduler.quiet_steps` returns ``None``:
+the last milestone, ``total_iters``) the last value holds, exactly; where the framework
+raises at a step (:class:`PastTheEnd`, e.g. PyTorch's ``OneCycleLR`` past
+``total_steps``; an ``OverflowError``, e.g. ``2.0 ** (cycle - 1)`` of a ``triangular2``
+``CyclicLR`` at cycle 1025) and past a ``horizon`` that cut the replay short, the rate is
+NaN, so the update and the parameters turn NaN where a check of the loss sees them,
+instead of a silently held rate. A scheduler whose framework holds its last value at a
+natural end sets :attr:`Scheduler.holds_past_horizon`.
+
 A framework's scheduler is then a declaration: the framework's signature, defaults and
 messages on top of an algorithm of :mod:`adamax_optax.schedules` (written once for the
 PyTorch family), overriding a method only where the framework really computes otherwise.
@@ -79,6 +89,8 @@ class Numbers:
   cos: Callable[[Any], Any]
   floor: Callable[[Any], Any]
   pow: Callable[[Any, Any], Any]
+  #: The NumPy type whose arithmetic is the framework's (a multiply rounds the same).
+  dtype: type = np.float64
 
 
 #: Python doubles: PyTorch, Paddle and MXNet.
@@ -105,7 +117,14 @@ FLOAT32 = Numbers(
   _float32_cos,
   _float32_floor,
   _float32_pow,
+  np.float32,
 )
+
+
+class PastTheEnd(Exception):
+  """Raised by a scheduler's step that its framework refuses (PyTorch's ``OneCycleLR``
+  stepped past ``total_steps``): its table ends there, and the rate from that step on
+  is NaN."""
 
 
 class Group:
@@ -173,7 +192,8 @@ class Scheduler:
 
   Subclasses define :meth:`get_lr` and, where the algorithm needs them, :meth:`setup`,
   :meth:`reset`, :meth:`advance` and :meth:`closed_form`. A wing's class sets ``numbers``,
-  ``horizon`` (updates tabulated; past it the last value holds) and the arguments.
+  ``horizon`` (updates tabulated; past it the rate is NaN unless the schedule stopped
+  changing, see the module docstring) and the arguments.
   """
 
   numbers: Numbers = DOUBLE
@@ -182,6 +202,9 @@ class Scheduler:
   per_group: tuple[str, ...] = ()
   #: Whether the scheduler writes ``betas[0]`` (PyTorch's cycle_momentum).
   cycles_beta1: bool = False
+  #: Whether the framework's scheduler keeps its last value from ``horizon`` on (a
+  #: schedule that ends there); otherwise the rate past the horizon is NaN.
+  holds_past_horizon: bool = False
 
   # --- the algorithm ---------------------------------------------------------------------
 
@@ -208,6 +231,14 @@ class Scheduler:
     equal values, so a step schedule over a million updates costs a few thousand steps.
     0, the default, is always right."""
     return 0
+
+  def step_factor(self, run: Run):
+    """The one number that every ``step()`` from epoch 1 on multiplies the group's lr
+    by, and that is all it does (``ExponentialLR``'s ``gamma``); ``None`` (the default)
+    for any other scheduler. :func:`replay` then replays the recursion with
+    ``np.multiply.accumulate`` in the scheduler's number type: the products in sequence,
+    each rounded as the framework's ``lr * gamma`` is, without a Python step each."""
+    return None
 
   def driver(self, group: Group) -> Callable[[], None]:
     """Builds the scheduler on ``group``; the result is its ``scheduler.step()``.
@@ -274,10 +305,13 @@ class Scheduler:
     lr_tables, beta1_tables = [], []
     for index, lr in enumerate(lrs):
       group = Group(index, numbers.value(lr), numbers.value(beta1))
-      starts, lr_values, beta1_values = replay(self.driver(group), group, epochs)
-      lr_tables.append(ExactSchedule.from_runs(starts, lr_values, epochs, name).stretched(every))
+      starts, lr_values, beta1_values = replay(
+        self.driver(group), group, epochs, holds_past_end=self.holds_past_horizon
+      )
+      tabulated = max(epochs, starts[-1] + 1)  # (a NaN run may start at the horizon)
+      lr_tables.append(ExactSchedule.from_runs(starts, lr_values, tabulated, name).stretched(every))
       beta1_tables.append(
-        ExactSchedule.from_runs(starts, beta1_values, epochs, f"{name}.beta1").stretched(every)
+        ExactSchedule.from_runs(starts, beta1_values, tabulated, f"{name}.beta1").stretched(every)
       )
     return lr_tables, (beta1_tables if self.cycles_beta1 else None)
 
@@ -291,24 +325,60 @@ class Scheduler:
     return schedule(count)
 
 
-def replay(step: Callable[[], None], group: Group, epochs: int):
+def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_end=False):
   """``(starts, lrs, beta1s)``: the group's values from the scheduler's first step on,
   one entry per run of epochs that ``step`` (a driver) leaves unchanged, over ``epochs``
-  epochs (fewer where no later step changes anything)."""
+  epochs (fewer where no later step changes anything).
+
+  A step that raises :class:`PastTheEnd` or ``OverflowError`` (where the framework
+  raises) ends the table with a NaN run from that epoch on; so does reaching ``epochs``
+  while later steps could still change the values, unless ``holds_past_end``.
+  """
+  if isinstance(step, Run) and step.scheduler.step_factor(step) is not None:
+    return _multiplied(step, group, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   starts, lr_values, beta1_values = [], [], []
   epoch = 0
   while True:
+    # (appends in the loop, not through a helper: a million steps pay for each call)
     starts.append(epoch)
     lr_values.append(float(group.lr))
     beta1_values.append(float(group.beta1))
     quiet = quiet_steps()
-    if quiet is None or epoch + quiet + 1 >= epochs:
+    if quiet is None:
       return starts, lr_values, beta1_values
+    if epoch + quiet + 1 >= epochs:
+      end = None if holds_past_end else epochs
+      break
     if quiet:
       step.skip(quiet)
-    step()
     epoch += quiet + 1
+    try:
+      step()
+    except (PastTheEnd, OverflowError):
+      end = epoch
+      break
+  if end is not None:
+    starts.append(end)
+    lr_values.append(math.nan)
+    beta1_values.append(math.nan)
+  return starts, lr_values, beta1_values
+
+
+def _multiplied(run: Run, group: Group, epochs: int, holds_past_end: bool):
+  """:func:`replay` of a run whose every step multiplies the lr by one factor
+  (:meth:`Scheduler.step_factor`): ``lr, lr * f, (lr * f) * f, ...`` by
+  ``np.multiply.accumulate``, which multiplies in order in the numbers' own type."""
+  dtype = run.scheduler.numbers.dtype
+  lrs = np.full(epochs, float(run.scheduler.step_factor(run)), dtype)
+  lrs[0] = float(group.lr)
+  np.multiply.accumulate(lrs, out=lrs)
+  starts, lrs = np.arange(epochs), lrs.astype(np.float64)
+  if not holds_past_end:
+    starts, lrs = np.append(starts, epochs), np.append(lrs, math.nan)
+  beta1s = np.full(len(starts), float(group.beta1))
+  beta1s[epochs:] = math.nan
+  return starts, lrs, beta1s
 
 
 class _Composite(Scheduler):

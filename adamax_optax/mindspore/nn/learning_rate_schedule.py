@@ -10,9 +10,11 @@ group's ``lr``, or with any optax optimizer.
 
 Every class takes a keyword-only ``horizon`` (default
 :data:`~adamax_optax.schedules.DEFAULT_HORIZON`): the steps tabulated (lazily, at the
-first call); past it the last value holds. Schedules that stop changing
-(``CosineDecayLR``, ``WarmUpLR``, ``PolynomialDecayLR`` without ``update_decay_steps``)
-tabulate only up to their end.
+first call). Schedules that stop changing (``CosineDecayLR``, ``WarmUpLR``,
+``PolynomialDecayLR`` without ``update_decay_steps``, a decay that underflows to 0)
+tabulate only up to their end and hold their exact last value; past a horizon that cut
+a schedule short the rate is NaN, so a longer run makes NaN updates (the parameters turn
+NaN, visibly) instead of using a wrong rate.
 """
 
 import math
@@ -64,6 +66,7 @@ class LearningRateSchedule:
     if self._table is None:
       n = self.horizon
       end = self._last_changing_step()
+      ended = end is not None and end + 1 <= n  # the last value holds from the end on
       if end is not None:
         n = min(n, end + 1)
       values = np.zeros(n, np.float32)
@@ -71,7 +74,10 @@ class LearningRateSchedule:
       for k in range(n):
         values[k] = self.value(k)
         if stop_at_zero and values[k] == 0:
+          ended = True
           break  # underflowed: 0 from here on (the rest of the table is 0 already)
+      if not ended:  # cut by the horizon: a NaN rate past it, not a held wrong one
+        values = np.append(values, np.float32(np.nan))
       self._table = ExactSchedule(values, type(self).__name__)
     return self._table
 

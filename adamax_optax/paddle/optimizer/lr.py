@@ -19,10 +19,14 @@ optimizer's own count drives it.
 
 Tables. The values are tabulated when first used (not when constructed) and run-length
 encoded. A schedule that ends (``PiecewiseDecay``, ``PolynomialDecay`` without
-``cycle``, ``LinearLR``, ``OneCycleLR``, a float ``LinearWarmup``) tabulates up to its
-end and holds its last value; the others take a keyword-only ``horizon`` (default
-:data:`~adamax_optax.schedules.DEFAULT_HORIZON`, one million updates): past it the last
-tabulated value holds. A smooth schedule costs 12 bytes per tabulated update.
+``cycle``, ``LinearLR``, a float ``LinearWarmup``) tabulates up to its end and holds
+its last value, as Paddle does; ``OneCycleLR``, which Paddle refuses to step past
+``total_steps``, has a NaN rate from there. The others take a keyword-only ``horizon``
+(default :data:`~adamax_optax.schedules.DEFAULT_HORIZON`, one million updates): past it
+the rate is NaN, so a longer run makes NaN updates (the parameters turn NaN, visibly)
+instead of using a wrong rate. A ``CyclicLR`` whose ``"triangular2"`` scale overflows
+(``2.0 ** (cycle - 1)`` at cycle 1025, where Paddle raises ``OverflowError``) has a NaN
+rate from that epoch on. A smooth schedule costs 12 bytes per tabulated update.
 
 Validation raises ``ValueError`` (where Paddle asserts) or ``TypeError`` with Paddle's
 wording, plus a few checks Paddle lacks (NaN or infinite rates, ``last_epoch < -1``).
@@ -143,7 +147,7 @@ class LRScheduler(Scheduler):
     last_epoch: the epoch before the constructor's step, int >= -1 (default -1: start).
     verbose: accepted for Paddle's signature; nothing is printed.
     horizon: keyword-only: how many updates to tabulate (default one million); past it
-      the last value holds.
+      the rate is NaN (a visible end), unless the schedule ended before it.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -151,8 +155,8 @@ class LRScheduler(Scheduler):
     ...   def get_lr(self):
     ...     return self.base_lr * 0.5**self.last_epoch
     >>> schedule = Halving(learning_rate=1.0, horizon=8)
-    >>> print(schedule(0), schedule(3), schedule.value_at(100))
-    1.0 0.125 0.0078125
+    >>> print(schedule(0), schedule(3), schedule.value_at(7), schedule.value_at(100))
+    1.0 0.125 0.0078125 nan
 
   References:
     Paddle ``paddle.optimizer.lr.LRScheduler``.
@@ -176,6 +180,12 @@ class LRScheduler(Scheduler):
     group = Group(0, self.base_lr, 0.0)
     self.driver(group, last_epoch)  # Paddle's constructor takes the first step
     self.last_epoch, self.last_lr = last_epoch + 1, group.lr
+
+  @property
+  def holds_past_horizon(self) -> bool:
+    """Whether the table's last value holds past it: at a natural end, where Paddle's
+    scheduler keeps it; past a ``horizon`` the rate is NaN instead."""
+    return self._natural_end is not None
 
   @property
   def horizon(self) -> int:
@@ -601,6 +611,9 @@ class ExponentialDecay(_Replayed, family.ExponentialLR):
   def get_lr(self, run: Run) -> float:
     return self.closed_form(run)  # Paddle computes the power at every step
 
+  def step_factor(self, run: Run) -> None:
+    return None  # a power at each step, not a product of the last one
+
 
 class MultiStepDecay(_Replayed, family.MultiStepLR):
   """Paddle's ``MultiStepDecay``: ``lr * gamma ** i``, ``i`` the number of milestones
@@ -659,8 +672,8 @@ class StepDecay(_Replayed, family.StepLR):
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
     >>> schedule = lr.StepDecay(1.0, step_size=2, gamma=0.5, horizon=100)
-    >>> print([schedule.value_at(n) for n in range(5)], schedule.num_runs)
-    [1.0, 1.0, 0.5, 0.5, 0.25] 50
+    >>> print([schedule.value_at(n) for n in range(5)], schedule.num_runs)  # and a NaN run
+    [1.0, 1.0, 0.5, 0.5, 0.25] 51
 
   References:
     Paddle ``paddle.optimizer.lr.StepDecay``.
@@ -684,6 +697,9 @@ class StepDecay(_Replayed, family.StepLR):
 
   def get_lr(self, run: Run) -> float:
     return self.closed_form(run)  # Paddle computes the power at every step
+
+  def step_factor(self, run: Run) -> None:
+    return None  # a power at each step, not a product of the last one
 
 
 class LambdaDecay(_Replayed, family.LambdaLR):
@@ -822,8 +838,8 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
   algorithm, with Paddle's ``end_learning_rate`` as the last rate.
 
   The table covers epochs up to ``total_steps`` (Paddle raises ``ValueError`` when
-  stepped beyond; ``value_at`` does the same, the compiled schedule holds the last
-  value).
+  stepped beyond; ``value_at`` does the same, and the compiled schedule's rate is NaN
+  there, so the update and the parameters turn NaN, visibly).
 
   Args:
     max_learning_rate: float >= 0.
@@ -845,6 +861,8 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
   References:
     Paddle ``paddle.optimizer.lr.OneCycleLR``; Smith & Topin, 2017.
   """
+
+  holds_past_horizon = False  # Paddle raises past total_steps
 
   def __init__(
     self,

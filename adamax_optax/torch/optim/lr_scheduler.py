@@ -54,7 +54,11 @@ class LRScheduler(Scheduler):
   Attributes:
     lr: the learning rate the scheduler starts from when it is called as an optax
       schedule (``count -> lr``); the preset passes each group's own instead.
-    horizon: how many updates are tabulated; past it the last value holds.
+    horizon: how many updates are tabulated. A scheduler that stops changing before it
+      (``MultiStepLR`` past its last milestone, ``LinearLR``, ``ConstantLR`` and
+      ``PolynomialLR`` past ``total_iters``) holds its exact last value for any count;
+      any other has a NaN rate from the horizon on, so a run longer than the table makes
+      NaN updates (the parameters turn NaN, visibly) instead of using a wrong rate.
   """
 
   lr: float | None = None
@@ -359,7 +363,9 @@ class OneCycleLR(LRScheduler, family.OneCycleLR):
   then down to ``max_lr / (div_factor * final_div_factor)`` (``three_phase`` comes back
   to the start first), annealed by ``"cos"`` or ``"linear"``. Give ``total_steps`` or
   ``epochs`` and ``steps_per_epoch``. ``max_lr`` replaces the groups' learning rates.
-  PyTorch raises past ``total_steps``; here the last value holds.
+  PyTorch raises when stepped past ``total_steps``; here the rate (and ``betas[0]``) is
+  NaN from epoch ``total_steps + 1`` on, so such an update is NaN, visibly (and
+  the parameters turn NaN).
 
   Example:
     >>> from adamax_optax.torch.optim.lr_scheduler import OneCycleLR

@@ -134,7 +134,8 @@ def test_as_plain_optax_schedule_needs_initial_lr():
   with pytest.raises(ValueError, match="initial_lr"):
     sched(0)
   sched = L.ExponentialLR(gamma=0.5, initial_lr=2.0, horizon=4)
-  assert [float(sched(n)) for n in range(6)] == [2.0, 1.0, 0.5, 0.25, 0.25, 0.25]
+  assert [float(sched(n)) for n in range(4)] == [2.0, 1.0, 0.5, 0.25]
+  assert np.isnan(sched(4)) and np.isnan(sched(5))  # past the horizon: NaN, not held
 
 
 @pytest.mark.parametrize(

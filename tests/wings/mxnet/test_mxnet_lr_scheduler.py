@@ -163,10 +163,12 @@ def test_mxnet_signature_and_immutability():
   assert isinstance(lr_scheduler.DEFAULT_HORIZON, int)
 
 
-def test_horizon_holds_the_last_value():
+def test_past_the_horizon_the_rate_is_nan_unless_it_can_no_longer_change():
   sched = FactorScheduler(step=1, factor=0.5, base_lr=1.0, stop_factor_lr=0.0, horizon=10)
   table = sched.exact_schedule()
-  assert table.value_at(9) == 0.5**9 and table.value_at(10**6) == 0.5**9
+  assert table.value_at(9) == 0.5**9 and np.isnan(table.value_at(10**6))
+  stopped = FactorScheduler(step=1, factor=0.5, base_lr=1.0, stop_factor_lr=0.25, horizon=10)
+  assert stopped.exact_schedule().value_at(10**6) == 0.25  # fixed at stop_factor_lr
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,8 @@ def test_one_cycle_ends_at_total_steps():
     ValueError, match=r"^Tried to step 31 times\. However the number of total steps is 30$"
   ):
     schedule.value_at(31)
-  assert float(schedule(1000)) == np.float32(schedule.value_at(30))  # compiled: held
+  assert float(schedule(30)) == np.float32(schedule.value_at(30))
+  assert np.isnan(schedule(31)) and np.isnan(schedule(1000))  # compiled: a visible end
 
 
 def test_custom_subclass_and_lazy_tables():
@@ -65,7 +66,8 @@ def test_custom_subclass_and_lazy_tables():
   schedule = Halving(learning_rate=1.0, horizon=6)
   assert (schedule.last_epoch, schedule.last_lr) == (0, 1.0)
   halving = [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125]
-  assert [schedule.value_at(n) for n in range(7)] == [*halving, 0.03125]  # held past horizon
+  assert [schedule.value_at(n) for n in range(6)] == halving
+  assert np.isnan(schedule.value_at(6))  # past the horizon: NaN, not a held rate
   inner = lr.CosineAnnealingDecay(0.02, T_max=10)
   warm = lr.LinearWarmup(inner, 5, 0.0, 0.02)
   assert warm.horizon == 1_000_005
@@ -75,7 +77,8 @@ def test_custom_subclass_and_lazy_tables():
 def test_natural_ends_and_run_length_tables():
   assert lr.PiecewiseDecay([3, 8], [0.1, 0.05, 0.01]).num_runs == 3
   assert lr.MultiStepDecay(0.1, [3, 8]).num_runs == 3
-  assert lr.StepDecay(0.1, 1000, 0.5).num_runs == 1000  # a million updates, one run a decay
+  # A million updates, one run a decay, and the NaN run past the horizon.
+  assert lr.StepDecay(0.1, 1000, 0.5).num_runs == 1001
   assert lr.PolynomialDecay(0.1, 50).horizon == 51
   assert lr.LinearLR(0.1, 50).horizon == 51
   assert lr.LinearWarmup(0.1, 20, 0.0, 0.2).horizon == 21

@@ -25,8 +25,12 @@ entry.
 Every class also takes MindSpore's ``last_epoch`` (-1 only: a resumed run continues from
 the optimizer state's count) and two keyword-only arguments: ``initial_lr``, the group lr
 when the scheduler is used as an optax schedule on its own, and ``horizon`` (default
-:data:`~adamax_optax.schedules.DEFAULT_HORIZON`), the updates tabulated; past it the last
-value holds. The tables are computed once, when the optimizer is built (or at the first
+:data:`~adamax_optax.schedules.DEFAULT_HORIZON`), the updates tabulated. A scheduler that
+stops changing before it (``MultiStepLR`` past its last milestone, ``LinearLR``,
+``ConstantLR`` and ``PolynomialLR`` past ``total_iters``) holds its exact last value for
+any count; any other has a NaN rate from the horizon on, so a run longer than the table
+makes NaN updates (the parameters turn NaN, visibly) instead of using a wrong rate. The
+tables are computed once, when the optimizer is built (or at the first
 call of a scheduler used alone).
 
 ``ReduceLROnPlateau`` follows a metric instead of the count: attach it the same way and
@@ -124,11 +128,19 @@ class StepLR(LRScheduler, family.StepLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.StepLR``.
   """
 
-  def __init__(self, step_size: int, gamma: float = 0.1, last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    step_size: int,
+    gamma: float = 0.1,
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     check_int("StepLR", "step_size", step_size, 1)
     check_float("StepLR", "gamma", gamma)
     self.step_size, self.gamma = int(step_size), float(gamma)
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 class ExponentialLR(LRScheduler, family.ExponentialLR):
@@ -149,10 +161,17 @@ class ExponentialLR(LRScheduler, family.ExponentialLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ExponentialLR``.
   """
 
-  def __init__(self, gamma: float, last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    gamma: float,
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     check_float("ExponentialLR", "gamma", gamma)
     self.gamma = float(gamma)
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 class MultiStepLR(LRScheduler, family.MultiStepLR):
@@ -174,7 +193,15 @@ class MultiStepLR(LRScheduler, family.MultiStepLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.MultiStepLR``.
   """
 
-  def __init__(self, milestones: list[int], gamma: float = 0.1, last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    milestones: list[int],
+    gamma: float = 0.1,
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     if not isinstance(milestones, list):
       raise TypeError(
         f"For 'MultiStepLR', the 'milestones' must be list, but got {type(milestones).__name__}."
@@ -187,7 +214,7 @@ class MultiStepLR(LRScheduler, family.MultiStepLR):
         )
     check_float("MultiStepLR", "gamma", gamma, ints=True)
     self.milestones, self.gamma = list(milestones), gamma
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
   def closed_form(self, run):
     # MindSpore 2.10's closed form reads a missing attribute; at epoch 0 it is the base.
@@ -223,7 +250,9 @@ class LinearLR(LRScheduler, family.LinearLR):
     end_factor: float = 1.0,
     total_iters: int = 5,
     last_epoch: int = -1,
-    **kwargs,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
   ):
     check_float("LinearLR", "start_factor", start_factor, ints=True)
     check_float("LinearLR", "end_factor", end_factor, 0.0, 1.0, ints=True)
@@ -234,7 +263,7 @@ class LinearLR(LRScheduler, family.LinearLR):
     check_int("LinearLR", "total_iters", total_iters, 0)
     self.start_factor, self.end_factor = float(start_factor), float(end_factor)
     self.total_iters = int(total_iters)
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
   def closed_form(self, run):  # (used at epoch 0 only, where it takes no division)
     return run.base * self.start_factor
@@ -257,13 +286,21 @@ class ConstantLR(LRScheduler, family.ConstantLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.ConstantLR``.
   """
 
-  def __init__(self, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    factor: float = 1.0 / 3,
+    total_iters: int = 5,
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     check_float("ConstantLR", "factor", factor, ints=True)
     if not 0 <= factor <= 1:
       raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
     check_int("ConstantLR", "total_iters", total_iters, 0)
     self.factor, self.total_iters = float(factor), int(total_iters)
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
   def undo_factor(self, lr):
     return lr / self.factor
@@ -294,11 +331,19 @@ class PolynomialLR(LRScheduler, family.PolynomialLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.PolynomialLR``.
   """
 
-  def __init__(self, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    total_iters: int = 5,
+    power: float = 1.0,
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     check_float("PolynomialLR", "power", power, 0.0)
     check_int("PolynomialLR", "total_iters", total_iters, 1)
     self.total_iters, self.power = int(total_iters), float(power)
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
@@ -323,11 +368,19 @@ class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.CosineAnnealingLR``.
   """
 
-  def __init__(self, T_max: int, eta_min: float = 0.0, last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    T_max: int,
+    eta_min: float = 0.0,
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     check_float("CosineAnnealingLR", "eta_min", eta_min, ints=True)
     check_int("CosineAnnealingLR", "T_max", T_max, 1)
     self.T_max, self.eta_min = int(T_max), eta_min
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestarts):
@@ -358,7 +411,9 @@ class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestart
     T_mult: int = 1,
     eta_min: float = 0,
     last_epoch: int = -1,
-    **kwargs,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
   ):
     name = "CosineAnnealingWarmRestarts"
     if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
@@ -367,7 +422,7 @@ class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestart
       raise ValueError(f"T_mult should be an integer and equal or greater than 1, but got {T_mult}")
     check_float(name, "eta_min", eta_min, ints=True)
     self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 class CyclicLR(LRScheduler, family.CyclicLR):
@@ -414,7 +469,9 @@ class CyclicLR(LRScheduler, family.CyclicLR):
     scale_fn: Callable | None = None,
     scale_mode: str = "cycle",
     last_epoch: int = -1,
-    **kwargs,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
   ):
     for name, v in (("base_lr", base_lr), ("max_lr", max_lr)):
       for item in v if isinstance(v, (list, tuple)) else [v]:
@@ -440,7 +497,7 @@ class CyclicLR(LRScheduler, family.CyclicLR):
     if scale_fn is None:
       scale_mode = "iterations" if mode == "exp_range" else "cycle"
     self.scale_mode = scale_mode
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
   def standalone_lr(self) -> float:
     return 1.0 if self.initial_lr is None else self.initial_lr  # base_lr sets the rate
@@ -466,13 +523,21 @@ class LambdaLR(LRScheduler, family.LambdaLR):
     MindSpore 2.10 ``mindspore.experimental.optim.lr_scheduler.LambdaLR``.
   """
 
-  def __init__(self, lr_lambda: Callable | list[Callable], last_epoch: int = -1, **kwargs):
+  def __init__(
+    self,
+    lr_lambda: Callable | list[Callable],
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
+  ):
     fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]
     for fn in fns:
       if not callable(fn):
         raise TypeError(f"{type(self).__name__}: lr_lambda must be callable, got {fn!r}.")
     self.lr_lambda = fns if isinstance(lr_lambda, (list, tuple)) else lr_lambda
-    LRScheduler.__init__(self, last_epoch, **kwargs)  # (shared with MultiplicativeLR)
+    # (shared with MultiplicativeLR)
+    LRScheduler.__init__(self, last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 class MultiplicativeLR(LRScheduler, family.MultiplicativeLR):
@@ -519,7 +584,13 @@ class SequentialLR(LRScheduler, Sequential):
   """
 
   def __init__(
-    self, schedulers: list[LRScheduler], milestones: list[int], last_epoch: int = -1, **kwargs
+    self,
+    schedulers: list[LRScheduler],
+    milestones: list[int],
+    last_epoch: int = -1,
+    *,
+    initial_lr: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
   ):
     if not isinstance(schedulers, (list, tuple)) or not schedulers:
       raise TypeError("SequentialLR: schedulers must be a non-empty list of schedulers.")
@@ -535,7 +606,7 @@ class SequentialLR(LRScheduler, Sequential):
     for m in milestones:
       check_int("SequentialLR", "milestones", m, 1)
     self.schedulers, self.milestones = list(schedulers), list(milestones)
-    super().__init__(last_epoch, **kwargs)
+    super().__init__(last_epoch, initial_lr=initial_lr, horizon=horizon)
 
 
 @dataclasses.dataclass(eq=False)
