@@ -159,10 +159,11 @@ TRAJECTORIES = [
 @pytest.mark.parametrize("name", TRAJECTORIES)
 def test_adamax_closed_loop_with_schedule(name):
   # keras_adamax(learning_rate=<schedule>, weight_decay=0.004), one group (w, b, s), the
-  # recorded gradients fed for every recorded update (300 or 600), one jitted opt.update + apply_updates per
-  # update. m and u: bit for bit at every update. Weights: bit for bit, each element up
-  # to the first update that moves it by more than a factor of two (all updates for
-  # most); every update of every element is checked from Keras's state in the next test.
+  # recorded gradients fed for every recorded update (300 or 600), one jitted opt.update
+  # + apply_updates per update. m and u: bit for bit at every update. Weights: bit for
+  # bit, each element up to the first update that moves it by more than a factor of two
+  # (all updates for most); every update of every element is checked from Keras's state
+  # in the next test.
   data, meta = load(name)
   updates = data["grad_w"].shape[0]
   exact_until = {}  # per element: updates 1..exact_until are compared
