@@ -132,7 +132,7 @@ def differing(got, want):
 
 
 def far_moves(data, key):
-  """(300, *shape): update t takes the weight outside [w/2, 2w] (sign changes included).
+  """(updates, *shape): update t takes the weight outside [w/2, 2w] (sign changes included).
 
   There ``optax.apply_updates`` cannot reproduce Keras's weight exactly: the update is
   returned as ``new - old`` in float32, which is exact only within a factor of two
@@ -150,6 +150,8 @@ TRAJECTORIES = [
   "keras_traj_cosine_warmup_eager",
   "keras_traj_expdecay_stair_jit",
   "keras_traj_cosine_warmup_jit",
+  "keras_traj_restarts_eager",  # CosineDecayRestarts, 600 updates
+  "keras_traj_restarts_jit",
 ]
 
 
@@ -157,17 +159,19 @@ TRAJECTORIES = [
 @pytest.mark.parametrize("name", TRAJECTORIES)
 def test_adamax_closed_loop_with_schedule(name):
   # keras_adamax(learning_rate=<schedule>, weight_decay=0.004), one group (w, b, s), the
-  # recorded gradients fed for 300 updates, one jitted opt.update + apply_updates per
-  # update. m and u: bit for bit at every update. Weights: bit for bit, each element up
-  # to the first update that moves it by more than a factor of two (all 300 updates for
-  # most); every update of every element is checked from Keras's state in the next test.
+  # recorded gradients fed for every recorded update (300 or 600), one jitted opt.update
+  # + apply_updates per update. m and u: bit for bit at every update. Weights: bit for
+  # bit, each element up to the first update that moves it by more than a factor of two
+  # (all updates for most); every update of every element is checked from Keras's state
+  # in the next test.
   data, meta = load(name)
+  updates = data["grad_w"].shape[0]
   exact_until = {}  # per element: updates 1..exact_until are compared
   for key in KEYS:
     far = far_moves(data, key)
-    exact_until[key] = np.where(far.any(axis=0), far.argmax(axis=0), 300)
+    exact_until[key] = np.where(far.any(axis=0), far.argmax(axis=0), updates)
   opt = trajectory_optimizer(meta)
-  for t, params, state in replay_recording(opt, data, KEYS, 300):
+  for t, params, state in replay_recording(opt, data, KEYS, updates):
     m, u, count = adamax_optax.moments(state)
     assert count == t
     for key in KEYS:
@@ -181,7 +185,7 @@ def test_adamax_closed_loop_with_schedule(name):
 @CPU_ONLY
 @pytest.mark.parametrize("name", TRAJECTORIES)
 def test_adamax_every_update_from_the_recorded_state(name):
-  # Update t from Keras's recorded weights and moments after update t - 1 (all 300 at
+  # Update t from Keras's recorded weights and moments after update t - 1 (all at
   # once, vmapped, jitted): the new weights are Keras's bit for bit, except where the
   # update moves a weight by more than a factor of two (optax.apply_updates, see
   # far_moves): there within the rounding of that difference.
@@ -198,12 +202,13 @@ def test_adamax_every_update_from_the_recorded_state(name):
   def rows(prefix, rows):
     return {k: data[f"{prefix}_{k}"][rows] for k in KEYS}
 
-  before = slice(0, 300)
+  updates = data["grad_w"].shape[0]
+  before = slice(0, updates)
   got = jax.jit(jax.vmap(one_update))(
     rows("param", before),
     rows("m", before),
     rows("u", before),
-    jnp.arange(300),
+    jnp.arange(updates),
     rows("grad", before),
   )
   for key in KEYS:
@@ -226,13 +231,15 @@ def test_adamax_every_update_from_the_recorded_state(name):
     ("keras_traj_cosine_warmup_eager", False),
     ("keras_traj_expdecay_stair_jit", True),
     ("keras_traj_cosine_warmup_jit", True),
+    ("keras_traj_restarts_eager", False),
+    ("keras_traj_restarts_jit", True),
   ],
 )
 def test_trajectory_learning_rates(name, jit_compile):
   # The lr each recorded update used (and each weight-decay read, lr_wd), eager and jit.
   data, meta = load(name)
   schedule = build(meta, jit_compile=jit_compile)
-  got = by_scan(schedule, np.arange(300))
+  got = by_scan(schedule, np.arange(data["lr"].shape[0]))
   assert (message := first_difference(got, data["lr"][:, 0])) is None, message
   for column in range(3):
     want = data["lr_wd"][:, column]
