@@ -5,8 +5,9 @@ The recording (tests/golden/keras/keras_lso_jit.npz, from gen_loss_scale_optimiz
 initial_scale=2**116, dynamic_growth_steps=20) with ``stateless_apply`` under ``jax.jit``
 (model.fit's step; outside jit Keras gives the same bits): four overflowing steps halve
 the scale to 2**112, it doubles every 20 finite steps, and a 1e30 gradient and a NaN skip
-two more. Params, m, u, the inner iterations, the scale and the step counter are compared
-at every step.
+two more. keras_lso_odd_scale_jit.npz starts from 3 * 2**112, a scale that is no power
+of two, and so pins Keras's division by the scale. Params, m, u, the inner iterations,
+the scale and the step counter are compared at every step.
 """
 
 import json
@@ -20,22 +21,36 @@ import pytest
 
 from adamax_optax import moments
 from adamax_optax.keras.optimizers import Adamax, LossScaleOptimizer, scale_loss
+from adamax_optax.loss_scaling import dynamic_loss_scaling
 
 KEYS = ("w", "b", "s")
+NAMES = ("keras_lso_jit", "keras_lso_odd_scale_jit")
 CPU_ONLY = pytest.mark.skipif(
   jax.default_backend() != "cpu", reason="golden values recorded with XLA on the CPU"
 )
 
 
-def _load():
-  data = np.load(golden_data.GOLDEN_DIR / "keras" / "keras_lso_jit.npz")
+def _load(name="keras_lso_jit"):
+  data = np.load(golden_data.GOLDEN_DIR / "keras" / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 
-def _first_difference():
-  data, meta = _load()
+def _first_difference(name, unscale=None):
+  data, meta = _load(name)
   inner = Adamax(**meta["optimizer_kwargs"], jit_compile=True)
   opt = LossScaleOptimizer(inner, **meta["wrapper_kwargs"])
+  if unscale is not None:  # the core rule with Keras's division swapped
+    kwargs = meta["wrapper_kwargs"]
+    opt = dynamic_loss_scaling(
+      inner,
+      kwargs["initial_scale"],
+      2.0,
+      0.5,
+      kwargs["dynamic_growth_steps"],
+      unscale=unscale,
+      factor_product="float32",
+      growth_stops_at_float32_max=False,
+    )
   params = [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]
   state = opt.init(params)
 
@@ -62,9 +77,15 @@ def _first_difference():
 
 
 @CPU_ONLY
-def test_recording_bit_for_bit():
-  difference = _first_difference()
-  assert difference is None, difference
+@pytest.mark.parametrize("name", NAMES)
+def test_recording_bit_for_bit(name):
+  difference = _first_difference(name)
+  assert difference is None, f"{name}: {difference}"
+
+
+@CPU_ONLY
+def test_the_odd_scale_recording_pins_the_division():
+  assert _first_difference("keras_lso_odd_scale_jit", unscale="reciprocal") is not None
 
 
 def test_the_recording_halves_skips_and_doubles():

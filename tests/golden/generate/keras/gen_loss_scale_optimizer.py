@@ -10,7 +10,8 @@ the gradient of `opt.scale_loss(loss)` is), so the huge step 120 (1e30 * 2**112)
 overflows too. No weight decay: every update moves a weight by less than a factor of
 two, so the replay adds updates exactly.
 
-    jit:       `opt.stateless_apply` inside `jax.jit` (model.fit's step) -> keras_lso_jit.npz
+    jit:       `opt.stateless_apply` inside `jax.jit` (model.fit's step) -> keras_lso_jit.npz,
+               and with initial_scale=3 * 2**112 -> keras_lso_odd_scale_jit.npz
     stateless: `opt.stateless_apply` called outside `jax.jit`: checked to give the same
                bits as jit (not saved; it takes about two minutes)
 The eager `opt.apply` does not run on the JAX backend in Keras 3.15.1: its `ops.cond`
@@ -20,9 +21,12 @@ UnexpectedTracerError at the first call.
 Arrays: grad_<k> (300, *shape) as fed; param_<k>, m_<k>, u_<k> (301, *shape); and
 (301,) dynamic_scale (float32), step_counter (int), iterations (the inner optimizer's).
 
-Rerun (CPU only, under a minute):
-    KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/venvs/keras/bin/python gen_loss_scale_optimizer.py
+Rerun (CPU only, about three minutes):
+    KERAS_BACKEND=jax JAX_PLATFORMS=cpu /work/venvs/keras/bin/python gen_loss_scale_optimizer.py \
+        [lso_jit lso_odd_scale_jit]
 """
+import sys
+
 import numpy as np
 
 from _common import base_meta, jax, keras, save
@@ -31,6 +35,8 @@ from _problem import KEYS, PROBLEM_NOTES, SHAPES, make_grad, problem
 T = 300
 ADAMAX = dict(learning_rate=0.02, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
 LSO = dict(initial_scale=2.0**116, dynamic_growth_steps=20)
+# A scale that is no power of two: dividing by it differs from multiplying by 1/scale.
+LSO_ODD = dict(initial_scale=3.0 * 2.0**112, dynamic_growth_steps=20)
 SPIKES = {t: ("w", (0, 1), 5e4) for t in range(1, 7)}
 SPIKES[150] = ("b", (2,), float("nan"))
 
@@ -44,11 +50,11 @@ def gradient(t, params, prob, scale):
         return {k: (g[k] * np.float32(scale)).astype(np.float32) for k in KEYS}
 
 
-def run(mode):
+def run(mode, lso):
     prob = problem(0, T)
     vars_ = [keras.Variable(prob[0][k], dtype="float32", name=k) for k in KEYS]
     inner = keras.optimizers.Adamax(**ADAMAX)
-    opt = keras.optimizers.LossScaleOptimizer(inner, **LSO)
+    opt = keras.optimizers.LossScaleOptimizer(inner, **lso)
     opt.build(vars_)
     index = {id(v): i for i, v in enumerate(opt.variables)}
     m_i = [index[id(v)] for v in inner._m]
@@ -66,7 +72,7 @@ def run(mode):
     rec["dynamic_scale"] = np.zeros(T + 1, np.float32)
     rec["step_counter"] = np.zeros(T + 1, np.int64)
     rec["iterations"] = np.zeros(T + 1, np.int64)
-    rec["dynamic_scale"][0] = LSO["initial_scale"]
+    rec["dynamic_scale"][0] = lso["initial_scale"]
 
     def train_step(opt_vars, train_vars, grads):
         return opt.stateless_apply(opt_vars, grads, train_vars)
@@ -96,14 +102,15 @@ def run(mode):
     return rec
 
 
-def main():
-    rec = run("jit")
-    outside_jit = run("stateless")
-    for name, values in rec.items():
-        assert values.tobytes() == outside_jit[name].tobytes(), f"jit and stateless differ: {name}"
+def record(name, lso, check_outside_jit):
+    rec = run("jit", lso)
+    if check_outside_jit:
+        outside_jit = run("stateless", lso)
+        for key, values in rec.items():
+            assert values.tobytes() == outside_jit[key].tobytes(), f"jit and stateless differ: {key}"
     meta = base_meta(
-        "lso_jit", "loss_scale_optimizer", mode="jit", T=T, param_order=KEYS,
-        wrapper="keras.optimizers.LossScaleOptimizer", wrapper_kwargs=LSO,
+        name, "loss_scale_optimizer", mode="jit", T=T, param_order=KEYS,
+        wrapper="keras.optimizers.LossScaleOptimizer", wrapper_kwargs=lso,
         optimizer_kwargs=ADAMAX,
         spikes={str(t): [k, list(i), v] for t, (k, i, v) in SPIKES.items()},
         notes=PROBLEM_NOTES + " grad_<k>[t-1] = the problem gradient (plus the spikes) "
@@ -111,11 +118,17 @@ def main():
         "dynamic_scale[t], step_counter[t] = opt.dynamic_scale, opt.step_counter after "
         "update t; iterations[t] = the inner Adamax's iterations (a skipped step leaves "
         "it).")
-    save("keras_lso_jit.npz", meta, **rec)
+    save(f"keras_{name}.npz", meta, **rec)
     skipped = [t for t in range(1, T + 1) if rec["iterations"][t] == rec["iterations"][t - 1]]
-    print("skipped", skipped, "scale exponents",
+    print(name, "skipped", skipped, "scale exponents",
           np.log2(rec["dynamic_scale"][[0, 5, 6, 30, 60, 300]]).tolist())
 
 
+def main(only):
+    if not only or "lso_jit" in only:
+        record("lso_jit", LSO, check_outside_jit=True)
+    if not only or "lso_odd_scale_jit" in only:
+        record("lso_odd_scale_jit", LSO_ODD, check_outside_jit=False)
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
