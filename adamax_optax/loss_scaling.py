@@ -13,6 +13,7 @@ framework's scaler                       wing
 ``torch.amp.GradScaler``                 :func:`adamax_optax.torch.amp.GradScaler`
 ``keras.optimizers.LossScaleOptimizer``  :func:`adamax_optax.keras.optimizers.LossScaleOptimizer`
 ``paddle.amp.GradScaler``                :func:`adamax_optax.paddle.amp.GradScaler`
+``mindspore.amp.DynamicLossScaler``      :func:`adamax_optax.mindspore.amp.DynamicLossScaler`
 =======================================  ========================================================
 
 They share :class:`DynamicLossScaleState` and :func:`scale_loss`.
@@ -93,6 +94,19 @@ def _with_adamax_counts_of(kept_inner, stepped_inner):
   return jax.tree.map(advanced, kept_inner, stepped_inner, is_leaf=is_adamax)
 
 
+def _divided_by_number(scale, divisor: float) -> jax.Array:
+  """``scale / f32(divisor)``, a true float32 division.
+
+  XLA rewrites a division by a constant into a product by its rounded reciprocal, which
+  rounds differently (for 3, say); a divisor that XLA cannot fold (it depends on
+  ``scale``, and equals ``divisor`` for every scale that is not NaN) keeps the division.
+  """
+  divisor = jax.lax.select(
+    scale == scale, jnp.full_like(scale, divisor), jnp.full_like(scale, jnp.nan)
+  )
+  return scale / divisor
+
+
 def _check_choice(name: str, value, choices) -> None:
   if value not in choices:
     raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
@@ -112,6 +126,8 @@ def dynamic_loss_scaling(
   factor_product: Literal["double", "float32"] = "double",
   growth_stops_at_float32_max: bool = True,
   skipped_step_advances_count: bool = False,
+  backoff_divisor: float | None = None,
+  min_scale: float = 0.0,
 ) -> optax.GradientTransformationExtraArgs:
   r"""Wraps ``inner`` so that it sees unscaled gradients and skips overflowing steps.
 
@@ -137,7 +153,10 @@ def dynamic_loss_scaling(
   factor is rounded to float32 and multiplied in float32, as a framework multiplying
   its scale tensor by a Python number does (the two agree for powers of two). A grown
   scale that overflows to inf is refused (the scale stays) unless
-  ``growth_stops_at_float32_max`` is False.
+  ``growth_stops_at_float32_max`` is False. With ``backoff_divisor`` :math:`d` the
+  backoff is the float32 division :math:`s / \mathrm{f32}(d)` (MindSpore's
+  ``scale_value / scale_factor``) instead of the product; a backed-off scale below
+  ``min_scale`` becomes ``min_scale``.
 
   A skipped step leaves ``inner``'s state exactly as it was (its step count is not
   advanced), so a chain such as ``optax.chain(clip, optimizer)`` clips the unscaled
@@ -162,10 +181,16 @@ def dynamic_loss_scaling(
       (default 1: every one).
     unscale: ``"reciprocal"`` (default): multiply by the float32 ``1 / s``;
       ``"divide"``: divide by ``s``. They differ where ``s`` is not a power of two.
+      Limit: above :math:`2^{126}` the float32 ``1 / s`` is subnormal, and XLA on the
+      CPU flushes it to zero, so every gradient unscales to 0 there, where PyTorch,
+      Paddle and MindSpore keep it; scales stay below that in every recording.
     factor_product: ``"double"`` (default) or ``"float32"``, see above.
     growth_stops_at_float32_max: default True: a growth to inf keeps the old scale;
       False lets the scale become inf (every later step then skips).
     skipped_step_advances_count: default False, see above.
+    backoff_divisor: ``None`` (default) or a number > 1 with
+      ``backoff_factor == 1 / backoff_divisor``: divide by it to back off.
+    min_scale: default 0 (no floor), >= 0: the least scale a backoff leaves.
 
   Returns:
     An :class:`optax.GradientTransformationExtraArgs` with state
@@ -208,7 +233,23 @@ def dynamic_loss_scaling(
   _check_choice("factor_product", factor_product, tuple(_FACTOR_PRODUCTS))
   check_bool("growth_stops_at_float32_max", growth_stops_at_float32_max)
   check_bool("skipped_step_advances_count", skipped_step_advances_count)
+  if backoff_divisor is not None:
+    check_range("backoff_divisor", backoff_divisor, 1.0, math.inf, low_open=True, high_open=True)
+    if not math.isclose(backoff_factor * backoff_divisor, 1.0):
+      raise ValueError(
+        f"backoff_factor must be 1 / backoff_divisor ({1 / backoff_divisor!r}) when "
+        f"backoff_divisor is given, got {backoff_factor!r}."
+      )
+  check_range("min_scale", min_scale, 0.0, _FLOAT32_MAX)
   times_factor = _FACTOR_PRODUCTS[factor_product]
+
+  def backed_off(scale):
+    if backoff_divisor is None:
+      smaller = times_factor(scale, backoff_factor)
+    else:
+      smaller = _divided_by_number(scale, backoff_divisor)
+    return jnp.maximum(smaller, jnp.float32(min_scale))
+
   inner = optax.with_extra_args_support(inner)
 
   def init_fn(params):
@@ -246,7 +287,7 @@ def dynamic_loss_scaling(
     if growth_stops_at_float32_max:
       grown = jnp.where(jnp.isfinite(grown), grown, state.scale)
     scale = jnp.where(grow, grown, state.scale)
-    scale = jnp.where(back_off, times_factor(state.scale, backoff_factor), scale)
+    scale = jnp.where(back_off, backed_off(state.scale), scale)
     zero = jnp.zeros_like(successful)
     return new_updates, DynamicLossScaleState(
       scale=scale,
