@@ -75,6 +75,54 @@ def _scaled_in_float32(scale, factor: float) -> jax.Array:
 _FACTOR_PRODUCTS = {"double": _scaled_in_double, "float32": _scaled_in_float32}
 
 
+# Above 2**126 the float32 1/s is subnormal, which XLA on the CPU flushes to zero; it is
+# carried shifted up by 2**64 (normal, the same significand) and the product shifted back.
+_SUBNORMAL_RECIPROCAL_ABOVE = 2.0**126
+_SHIFT = 2.0**64
+_SHIFTED_SUBNORMAL_STEP = 2.0 ** (64 - 149)  # the smallest subnormal, shifted
+
+
+def _shifted_reciprocal(scale) -> jax.Array:
+  """``f32(1 / s) * 2**64`` for ``s`` above 2**126, the subnormal ``1 / s`` rounded once.
+
+  ``q = 2**64 / s`` is correctly rounded to 24 bits; the subnormal has fewer, so ``q`` is
+  rounded again to a multiple of the (shifted) subnormal step. Where ``q`` lands exactly
+  halfway between two multiples, the exact residual ``2**64 - q s`` (an exact product,
+  see :mod:`adamax_optax._double_float`) says on which side ``2**64 / s`` lies.
+  """
+  quotient = jnp.float32(_SHIFT) / scale
+  steps = quotient / jnp.float32(_SHIFTED_SUBNORMAL_STEP)  # exact: a power of two
+  below = jnp.floor(steps)
+  product = df.multiply(df.from_number(quotient), df.from_number(scale))
+  exact_is_larger = (product.hi < _SHIFT) | ((product.hi == _SHIFT) & (product.lo < 0))
+  exact_is_smaller = (product.hi > _SHIFT) | ((product.hi == _SHIFT) & (product.lo > 0))
+  halfway = steps - below == 0.5
+  rounded_steps = jnp.round(steps)  # half to even: right for an exact tie
+  rounded_steps = jnp.where(halfway & exact_is_larger, below + 1, rounded_steps)
+  rounded_steps = jnp.where(halfway & exact_is_smaller, below, rounded_steps)
+  return rounded_steps * jnp.float32(_SHIFTED_SUBNORMAL_STEP)
+
+
+def _reciprocal_factors(scale) -> tuple[jax.Array, jax.Array]:
+  """``(r, shift)`` with ``g * r * shift`` equal to ``g * f32(1 / s)`` rounded once: ``r`` is
+  ``f32(1 / s)`` itself, or where that is subnormal, the same significand shifted up by
+  2**64 and ``shift`` 2**-64 (a result that is itself subnormal still flushes)."""
+  subnormal = scale > _SUBNORMAL_RECIPROCAL_ABOVE
+  safe_scale = jnp.where(subnormal, scale, jnp.float32(_SUBNORMAL_RECIPROCAL_ABOVE * 2))
+  # 1/s rounded to float32 once: a float32 division, as innocuous as a double one.
+  reciprocal = jnp.where(subnormal, _shifted_reciprocal(safe_scale), 1.0 / scale)
+  shift = jnp.where(subnormal, jnp.float32(1 / _SHIFT), jnp.float32(1))
+  return reciprocal, shift
+
+
+def _times_reciprocal(g, factors):
+  """``g * f32(1 / s)`` from :func:`_reciprocal_factors`, in float32 at least, rounded to
+  ``g``'s dtype."""
+  reciprocal, shift = factors
+  wide = jnp.promote_types(g.dtype, jnp.float32)
+  return ((g.astype(wide) * reciprocal) * shift).astype(g.dtype)
+
+
 def _divided(g, scale):
   """``g / s`` in float32 at least, rounded to ``g``'s dtype."""
   wide = jnp.promote_types(g.dtype, jnp.float32)
@@ -181,9 +229,10 @@ def dynamic_loss_scaling(
       (default 1: every one).
     unscale: ``"reciprocal"`` (default): multiply by the float32 ``1 / s``;
       ``"divide"``: divide by ``s``. They differ where ``s`` is not a power of two.
-      Limit: above :math:`2^{126}` the float32 ``1 / s`` is subnormal, and XLA on the
-      CPU flushes it to zero, so every gradient unscales to 0 there, where PyTorch,
-      Paddle and MindSpore keep it; scales stay below that in every recording.
+      Above :math:`2^{126}` the float32 ``1 / s`` is subnormal, which XLA on the CPU
+      flushes to zero; it is carried shifted by :math:`2^{64}` there, so gradients
+      unscale as in PyTorch, Paddle and MindSpore (except results that are subnormal
+      themselves, flushed to zero as everywhere on the CPU).
     factor_product: ``"double"`` (default) or ``"float32"``, see above.
     growth_stops_at_float32_max: default True: a growth to inf keeps the old scale;
       False lets the scale become inf (every later step then skips).
@@ -260,18 +309,19 @@ def dynamic_loss_scaling(
       inner=inner.init(params),
     )
 
-  def unscaled(g, scale):
+  def unscaler(scale):
     if unscale == "divide":
-      return _divided(g, scale)
-    # 1/s rounded to float32 once: a float32 division, as innocuous as a double one.
-    return _times(g, 1.0 / scale)
+      return lambda g: _divided(g, scale)
+    factors = _reciprocal_factors(scale)
+    return lambda g: _times_reciprocal(g, factors)
 
   def update_fn(updates, state, params=None, **extra_args):
     if not enabled:
       new_updates, new_inner = inner.update(updates, state.inner, params, **extra_args)
       return new_updates, state._replace(inner=new_inner)
     finite = all_finite(updates)
-    grads = jax.tree.map(lambda g: unscaled(g, state.scale) if is_trained(g) else g, updates)
+    unscaled = unscaler(state.scale)
+    grads = jax.tree.map(lambda g: unscaled(g) if is_trained(g) else g, updates)
     new_updates, new_inner = inner.update(grads, state.inner, params, **extra_args)
     stepped_inner = new_inner
     new_updates, new_inner = step_if(finite, new_updates, new_inner, state.inner)
