@@ -7,7 +7,9 @@ gradients, amp.all_finite, unscale and step the optimizer only when finite, adju
 mindspore.experimental.optim.Adamax:
   ms_amp_2e116: scale_value=2**116, scale_factor=2, scale_window=20;
   ms_amp_factor3: scale_value=3.0**75, scale_factor=3: the backoff's float32 division and
-    the unscale by the float32 reciprocal of a scale that is no power of two.
+    the unscale by the float32 reciprocal of a scale that is no power of two;
+  ms_amp_factor3_past_2e126: the same with scale_window=20, past 2**126 from step 230,
+    where the float32 reciprocal is subnormal (XLA on the CPU would flush it).
 Params, m, u, the step count, scale_value and counter are compared at every step.
 """
 
@@ -25,7 +27,7 @@ from adamax_optax.loss_scaling import dynamic_loss_scaling
 from adamax_optax.mindspore.amp import DynamicLossScaler, scale
 from adamax_optax.mindspore.experimental.optim import Adamax
 
-NAMES = ("ms_amp_2e116", "ms_amp_factor3")
+NAMES = ("ms_amp_2e116", "ms_amp_factor3", "ms_amp_factor3_past_2e126")
 KEYS = ("w", "b", "s")
 
 

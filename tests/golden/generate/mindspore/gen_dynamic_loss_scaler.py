@@ -19,6 +19,8 @@ Cases:
   factor3  DynamicLossScaler(scale_value=3.0**75, scale_factor=3, scale_window=40): a factor
            that is no power of two pins the float32 division of the backoff, and a scale
            that is none pins the unscale by the float32 reciprocal
+  factor3_past_2e126  the same with scale_window=20: the scale passes 2**126 from step
+           about 220, where its float32 reciprocal is subnormal
 """
 
 import sys
@@ -41,6 +43,7 @@ SPIKES[150] = ("b", (1,), float("nan"))
 CASES = {
     "2e116": dict(scale_value=2.0**116, scale_factor=2, scale_window=20),
     "factor3": dict(scale_value=3.0**75, scale_factor=3, scale_window=40),
+    "factor3_past_2e126": dict(scale_value=3.0**75, scale_factor=3, scale_window=20),
 }
 
 
