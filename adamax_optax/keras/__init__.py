@@ -8,6 +8,7 @@ Keras                                   adamax_optax
 ``save_weights``/``load_weights``       :mod:`adamax_optax.keras.checkpoint` (h5py)
 ``finalize_variable_values`` (EMA)      :func:`adamax_optax.keras.optimizers.ema_params`
 ``model.trainable_variables`` order     ``Adamax(global_clipnorm=..., param_order=[names])``
+``optimizers.LossScaleOptimizer``       ``adamax_optax.keras.optimizers.LossScaleOptimizer``
 ======================================  ===================================================
 
 Importing this package never imports Keras.

@@ -11,6 +11,7 @@ MindSpore                                 adamax_optax.mindspore
 ``nn.piecewise_constant_lr``              ``nn.piecewise_constant_lr``
 ``save_checkpoint``/``load_checkpoint``   ``checkpoint``
 ``ops.clip_by_global_norm`` ...           ``ops.clip_by_global_norm``, ``ops.clip_by_value``
+``amp.DynamicLossScaler``                 ``amp.DynamicLossScaler`` (with the step around it)
 the network's parameter order             ``ops.clip_by_global_norm(param_order=...)``;
                                           ``opt.param_order`` of ``Adamax(params, ...)``
 ========================================  ==================================================
@@ -18,8 +19,16 @@ the network's parameter order             ``ops.clip_by_global_norm(param_order=
 Importing this package never imports MindSpore.
 """
 
-from adamax_optax.mindspore import checkpoint, experimental, nn, ops
+from adamax_optax.mindspore import amp, checkpoint, experimental, nn, ops
 from adamax_optax.mindspore.experimental.optim import mindspore_adamax
 from adamax_optax.mindspore.nn import mindspore_nn_adamax
 
-__all__ = ["checkpoint", "experimental", "mindspore_adamax", "mindspore_nn_adamax", "nn", "ops"]
+__all__ = [
+  "amp",
+  "checkpoint",
+  "experimental",
+  "mindspore_adamax",
+  "mindspore_nn_adamax",
+  "nn",
+  "ops",
+]

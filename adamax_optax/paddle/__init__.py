@@ -15,6 +15,7 @@ Paddle                                          adamax_optax
 ``ByGlobalNorm``                                ``Adamax(grad_clip=...)``)
 ``Adamax(parameters=...)``'s order              ``ClipGradByGlobalNorm(param_order=...)``, or taken
                                                 from ``Adamax(parameters=..., grad_clip=...)``
+``paddle.amp.GradScaler``                       :func:`adamax_optax.paddle.amp.GradScaler`
 ==============================================  ===================================================
 
 Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
@@ -26,8 +27,8 @@ Schedulers: ``LRScheduler`` (to subclass), ``NoamDecay``, ``PiecewiseDecay``,
 Importing this package never imports Paddle.
 """
 
-from adamax_optax.paddle import checkpoint, nn, optimizer, regularizer
+from adamax_optax.paddle import amp, checkpoint, nn, optimizer, regularizer
 from adamax_optax.paddle.optimizer import paddle_adamax
 from adamax_optax.paddle.regularizer import ParamAttr
 
-__all__ = ["ParamAttr", "checkpoint", "nn", "optimizer", "paddle_adamax", "regularizer"]
+__all__ = ["ParamAttr", "amp", "checkpoint", "nn", "optimizer", "paddle_adamax", "regularizer"]
