@@ -62,7 +62,6 @@ def first_difference(got, want):
   return None if not bad.size else (int(bad[0]), a[bad[0]], b[bad[0]])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
   "name", ["mxnet2_bert_clip", "mxnet1_bert_clip", "mxnet2_bert_clip_fp16_mp1"]
 )
