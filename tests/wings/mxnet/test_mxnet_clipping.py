@@ -22,6 +22,7 @@ import optax
 import pytest
 
 import adamax_optax
+from adamax_optax import clipping
 from adamax_optax.clipping import global_norm
 from adamax_optax.mxnet.gluon.utils import (
   clip_global_norm,
@@ -139,3 +140,23 @@ def test_float16_overflow_is_mxnets(values, want):
   past 65504 is inf, and the compensated sum's next step computes ``inf - inf``."""
   got = total_norm([jnp.array(values, jnp.float16)])
   assert np.array_equal(np.asarray(got), np.float32(want), equal_nan=True)
+
+
+@pytest.mark.parametrize(
+  ("name", "order", "suffix"),
+  [
+    ("mxnet2_sum_of_squares", "onednn", ""),
+    ("mxnet2_sum_of_squares", "kahan", "_fp16"),
+    ("mxnet1_sum_of_squares", "openblas", ""),
+  ],
+)
+def test_each_arrays_sum_of_squares_is_mxnets(name, order, suffix):
+  """62 arrays of 1 to 2112 elements (every tail length of oneDNN's 16 lanes and
+  OpenBLAS's 32-element blocks): MXNet's per-array sum, bit for bit."""
+  data, _ = load(name)
+  values, sums = data[f"values{suffix}"], data[f"sums{suffix}"]
+  ends = np.cumsum(data["sizes"])
+  summed = jax.jit(lambda x: clipping.sum_of_squares(x, order))
+  for end, size, want in zip(ends, data["sizes"], sums, strict=True):
+    got = np.asarray(summed(values[end - size : end])).astype(want.dtype)
+    assert got.tobytes() == want.tobytes(), f"{name} {order}: size {size}: {got} != {want}"
