@@ -24,6 +24,7 @@ raises no error: the loss is still a sum over the batch, each update 24 times la
 :meth:`GluonTrainer.set_learning_rate`).
 """
 
+import inspect
 from collections.abc import Callable, Mapping
 
 import jax
@@ -33,7 +34,7 @@ import optax
 
 from adamax_optax import _double_float as df
 from adamax_optax._preset import Preset
-from adamax_optax.mxnet.optimizer import _mxnet
+from adamax_optax.mxnet.optimizer import _mxnet, mxnet1_adamax, mxnet_adamax
 from adamax_optax.param_groups import read_framework_params
 from adamax_optax.rescale import rescale
 from adamax_optax.validation import check_range
@@ -101,7 +102,7 @@ class GluonTrainer(Preset):
   :func:`~adamax_optax.mxnet.gluon.utils.clip_global_norm`'s ``param_order``),
   ``learning_rate`` and ``set_learning_rate``."""
 
-  learning_rate: float | None = None
+  learning_rate: float | None = None  # the rate given (MXNet's, without a scheduler)
   set_learning_rate: Callable[[float], "GluonTrainer"]
 
 
@@ -204,25 +205,22 @@ def Trainer(
 
 def _trainer(names, optimizer_params, lr_mults, wd_mults, mxnet_version) -> GluonTrainer:
   """The trainer of the checked arguments of :func:`Trainer`."""
+  # The defaults are the presets' own, read from their signatures (one copy of them).
+  preset = mxnet_adamax if mxnet_version == 2 else mxnet1_adamax
   settings = {
-    "learning_rate": 0.002,
-    "beta1": 0.9,
-    "beta2": 0.999,
-    "epsilon": 1e-8 if mxnet_version == 2 else 0.0,
-    "wd": 0.0,
-    "clip_gradient": None,
-    "lr_scheduler": None,
-    "begin_num_update": 0,
-    "multi_precision": False,
-    **optimizer_params,
+    name: parameter.default
+    for name, parameter in inspect.signature(preset).parameters.items()
+    if name in _OPTIMIZER_KEYS
   }
-  scale = settings.pop("rescale_grad", 1.0)
+  settings.update(optimizer_params)
+  scale = settings.pop("rescale_grad")
+  opt_learning_rate = settings["learning_rate"]
   opt = _mxnet(
     mxnet_version,
     settings.pop("learning_rate"),
     settings.pop("beta1"),
     settings.pop("beta2"),
-    settings.pop("epsilon"),
+    settings.pop("epsilon", 0.0),  # 1.x has no epsilon
     rescale_grad=1.0,
     lr_mult=lr_mults,
     wd_mult=wd_mults,
@@ -233,7 +231,7 @@ def _trainer(names, optimizer_params, lr_mults, wd_mults, mxnet_version) -> Gluo
   )
   trainer = GluonTrainer(opt.init, opt.update)
   trainer.param_order = names
-  trainer.learning_rate = optimizer_params.get("learning_rate", 0.002)
+  trainer.learning_rate = opt_learning_rate
 
   def set_learning_rate(lr: float) -> GluonTrainer:
     if optimizer_params.get("lr_scheduler") is not None:
