@@ -13,7 +13,8 @@ threshold, in float32:
 ``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)`
                     (``gluon.utils.clip_global_norm``)
 ``"mxnet2"``        the same, with subnormal results flushed to (signed) zero, as
-                    MXNet 2.0's CPU kernels run
+                    MXNet 2.0's CPU kernels run; for a float16 :math:`g` the factor
+                    is rounded to float16 first (``arr *= scale.item()``)
 ``"mindspore"``     :math:`(g \cdot c) / (n \text{ if } n \ge c \text{ else } c)`
                     (``ops.clip_by_global_norm``: below the threshold :math:`(g c)/c`,
                     which may differ from :math:`g` by an ulp)
@@ -48,12 +49,17 @@ reduction of the rounded squares, fastest; Keras's run eagerly on the JAX backen
 ``model.fit`` compiles), ``"sequential"`` (left to right),
 ``"pytorch"`` (PyTorch 2's CPU kernel), ``"eigen"`` (Eigen's, in Paddle's CPU kernels;
 see :func:`sum_of_squares`), ``"float64"`` (accumulated in double precision and rounded
-once, as MindSpore's CPU ``ReduceSum``) or an int ``L``, a power of two: ``L`` running
+once, as MindSpore's CPU ``ReduceSum``), ``"onednn"`` (oneDNN's AVX-512 reduction, which
+MXNet 2.0's CPU ``square(x).sum()`` runs for float32), ``"openblas"`` (OpenBLAS's
+Haswell/Zen ``sdot`` kernel, MXNet 1.x's ``dot(x, x)``), ``"kahan"`` (MXNet 2.0's own CPU
+reduction, which its float16 ``square(x).sum()`` runs: squares and result in the tensor's
+dtype, the sum compensated in float32) or an int ``L``, a power of two: ``L`` running
 float32 lanes (element ``i`` goes to lane ``i mod L``, the tail padded with zeros) then
-summed by halving, as a SIMD loop does. ``"pytorch"``, ``"eigen"``, ``"sequential"`` and
-the lane counts loop over the tensor: fast on the CPU, slow on GPU and TPU. Where no
-order reproduces a framework (MXNet), a global-norm stage takes the norm from a
-replaceable function, ``norm_fn(leaves) -> scalar``.
+summed by halving, as a SIMD loop does. Every order but ``"xla"``, ``"xla_fused"`` and
+``"float64"`` loops over the tensor: fast on the CPU, slow on GPU and TPU. A global norm
+also takes a function of a leaf returning its order (MXNet 2.0 sums float16 arrays with
+its own kernel and float32 ones with oneDNN's), and a global-norm stage can take its norm
+from a replaceable function, ``norm_fn(leaves) -> scalar``.
 
 The global norm adds the tensors' results one after the other, so the order of the
 tensors changes its last bit too. By default it is ``jax.tree.leaves`` order, which
@@ -81,7 +87,15 @@ from adamax_optax._rounding import rounded
 from adamax_optax.param_groups import leaf_names, read_framework_params
 from adamax_optax.validation import check_numeric, check_range, is_python_number
 
-Order = Literal["xla", "xla_fused", "sequential", "pytorch", "eigen", "float64"] | int
+Order = (
+  Literal[
+    "xla", "xla_fused", "sequential", "pytorch", "eigen", "float64", "onednn", "openblas", "kahan"
+  ]
+  | int
+)
+_NAMED_ORDERS = Order.__args__[0].__args__
+# Orders whose framework adds the per-tensor sums of a global norm left to right in float32.
+_ADDED_IN_ORDER = ("pytorch", "float64", "onednn", "openblas", "kahan")
 Combine = Literal["sum_of_squares", "norm_of_norms"]
 Scaling = Literal[
   "torch",
@@ -99,13 +113,17 @@ Scaling = Literal[
 NormFn = Callable[[list[jax.Array]], jax.Array]
 
 
-def _check_order(order) -> None:
-  if order in ("xla", "xla_fused", "sequential", "pytorch", "eigen", "float64"):
+def _check_order(order, per_leaf: bool = False) -> None:
+  """Raises for an unknown order; ``per_leaf`` also allows a function of a leaf."""
+  if per_leaf and callable(order):
+    return
+  if isinstance(order, str) and order in _NAMED_ORDERS:
     return
   if isinstance(order, bool) or not isinstance(order, int) or order < 1 or order & (order - 1):
+    per_leaf_note = ", or a function of a leaf returning one" if per_leaf else ""
     raise ValueError(
-      "order must be 'xla', 'xla_fused', 'sequential', 'pytorch', 'eigen', 'float64' or a "
-      f"lane count that is a power of two (8, 16), got {order!r}."
+      f"order must be one of {_NAMED_ORDERS} or a lane count that is a power of two "
+      f"(8, 16){per_leaf_note}, got {order!r}."
     )
 
 
@@ -217,6 +235,92 @@ def _wide_sum(values: jax.Array) -> jax.Array:
   return jnp.where(jnp.isfinite(plain), total, plain)
 
 
+def _in_order(values: jax.Array) -> jax.Array:
+  """The few ``values`` added left to right (unrolled)."""
+  total = values[0]
+  for value in values[1:]:
+    total = total + value
+  return total
+
+
+_ONEDNN_LANES = 16  # float32 lanes of oneDNN's AVX-512 (zmm) kernels
+
+
+def _ymm_sum(lanes: jax.Array, count: int) -> jax.Array:
+  """oneDNN's sum of the first ``count`` of 8 lanes: all 8 folded to 4 (``i + i+4``) then
+  added left to right; more than 4: each 4-lane half left to right, then the halves."""
+  if count == 8:
+    return _in_order(lanes[:4] + lanes[4:])
+  if count > 4:
+    return _in_order(lanes[:4]) + _in_order(lanes[4:count])
+  return _in_order(lanes[:count])
+
+
+def _zmm_sum(lanes: jax.Array, count: int) -> jax.Array:
+  """oneDNN's sum of the first ``count`` of 16 lanes: all 16 folded to 8 (``i + i+8``),
+  then as :func:`_ymm_sum`; more than 8: each 8-lane half summed, then the halves."""
+  if count == 16:
+    return _ymm_sum(lanes[:8] + lanes[8:], 8)
+  if count > 8:
+    return _ymm_sum(lanes[:8], 8) + _ymm_sum(lanes[8:], count - 8)
+  return _ymm_sum(lanes[:8], count)
+
+
+def _onednn_sum(values: jax.Array) -> jax.Array:
+  """oneDNN's ``reduction_sum`` (v2.5, AVX-512): 16 running lanes over the whole vectors;
+  the tail's horizontal sum added to lane 0; then the lanes' horizontal sum."""
+  size, lanes = values.shape[0], _ONEDNN_LANES
+  whole, tail = divmod(size, lanes)
+  acc = jnp.zeros(lanes, values.dtype)
+  if whole:
+    rows = values[: whole * lanes].reshape(whole, lanes)
+    acc = jax.lax.fori_loop(0, whole, lambda i, acc: acc + rows[i], acc)
+  if tail:
+    padded = jnp.zeros(lanes, values.dtype).at[:tail].set(values[whole * lanes :])
+    acc = acc.at[0].add(_zmm_sum(padded, tail))
+  return _zmm_sum(acc, lanes) if whole else acc[0]
+
+
+def _openblas_sum_of_squares(x: jax.Array) -> jax.Array:
+  """OpenBLAS's ``sdot(x, x)`` (0.3.x, Haswell/Zen kernel): 4 registers of 8 float32 lanes
+  over whole blocks of 32 elements, by fused multiply-adds; the registers' halves added,
+  then the registers pairwise, then a horizontal add; the tail's rounded squares added
+  to that in double precision (double-float pairs, see :func:`_wide_sum`), rounded once."""
+  size = x.shape[0]
+  blocked = size - size % 32
+  total = df.DoubleFloat(jnp.zeros((), x.dtype), jnp.zeros((), x.dtype))
+  if blocked:
+    rows = x[:blocked].reshape(-1, 4, 8)
+    # XLA contracts the square into the accumulation: one fused multiply-add per element.
+    acc = jax.lax.fori_loop(
+      0, rows.shape[0], lambda i, acc: rows[i] * rows[i] + acc, jnp.zeros((4, 8), x.dtype)
+    )
+    halves = acc[:, :4] + acc[:, 4:]
+    four = (halves[0] + halves[1]) + (halves[2] + halves[3])
+    total = df.from_number((four[0] + four[1]) + (four[2] + four[3]))
+  tail = df.DoubleFloat(jnp.zeros((), x.dtype), jnp.zeros((), x.dtype))
+  for i in range(blocked, size):
+    tail = df.add(tail, df.DoubleFloat(rounded(x[i] * x[i]), jnp.zeros((), x.dtype)))
+  summed = df.to_float32(df.add(tail, total))
+  # An overflowing square makes the pairs' error terms NaN (inf - inf): the sum is inf.
+  plain = jnp.sum(rounded(jnp.square(x)))
+  return jnp.where(jnp.isfinite(plain), summed, plain)
+
+
+def _kahan_sum(values: jax.Array) -> jax.Array:
+  """MXNet's CPU sum reduction: left to right with Kahan's compensation (no guard for
+  infinities: after an overflow ``inf - inf`` makes the next sums NaN, as in MXNet)."""
+
+  def add(i, carry):
+    total, compensation = carry
+    corrected = values[i] - compensation
+    updated = total + corrected
+    return updated, (updated - total) - corrected
+
+  zero = jnp.zeros((), values.dtype)
+  return jax.lax.fori_loop(0, values.shape[0], add, (zero, zero))[0]
+
+
 def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
   """The sum of the 1-d float array ``values`` in the given order."""
   if order in ("xla", "xla_fused"):
@@ -225,6 +329,10 @@ def _ordered_sum(values: jax.Array, order: Order) -> jax.Array:
     return _wide_sum(values)
   if order == "eigen":
     return _eigen_sum(values)
+  if order == "onednn":
+    return _onednn_sum(values)
+  if order == "kahan":
+    return _kahan_sum(values)
   lanes = 1 if order == "sequential" else order
   size = values.shape[0]
   rows = max(1, -(-size // lanes))
@@ -261,14 +369,33 @@ def sum_of_squares(x: jax.Array, order: Order = "xla") -> jax.Array:
   r""":math:`\sum_i x_i^2` of one tensor in float32 (or wider), summed in ``order``.
 
   Each square is rounded before it is added (no fused multiply-add), as the frameworks'
-  kernels compute it, except where PyTorch's kernel fuses (``order="pytorch"``).
+  kernels compute it, except where PyTorch's and OpenBLAS's kernels fuse (``order=
+  "pytorch"``, ``"openblas"``). With ``order="kahan"`` the squares and the sum are rounded
+  to the tensor's own dtype where it is narrower than float32 (MXNet 2.0's float16 ``square
+  (x).sum()``: the squares in float16, their sum compensated in float32, rounded to
+  float16).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.clipping import sum_of_squares
+    >>> print(sum_of_squares(jnp.array([0.5, 1.5], jnp.float16), order="kahan"))
+    2.5
+    >>> print(sum_of_squares(jnp.array([3.0, 4.0]), order="onednn"))
+    25.0
   """
   _check_order(order)
-  x = jnp.asarray(x).astype(_compute_dtype(jnp.asarray(x)))
+  x = jnp.asarray(x)
+  compute = _compute_dtype(x)
   if x.size == 0:
-    return jnp.zeros((), x.dtype)
+    return jnp.zeros((), compute)
+  if order == "kahan":
+    squares = rounded(jnp.square(x)).reshape(-1).astype(compute)
+    return _kahan_sum(squares).astype(x.dtype).astype(compute)
+  x = x.astype(compute)
   if order == "pytorch":
     return _pytorch_sum_of_squares(x.reshape(-1))
+  if order == "openblas":
+    return _openblas_sum_of_squares(x.reshape(-1))
   if order == "xla_fused":  # XLA contracts each square into the reduction's addition
     return jnp.sum(jnp.square(x))
   # Square, then flatten: the reduction XLA emits for this form is the one Keras's
@@ -306,27 +433,38 @@ def global_norm(
   r"""The norm of several tensors taken as one vector.
 
   ``combine="sum_of_squares"`` adds the per-tensor sums of squares (in ``order`` too;
-  left to right in float32 for ``"pytorch"`` and ``"float64"``, as PyTorch and
-  MindSpore's ``AddN`` do) and takes one square root (MXNet, MindSpore, Paddle, Keras);
+  left to right in float32 for ``"pytorch"``, ``"float64"``, ``"onednn"``,
+  ``"openblas"``, ``"kahan"`` and a per-leaf order, as PyTorch, MindSpore's ``AddN`` and
+  MXNet do) and takes one square root (MXNet, MindSpore, Paddle, Keras);
   ``"norm_of_norms"`` takes each tensor's norm first and then the norm of the vector of
   norms, summed in ``order`` (PyTorch's ``clip_grad_norm_``): the extra square roots
   round differently. The
   infinity norm is the largest :math:`|x_i|` either way (NaN if any is NaN).
+
+  ``order`` may also be a function of a leaf returning that leaf's order (called while
+  tracing; MXNet 2.0's is ``"kahan"`` for float16 arrays and ``"onednn"`` otherwise).
   """
   p = _check_norm_type(norm_type)
-  _check_order(order)
+  _check_order(order, per_leaf=True)
   if combine not in ("sum_of_squares", "norm_of_norms"):
     raise ValueError(f"combine must be 'sum_of_squares' or 'norm_of_norms', got {combine!r}.")
   leaves = [jnp.asarray(x) for x in leaves]
   if not leaves:
     return jnp.zeros((), jnp.float32)
   dtype = jnp.result_type(*[_compute_dtype(x) for x in leaves])
+  orders = [order(x) if callable(order) else order for x in leaves]
+  for leaf_order in orders:
+    _check_order(leaf_order)
+  # PyTorch, MindSpore and MXNet add the per-tensor results left to right in float32.
+  between = "sequential" if callable(order) or order in _ADDED_IN_ORDER else order
   if combine == "norm_of_norms" or p not in (2.0,):
-    norms = jnp.stack([tensor_norm(x, p, order).astype(dtype) for x in leaves])
-    return tensor_norm(norms, p, order)
-  squares = jnp.stack([sum_of_squares(x, order).astype(dtype) for x in leaves])
-  # PyTorch and MindSpore add the per-tensor results left to right in float32.
-  between = "sequential" if order in ("pytorch", "float64") else order
+    norms = jnp.stack(
+      [tensor_norm(x, p, o).astype(dtype) for x, o in zip(leaves, orders, strict=True)]
+    )
+    return tensor_norm(norms, p, "sequential" if callable(order) else order)
+  squares = jnp.stack(
+    [sum_of_squares(x, o).astype(dtype) for x, o in zip(leaves, orders, strict=True)]
+  )
   return jnp.sqrt(_ordered_sum(squares, between))
 
 
@@ -450,7 +588,11 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
   if scaling == "torch":  # ``max_norm / t`` is ``t.reciprocal() * max_norm`` in PyTorch
     out = _times(x, jnp.minimum((one / (n + jnp.asarray(1e-6, dtype))) * c, one))
   elif scaling in ("mxnet", "mxnet2"):
-    out = _times(x, jnp.minimum(c / (n + jnp.asarray(1e-8, dtype)), one))
+    factor = jnp.minimum(c / (n + jnp.asarray(1e-8, dtype)), one)
+    if scaling == "mxnet2" and g.dtype == jnp.float16:
+      # MXNet 2.0's ``arr *= scale.item()`` casts the scalar to the array's dtype first.
+      factor = factor.astype(g.dtype).astype(dtype)
+    out = _times(x, factor)
     if scaling == "mxnet2":
       out = _flush_subnormals(out)
   elif scaling == "mindspore":
@@ -613,7 +755,7 @@ def clip_by_global_norm(
   check_range("max_norm", max_norm, 0.0, low_open=True)
   _check_scaling(scaling)
   _check_norm_type(norm_type)
-  _check_order(order)
+  _check_order(order, per_leaf=True)
   if norm_fn is not None and not callable(norm_fn):
     raise TypeError(f"norm_fn must be a function of the list of leaves, got {norm_fn!r}.")
   param_order = check_param_order(param_order)

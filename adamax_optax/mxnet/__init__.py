@@ -8,6 +8,8 @@ MXNet                                         adamax_optax
 ``mx.lr_scheduler.FactorScheduler`` ...       :mod:`adamax_optax.mxnet.lr_scheduler`
 ``Updater.get_states`` / ``set_states``       :mod:`adamax_optax.mxnet.checkpoint`
 ``Trainer.save_states``, ``.params`` files    :mod:`adamax_optax.mxnet.checkpoint`
+``gluon.Trainer``, ``trainer.step(batch)``    :func:`adamax_optax.mxnet.gluon.Trainer`,
+                                              ``update(..., batch_size=batch)``
 ``gluon.utils.clip_global_norm``              :mod:`adamax_optax.mxnet.gluon.utils`
 the order of the arrays given to it           ``clip_global_norm(..., param_order=[names])``
 ============================================  =============================================

@@ -103,7 +103,10 @@ def _mxnet(
   nu_dtype=None,
   use_fused_step=False,
   safe=False,
+  rescale_stage: optax.GradientTransformation | None = None,
 ) -> optax.GradientTransformation:
+  """MXNet's Adamax of ``version`` 1 or 2; ``rescale_stage``, where given, multiplies the
+  gradients in place of ``rescale_grad`` (Gluon's Trainer: by ``1 / batch_size``)."""
   if learning_rate is not None:
     if callable(learning_rate):
       raise TypeError(
@@ -147,10 +150,9 @@ def _mxnet(
 
   def build(label=(1.0, 1.0)):
     lr_multiplier, wd_multiplier = label
-    scaled = stage_if(
-      not is_static_one(rescale_grad),
-      lambda: rescale(rescale_grad),
-    )
+    scaled = rescale_stage
+    if scaled is None:
+      scaled = stage_if(not is_static_one(rescale_grad), lambda: rescale(rescale_grad))
     clip = stage_if(clip_gradient is not None, lambda: trained_only(optax.clip(clip_gradient)))
     if version == 1:  # 1.x decays before clipping, and always (NaN spreads via w*0)
       stages = [scaled, add_decayed_weights(wd * wd_multiplier), clip]

@@ -1,5 +1,7 @@
-"""``mxnet.gluon``'s mirror: ``utils`` (``clip_global_norm``)."""
+"""``mxnet.gluon``'s mirror: ``Trainer`` (Adamax driven by ``trainer.step(batch_size)``) and
+``utils`` (``clip_global_norm``)."""
 
-from adamax_optax.mxnet.gluon import utils
+from adamax_optax.mxnet.gluon import trainer, utils
+from adamax_optax.mxnet.gluon.trainer import Trainer
 
-__all__ = ["utils"]
+__all__ = ["Trainer", "trainer", "utils"]

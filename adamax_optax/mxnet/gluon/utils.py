@@ -10,9 +10,47 @@ For the optimizer's own element-wise ``clip_gradient`` see
 :func:`adamax_optax.mxnet.optimizer.Adamax`.
 """
 
+import jax
+import jax.numpy as jnp
 import optax
 
 from adamax_optax import clipping
+
+
+def _mxnet2_order(leaf) -> str:
+  """MXNet 2.0's kernel for ``square(x).sum()``: its own for float16, oneDNN's otherwise."""
+  return "kahan" if leaf.dtype == jnp.float16 else "onednn"
+
+
+def total_norm(arrays) -> jax.Array:
+  """The total norm MXNet 2.0's ``clip_global_norm(arrays, ...)`` returns (float32), from
+  the list of arrays in MXNet's order; see :func:`clip_global_norm` for how it is summed.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.mxnet.gluon.utils import total_norm
+    >>> print(total_norm([jnp.array([3.0]), jnp.array([4.0])]))
+    5.0
+  """
+  return clipping.global_norm(list(arrays), order=_mxnet2_order)
+
+
+def total_norm1(arrays) -> jax.Array:
+  """The total norm MXNet 1.x's ``clip_global_norm(arrays, ...)`` returns (float32): each
+  array's ``dot(x, x)`` (``order="openblas"``), added by ``add_n``, which adds 3 or 4
+  arrays from the right (``a + (b + (c + d))``) and other counts from the left."""
+  sums = [clipping.sum_of_squares(x, "openblas") for x in arrays]
+  if not sums:
+    return jnp.zeros((), jnp.float32)
+  if len(sums) in (3, 4):
+    total = sums[-1]
+    for value in reversed(sums[:-1]):
+      total = value + total
+  else:
+    total = sums[0]
+    for value in sums[1:]:
+      total = total + value
+  return jnp.sqrt(total)
 
 
 def clip_global_norm(
@@ -28,10 +66,15 @@ def clip_global_norm(
   runs its CPU kernels with subnormals flushed to zero, and so do the clipped gradients
   here (1.x keeps them: :func:`clip_global_norm1`).
 
-  MXNet sums each array's squares with its own kernel (``dot(x, x)`` in 1.x,
-  ``square(x).sum()`` in 2.0); this sums them in XLA's order, which differs in the last
-  bits of :math:`n` on some steps (measured in the README). ``norm_fn(leaves) -> scalar``
-  replaces :math:`n` where a norm from elsewhere must be used.
+  Each array's :math:`\sum_j g_{ij}^2` is summed in the order of MXNet 2.0's CPU
+  ``square(x).sum()``: for float32, oneDNN's AVX-512 reduction (``order="onednn"`` of
+  :mod:`adamax_optax.clipping`, the kernel MXNet 2.0.0b1's oneDNN 2.5 runs on an AVX-512
+  CPU); for float16, MXNet's own loop (``order="kahan"``: the squares in float16, summed
+  in float32 with Kahan's compensation, the sum rounded to float16, so a float16 sum past
+  65504 is inf, and an overflowed square before the last makes :math:`n` NaN, as in
+  MXNet). The arrays' sums are added left to right in float32, and a float16 array is
+  multiplied by the factor rounded to float16. ``norm_fn(leaves) -> scalar`` replaces
+  :math:`n` where a norm from elsewhere must be used.
 
   Args:
     max_norm: :math:`c` > 0.
@@ -50,15 +93,19 @@ def clip_global_norm(
     >>> print(clip.update([jnp.array([3.0]), jnp.array([4.0])], clip.init(None))[0])
     [Array([0.6], dtype=float32), Array([0.8], dtype=float32)]
   """
-  return _clip_global_norm(max_norm, check_isfinite, norm_fn, "mxnet2", param_order)
+  return _clip_global_norm(max_norm, check_isfinite, norm_fn or total_norm, "mxnet2", param_order)
 
 
 def clip_global_norm1(
   max_norm: float, check_isfinite: bool = True, *, norm_fn=None, param_order=None
 ) -> optax.GradientTransformation:
   """MXNet 1.x's ``gluon.utils.clip_global_norm``: as :func:`clip_global_norm`, with
-  subnormal gradients kept (1.x does not flush them)."""
-  return _clip_global_norm(max_norm, check_isfinite, norm_fn, "mxnet", param_order)
+  subnormal gradients kept (1.x does not flush them), and each array's sum of squares as
+  1.x computes it, ``dot(x, x)`` in the OpenBLAS its wheels bundle (``order="openblas"``
+  of :mod:`adamax_optax.clipping`: the Haswell/Zen ``sdot`` kernel, which OpenBLAS picks
+  on AVX2 CPUs and on AMD's; an Intel AVX-512 CPU runs another kernel). The arrays' sums
+  are added by ``add_n`` (see :func:`total_norm1`). 1.x has no float16 CPU kernel for it."""
+  return _clip_global_norm(max_norm, check_isfinite, norm_fn or total_norm1, "mxnet", param_order)
 
 
 def _clip_global_norm(max_norm, check_isfinite, norm_fn, scaling, param_order):
@@ -69,4 +116,4 @@ def _clip_global_norm(max_norm, check_isfinite, norm_fn, scaling, param_order):
   )
 
 
-__all__ = ["clip_global_norm", "clip_global_norm1"]
+__all__ = ["clip_global_norm", "clip_global_norm1", "total_norm", "total_norm1"]
