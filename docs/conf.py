@@ -7,6 +7,7 @@ are linked with plain URLs through ``extlinks``. Build with warnings as errors::
 """
 
 import pathlib
+import subprocess
 import sys
 
 from docutils import nodes
@@ -127,6 +128,21 @@ def link_optax_name(name, contnode):
   return reference
 
 
+# Figures are drawn from the package at every build (a few seconds), never stored.
+FIGURE_SCRIPTS = {"eps_placements.py": "eps_placements.png"}
+
+
+def draw_figures(app):
+  figures = pathlib.Path(app.srcdir) / "figures"
+  for script, image in FIGURE_SCRIPTS.items():
+    subprocess.run(
+      [sys.executable, str(figures / script), str(figures / "generated" / image)],
+      check=True,
+      cwd=ROOT,
+    )
+
+
 def setup(app):
+  app.connect("builder-inited", draw_figures)
   app.connect("autodoc-skip-member", skip_named_tuple_fields)
   app.connect("missing-reference", resolve_reexported_names)
