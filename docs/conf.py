@@ -7,6 +7,7 @@ are linked with plain URLs through ``extlinks``. Build with warnings as errors::
 """
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -142,7 +143,19 @@ def draw_figures(app):
     )
 
 
+# A Markdown link to a repository file (not a web address, not an anchor).
+REPOSITORY_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|#)[^)]+\)")
+
+
+def unlink_repository_files(app, relative_path, parent_docname, content):
+  """Files included from outside docs/ (the README's measured sections) link to repository
+  files, which are not pages of the site: keep each link's text, drop the link."""
+  if relative_path.parts[0] == "..":
+    content[0] = REPOSITORY_LINK.sub(r"\1", content[0])
+
+
 def setup(app):
+  app.connect("include-read", unlink_repository_files)
   app.connect("builder-inited", draw_figures)
   app.connect("autodoc-skip-member", skip_named_tuple_fields)
   app.connect("missing-reference", resolve_reexported_names)
