@@ -88,3 +88,16 @@ def test_the_api_reference_documents_every_package():
     if not only_submodules and module.__name__ not in documented:
       undocumented.append(module.__name__)
   assert not undocumented, f"no API page has an automodule for {undocumented}"
+
+
+@pytest.mark.slow
+def test_the_epsilon_figure_script_draws_a_png(tmp_path):
+  """The script the site's build runs for the epsilon-placement figure (about 7 s)."""
+  figure = tmp_path / "eps_placements.png"
+  script = DOCS / "figures" / "eps_placements.py"
+  result = run_alone(
+    f"import runpy, sys\nsys.argv = ['eps_placements.py', {str(figure)!r}]\n"
+    f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
+  )
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
