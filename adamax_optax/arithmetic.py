@@ -8,21 +8,21 @@ few thousand steps. Those details are four independent choices, recorded here as
 argument of its own (``eps_placement``) because it changes the algorithm, not only the
 rounding.
 
-==================  ==========  ======  ==================  ===================  =============
+==================  ==========  ======= ==================  ===================  =============
 recipe              moment      1 - b1  bias correction     step                 half
-==================  ==========  ======  ==================  ===================  =============
+==================  ==========  ======= ==================  ===================  =============
 ``OPTAX``           optax       float64 float32_power       optax                native
 ``MXNET``           ema         float64 float64_power       scale_direction      native
 ``MXNET1``          ema         float64 float64_power       scale_moment         native
 ``MINDSPORE``       ema         float32 float32_power       scale_moment         float32_step
 ``MINDSPORE_NN``    ema         float32 float32_product     scale_direction      float32
 ``TORCH``           fused_lerp  float64 float64_power       scale_moment         float32_ops
-``TORCH_FOREACH``   fused_lerp  float64 float64_power       scale_moment         float32_ops_
-                                                                                 16bit_scalars
+``TORCH_FOREACH``   fused_lerp  float64 float64_power       scale_moment         float32_ops
+                                                                                 _16bit_scalars
 ``KERAS``           lerp        float64 leaf_dtype_power    bias_in_denominator  native
 ``KERAS_COMPILED``  fma_lerp    float64 leaf_dtype_power    bias_in_denominator  native
 ``PADDLE``          ema         float32 float32_product     scale_direction      native
-==================  ==========  ======  ==================  ===================  =============
+==================  ==========  ======= ==================  ===================  =============
 
 With ``c = 1 - b1`` and ``d`` the denominator (``u`` or ``u + eps``):
 

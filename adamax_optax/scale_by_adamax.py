@@ -345,14 +345,14 @@ def scale_by_adamax(
 
   and, by ``eps_placement``:
 
-  ============== ================================================== =====================
-  placement      infinity norm :math:`u_t`                          update direction
-  ============== ================================================== =====================
-  ``none``       :math:`\max(\beta_2 u_{t-1}, |g_t|)`               :math:`m_t / u_t`
-  ``denominator`` :math:`\max(\beta_2 u_{t-1}, |g_t|)`              :math:`m_t/(u_t+\epsilon)`
-  ``max_grad``   :math:`\max(\beta_2 u_{t-1}, |g_t| + \epsilon)`    :math:`m_t / u_t`
-  ``max_norm``   :math:`\max(\beta_2 u_{t-1} + \epsilon, |g_t|)`    :math:`m_t / u_t`
-  ============== ================================================== =====================
+  =============== ================================================== =====================
+  placement       infinity norm :math:`u_t`                          update direction
+  =============== ================================================== =====================
+  ``none``        :math:`\max(\beta_2 u_{t-1}, |g_t|)`               :math:`m_t / u_t`
+  ``denominator`` :math:`\max(\beta_2 u_{t-1}, |g_t|)`               :math:`m_t/(u_t+\epsilon)`
+  ``max_grad``    :math:`\max(\beta_2 u_{t-1}, |g_t| + \epsilon)`    :math:`m_t / u_t`
+  ``max_norm``    :math:`\max(\beta_2 u_{t-1} + \epsilon, |g_t|)`    :math:`m_t / u_t`
+  =============== ================================================== =====================
 
   ``none`` is the 2015 paper and MXNet 1.x (0/0 = NaN while :math:`u` is 0);
   ``denominator`` is MXNet 2.0, MindSpore ``nn.AdaMax``, Keras and TensorFlow;

@@ -146,7 +146,7 @@ def from_paddle_state_dict(
 
 
 def from_paddle_optimizer_file(path, params, *, model=None, names=None, beta1=0.9, step=None):
-  """``(mu, nu, step)`` from a ``paddle.save``d ``Adamax.state_dict()`` (``.pdopt``).
+  """``(mu, nu, step)`` from an ``Adamax.state_dict()`` saved by ``paddle.save`` (``.pdopt``).
 
   ``model`` (the layer's ``.pdparams`` file or ``state_dict``) or ``names`` (``{leaf
   name: internal name}``) maps the params to Paddle's internal names; ``beta1`` and

@@ -152,7 +152,7 @@ def from_torch_state_dict(
 
 
 def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, model=None):
-  """``(mu, nu, step)`` from a ``torch.save``d ``Adamax.state_dict()`` file.
+  """``(mu, nu, step)`` from an ``Adamax.state_dict()`` file saved by ``torch.save``.
 
   ``order``, ``param_groups`` and ``model`` (a ``state_dict`` or its file) map PyTorch's
   parameter indices to names, see :func:`from_torch_state_dict`.
@@ -184,7 +184,7 @@ def from_torch_optimizer_file(path, params, *, order=None, param_groups=None, mo
 
 
 def from_torch_model_file(path, params):
-  """``params`` with each leaf read from a ``torch.save``d ``model.state_dict()`` file
+  """``params`` with each leaf read from a ``model.state_dict()`` file saved by ``torch.save``
   (or such a dict), by name, cast to the leaf's dtype. A leaf's name is found as it is
   (a flat dict of PyTorch's names, ``{"fc.weight": ...}``) or with "/" read as PyTorch's
   "." (the nested leaf ``fc/weight`` is PyTorch's ``fc.weight``).
