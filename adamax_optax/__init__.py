@@ -17,16 +17,19 @@ Wings, one per framework, under its import paths (porting a config is changing t
 import prefix; no wing imports its framework, another wing, or is imported by the core):
 
 * :mod:`adamax_optax.mxnet`: ``optimizer.Adamax`` and ``Adamax1``, ``lr_scheduler``,
-  ``gluon.utils.clip_global_norm``, ``checkpoint``;
+  ``gluon.Trainer``, ``gluon.utils.clip_global_norm``, ``checkpoint``;
 * :mod:`adamax_optax.mindspore`: ``experimental.optim.Adamax`` and its ``lr_scheduler``,
   ``nn.AdaMax`` with ``nn``'s learning-rate schedules and lists,
-  ``ops.clip_by_global_norm`` and ``ops.clip_by_value``, ``checkpoint``;
+  ``ops.clip_by_global_norm`` and ``ops.clip_by_value``, ``amp.DynamicLossScaler``,
+  ``checkpoint``;
 * :mod:`adamax_optax.torch`: ``optim.Adamax``, ``optim.lr_scheduler``,
-  ``nn.utils.clip_grad_norm_`` and its kin, ``checkpoint``;
+  ``nn.utils.clip_grad_norm_`` and its kin, ``amp.GradScaler``,
+  ``backends.cpu.get_cpu_capability``, ``checkpoint``;
 * :mod:`adamax_optax.keras`: ``optimizers.Adamax``, ``optimizers.schedules``,
-  ``optimizers.base_optimizer``, ``checkpoint``;
+  ``optimizers.base_optimizer``, ``optimizers.LossScaleOptimizer``, ``checkpoint``;
 * :mod:`adamax_optax.paddle`: ``optimizer.Adamax``, ``optimizer.lr``, ``nn.ClipGradBy*``,
-  ``regularizer.L1Decay`` and ``L2Decay``, ``ParamAttr``, ``checkpoint``.
+  ``regularizer.L1Decay`` and ``L2Decay``, ``ParamAttr``, ``amp.GradScaler``,
+  ``checkpoint``.
 
 The framework-free core, the building blocks the presets are made of (composable in
 ``optax.chain`` in this order)::
