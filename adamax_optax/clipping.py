@@ -648,7 +648,9 @@ def _scale(g: jax.Array, norm: jax.Array, max_norm, scaling: Scaling) -> jax.Arr
   elif scaling in ("keras_global", "keras_global_compiled"):
     # Keras computes 1 / clipnorm in Python, as a double rounded once to float32.
     inv_c = 1.0 / max_norm if is_python_number(max_norm) else one / c
-    out = _times(x, rounded(c * jnp.minimum(one / n, inv_c)) + (n - n))
+    factor = rounded(c * jnp.minimum(one / n, inv_c)) + (n - n)
+    # Compiled, a plain product, which XLA contracts into the next stage's ``g - m``.
+    out = _times(x, factor) if scaling == "keras_global" else x * _settled(factor)
   else:  # optax
     out = jnp.where(n < c, x, (x / n) * c)
   if scaling in _CONTRACTED:

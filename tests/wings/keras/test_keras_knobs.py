@@ -29,11 +29,10 @@ GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "golden" / "keras"
 KEYS = ("w", "b", "s")
 # "<knob>" runs eagerly (opt.apply), "<knob>_jit" inside jax.jit (model.fit's step).
 RECORDED = sorted(p.stem[len("keras_traj_knob_") :] for p in GOLDEN.glob("keras_traj_knob_*.npz"))
-# In the compiled step XLA fuses the clipping with the Adamax arithmetic in ways not all
-# reproduced yet (each differs by an ulp somewhere): the global norm's 0-d tensor from
-# call 4; clipnorm's closed loop is exact, its calls restarted from Keras's state
-# (another program, which XLA fuses differently) not yet.
-NOT_YET_IN_CLOSED_LOOP = ("global_clipnorm_jit",)
+# Restarted from Keras's recorded state at every call, the compiled clipping runs are
+# another program than Keras's step, which XLA fuses differently: an ulp off at some
+# calls. Their closed loops (the same program as training) are exact.
+NOT_YET_IN_CLOSED_LOOP = ()
 NOT_YET_FROM_RECORDED_STATE = ("clipnorm_jit", "global_clipnorm_jit")
 
 
