@@ -40,6 +40,7 @@ from adamax_optax._leaves import (
 )
 from adamax_optax._rounding import rounded
 from adamax_optax.checkpoint.state import _adamax_states, _merge
+from adamax_optax.exact_apply import new_value_updates
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import (
   Ungrouped,
@@ -307,6 +308,9 @@ class PresetSettings:
     lr_scheduler_every: updates per ``scheduler.step()``.
     skip_nonfinite: skip steps whose gradients hold NaN or inf.
     round_at_entry: round the incoming gradients (see :func:`rounding_at_entry`).
+    exact_apply: return the updates as :class:`~adamax_optax.NewValue` leaves (see
+      :mod:`adamax_optax.exact_apply`), made right after the groups, so that every
+      stage around them sees and keeps that form.
   """
 
   framework: str
@@ -320,6 +324,7 @@ class PresetSettings:
   lr_scheduler_every: int = 1
   skip_nonfinite: bool = False
   round_at_entry: bool = True
+  exact_apply: bool = False
 
 
 def is_plateau(scheduler) -> bool:
@@ -410,7 +415,8 @@ def assemble(
   stages: Sequence[Stage] = (),
 ) -> Preset:
   """The preset from ``build`` (one group's chain from its settings), in the fixed order:
-  groups, scheduler tables or plateau, ``stages``, the rounding at entry (where
+  groups, scheduler tables or plateau, the updates as new values (where
+  ``settings.exact_apply``), ``stages``, the rounding at entry (where
   ``settings.round_at_entry``), the skip of non-finite steps, then :func:`finish`.
 
   With ``skip_nonfinite`` and a plateau scheduler the skip sits inside the plateau: a
@@ -437,6 +443,7 @@ def assemble(
     A :class:`Preset`.
   """
   check_bool("skip_nonfinite", settings.skip_nonfinite)
+  check_bool("exact_apply", settings.exact_apply)
   check_ungrouped(settings.ungrouped)
   build_ungrouped = settings.build_ungrouped
 
@@ -450,6 +457,8 @@ def assemble(
       build_ungrouped=None if build_ungrouped is None else lambda: build_ungrouped(defaults),
       keys=settings.group_keys,
     )
+    if settings.exact_apply:
+      opt = new_value_updates(opt)
     for stage in stages:
       opt = stage(opt)
     if settings.round_at_entry:

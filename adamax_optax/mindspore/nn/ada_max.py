@@ -272,6 +272,7 @@ def mindspore_nn_adamax(
   params=None,
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
+  exact_apply: bool = False,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -299,7 +300,9 @@ def mindspore_nn_adamax(
   float16; then ``ApplyAdaMax`` computes in float32 on the upcast values and stores m
   and u back in float16. The update of such a leaf is returned in float32, so that
   :func:`optax.apply_updates` rounds the new weight once, as the kernel does (this
-  departs from optax's convention that updates have the params' dtype). MindSpore's
+  departs from optax's convention that updates have the params' dtype, and wrappers that
+  pair updates with params under a ``lax.cond``, such as ``optax.MultiSteps``, refuse
+  it; ``exact_apply=True`` keeps the 16-bit dtype). MindSpore's
   CPU kernels refuse bfloat16; here bfloat16 follows the same rule.
 
   Args:
@@ -344,6 +347,13 @@ def mindspore_nn_adamax(
     ungrouped: what the parameters in no group do when ``param_groups`` is given:
       ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
       state, as in MindSpore, which updates only the parameters handed to it.
+    exact_apply: False (default): updates to add with :func:`optax.apply_updates`
+      (float32 for 16-bit parameters, see above). True: each trained parameter's
+      update is a :class:`~adamax_optax.NewValue` holding the new weight in the
+      parameter's dtype (rounded once from float32, as the kernel), to apply with
+      :func:`adamax_optax.apply_updates`: the updates keep the params' dtypes, so
+      ``optax.MultiSteps`` and other wrappers that select between updates under a
+      ``lax.cond`` take 16-bit parameters. ``optax.apply_updates`` refuses them.
     {COMMON_KEYWORDS}
 
   Raises:
@@ -438,6 +448,7 @@ def mindspore_nn_adamax(
     check_group=_check_nn_group,
     ungrouped=ungrouped,
     skip_nonfinite=skip_nonfinite,
+    exact_apply=exact_apply,
   )
   return with_param_order(assemble(build, settings, stages=stages), param_order)
 

@@ -145,6 +145,7 @@ def torch_adamax(
   capturable: bool = False,
   differentiable: bool = False,
   cpu_capability: Literal["AVX512", "AVX2"] | None = None,
+  exact_apply: bool = False,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -171,7 +172,9 @@ def torch_adamax(
   update of such a leaf is returned in float32, so that
   :func:`optax.apply_updates` (and Flax's ``apply_gradients``) rounds ``w + update``
   once, as ``addcdiv_`` does: this departs from optax's convention that updates have
-  the params' dtype. Do not wrap this preset in :func:`multi_precision`: PyTorch keeps
+  the params' dtype, and wrappers that pair updates with params under a ``lax.cond``
+  (``optax.MultiSteps``) refuse it; with ``exact_apply=True`` the update carries the
+  new 16-bit weight instead, which they take. Do not wrap this preset in :func:`multi_precision`: PyTorch keeps
   no float32 master weights.
 
   Args:
@@ -229,6 +232,13 @@ def torch_adamax(
       the scalar tail begins (see :func:`add_decayed_weights`): 32-element chunks on
       both, as PyTorch 2.13 runs its AVX2 add kernel on AVX-512 machines too. float32
       results do not depend on it.
+    exact_apply: False (default): updates to add with :func:`optax.apply_updates`
+      (float32 for 16-bit parameters, see above). True: each trained parameter's
+      update is a :class:`~adamax_optax.NewValue` holding the new weight in the
+      parameter's dtype (``w + step`` rounded once, as PyTorch), to apply with
+      :func:`adamax_optax.apply_updates`: the updates keep the params' dtypes, so
+      ``optax.MultiSteps`` and other wrappers that select between updates under a
+      ``lax.cond`` take 16-bit parameters. ``optax.apply_updates`` refuses them.
     {COMMON_KEYWORDS}
 
   Raises:
@@ -255,6 +265,18 @@ def torch_adamax(
     >>> opt = Adamax([("weight", jnp.ones(2)), ("bias", jnp.ones(2))], lr=0.01)
     >>> opt.param_order
     ('weight', 'bias')
+
+    float16 weights under ``optax.MultiSteps``, their updates the new weights:
+
+    >>> import adamax_optax
+    >>> w = jnp.ones(2, jnp.float16)
+    >>> opt = optax.MultiSteps(torch_adamax(lr=0.01, exact_apply=True), every_k_schedule=2)
+    >>> state = opt.init(w)
+    >>> for _ in range(2):
+    ...   updates, state = opt.update(w, state, w)
+    ...   w = adamax_optax.apply_updates(w, updates)
+    >>> print(w, w.dtype)
+    [0.99 0.99] float16
 
   References:
     Kingma & Ba, 2015, section 7.1; PyTorch ``torch.optim.Adamax``
@@ -312,6 +334,7 @@ def torch_adamax(
     lr_scheduler=lr_scheduler,
     lr_scheduler_every=check_every(lr_scheduler_every),
     skip_nonfinite=skip_nonfinite,
+    exact_apply=exact_apply,
   )
   return with_param_order(assemble(build, settings), order)
 
