@@ -40,7 +40,7 @@ from adamax_optax._leaves import (
 )
 from adamax_optax._rounding import rounded
 from adamax_optax.checkpoint.state import _adamax_states, _merge
-from adamax_optax.exact_apply import new_value_updates
+from adamax_optax.exact_apply import new_value_updates, param_dtype_updates
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import (
   Ungrouped,
@@ -311,6 +311,8 @@ class PresetSettings:
     exact_apply: return the updates as :class:`~adamax_optax.NewValue` leaves (see
       :mod:`adamax_optax.exact_apply`), made right after the groups, so that every
       stage around them sees and keeps that form.
+    updates_in_param_dtype: return each update in its parameter's dtype
+      (:func:`~adamax_optax.exact_apply.param_dtype_updates`), made at the same place.
   """
 
   framework: str
@@ -325,6 +327,7 @@ class PresetSettings:
   skip_nonfinite: bool = False
   round_at_entry: bool = True
   exact_apply: bool = False
+  updates_in_param_dtype: bool = False
 
 
 def is_plateau(scheduler) -> bool:
@@ -444,6 +447,12 @@ def assemble(
   """
   check_bool("skip_nonfinite", settings.skip_nonfinite)
   check_bool("exact_apply", settings.exact_apply)
+  check_bool("updates_in_param_dtype", settings.updates_in_param_dtype)
+  if settings.exact_apply and settings.updates_in_param_dtype:
+    raise ValueError(
+      "exact_apply=True and updates_in_param_dtype=True are two forms of the updates: "
+      "pass one (exact_apply's new values already have the params' dtypes)."
+    )
   check_ungrouped(settings.ungrouped)
   build_ungrouped = settings.build_ungrouped
 
@@ -459,6 +468,8 @@ def assemble(
     )
     if settings.exact_apply:
       opt = new_value_updates(opt)
+    if settings.updates_in_param_dtype:
+      opt = param_dtype_updates(opt)
     for stage in stages:
       opt = stage(opt)
     if settings.round_at_entry:

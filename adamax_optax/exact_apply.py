@@ -8,13 +8,18 @@ zero in one step. A preset built with ``exact_apply=True`` returns instead, for 
 trained parameter, a :class:`~adamax_optax.NewValue` holding the new weight in the
 parameter's dtype; :func:`adamax_optax.apply_updates` sets it, bit for bit.
 
-The same form keeps the updates of 16-bit params in their dtype where a framework rounds
-``w + step`` once from float32 (PyTorch, MindSpore's ``nn.AdaMax``): the new value is
-rounded to 16 bits there, so wrappers that pair the updates with the params under a
-``lax.cond`` (``optax.MultiSteps``) take them.
+Where a framework rounds ``w + step`` once from float32 (PyTorch, MindSpore's
+``nn.AdaMax``), the presets return float32 updates for 16-bit params, which wrappers
+that pair the updates with the gradients or the params under a ``lax.cond`` refuse
+(``optax.apply_if_finite``, ``optax.transforms.conditionally_transform``, optax's
+dtype tests). Two forms keep the params' dtype: the new values (``exact_apply=True``,
+exact, for wrappers that zero updates such as ``optax.MultiSteps``), or
+:func:`param_dtype_updates` (``updates_in_param_dtype=True``: plain arrays for every
+wrapper and :func:`optax.apply_updates`, exact within the factor of two).
 """
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from adamax_optax._leaves import (
@@ -75,4 +80,44 @@ def new_value_updates(inner: optax.GradientTransformation) -> optax.GradientTran
   return optax.GradientTransformationExtraArgs(inner.init, update_fn)
 
 
-__all__ = ["as_new_values", "new_value_updates"]
+def param_dtype_updates(
+  inner: optax.GradientTransformation,
+) -> optax.GradientTransformationExtraArgs:
+  """``inner`` with each trained update in its parameter's dtype: the difference
+  ``new - w`` of the new value ``new = w + update`` (rounded once to the parameter's
+  dtype, as :func:`optax.apply_updates` rounds it), computed in float32 and rounded to
+  the parameter's dtype; the state is ``inner``'s.
+
+  :func:`optax.apply_updates` adds it back to ``new`` exactly whenever ``new`` and
+  ``w`` are within a factor of two of each other (the difference is then exact), and
+  within the rounding of the difference past that. Updates already in the parameter's
+  dtype (float32 params) pass unchanged. Its ``update`` needs ``params``.
+
+  Example:
+    >>> import jax.numpy as jnp, optax
+    >>> from adamax_optax import torch_adamax
+    >>> from adamax_optax.exact_apply import param_dtype_updates
+    >>> opt = param_dtype_updates(torch_adamax(lr=0.01))
+    >>> w = jnp.ones(2, jnp.float16)
+    >>> updates, _ = opt.update(w, opt.init(w), w)
+    >>> print(updates.dtype, optax.apply_updates(w, updates))
+    float16 [0.99 0.99]
+  """
+  inner = optax.with_extra_args_support(inner)
+
+  def leaf(u, p):
+    if is_update_leaf(u) or not (is_trained(u) and is_trained(p)) or u.dtype == p.dtype:
+      return u
+    wide = jnp.promote_types(p.dtype, jnp.float32)
+    new = new_value(p, u).value
+    return (new.astype(wide) - p.astype(wide)).astype(p.dtype)
+
+  def update_fn(updates, state, params=None, **extra_args):
+    require_params(params)
+    new_updates, state = inner.update(updates, state, params, **extra_args)
+    return jax.tree.map(leaf, new_updates, params, is_leaf=is_update_leaf), state
+
+  return optax.GradientTransformationExtraArgs(inner.init, update_fn)
+
+
+__all__ = ["as_new_values", "new_value_updates", "param_dtype_updates"]

@@ -146,6 +146,7 @@ def torch_adamax(
   differentiable: bool = False,
   cpu_capability: Literal["AVX512", "AVX2"] | None = None,
   exact_apply: bool = False,
+  updates_in_param_dtype: bool = False,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -172,10 +173,10 @@ def torch_adamax(
   update of such a leaf is returned in float32, so that
   :func:`optax.apply_updates` (and Flax's ``apply_gradients``) rounds ``w + update``
   once, as ``addcdiv_`` does: this departs from optax's convention that updates have
-  the params' dtype, and wrappers that pair updates with params under a ``lax.cond``
-  (``optax.MultiSteps``) refuse it; with ``exact_apply=True`` the update carries the
-  new 16-bit weight instead, which they take. Do not wrap this preset in :func:`multi_precision`: PyTorch keeps
-  no float32 master weights.
+  the params' dtype, and wrappers that pair the updates with the gradients under a
+  ``lax.cond`` (``optax.apply_if_finite``) refuse it: ``updates_in_param_dtype`` and
+  ``exact_apply`` keep the 16-bit dtype. Do not wrap this preset in
+  :func:`multi_precision`: PyTorch keeps no float32 master weights.
 
   Args:
     lr: :math:`\eta`, default 2e-3, >= 0: a number, a one-element array, or an optax
@@ -236,9 +237,17 @@ def torch_adamax(
       (float32 for 16-bit parameters, see above). True: each trained parameter's
       update is a :class:`~adamax_optax.NewValue` holding the new weight in the
       parameter's dtype (``w + step`` rounded once, as PyTorch), to apply with
-      :func:`adamax_optax.apply_updates`: the updates keep the params' dtypes, so
-      ``optax.MultiSteps`` and other wrappers that select between updates under a
-      ``lax.cond`` take 16-bit parameters. ``optax.apply_updates`` refuses them.
+      :func:`adamax_optax.apply_updates`, exact at every step, the values in the
+      params' dtypes. Wrappers that zero the updates (``skip_nonfinite``,
+      ``optax.MultiSteps`` between its updates) keep the params; ``optax.apply_updates``
+      and wrappers that substitute the gradients for the updates refuse them.
+    updates_in_param_dtype: True: the update of a 16-bit parameter is the difference
+      ``new - w`` from PyTorch's new weight, rounded to 16 bits: plain arrays in the
+      params' dtypes, optax's convention, for :func:`optax.apply_updates` and every
+      wrapper (``optax.apply_if_finite``, ``optax.transforms.conditionally_transform``).
+      The weight is then PyTorch's exactly where it moves by at most a factor of two in a
+      step, else within an ulp; use ``exact_apply`` for every bit. Default False; not
+      with ``exact_apply``.
     {COMMON_KEYWORDS}
 
   Raises:
@@ -335,6 +344,7 @@ def torch_adamax(
     lr_scheduler_every=check_every(lr_scheduler_every),
     skip_nonfinite=skip_nonfinite,
     exact_apply=exact_apply,
+    updates_in_param_dtype=updates_in_param_dtype,
   )
   return with_param_order(assemble(build, settings), order)
 
