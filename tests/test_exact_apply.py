@@ -194,3 +194,16 @@ def test_the_two_forms_and_bad_flags_are_refused():
   opt = ax.torch_adamax(exact_apply=True)
   with pytest.raises(ValueError, match="params"):
     opt.update(jnp.ones(2), opt.init(jnp.ones(2)))
+
+
+def test_sparse_rows_carry_the_new_values_of_their_rows():
+  table = jnp.asarray(np.random.default_rng(5).normal(size=(6, 3)), jnp.float32)
+  grads = ax.SparseRows(jnp.array([1, 4]), jnp.ones((2, 3)))
+  results = []
+  for exact in (False, True):
+    opt = ax.torch_adamax(0.1, weight_decay=0.1, exact_apply=exact)
+    updates, _ = opt.update(grads, opt.init(table), table)
+    assert isinstance(updates.values, ax.NewValue) == exact
+    results.append(ax.apply_updates(table, updates))
+  assert bits_equal(*results)
+  assert bits_equal(results[1][jnp.array([0, 2, 3, 5])], table[jnp.array([0, 2, 3, 5])])
