@@ -39,6 +39,7 @@ The framework-free core, the building blocks the presets are made of (composable
 with :mod:`adamax_optax.arithmetic` recording how each framework rounds the computation,
 :func:`multi_precision` and :func:`in_higher_precision` for float16/bfloat16 weights,
 :func:`skip_nonfinite`, :func:`lazy_rows` and :class:`SparseRows` for embeddings,
+:class:`NewValue` updates that :func:`apply_updates` sets exactly (``exact_apply=True``),
 :func:`moments` and :func:`load_state` to read and write the moments of any preset's
 state (:mod:`adamax_optax.checkpoint`; each wing's ``checkpoint`` module reads and writes
 its framework's files), and exact framework schedules (:mod:`adamax_optax.schedules`,
@@ -69,7 +70,7 @@ from adamax_optax.alias import adamax, adamaxw
 from adamax_optax.arithmetic import Arithmetic
 from adamax_optax.checkpoint import load_state, moments
 from adamax_optax.keras.optimizers import keras_adamax
-from adamax_optax.lazy import SparseRows, apply_updates, lazy_rows
+from adamax_optax.lazy import NewValue, SparseRows, apply_updates, lazy_rows
 from adamax_optax.master_weights import MultiPrecisionState, in_higher_precision, multi_precision
 from adamax_optax.mindspore.experimental.optim import mindspore_adamax
 from adamax_optax.mindspore.nn import mindspore_nn_adamax
@@ -90,6 +91,7 @@ __version__ = "0.1.0"
 __all__ = [
   "Arithmetic",
   "MultiPrecisionState",
+  "NewValue",
   "ScaleByAdamaxState",
   "SkipNonfiniteState",
   "SparseRows",

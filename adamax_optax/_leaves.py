@@ -4,7 +4,8 @@ Floating and complex leaves are trained. Integer and bool leaves (step counters,
 kept among the params) and float0 gradients are not: every stage passes them through
 unchanged and Adamax gives them a zero update in their own dtype, so
 ``optax.apply_updates`` leaves them exactly as they were. :class:`SparseRows` (see
-:mod:`adamax_optax.lazy`) carries a gradient that is zero outside some rows.
+:mod:`adamax_optax.lazy`) carries a gradient that is zero outside some rows;
+:class:`NewValue` carries an update as the parameter's new value, for an exact apply.
 """
 
 from typing import NamedTuple
@@ -13,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from adamax_optax._rounding import rounded
 from adamax_optax.param_groups import leaf_names
 
 
@@ -40,6 +42,80 @@ class SparseRows(NamedTuple):
 
 def is_sparse(x) -> bool:
   return isinstance(x, SparseRows)
+
+
+class NewValue(NamedTuple):
+  """An update that carries the parameter's new value (a preset's ``exact_apply=True``).
+
+  :func:`adamax_optax.apply_updates` sets the parameter to ``value`` where ``applies``
+  is true and keeps it otherwise, so the new weight is the framework's exactly, however
+  far it moves; :func:`optax.apply_updates`, which adds an update, refuses it. A wrapper
+  that zeroes updates (a skipped step, ``optax.MultiSteps`` between its updates,
+  ``optax.apply_if_finite``) zeroes ``applies`` too, which keeps the parameter.
+
+  Attributes:
+    value: the new value, in the parameter's dtype and shape.
+    applies: a bool 0-d array: whether the parameter takes ``value``.
+  """
+
+  value: jax.Array
+  applies: jax.Array
+
+  # NumPy and JAX arrays defer ``params + update`` to the update, which explains itself.
+  __array_ufunc__ = None
+
+  def __add__(self, other):
+    raise TypeError(
+      "This update is a NewValue (the optimizer was built with exact_apply=True): it "
+      "carries the parameter's new value and cannot be added. Apply it with "
+      "adamax_optax.apply_updates(params, updates), not optax.apply_updates."
+    )
+
+  __radd__ = __add__
+
+
+def is_new_value(x) -> bool:
+  return isinstance(x, NewValue)
+
+
+def is_update_leaf(x) -> bool:
+  """A leaf of an update tree: :class:`SparseRows` and :class:`NewValue` are one each."""
+  return isinstance(x, (SparseRows, NewValue))
+
+
+def new_value(param: jax.Array, update: jax.Array) -> NewValue:
+  """The :class:`NewValue` of adding the (delta) ``update`` to ``param``: ``param +
+  update`` rounded once to the parameter's dtype, what :func:`optax.apply_updates`
+  computes, with the update rounded where it stands (never contracted into the sum)."""
+  value = (param + rounded(update)).astype(jnp.asarray(param).dtype)
+  return NewValue(value, jnp.asarray(True))
+
+
+def applied(param: jax.Array, update):
+  """``param`` after ``update``: a delta (added as :func:`optax.apply_updates` adds it),
+  a :class:`NewValue`, or :class:`SparseRows` of either (only its rows change)."""
+  if is_sparse(update):
+    return param.at[update.indices].set(applied(param[update.indices], update.values))
+  if is_new_value(update):
+    return jnp.where(update.applies, update.value, param).astype(jnp.asarray(param).dtype)
+  return optax.apply_updates(param, update)
+
+
+def unchanged_update(update):
+  """An update of ``update``'s kind (an array, or its shape and dtype) that leaves the
+  parameter as it is: a :class:`NewValue` that does not apply, or ``-0.0`` (which keeps
+  every value and sign, -0.0 included)."""
+  if is_new_value(update):
+    return NewValue(jnp.zeros(update.value.shape, update.value.dtype), jnp.asarray(False))
+  return jnp.full(update.shape, -0.0, update.dtype)
+
+
+def keep_rows_of_update(touched_rows: jax.Array, update, param):
+  """``update`` changing only the rows (axis 0) where ``touched_rows`` is true: a delta
+  is zeroed in the other rows, a :class:`NewValue` carries the param's own rows there."""
+  if is_new_value(update):
+    return NewValue(keep_rows(touched_rows, update.value, param), update.applies)
+  return keep_rows(touched_rows, update, jnp.zeros_like(update))
 
 
 def python_numbers_as_arrays(tree):
@@ -123,11 +199,18 @@ def keep_rows(touched_rows: jax.Array, new: jax.Array, old) -> jax.Array:
 
 
 __all__ = [
+  "NewValue",
   "SparseRows",
+  "applied",
   "check_shapes_match",
+  "is_new_value",
   "is_sparse",
   "is_trained",
+  "is_update_leaf",
   "keep_rows",
+  "keep_rows_of_update",
+  "new_value",
   "reject_sparse",
   "trained_only",
+  "unchanged_update",
 ]

@@ -40,6 +40,7 @@ from adamax_optax._leaves import (
 )
 from adamax_optax._rounding import rounded
 from adamax_optax.checkpoint.state import _adamax_states, _merge
+from adamax_optax.exact_apply import new_value_updates, param_dtype_updates
 from adamax_optax.nonfinite import skip_nonfinite as skipping
 from adamax_optax.param_groups import (
   Ungrouped,
@@ -307,6 +308,11 @@ class PresetSettings:
     lr_scheduler_every: updates per ``scheduler.step()``.
     skip_nonfinite: skip steps whose gradients hold NaN or inf.
     round_at_entry: round the incoming gradients (see :func:`rounding_at_entry`).
+    exact_apply: return the updates as :class:`~adamax_optax.NewValue` leaves (see
+      :mod:`adamax_optax.exact_apply`), made right after the groups, so that every
+      stage around them sees and keeps that form.
+    updates_in_param_dtype: return each update in its parameter's dtype
+      (:func:`~adamax_optax.exact_apply.param_dtype_updates`), made at the same place.
   """
 
   framework: str
@@ -320,6 +326,8 @@ class PresetSettings:
   lr_scheduler_every: int = 1
   skip_nonfinite: bool = False
   round_at_entry: bool = True
+  exact_apply: bool = False
+  updates_in_param_dtype: bool = False
 
 
 def is_plateau(scheduler) -> bool:
@@ -410,7 +418,8 @@ def assemble(
   stages: Sequence[Stage] = (),
 ) -> Preset:
   """The preset from ``build`` (one group's chain from its settings), in the fixed order:
-  groups, scheduler tables or plateau, ``stages``, the rounding at entry (where
+  groups, scheduler tables or plateau, the updates as new values (where
+  ``settings.exact_apply``), ``stages``, the rounding at entry (where
   ``settings.round_at_entry``), the skip of non-finite steps, then :func:`finish`.
 
   With ``skip_nonfinite`` and a plateau scheduler the skip sits inside the plateau: a
@@ -437,6 +446,13 @@ def assemble(
     A :class:`Preset`.
   """
   check_bool("skip_nonfinite", settings.skip_nonfinite)
+  check_bool("exact_apply", settings.exact_apply)
+  check_bool("updates_in_param_dtype", settings.updates_in_param_dtype)
+  if settings.exact_apply and settings.updates_in_param_dtype:
+    raise ValueError(
+      "exact_apply=True and updates_in_param_dtype=True are two forms of the updates: "
+      "pass one (exact_apply's new values already have the params' dtypes)."
+    )
   check_ungrouped(settings.ungrouped)
   build_ungrouped = settings.build_ungrouped
 
@@ -450,6 +466,10 @@ def assemble(
       build_ungrouped=None if build_ungrouped is None else lambda: build_ungrouped(defaults),
       keys=settings.group_keys,
     )
+    if settings.exact_apply:
+      opt = new_value_updates(opt)
+    if settings.updates_in_param_dtype:
+      opt = param_dtype_updates(opt)
     for stage in stages:
       opt = stage(opt)
     if settings.round_at_entry:

@@ -19,7 +19,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import SparseRows, is_sparse, keep_rows
+from adamax_optax._leaves import (
+  NewValue,
+  SparseRows,
+  applied,
+  is_update_leaf,
+  keep_rows,
+  keep_rows_of_update,
+)
 from adamax_optax._preset import Preset
 from adamax_optax._typing import Params, Updates
 from adamax_optax.master_weights import MultiPrecisionState
@@ -27,18 +34,23 @@ from adamax_optax.scale_by_adamax import ScaleByAdamaxState
 
 
 def apply_updates(params: Params, updates: Updates) -> Params:
-  """:func:`optax.apply_updates` that also scatters :class:`SparseRows` updates.
+  """:func:`optax.apply_updates` that also scatters :class:`SparseRows` updates and sets
+  :class:`NewValue` updates.
 
   A sparse leaf adds its values to its rows only (``w[i] + update``, rounded to the
-  param's dtype); every other row keeps its exact bits.
+  param's dtype); every other row keeps its exact bits. A :class:`NewValue` leaf (a
+  preset's ``exact_apply=True``) is the parameter's new value: it is set as it is
+  (where its ``applies`` is true), bit for bit however far the weight moved. Any other
+  leaf is added as :func:`optax.apply_updates` adds it.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax import NewValue, apply_updates
+    >>> w = jnp.array([1.0, 2.0])
+    >>> print(apply_updates(w, NewValue(jnp.array([-3.0, 0.5]), jnp.asarray(True))))
+    [-3.   0.5]
   """
-
-  def apply(p, u):
-    if is_sparse(u):
-      return p.at[u.indices].set(optax.apply_updates(p[u.indices], u.values))
-    return optax.apply_updates(p, u)
-
-  return jax.tree.map(apply, params, updates, is_leaf=is_sparse)
+  return jax.tree.map(applied, params, updates, is_leaf=is_update_leaf)
 
 
 def _touched_rows(g) -> jax.Array:
@@ -55,7 +67,9 @@ def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformati
   a zero update, and its m, u (and master weight, with ``multi_precision``) keep their
   values from before the step; the step count advances as usual, so the bias correction
   of a row used again later is the optimizer's global one (MXNet's per-parameter count).
-  Weight decay is skipped for such rows as well. 0-d leaves are always updated.
+  Weight decay is skipped for such rows as well. 0-d leaves are always updated. With
+  :class:`NewValue` updates (``exact_apply=True``) such rows carry their weights as
+  they are, which needs ``params``.
 
   A preset of this package (what its factories return) takes the touched rows as the
   extra argument ``touched_rows`` down to :func:`scale_by_adamax`, which keeps the old
@@ -90,8 +104,10 @@ def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformati
     if keeps_moments:
       extra_args = {**extra_args, "touched_rows": touched}
     new_updates, new_state = inner.update(updates, state, params, **extra_args)
+    # A NewValue update carries the params' own rows where a row is kept.
+    param_rows = params if params is not None else touched  # a delta never reads them
     new_updates = jax.tree.map(
-      lambda t, u: keep_rows(t, u, jnp.zeros_like(u)), touched, new_updates
+      keep_rows_of_update, touched, new_updates, param_rows, is_leaf=is_update_leaf
     )
 
     def keep(new_tree, old_tree):
@@ -121,4 +137,4 @@ def lazy_rows(inner: optax.GradientTransformation) -> optax.GradientTransformati
   return optax.GradientTransformationExtraArgs(inner.init, update_fn)
 
 
-__all__ = ["SparseRows", "apply_updates", "lazy_rows"]
+__all__ = ["NewValue", "SparseRows", "apply_updates", "lazy_rows"]

@@ -7,10 +7,17 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamax_optax._leaves import SparseRows, is_sparse, is_trained, reject_sparse
+from adamax_optax._leaves import (
+  NewValue,
+  SparseRows,
+  is_sparse,
+  is_trained,
+  new_value,
+  reject_sparse,
+)
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import Params
-from adamax_optax.validation import check_range, require_params, scheduled_value
+from adamax_optax.validation import check_bool, check_range, require_params, scheduled_value
 
 WeightDecay = jax.typing.ArrayLike | Any
 
@@ -147,15 +154,20 @@ def add_decoupled_weight_decay(
   mask: Any | Callable[[Params], Any] | None = None,
   *,
   fused: bool = False,
+  exact_apply: bool = False,
 ) -> optax.GradientTransformation:
   r"""Keras-style decoupled decay, applied to the weights before the incoming step.
 
   Placed after the step in a chain, it turns the step :math:`\Delta` into the update
   that takes :math:`w` to :math:`(w - (w \lambda)\, \eta) + \Delta`, rounded in that
   order, which is what Keras 3 does (decay first, then the Adamax step, with the
-  learning rate :math:`\eta` not bias-corrected). The update is returned as the
-  difference from :math:`w`, which :func:`optax.apply_updates` adds back exactly
-  whenever the old and new weights are within a factor of two of each other.
+  learning rate :math:`\eta` not bias-corrected). By default the update is returned as
+  the difference from :math:`w`, which :func:`optax.apply_updates` adds back exactly
+  whenever the old and new weights are within a factor of two of each other; past that
+  (a weight that halves or crosses zero in one step) the new weight may be an ulp off
+  Keras's. With ``exact_apply=True`` the update carries the new weight itself (a
+  :class:`~adamax_optax.NewValue`), which :func:`adamax_optax.apply_updates` sets, exact
+  at every step; use that where every bit matters (``optax.apply_updates`` refuses it).
 
   Args:
     weight_decay: the decay rate :math:`\lambda`.
@@ -167,6 +179,10 @@ def add_decoupled_weight_decay(
       it is subtracted (Keras run eagerly); True: :math:`w - w\, (\lambda \eta)` with
       :math:`\lambda \eta` rounded and the multiply-subtract rounded once (the step
       ``model.fit`` compiles, where XLA reassociates the scalars and contracts the rest).
+    exact_apply: keyword-only. False (default): updates are differences, for
+      :func:`optax.apply_updates`, exact within the factor of two above. True: each
+      trained leaf's update is a :class:`~adamax_optax.NewValue` holding the new weight
+      (decayed or not), for :func:`adamax_optax.apply_updates`, exact at every step.
 
   Returns:
     An :class:`optax.GradientTransformation`; its ``update`` needs ``params``. Its state
@@ -179,8 +195,20 @@ def add_decoupled_weight_decay(
     >>> w = jnp.array([1.0, -2.0])
     >>> print(opt.update(jnp.zeros(2), opt.init(w), w)[0])
     [-0.125  0.25 ]
+
+    A step that takes the weight across zero: the difference lands an ulp off, the new
+    value (``f32(f32(0.3 - 0.0375) - 1.1)``) exactly:
+
+    >>> import adamax_optax, optax
+    >>> w, step = jnp.array([0.3]), jnp.array([-1.1])
+    >>> print(optax.apply_updates(w, opt.update(step, opt.init(w), w)[0]))
+    [-0.83750004]
+    >>> exact = add_decoupled_weight_decay(0.25, learning_rate=0.5, exact_apply=True)
+    >>> print(adamax_optax.apply_updates(w, exact.update(step, exact.init(w), w)[0]))
+    [-0.8375]
   """
   check_range("weight_decay", weight_decay, 0.0)
+  check_bool("exact_apply", exact_apply)
   check_range("learning_rate", learning_rate, 0.0, allow_schedule=True)
   scheduled = callable(learning_rate)
 
@@ -196,8 +224,10 @@ def add_decoupled_weight_decay(
     lr = learning_rate(state.count) if scheduled else learning_rate
 
     def leaf(step, w, decays):
-      if not (decays and is_trained(step) and is_trained(w)):
+      if not (is_trained(step) and is_trained(w)):
         return step
+      if not decays:
+        return new_value(w, step) if exact_apply else step
       if fused:
         # XLA reassociates (w * wd) * lr into w * (wd * lr), a scalar product, then
         # contracts the multiply into the subtraction.
@@ -205,6 +235,8 @@ def add_decoupled_weight_decay(
         decayed = w - w * rate
       else:
         decayed = w - rounded(rounded(w * weight_decay) * lr)
+      if exact_apply:
+        return NewValue((decayed + step).astype(w.dtype), jnp.asarray(True))
       return ((decayed + step) - w).astype(step.dtype)
 
     new_updates = jax.tree.map(leaf, updates, params, _mask_tree(mask, params))

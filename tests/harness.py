@@ -54,11 +54,13 @@ def replay_ours(opt: optax.GradientTransformation, params: dict, grads: list[dic
   return {k: np.asarray(v) for k, v in p.items()}
 
 
-def replay_recording(opt, data, keys, steps: int | None = None, *, as_tree=None, start=None):
-  """Runs ``opt`` on a recording under ``jax.jit`` (one ``update`` and
-  :func:`optax.apply_updates` per recorded gradient ``grad_<k>[t - 1]``), from its
-  initial params ``param_<k>[0]``; yields ``(t, params, state)`` after each update
-  ``t = 1, 2, ...``, through ``steps`` (every recorded gradient by default).
+def replay_recording(
+  opt, data, keys, steps: int | None = None, *, as_tree=None, start=None, apply=None
+):
+  """Runs ``opt`` on a recording under ``jax.jit`` (one ``update`` and one ``apply``,
+  :func:`optax.apply_updates` by default, per recorded gradient ``grad_<k>[t - 1]``),
+  from its initial params ``param_<k>[0]``; yields ``(t, params, state)`` after each
+  update ``t = 1, 2, ...``, through ``steps`` (every recorded gradient by default).
 
   ``as_tree`` builds the params and the gradients from the arrays of ``keys``, in order
   (default: a dict by key; ``list`` for a framework's ordered parameters). ``start``,
@@ -70,10 +72,12 @@ def replay_recording(opt, data, keys, steps: int | None = None, *, as_tree=None,
     start = params, opt.init(params)
   params, state = start
 
+  apply = apply or optax.apply_updates
+
   @jax.jit
   def step(params, state, grads):
     updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
+    return apply(params, updates), state
 
   for t in range(1, (steps or len(data[f"grad_{keys[0]}"])) + 1):
     grads = as_tree([jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys])

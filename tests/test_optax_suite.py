@@ -76,6 +76,13 @@ SUBSTITUTES = {
 # own suite); optax's convergence tests run it in its safe mode.
 SUBSTITUTES["mxnet1"]["adamax"] = functools.partial(ax.mxnet1_adamax, safe=True)
 SUBSTITUTES["adamax"]["adamaxw"] = ax.adamaxw
+# Their 16-bit updates in the params' dtype (updates_in_param_dtype=True): every optax case
+# passes, those of the documented exception below included.
+for name in ("torch", "mindspore_nn"):
+  factory, keyword = PRESETS[name]
+  in_param_dtype = functools.partial(factory, updates_in_param_dtype=True)
+  functools.update_wrapper(in_param_dtype, factory)
+  SUBSTITUTES[f"{name}_param_dtype"] = {"adamax": taking_learning_rate(in_param_dtype, keyword)}
 
 
 class Version(str):

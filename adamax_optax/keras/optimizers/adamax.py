@@ -159,6 +159,7 @@ def keras_adamax(
   exclude_from_weight_decay: Sequence[str] | None = None,
   param_order: Sequence[str] | None = None,
   jit_compile: bool | Literal["auto"] = "auto",
+  exact_apply: bool = False,
   name: str = "adamax",
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
@@ -246,6 +247,14 @@ def keras_adamax(
     >>> print(updates)
     [-0.125 -0.5  ]
 
+    The new weights themselves, set exactly:
+
+    >>> import adamax_optax
+    >>> exact = keras_adamax(learning_rate=0.25, weight_decay=0.5, exact_apply=True)
+    >>> updates, _ = exact.update(jnp.zeros(2), exact.init(w), w)
+    >>> print(adamax_optax.apply_updates(w, updates))
+    [0.875 3.5  ]
+
   References:
     Kingma & Ba, 2015, section 7.1; Keras ``keras.optimizers.Adamax``
     (https://keras.io/api/optimizers/adamax/).
@@ -268,6 +277,7 @@ def keras_adamax(
     exclude_from_weight_decay,
   )
   compiled = _check_jit_compile(jit_compile)
+  check_bool("exact_apply", exact_apply)
   if isinstance(learning_rate, schedules.LearningRateSchedule):
     learning_rate = learning_rate.in_mode(compiled)
   steps = _static_int(gradient_accumulation_steps) or None
@@ -288,7 +298,9 @@ def keras_adamax(
   mask = base.weight_decay_mask(exclude_from_weight_decay) if exclude_from_weight_decay else None
   decay = stage_if(
     weight_decay is not None,
-    lambda: add_decoupled_weight_decay(weight_decay, learning_rate, mask=mask, fused=compiled),
+    lambda: add_decoupled_weight_decay(
+      weight_decay, learning_rate, mask=mask, fused=compiled, exact_apply=exact_apply
+    ),
   )
   param_order = check_param_order(param_order)
   clip = _clip(clipnorm, clipvalue, global_clipnorm, param_order, compiled)
@@ -304,7 +316,9 @@ def keras_adamax(
     stages.append(
       lambda opt: base.moving_average(opt, ema_momentum, frequency, steps, compiled=compiled)
     )
-  settings = PresetSettings(framework="Keras", skip_nonfinite=skip_nonfinite)
+  settings = PresetSettings(
+    framework="Keras", skip_nonfinite=skip_nonfinite, exact_apply=exact_apply
+  )
   return with_param_order(assemble(lambda _: chain, settings, stages=stages), param_order)
 
 

@@ -23,7 +23,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adamax_optax._leaves import is_trained, keep_rows, reject_sparse
+from adamax_optax._leaves import (
+  NewValue,
+  applied,
+  is_new_value,
+  is_trained,
+  is_update_leaf,
+  keep_rows_of_update,
+  reject_sparse,
+  unchanged_update,
+)
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import OptState, Params, Updates
 from adamax_optax.param_groups import leaf_names
@@ -71,7 +80,8 @@ def accumulate_gradients(
   r"""Keras's ``gradient_accumulation_steps``: ``inner`` runs on every ``steps``-th call.
 
   The other calls add the gradient to an accumulator :math:`a \leftarrow g + a` and
-  leave the params unchanged (an update of ``-0.0``, which keeps every value and sign);
+  leave the params unchanged (an update of ``-0.0``, which keeps every value and sign,
+  or a :class:`~adamax_optax.NewValue` that does not apply);
   call :math:`n` with :math:`(n + 1) \bmod \mathrm{steps} = 0` gives ``inner`` the mean
   :math:`(g + a) \cdot \mathrm{fl}(1 / \mathrm{steps})` (Keras's division by ``steps``,
   as XLA compiles it) and resets :math:`a` to 0.
@@ -100,7 +110,9 @@ def accumulate_gradients(
       return new_updates, new_inner, reset
 
     def accumulate(_):
-      unchanged = jax.tree.map(lambda g: jnp.full(jnp.shape(g), -0.0, g.dtype), updates)
+      # An update of the real one's form (a NewValue with exact_apply) keeping the params.
+      real = jax.eval_shape(real_update, None)[0]
+      unchanged = jax.tree.map(unchanged_update, real, is_leaf=is_update_leaf)
       return unchanged, state.inner, summed
 
     new_updates, new_inner, accumulated = jax.lax.cond(is_update, real_update, accumulate, None)
@@ -149,7 +161,9 @@ def moving_average(
   :math:`(i + 1) \bmod F = 0` the params are replaced by :math:`a \cdot 1 + w \cdot 0`
   as Keras computes it (NaN if :math:`w` is not finite); the update then is
   :math:`a - w_{old}`, which lands exactly on :math:`a` when the two are within a factor
-  of two of each other (always, in practice). Read :math:`a` with :func:`ema_params`.
+  of two of each other (always, in practice), or, where ``inner`` returns
+  :class:`~adamax_optax.NewValue` updates (``exact_apply``), :math:`a` itself. Read
+  :math:`a` with :func:`ema_params`.
   """
 
   def init_fn(params):
@@ -162,11 +176,16 @@ def moving_average(
     require_params(params)
     reject_sparse(updates, "use_ema")
     new_updates, new_inner = inner_update(updates, state.inner, params, **extra_args)
-    applied = new_updates
+    applied_updates = new_updates
     if extra_args.get("touched_rows") is not None:  # lazy_rows: the rows it will update
-      zero = lambda t, u: keep_rows(t, u, jnp.zeros_like(u)) if is_trained(u) else u
-      applied = jax.tree.map(zero, extra_args["touched_rows"], new_updates)
-    new_params = optax.apply_updates(params, applied)
+      applied_updates = jax.tree.map(
+        keep_rows_of_update,
+        extra_args["touched_rows"],
+        new_updates,
+        params,
+        is_leaf=is_update_leaf,
+      )
+    new_params = jax.tree.map(applied, params, applied_updates, is_leaf=is_update_leaf)
     iterations = state.calls // accumulation_steps if accumulation_steps else state.calls
     mu = (iterations != 0).astype(jnp.float32) * momentum
 
@@ -185,9 +204,14 @@ def moving_average(
         if not is_trained(w):
           return u
         w_new = rounded(a * overwrite) + rounded(w * (1 - overwrite))
+        if is_new_value(u):  # the average itself, set exactly
+          value = jnp.where(overwrite == 1, w_new.astype(u.value.dtype), u.value)
+          return NewValue(value, u.applies | (overwrite == 1))
         return jnp.where(overwrite == 1, (w_new - p).astype(u.dtype), u)
 
-      new_updates = jax.tree.map(overwritten, new_updates, params, averages, new_params)
+      new_updates = jax.tree.map(
+        overwritten, new_updates, params, averages, new_params, is_leaf=is_update_leaf
+      )
     calls = optax.safe_increment(state.calls)
     return new_updates, MovingAverageState(calls, averages, new_inner)
 

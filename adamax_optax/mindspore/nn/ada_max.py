@@ -272,6 +272,8 @@ def mindspore_nn_adamax(
   params=None,
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
+  exact_apply: bool = False,
+  updates_in_param_dtype: bool = False,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -299,7 +301,10 @@ def mindspore_nn_adamax(
   float16; then ``ApplyAdaMax`` computes in float32 on the upcast values and stores m
   and u back in float16. The update of such a leaf is returned in float32, so that
   :func:`optax.apply_updates` rounds the new weight once, as the kernel does (this
-  departs from optax's convention that updates have the params' dtype). MindSpore's
+  departs from optax's convention that updates have the params' dtype, and wrappers that
+  pair the updates with the gradients under a ``lax.cond``, such as
+  ``optax.apply_if_finite``, refuse it: ``updates_in_param_dtype`` and ``exact_apply``
+  keep the 16-bit dtype). MindSpore's
   CPU kernels refuse bfloat16; here bfloat16 follows the same rule.
 
   Args:
@@ -344,6 +349,21 @@ def mindspore_nn_adamax(
     ungrouped: what the parameters in no group do when ``param_groups`` is given:
       ``"train"`` (default) with the values above, or ``"frozen"``: no update and no
       state, as in MindSpore, which updates only the parameters handed to it.
+    exact_apply: False (default): updates to add with :func:`optax.apply_updates`
+      (float32 for 16-bit parameters, see above). True: each trained parameter's
+      update is a :class:`~adamax_optax.NewValue` holding the new weight in the
+      parameter's dtype (rounded once from float32, as the kernel), to apply with
+      :func:`adamax_optax.apply_updates`, exact at every step, the values in the
+      params' dtypes. Wrappers that zero the updates (``skip_nonfinite``,
+      ``optax.MultiSteps`` between its updates) keep the params; ``optax.apply_updates``
+      and wrappers that substitute the gradients for the updates refuse them.
+    updates_in_param_dtype: True: the update of a 16-bit parameter is the difference
+      ``new - w`` from the kernel's new weight, rounded to 16 bits: plain arrays in the
+      params' dtypes, optax's convention, for :func:`optax.apply_updates` and every
+      wrapper (``optax.apply_if_finite``, ``optax.transforms.conditionally_transform``).
+      The weight is then the kernel's exactly where it moves by at most a factor of two in a
+      step, else within an ulp; use ``exact_apply`` for every bit. Default False; not
+      with ``exact_apply``.
     {COMMON_KEYWORDS}
 
   Raises:
@@ -438,6 +458,8 @@ def mindspore_nn_adamax(
     check_group=_check_nn_group,
     ungrouped=ungrouped,
     skip_nonfinite=skip_nonfinite,
+    exact_apply=exact_apply,
+    updates_in_param_dtype=updates_in_param_dtype,
   )
   return with_param_order(assemble(build, settings, stages=stages), param_order)
 

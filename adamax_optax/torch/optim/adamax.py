@@ -145,6 +145,8 @@ def torch_adamax(
   capturable: bool = False,
   differentiable: bool = False,
   cpu_capability: Literal["AVX512", "AVX2"] | None = None,
+  exact_apply: bool = False,
+  updates_in_param_dtype: bool = False,
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
@@ -171,8 +173,10 @@ def torch_adamax(
   update of such a leaf is returned in float32, so that
   :func:`optax.apply_updates` (and Flax's ``apply_gradients``) rounds ``w + update``
   once, as ``addcdiv_`` does: this departs from optax's convention that updates have
-  the params' dtype. Do not wrap this preset in :func:`multi_precision`: PyTorch keeps
-  no float32 master weights.
+  the params' dtype, and wrappers that pair the updates with the gradients under a
+  ``lax.cond`` (``optax.apply_if_finite``) refuse it: ``updates_in_param_dtype`` and
+  ``exact_apply`` keep the 16-bit dtype. Do not wrap this preset in
+  :func:`multi_precision`: PyTorch keeps no float32 master weights.
 
   Args:
     lr: :math:`\eta`, default 2e-3, >= 0: a number, a one-element array, or an optax
@@ -229,6 +233,21 @@ def torch_adamax(
       the scalar tail begins (see :func:`add_decayed_weights`): 32-element chunks on
       both, as PyTorch 2.13 runs its AVX2 add kernel on AVX-512 machines too. float32
       results do not depend on it.
+    exact_apply: False (default): updates to add with :func:`optax.apply_updates`
+      (float32 for 16-bit parameters, see above). True: each trained parameter's
+      update is a :class:`~adamax_optax.NewValue` holding the new weight in the
+      parameter's dtype (``w + step`` rounded once, as PyTorch), to apply with
+      :func:`adamax_optax.apply_updates`, exact at every step, the values in the
+      params' dtypes. Wrappers that zero the updates (``skip_nonfinite``,
+      ``optax.MultiSteps`` between its updates) keep the params; ``optax.apply_updates``
+      and wrappers that substitute the gradients for the updates refuse them.
+    updates_in_param_dtype: True: the update of a 16-bit parameter is the difference
+      ``new - w`` from PyTorch's new weight, rounded to 16 bits: plain arrays in the
+      params' dtypes, optax's convention, for :func:`optax.apply_updates` and every
+      wrapper (``optax.apply_if_finite``, ``optax.transforms.conditionally_transform``).
+      The weight is then PyTorch's exactly where it moves by at most a factor of two in a
+      step, else within an ulp; use ``exact_apply`` for every bit. Default False; not
+      with ``exact_apply``.
     {COMMON_KEYWORDS}
 
   Raises:
@@ -255,6 +274,18 @@ def torch_adamax(
     >>> opt = Adamax([("weight", jnp.ones(2)), ("bias", jnp.ones(2))], lr=0.01)
     >>> opt.param_order
     ('weight', 'bias')
+
+    float16 weights under ``optax.MultiSteps``, their updates the new weights:
+
+    >>> import adamax_optax
+    >>> w = jnp.ones(2, jnp.float16)
+    >>> opt = optax.MultiSteps(torch_adamax(lr=0.01, exact_apply=True), every_k_schedule=2)
+    >>> state = opt.init(w)
+    >>> for _ in range(2):
+    ...   updates, state = opt.update(w, state, w)
+    ...   w = adamax_optax.apply_updates(w, updates)
+    >>> print(w, w.dtype)
+    [0.99 0.99] float16
 
   References:
     Kingma & Ba, 2015, section 7.1; PyTorch ``torch.optim.Adamax``
@@ -312,6 +343,8 @@ def torch_adamax(
     lr_scheduler=lr_scheduler,
     lr_scheduler_every=check_every(lr_scheduler_every),
     skip_nonfinite=skip_nonfinite,
+    exact_apply=exact_apply,
+    updates_in_param_dtype=updates_in_param_dtype,
   )
   return with_param_order(assemble(build, settings), order)
 

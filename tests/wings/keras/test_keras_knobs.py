@@ -6,9 +6,11 @@ global_clipnorm (also overflowing to NaN), clipvalue, loss_scale_factor,
 gradient_accumulation_steps with a schedule, use_ema with an overwrite frequency, and
 exclude_from_weight_decay. Replayed closed loop under ``jax.jit``: m, u, the
 accumulators and the learning rates bit for bit at every call; the weights (and their
-moving averages) bit for bit for each element up to the first update that moves it by
-more than a factor of two, where ``optax.apply_updates`` cannot land on Keras's value
-exactly (see ``far_moves``); the next test checks every update from Keras's own state.
+moving averages) bit for bit at every call for every element with ``exact_apply=True``
+and ``adamax_optax.apply_updates``; with the default differences and
+``optax.apply_updates``, for each element up to the first update that moves it by more
+than a factor of two, where ``optax.apply_updates`` cannot land on Keras's value exactly
+(see ``far_moves``); the next test checks every update from Keras's own state.
 """
 
 import functools
@@ -58,15 +60,25 @@ def load(knob):
   return data, json.loads(str(data["meta"]))
 
 
-def optimizer(meta):
-  """keras_adamax with the recorded constructor arguments."""
+def optimizer(meta, exact_apply=False):
+  """keras_adamax with the recorded constructor arguments (in the recorded mode: eager
+  ``opt.apply``, or the step ``model.fit`` compiles, keras_adamax's default)."""
   kwargs = dict(meta["optimizer_kwargs"])
   if isinstance(kwargs["learning_rate"], str):  # "keras...ExponentialDecay(**scheduler_kwargs)"
     cls = getattr(schedules, meta["scheduler"].rsplit(".", 1)[-1])
     kwargs["learning_rate"] = cls(**meta["scheduler_kwargs"])
   if meta["exclude_from_weight_decay"]:
     kwargs["exclude_from_weight_decay"] = meta["exclude_from_weight_decay"]["var_names"]
-  return keras_adamax(**kwargs, jit_compile=meta["mode"] == "jit")
+  return keras_adamax(**kwargs, jit_compile=meta["mode"] == "jit", exact_apply=exact_apply)
+
+
+# How the replays apply the updates: the default differences with optax.apply_updates
+# (exact within a factor of two, see far_moves), or exact_apply's new values.
+APPLY = pytest.mark.parametrize(
+  ("exact_apply", "apply"),
+  [(False, optax.apply_updates), (True, adamax_optax.apply_updates)],
+  ids=["optax_apply", "exact_apply"],
+)
 
 
 def as_tree(meta, arrays):
@@ -104,18 +116,21 @@ def find_state(state, kind):
 
 
 @CPU_ONLY
+@APPLY
 @pytest.mark.parametrize("knob", knobs(NOT_YET_IN_CLOSED_LOOP))
-def test_closed_loop_replay_is_keras(knob):
+def test_closed_loop_replay_is_keras(knob, exact_apply, apply):
   data, meta = load(knob)
   steps = data["grad_w"].shape[0]
   assert steps >= 100
-  exact_until = {}
+  exact_until = {}  # per element, the calls 1..exact_until whose weights are compared
   for key in KEYS:
     far = far_moves(data, key)
-    exact_until[key] = np.where(far.any(axis=0), far.argmax(axis=0), steps)
-  opt = optimizer(meta)
+    first_far = np.where(far.any(axis=0), far.argmax(axis=0), steps)
+    exact_until[key] = np.full_like(first_far, steps) if exact_apply else first_far
+  opt = optimizer(meta, exact_apply)
   tree = functools.partial(as_tree, meta)
-  for t, params, state in replay_recording(opt, data, KEYS, steps, as_tree=tree):
+  replay = replay_recording(opt, data, KEYS, steps, as_tree=tree, apply=apply)
+  for t, params, state in replay:
     m, u, _ = adamax_optax.moments(state)
     checks = [("m", m, None), ("u", u, None), ("param", params, exact_until)]
     if "ema_w" in data:
@@ -174,15 +189,16 @@ def restore(template, count, calls, mu, nu, average, accumulated):
 
 
 @CPU_ONLY
+@APPLY
 @pytest.mark.parametrize("knob", knobs(NOT_YET_FROM_RECORDED_STATE))
-def test_every_call_from_kerass_recorded_state(knob):
+def test_every_call_from_kerass_recorded_state(knob, exact_apply, apply):
   # Call t from Keras's recorded weights, moments, averages and accumulators after call
-  # t - 1 (each call jitted): the new weights (and averages) are
-  # Keras's bit for bit, except where the call moves a weight by more than a factor of
-  # two (see far_moves): there within the rounding of that difference.
+  # t - 1 (each call jitted): the new weights (and averages) are Keras's bit for bit;
+  # with optax.apply_updates, except where the call moves a weight by more than a factor
+  # of two (see far_moves): there within the rounding of that difference.
   data, meta = load(knob)
   steps = data["grad_w"].shape[0]
-  opt = optimizer(meta)
+  opt = optimizer(meta, exact_apply)
   accumulation = meta["optimizer_kwargs"].get("gradient_accumulation_steps") or 1
   template = opt.init(as_tree(meta, [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]))
 
@@ -194,7 +210,7 @@ def test_every_call_from_kerass_recorded_state(knob):
   def one_call(params, mu, nu, average, accumulated, calls, grads):
     state = restore(template, calls // accumulation, calls, mu, nu, average, accumulated)
     updates, state = opt.update(grads, state, params)
-    new = optax.apply_updates(params, updates)
+    new = apply(params, updates)
     return new, (ema_params(state) if "ema_w" in data else new)
 
   # One call at a time: vmapping would batch the clipping norms' reductions, which XLA
@@ -215,7 +231,7 @@ def test_every_call_from_kerass_recorded_state(knob):
   got = jax.tree.map(lambda *x: np.stack(x), *[o[0] for o in outs])
   got_ema = jax.tree.map(lambda *x: np.stack(x), *[o[1] for o in outs])
   for key, new, ema in zip(KEYS, leaves(got), leaves(got_ema), strict=True):
-    far = far_moves(data, key)
+    far = far_moves(data, key) & (not exact_apply)
     for what, value in (("param", new), ("ema", ema)):
       if f"{what}_w" not in data:
         continue

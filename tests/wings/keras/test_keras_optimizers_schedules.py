@@ -109,7 +109,7 @@ def test_eager_calls_and_compile_time_steps_give_keras_eager_values(case):
 KEYS = ("w", "b", "s")
 
 
-def trajectory_optimizer(meta):
+def trajectory_optimizer(meta, exact_apply=False):
   """keras_adamax with the recorded kwargs, our schedule for Keras's, in the recorded mode
   (eager ``opt.apply``, or ``stateless_apply`` inside ``jax.jit`` as ``model.fit``)."""
   opt_kwargs = meta["optimizer_kwargs"]
@@ -120,7 +120,17 @@ def trajectory_optimizer(meta):
     epsilon=opt_kwargs["epsilon"],
     weight_decay=opt_kwargs["weight_decay"],
     jit_compile=meta["mode"] == "jit",
+    exact_apply=exact_apply,
   )
+
+
+# How the replays apply the updates: the default differences with optax.apply_updates
+# (exact within a factor of two, see far_moves), or exact_apply's new values.
+APPLY = pytest.mark.parametrize(
+  ("exact_apply", "apply"),
+  [(False, optax.apply_updates), (True, adamax_optax.apply_updates)],
+  ids=["optax_apply", "exact_apply"],
+)
 
 
 def differing(got, want):
@@ -156,22 +166,24 @@ TRAJECTORIES = [
 
 
 @CPU_ONLY
+@APPLY
 @pytest.mark.parametrize("name", TRAJECTORIES)
-def test_adamax_closed_loop_with_schedule(name):
+def test_adamax_closed_loop_with_schedule(name, exact_apply, apply):
   # keras_adamax(learning_rate=<schedule>, weight_decay=0.004), one group (w, b, s), the
   # recorded gradients fed for every recorded update (300 or 600), one jitted opt.update
-  # + apply_updates per update. m and u: bit for bit at every update. Weights: bit for
-  # bit, each element up to the first update that moves it by more than a factor of two
-  # (all updates for most); every update of every element is checked from Keras's state
-  # in the next test.
+  # + apply per update. m and u: bit for bit at every update. Weights: with exact_apply,
+  # bit for bit at every update for every element; with optax.apply_updates, each
+  # element up to the first update that moves it by more than a factor of two (all
+  # updates for most), every update of every element being checked from Keras's state in
+  # the next test.
   data, meta = load(name)
   updates = data["grad_w"].shape[0]
   exact_until = {}  # per element: updates 1..exact_until are compared
   for key in KEYS:
-    far = far_moves(data, key)
+    far = far_moves(data, key) & (not exact_apply)
     exact_until[key] = np.where(far.any(axis=0), far.argmax(axis=0), updates)
-  opt = trajectory_optimizer(meta)
-  for t, params, state in replay_recording(opt, data, KEYS, updates):
+  opt = trajectory_optimizer(meta, exact_apply)
+  for t, params, state in replay_recording(opt, data, KEYS, updates, apply=apply):
     m, u, count = adamax_optax.moments(state)
     assert count == t
     for key in KEYS:
@@ -183,21 +195,22 @@ def test_adamax_closed_loop_with_schedule(name):
 
 
 @CPU_ONLY
+@APPLY
 @pytest.mark.parametrize("name", TRAJECTORIES)
-def test_adamax_every_update_from_the_recorded_state(name):
-  # Update t from Keras's recorded weights and moments after update t - 1 (all at
-  # once, vmapped, jitted): the new weights are Keras's bit for bit, except where the
-  # update moves a weight by more than a factor of two (optax.apply_updates, see
-  # far_moves): there within the rounding of that difference.
+def test_adamax_every_update_from_the_recorded_state(name, exact_apply, apply):
+  # Update t from Keras's recorded weights and moments after update t - 1 (all at once,
+  # vmapped, jitted): the new weights are Keras's bit for bit; with
+  # optax.apply_updates, except where the update moves a weight by more than a factor of
+  # two (see far_moves): there within the rounding of that difference.
   data, meta = load(name)
-  opt = trajectory_optimizer(meta)
+  opt = trajectory_optimizer(meta, exact_apply)
 
   def one_update(params, mu, nu, count, grads):
     # load_state wants a concrete step: load at 0, then set every count to the traced one
     state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=0)
     state = jax.tree.map(lambda x: count if x.dtype == jnp.int32 and x.ndim == 0 else x, state)
     updates, _ = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates)
+    return apply(params, updates)
 
   def rows(prefix, rows):
     return {k: data[f"{prefix}_{k}"][rows] for k in KEYS}
@@ -214,7 +227,7 @@ def test_adamax_every_update_from_the_recorded_state(name):
   for key in KEYS:
     want = data[f"param_{key}"][1:]
     bad = differing(got[key], want)
-    far = far_moves(data, key)
+    far = far_moves(data, key) & (not exact_apply)
     assert not (bad & ~far).any(), f"param_{key}: first at {np.argwhere(bad & ~far)[0]}"
     # the float32 rounding of new - old, at most half an ulp of the larger of the two
     old = data[f"param_{key}"][:-1]
