@@ -18,7 +18,11 @@ All cases: Adamax(beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.004) pl
   exclude_b         exclude_from_weight_decay(var_names=["b"]) before the first apply
   constant          learning_rate=0.02 and nothing else (weight_decay=None), 100 steps: the
                     plain compiled step
-learning_rate=0.02 (a float32 Keras variable) except for grad_accum.
+  recipe_cosine_exclude_global  CosineDecay with warmup + weight decay +
+                    exclude_from_weight_decay(["b"]) + global_clipnorm=0.05
+  recipe_piecewise_ema  PiecewiseConstantDecay + use_ema (0.99) overwriting every 100 steps
+  recipe_poly_clipnorm  PolynomialDecay(power=0.5) + clipnorm=0.05
+learning_rate=0.02 (a float32 Keras variable) except for grad_accum and the recipes.
 
 `--jit` records the same cases with `opt.stateless_apply` inside `jax.jit` (the step that
 `model.fit` compiles with Keras's default `jit_compile="auto"` on the JAX backend) into
@@ -55,6 +59,22 @@ CASES = {
     "global_clipnorm_overflow": (dict(learning_rate=0.02, global_clipnorm=0.05),
                                  dict(grad_scale=0.01, huge=1e30, subnormal=1e-40), {}),
     "constant": (dict(learning_rate=0.02, weight_decay=None), PLAIN_PROBLEM, dict(T=100)),
+    # Recipes: knobs combined as training scripts combine them.
+    "recipe_cosine_exclude_global": (
+        dict(learning_rate=("CosineDecay", dict(
+            initial_learning_rate=0.0, decay_steps=259, alpha=0.005, warmup_target=0.02,
+            warmup_steps=41)), global_clipnorm=0.05),
+        CLIP_PROBLEM, dict(exclude_names=["b"])),
+    "recipe_piecewise_ema": (
+        dict(learning_rate=("PiecewiseConstantDecay", dict(
+            boundaries=[100, 200], values=[0.02, 0.01, 0.005])),
+            use_ema=True, ema_momentum=0.99, ema_overwrite_frequency=100),
+        PLAIN_PROBLEM, {}),
+    "recipe_poly_clipnorm": (
+        dict(learning_rate=("PolynomialDecay", dict(
+            initial_learning_rate=0.02, decay_steps=250, end_learning_rate=0.001, power=0.5)),
+            clipnorm=0.05),
+        CLIP_PROBLEM, {}),
 }
 
 
@@ -66,16 +86,18 @@ def main(names, mode="eager"):
         meta_okw = dict(okw)
         sched_meta = dict(scheduler=None, scheduler_kwargs=None)
         if okw["learning_rate"] == "schedule":
-            okw["learning_rate"] = keras.optimizers.schedules.ExponentialDecay(**SCHED_KW)
-            meta_okw["learning_rate"] = (
-                "keras.optimizers.schedules.ExponentialDecay(**scheduler_kwargs)")
-            sched_meta = dict(scheduler="keras.optimizers.schedules.ExponentialDecay",
-                              scheduler_kwargs=SCHED_KW)
+            okw["learning_rate"] = ("ExponentialDecay", SCHED_KW)
+        if isinstance(okw["learning_rate"], tuple):
+            cls, skw = okw["learning_rate"]
+            okw["learning_rate"] = getattr(keras.optimizers.schedules, cls)(**skw)
+            meta_okw["learning_rate"] = f"keras.optimizers.schedules.{cls}(**scheduler_kwargs)"
+            sched_meta = dict(scheduler=f"keras.optimizers.schedules.{cls}",
+                              scheduler_kwargs=skw)
         rkw = dict(rkw)
         problem_kw = dict(T=rkw.pop("T", T), dtype="float32", seed=0, **pkw)
         out = run(okw, mode=mode, **problem_kw, **rkw)
         groups = [{"params": ["w", "s"], "weight_decay": 0.004}, {"params": ["b"], "weight_decay": 0.0}] \
-            if name == "exclude_b" else [{"params": ["w", "b", "s"], "weight_decay": okw["weight_decay"]}]
+            if "exclude_names" in rkw else [{"params": ["w", "b", "s"], "weight_decay": okw["weight_decay"]}]
         meta = base_meta(
             f"knob_{name}{suffix}", "trajectory", **sched_meta,
             optimizer_kwargs=meta_okw,
