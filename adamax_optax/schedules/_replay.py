@@ -438,3 +438,95 @@ class Chained(_Composite):
         scheduler_step()
 
     return step
+
+
+class Together(_Composite):
+  """Several schedulers built on the same optimizer, each stepped at its own cadence.
+
+  What a script does with two schedulers on one optimizer, e.g. PyTorch's
+  ``warmup = LinearLR(opt, ...)`` stepped after every update and ``decay = StepLR(opt, ...)``
+  stepped once per epoch of 25 updates, or MindSpore's ``ConstantLR`` and
+  ``ExponentialLR`` both stepped after every update (MindSpore has no
+  ``ChainedScheduler``). The schedulers are built on the group in list order (each
+  constructor takes its first step on the lr the previous one left), then at epoch ``e``
+  every scheduler ``i`` with ``e % cadences[i] == 0`` is stepped, in list order. A
+  recursive scheduler reads the group's current lr, which the others have moved, so the
+  composition is not the product of the schedulers' closed forms; the replay runs it.
+
+  Args:
+    schedulers: the schedulers, in the order they are built and stepped.
+    cadences: epochs of the table per step of each scheduler (ints >= 1).
+
+  The horizon is the longest of the schedulers'; the rate holds past it only where every
+  scheduler's does (:attr:`Scheduler.holds_past_horizon`).
+
+  Example: a halving at every epoch and a tenth at every second epoch, from 1.0::
+
+    >>> from adamax_optax.schedules import Scheduler, Together
+    >>> class Times(Scheduler):
+    ...   horizon = 6
+    ...   def __init__(self, factor):
+    ...     self.factor = factor
+    ...   def get_lr(self, run):
+    ...     return run.group.lr if run.epoch == 0 else run.group.lr * self.factor
+    >>> (table,), _ = Together([Times(0.5), Times(0.1)], [1, 2]).tabulate_groups([1.0])
+    >>> [round(table.value_at(n), 6) for n in range(5)]
+    [1.0, 0.5, 0.025, 0.0125, 0.000625]
+  """
+
+  def __init__(self, schedulers: Sequence[Scheduler], cadences: Sequence[int]):
+    if len(schedulers) != len(cadences) or not schedulers:
+      raise ValueError(
+        f"Together: give one cadence per scheduler, got {len(schedulers)} schedulers and "
+        f"{len(cadences)} cadences."
+      )
+    kinds = {scheduler.numbers.name for scheduler in schedulers}
+    if len(kinds) > 1:
+      raise ValueError(
+        f"Together: the schedulers compute in different number types ({sorted(kinds)}); "
+        "take every scheduler from the same framework."
+      )
+    self.schedulers = tuple(schedulers)
+    self.cadences = tuple(check_every(cadence) for cadence in cadences)
+    self.numbers = self.schedulers[0].numbers
+    self.horizon = max(scheduler.horizon for scheduler in self.schedulers)
+    self.holds_past_horizon = all(s.holds_past_horizon for s in self.schedulers)
+
+  def driver(self, group):
+    return _SteppedTogether([s.driver(group) for s in self.schedulers], self.cadences)
+
+
+class _SteppedTogether:
+  """The driver of :class:`Together`: steps each scheduler's driver at its cadence, and
+  skips epochs in which every stepped scheduler's step changes nothing."""
+
+  def __init__(self, drivers, cadences):
+    self.drivers, self.cadences, self.epoch = drivers, cadences, 0
+
+  def __call__(self) -> None:
+    self.epoch += 1
+    for step, cadence in zip(self.drivers, self.cadences, strict=True):
+      if self.epoch % cadence == 0:
+        step()
+
+  def quiet_steps(self) -> int | None:
+    """The epochs before the first one in which some scheduler takes a step that may
+    change something (``None``: no scheduler ever will)."""
+    quiet = None
+    for step, cadence in zip(self.drivers, self.cadences, strict=True):
+      own = getattr(step, "quiet_steps", lambda: 0)()
+      if own is None:
+        continue
+      # The scheduler's steps fall on the multiples of its cadence; its (own + 1)-th
+      # next one is the first that may change something.
+      changing_epoch = (self.epoch // cadence + 1 + own) * cadence
+      gap = changing_epoch - self.epoch - 1
+      quiet = gap if quiet is None else min(quiet, gap)
+    return quiet
+
+  def skip(self, epochs: int) -> None:
+    for step, cadence in zip(self.drivers, self.cadences, strict=True):
+      skipped = (self.epoch + epochs) // cadence - self.epoch // cadence
+      if skipped:
+        step.skip(skipped)
+    self.epoch += epochs
