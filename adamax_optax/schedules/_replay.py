@@ -337,6 +337,7 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   if isinstance(step, Run) and step.scheduler.step_factor(step) is not None:
     return _multiplied(step, group, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
+  multiplying = getattr(step, "multiplying", lambda: None)
   starts, lr_values, beta1_values = [], [], []
   epoch = 0
   while True:
@@ -344,6 +345,12 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
     starts.append(epoch)
     lr_values.append(float(group.lr))
     beta1_values.append(float(group.beta1))
+    product = multiplying()
+    if product is not None:
+      factor, cadence, dtype = product
+      return _multiplied_on(
+        (starts, lr_values, beta1_values), factor, cadence, dtype, epochs, holds_past_end
+      )
     quiet = quiet_steps()
     if quiet is None:
       return starts, lr_values, beta1_values
@@ -365,19 +372,43 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   return starts, lr_values, beta1_values
 
 
+def _products(lr: float, factor: float, count: int, dtype) -> np.ndarray:
+  """``lr, lr * f, (lr * f) * f, ...`` (``count`` values) by ``np.multiply.accumulate``,
+  which multiplies in order in ``dtype`` (the framework's ``lr * gamma``), as doubles."""
+  products = np.full(count, float(factor), dtype)
+  products[0] = float(lr)
+  np.multiply.accumulate(products, out=products)
+  return products.astype(np.float64)
+
+
 def _multiplied(run: Run, group: Group, epochs: int, holds_past_end: bool):
   """:func:`replay` of a run whose every step multiplies the lr by one factor
-  (:meth:`Scheduler.step_factor`): ``lr, lr * f, (lr * f) * f, ...`` by
-  ``np.multiply.accumulate``, which multiplies in order in the numbers' own type."""
+  (:meth:`Scheduler.step_factor`), by :func:`_products`."""
   dtype = run.scheduler.numbers.dtype
-  lrs = np.full(epochs, float(run.scheduler.step_factor(run)), dtype)
-  lrs[0] = float(group.lr)
-  np.multiply.accumulate(lrs, out=lrs)
-  starts, lrs = np.arange(epochs), lrs.astype(np.float64)
+  lrs = _products(group.lr, run.scheduler.step_factor(run), epochs, dtype)
+  starts = np.arange(epochs)
   if not holds_past_end:
     starts, lrs = np.append(starts, epochs), np.append(lrs, math.nan)
   beta1s = np.full(len(starts), float(group.beta1))
   beta1s[epochs:] = math.nan
+  return starts, lrs, beta1s
+
+
+def _multiplied_on(replayed, factor, cadence: int, dtype, epochs: int, holds_past_end: bool):
+  """:func:`replay`'s ``replayed`` (starts, lrs, beta1s up to the current epoch) with the
+  rest of the table from a driver whose every later change multiplies the lr by
+  ``factor`` at every ``cadence``-th epoch (see :meth:`_SteppedTogether.multiplying`)."""
+  starts, lrs, beta1s = replayed
+  epoch, lr, beta1 = starts[-1], lrs[-1], beta1s[-1]
+  first = (epoch // cadence + 1) * cadence
+  later = np.arange(first, epochs, cadence)
+  starts = [*starts, *later.tolist()]
+  lrs = [*lrs, *_products(lr, factor, len(later) + 1, dtype)[1:].tolist()]
+  beta1s = [*beta1s, *[beta1] * len(later)]
+  if not holds_past_end:
+    starts.append(epochs)
+    lrs.append(math.nan)
+    beta1s.append(math.nan)
   return starts, lrs, beta1s
 
 
@@ -523,6 +554,25 @@ class _SteppedTogether:
       gap = changing_epoch - self.epoch - 1
       quiet = gap if quiet is None else min(quiet, gap)
     return quiet
+
+  def multiplying(self) -> tuple[Any, int, type] | None:
+    """``(factor, cadence, dtype)`` when every later change is one scheduler's step
+    multiplying the lr by ``factor`` (:meth:`Scheduler.step_factor`, e.g. an
+    ``ExponentialLR`` once a ``ConstantLR`` beside it has ended), at its cadence, in its
+    numbers' ``dtype``; :func:`replay` then finishes the table with
+    ``np.multiply.accumulate`` instead of a Python step per epoch. Otherwise ``None``."""
+    changing = [
+      (step, cadence)
+      for step, cadence in zip(self.drivers, self.cadences, strict=True)
+      if getattr(step, "quiet_steps", lambda: 0)() is not None
+    ]
+    if len(changing) != 1 or not isinstance(changing[0][0], Run):
+      return None
+    run, cadence = changing[0]
+    factor = run.scheduler.step_factor(run)
+    if factor is None or run.epoch < 0:
+      return None
+    return factor, cadence, run.scheduler.numbers.dtype
 
   def skip(self, epochs: int) -> None:
     for step, cadence in zip(self.drivers, self.cadences, strict=True):

@@ -105,7 +105,10 @@ def test_one_cadence_for_all_and_a_table_step_of_their_gcd():
     opt = Adamax(
       {"w": jnp.ones(1)},
       lr=1.0,
-      lr_scheduler=[ExponentialLR(gamma=0.5), StepLR(step_size=1, gamma=0.1)],
+      lr_scheduler=[
+        ExponentialLR(gamma=0.5, horizon=10),
+        StepLR(step_size=1, gamma=0.1, horizon=10),
+      ],
       lr_scheduler_every=every,
     )
     state = opt.init({"w": jnp.ones(1)})
