@@ -217,7 +217,8 @@ def learning_rates(opt, opt_state) -> list[float]:
 
   A count-driven scheduler's rate is its table at the Adamax step count; a plateau's, its
   table at the reductions made; a rate given as a number is that number, and an optax
-  schedule's is its value at the count.
+  schedule's is its value at the count. (A plateau reads the metric measured after an
+  update with the next one, so after update ``n`` its rate is that of update ``n``.)
   """
   reader = getattr(opt, "learning_rates", None)
   if reader is None:

@@ -523,7 +523,9 @@ def get_last_lr(optimizer, opt_state) -> list[float]:
   the list then repeats), ``opt_state`` its concrete state after the updates so far
   (read on the host, outside ``jax.jit``). With several schedulers on one optimizer it is
   what the one stepped last reports (each reports the groups' ``lr`` as its own step
-  left it). With a plateau scheduler, the rate after the reductions made so far.
+  left it). With a plateau scheduler, the rate of the last update: the metric measured
+  after it reaches the optimizer with the next update (``value=``), so the state holds
+  the reductions up to the metric before it.
 
   Example:
     >>> import jax.numpy as jnp
