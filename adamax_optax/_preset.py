@@ -229,7 +229,7 @@ def learning_rates(opt, opt_state) -> list[float]:
   return reader(opt_state)
 
 
-def _rate_reader(lrs: Sequence, position: Callable[[Any], int]) -> Callable[[Any], list[float]]:
+def rate_reader(lrs: Sequence, position: Callable[[Any], int]) -> Callable[[Any], list[float]]:
   """``learning_rates`` over the groups' ``lrs`` (tables, numbers or optax schedules),
   each read at ``position(opt_state)``."""
 
@@ -553,11 +553,11 @@ def assemble(
   defaults, param_groups = dict(settings.defaults), settings.param_groups
   if scheduler is None:
     opt = optimizer(defaults, param_groups)
-    rates = _rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
+    rates = rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
   elif not is_plateau(scheduler):
     defaults, param_groups = _tabulated(scheduler, settings)
     opt = optimizer(defaults, param_groups)
-    rates = _rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
+    rates = rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
   elif hasattr(scheduler, "base_lr"):  # Paddle's plateau: the optimizer's one rate
 
     def at_rate(rate):
@@ -565,13 +565,13 @@ def assemble(
 
     at_rate(scheduler.base_lr)  # checks the groups now, not at init
     opt = scheduler.optimizer(at_rate, every=every)
-    rates = _rate_reader(scheduler.reduction_tables([scheduler.base_lr]), _reductions)
+    rates = rate_reader(scheduler.reduction_tables([scheduler.base_lr]), _reductions)
   else:  # a plateau with one table per group's lr
     optimizer(defaults, param_groups)  # checks the groups now, not at init
     opt, tables = plateau_over_groups(
       scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
     )
-    rates = _rate_reader(tables, _reductions)
+    rates = rate_reader(tables, _reductions)
   opt = finish(opt)
   opt.learning_rates = rates
   return opt
