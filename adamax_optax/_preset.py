@@ -202,6 +202,8 @@ class Preset(optax.GradientTransformationExtraArgs):
   #: ``learning_rates(opt_state)``: each group's rate for the next update, on the host
   #: (see :func:`learning_rates`); set by :func:`assemble`.
   learning_rates: Callable[[Any], list[float]] | None = None
+  #: Updates per scheduler step (``load_state`` continues a plateau's epochs from it).
+  lr_scheduler_every: int = 1
 
 
 def adamax_count(opt_state) -> int:
@@ -223,8 +225,9 @@ def learning_rates(opt, opt_state) -> list[float]:
   reader = getattr(opt, "learning_rates", None)
   if reader is None:
     raise TypeError(
-      f"{type(opt).__name__} carries no learning rates to read: pass an optimizer made by "
-      "one of this package's framework presets (e.g. torch_adamax(...)) and its state."
+      f"{type(opt).__name__} carries no learning rates to read: the PyTorch, MindSpore "
+      "and Paddle presets keep them (get_last_lr(opt, state), Paddle's get_lr(opt, state)); "
+      "pass one of those optimizers and its state."
     )
   return reader(opt_state)
 
@@ -553,7 +556,11 @@ def assemble(
   defaults, param_groups = dict(settings.defaults), settings.param_groups
   if scheduler is None:
     opt = optimizer(defaults, param_groups)
-    rates = rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
+    # (A preset that holds its rate under another name, e.g. MXNet's, has no reader.)
+    has_lr = "lr" in defaults
+    rates = (
+      rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count) if has_lr else None
+    )
   elif not is_plateau(scheduler):
     defaults, param_groups = _tabulated(scheduler, settings)
     opt = optimizer(defaults, param_groups)
@@ -574,6 +581,7 @@ def assemble(
     rates = rate_reader(tables, _reductions)
   opt = finish(opt)
   opt.learning_rates = rates
+  opt.lr_scheduler_every = every
   return opt
 
 
