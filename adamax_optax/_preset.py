@@ -24,6 +24,7 @@ Example:
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -50,8 +51,14 @@ from adamax_optax.param_groups import (
   read_framework_params,
   with_param_groups,
 )
-from adamax_optax.schedules import PlateauScheduler, on_plateau
-from adamax_optax.validation import check_bool, check_scheduled_lrs
+from adamax_optax.schedules import (
+  ExactSchedule,
+  PlateauScheduler,
+  Together,
+  exact_table,
+  on_plateau,
+)
+from adamax_optax.validation import check_bool, check_every, check_scheduled_lrs
 
 
 def check_gradients(updates, params) -> None:
@@ -193,6 +200,57 @@ class Preset(optax.GradientTransformationExtraArgs):
   """
 
   param_order: tuple[str, ...] | None = None
+  #: ``learning_rates(opt_state)``: each group's rate for the next update, on the host
+  #: (see :func:`learning_rates`); set by :func:`assemble`.
+  learning_rates: Callable[[Any], list[float]] | None = None
+  #: Updates per scheduler step (``load_state`` continues a plateau's epochs from it).
+  lr_scheduler_every: int = 1
+
+
+def adamax_count(opt_state) -> int:
+  """The Adamax step count held in a concrete ``opt_state`` (every group holds the same)."""
+  return int(_adamax_states(opt_state)[0].count)
+
+
+def learning_rates(opt, opt_state) -> list[float]:
+  """Each parameter group's learning rate for the update after ``opt_state``, as the
+  framework's ``group["lr"]`` holds it after the last ``scheduler.step()``: one entry per
+  group of ``param_groups`` in their order (one entry where there are none), the exact
+  double of a scheduler's table, read on the host from a concrete state.
+
+  A count-driven scheduler's rate is its table at the Adamax step count; a plateau's, its
+  table at the reductions made; a rate given as a number is that number, and an optax
+  schedule's is its value at the count. (A plateau reads the metric measured after an
+  update with the next one, so after update ``n`` its rate is that of update ``n``.)
+  """
+  reader = getattr(opt, "learning_rates", None)
+  if reader is None:
+    raise TypeError(
+      f"{type(opt).__name__} carries no learning rates to read: the PyTorch, MindSpore "
+      "and Paddle presets keep them (get_last_lr(opt, state), Paddle's get_lr(opt, state)); "
+      "pass one of those optimizers and its state."
+    )
+  return reader(opt_state)
+
+
+def rate_reader(lrs: Sequence, position: Callable[[Any], int]) -> Callable[[Any], list[float]]:
+  """``learning_rates`` over the groups' ``lrs`` (tables, numbers or optax schedules),
+  each read at ``position(opt_state)``."""
+
+  def read(opt_state):
+    at = position(opt_state)
+    rates = []
+    for lr in lrs:
+      table = exact_table(lr)
+      if isinstance(table, ExactSchedule):
+        rates.append(table.value_at(at))
+      elif callable(lr):
+        rates.append(float(lr(at)))
+      else:
+        rates.append(float(lr))
+    return rates
+
+  return read
 
 
 def rounding_at_entry(opt: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
@@ -335,6 +393,42 @@ def is_plateau(scheduler) -> bool:
   return isinstance(scheduler, PlateauScheduler)
 
 
+def scheduler_and_cadence(scheduler, every, check_one: Callable[[Any], None]) -> tuple[Any, int]:
+  """A preset's ``lr_scheduler`` and ``lr_scheduler_every``, checked, as
+  :attr:`PresetSettings.lr_scheduler` and :attr:`PresetSettings.lr_scheduler_every`.
+
+  ``scheduler`` is None, one scheduler, or a list of schedulers built on the same
+  optimizer in that order and each stepped after every ``every[i]`` updates (one int:
+  the same for all), in list order where several are due: what a script that builds
+  ``LinearLR`` and ``StepLR`` on one optimizer and steps one per update and the other
+  per epoch does. A list becomes one :class:`~adamax_optax.schedules.Together` stepped
+  every ``gcd(every)`` updates. ``check_one`` checks each scheduler (the wing's kinds).
+  """
+  if not isinstance(scheduler, (list, tuple)):
+    if scheduler is not None:
+      check_one(scheduler)
+    return scheduler, check_every(every)
+  if not scheduler:
+    raise ValueError("lr_scheduler is an empty list; give at least one scheduler, or None.")
+  for each in scheduler:
+    check_one(each)
+    if is_plateau(each):
+      raise ValueError(
+        f"lr_scheduler: {type(each).__name__} follows a metric and cannot be stepped with "
+        "other schedulers here; pass it alone as lr_scheduler=."
+      )
+  cadences = every if isinstance(every, (list, tuple)) else [every] * len(scheduler)
+  if len(cadences) != len(scheduler):
+    raise ValueError(
+      f"lr_scheduler_every has {len(cadences)} entries but lr_scheduler has "
+      f"{len(scheduler)} schedulers; give one int per scheduler, or one int for all."
+    )
+  cadences = [check_every(cadence) for cadence in cadences]
+  table_step = math.gcd(*cadences)
+  together = Together(scheduler, [cadence // table_step for cadence in cadences])
+  return together, table_step
+
+
 def plateau_over_groups(
   scheduler,
   defaults: dict,
@@ -343,8 +437,9 @@ def plateau_over_groups(
   *,
   every: int,
   framework: str,
-) -> optax.GradientTransformationExtraArgs:
-  """:func:`on_plateau` for a preset with PyTorch-style parameter groups.
+) -> tuple[optax.GradientTransformationExtraArgs, list[ExactSchedule]]:
+  """:func:`on_plateau` for a preset with PyTorch-style parameter groups, and the rate
+  tables of the framework's groups (indexed by the reductions made).
 
   ``scheduler`` is a :class:`~adamax_optax.schedules.PlateauScheduler` (its ``min_lr`` a
   number or one per group); ``build(defaults, groups)`` makes the preset with each
@@ -363,13 +458,14 @@ def plateau_over_groups(
     settings = [{**g, "lr": rate} for g, rate in zip(groups, rates, strict=False)]
     return build({**defaults, "lr": rates[-1]}, settings or None)
 
-  return on_plateau(
+  opt = on_plateau(
     rebuild,
     [*tables, own],
     scheduler.advance,
     initial_best=scheduler.initial_best(),
     every=every,
   )
+  return opt, (tables if groups else [own])
 
 
 def _tabulated(scheduler, settings: PresetSettings) -> tuple[dict, list | None]:
@@ -480,8 +576,15 @@ def assemble(
   defaults, param_groups = dict(settings.defaults), settings.param_groups
   if scheduler is None:
     opt = optimizer(defaults, param_groups)
+    # (A preset that holds its rate under another name, e.g. MXNet's, has no reader.)
+    has_lr = "lr" in defaults
+    rates = (
+      rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count) if has_lr else None
+    )
   elif not is_plateau(scheduler):
-    opt = optimizer(*_tabulated(scheduler, settings))
+    defaults, param_groups = _tabulated(scheduler, settings)
+    opt = optimizer(defaults, param_groups)
+    rates = rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
   elif hasattr(scheduler, "base_lr"):  # Paddle's plateau: the optimizer's one rate
 
     def at_rate(rate):
@@ -489,12 +592,29 @@ def assemble(
 
     at_rate(scheduler.base_lr)  # checks the groups now, not at init
     opt = scheduler.optimizer(at_rate, every=every)
+    rates = rate_reader(scheduler.reduction_tables([scheduler.base_lr]), _reductions)
   else:  # a plateau with one table per group's lr
     optimizer(defaults, param_groups)  # checks the groups now, not at init
-    opt = plateau_over_groups(
+    opt, tables = plateau_over_groups(
       scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
     )
-  return finish(opt)
+    rates = rate_reader(tables, _reductions)
+  opt = finish(opt)
+  opt.learning_rates = rates
+  opt.lr_scheduler_every = every
+  return opt
+
+
+def _framework_group_lrs(defaults: dict, param_groups) -> list:
+  """The ``lr`` of each of the framework's groups (the defaults' where there are none)."""
+  if not param_groups:
+    return [defaults["lr"]]
+  return [group.get("lr", defaults["lr"]) for group in param_groups]
+
+
+def _reductions(opt_state) -> int:
+  """The reductions a plateau scheduler made, from its concrete state."""
+  return int(opt_state.reductions)
 
 
 COMMON_KEYWORDS = """\

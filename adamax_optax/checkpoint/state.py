@@ -10,6 +10,7 @@ can move between frameworks (see each wing's ``checkpoint`` module). optax's own
 a run can move from optax to a preset and back.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -17,11 +18,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from adamax_optax import _double_float as df
 from adamax_optax._rounding import rounded
 from adamax_optax._typing import OptState
 from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.param_groups import leaf_names
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
+from adamax_optax.schedules import PlateauState
 from adamax_optax.weight_decay import WeightDecayScheduleState
 
 # optax.adamax's state; optax.adam shares the type, and its nu (a second moment) would be
@@ -86,8 +89,50 @@ def _first_b1(opt, params) -> jax.Array:
   state leaves ``b1_power = f32(beta1)`` in every group."""
   state = opt.init(params)
   zeros = jax.tree.map(jnp.zeros_like, params)
-  _, state = jax.jit(opt.update)(zeros, state, params)
+  # A plateau scheduler's update takes the metric; the first update never reads it.
+  extra = {"value": 0.0} if _plateau_states(state) else {}
+  _, state = jax.jit(opt.update)(zeros, state, params, **extra)
   return [s.b1_power for s in _adamax_states(state, ScaleByAdamaxState)]
+
+
+def _plateau_states(opt_state) -> list[PlateauState]:
+  is_plateau = lambda x: isinstance(x, PlateauState)
+  return [s for s in jax.tree.leaves(opt_state, is_leaf=is_plateau) if is_plateau(s)]
+
+
+#: What a plateau scheduler's saved state holds, by PyTorch's names (Paddle and
+#: MindSpore use the same), and ``reductions``: the times it has lowered the rate.
+PLATEAU_KEYS = ("best", "num_bad_epochs", "cooldown_counter", "reductions")
+
+
+def _restored_plateau(node: PlateauState, plateau, step: int, every: int) -> PlateauState:
+  """``node`` with the scheduler's bookkeeping ``plateau`` and the count of ``step``."""
+  if plateau is None:
+    return node._replace(count=jnp.asarray(step, node.count.dtype))
+  if not isinstance(plateau, Mapping) or set(plateau) != set(PLATEAU_KEYS):
+    raise ValueError(
+      f"plateau must be a mapping with exactly the keys {list(PLATEAU_KEYS)} (the "
+      f"scheduler's best metric, bad epochs, cooldown left and reductions made), got "
+      f"{sorted(plateau) if isinstance(plateau, Mapping) else type(plateau).__name__}."
+    )
+  for key in PLATEAU_KEYS[1:]:
+    value = plateau[key]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+      raise ValueError(f"plateau[{key!r}] must be an int >= 0, got {value!r}.")
+  best = plateau["best"]
+  if isinstance(best, bool) or not isinstance(best, (int, float, np.floating, np.integer)):
+    raise ValueError(f"plateau['best'] must be a number (the best metric), got {best!r}.")
+  # The bookkeeping holds the metric of the last epoch boundary at or before ``step``,
+  # which the update at that boundary would otherwise read once more: the count
+  # restarts at the boundary, so the next read is that of the next epoch.
+  count = step % every
+  return node._replace(
+    count=jnp.asarray(count, node.count.dtype),
+    best=df.from_number(float(best)),
+    num_bad_epochs=jnp.asarray(plateau["num_bad_epochs"], node.num_bad_epochs.dtype),
+    cooldown_counter=jnp.asarray(plateau["cooldown_counter"], node.cooldown_counter.dtype),
+    reductions=jnp.asarray(plateau["reductions"], node.reductions.dtype),
+  )
 
 
 def _running_power(b1, step: int) -> jax.Array:
@@ -138,6 +183,7 @@ def load_state(
   nu,
   step: int,
   master_weights=None,
+  plateau: Mapping | None = None,
 ) -> OptState:
   """A state of ``opt`` for ``params`` holding the given moments and step.
 
@@ -151,6 +197,13 @@ def load_state(
       MindSpore ``nn`` / Paddle's running power of beta1 continue from it.
     master_weights: for ``multi_precision`` optimizers, the float32 master copies (a
       pytree like ``params``); by default the params themselves, upcast.
+    plateau: for an optimizer with a plateau scheduler (``ReduceLROnPlateau``,
+      ``ReduceOnPlateau``), the scheduler's saved state: ``best`` (the best metric),
+      ``num_bad_epochs``, ``cooldown_counter`` and ``reductions`` (how many times it has
+      lowered the rate), as the scheduler held them after its last ``step(metric)``
+      (what a framework's checkpoint holds). The update at the next epoch boundary then
+      reads the next epoch's metric, so the saved epoch's metric is not counted twice.
+      ``None`` (default): a scheduler with no metric read yet, continuing from ``step``.
 
   Returns:
     The state: ``opt.update`` from it continues the run.
@@ -224,7 +277,19 @@ def load_state(
   def _walk(tree):
     return jax.tree.map(replace, tree, is_leaf=lambda x: isinstance(x, (*_STATE_TYPES, *counters)))
 
-  return _walk(initial)
+  restored = _walk(initial)
+  if plateau is not None and not _plateau_states(restored):
+    raise ValueError(
+      "plateau= was given, but the optimizer has no plateau scheduler; pass it only with "
+      "lr_scheduler=ReduceLROnPlateau(...) (Paddle: learning_rate=ReduceOnPlateau(...))."
+    )
+  every = getattr(opt, "lr_scheduler_every", 1)
+  is_plateau = lambda x: isinstance(x, PlateauState)
+  return jax.tree.map(
+    lambda node: _restored_plateau(node, plateau, step, every) if is_plateau(node) else node,
+    restored,
+    is_leaf=is_plateau,
+  )
 
 
 __all__ = ["load_state", "moments"]

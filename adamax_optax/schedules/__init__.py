@@ -41,6 +41,7 @@ from adamax_optax.schedules._replay import (
   Run,
   Scheduler,
   Sequential,
+  Together,
   replay,
 )
 
@@ -59,6 +60,7 @@ __all__ = [
   "Run",
   "Scheduler",
   "Sequential",
+  "Together",
   "exact_table",
   "greater_than_double",
   "is_exact",

@@ -337,6 +337,7 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   if isinstance(step, Run) and step.scheduler.step_factor(step) is not None:
     return _multiplied(step, group, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
+  multiplying = getattr(step, "multiplying", lambda: None)
   starts, lr_values, beta1_values = [], [], []
   epoch = 0
   while True:
@@ -344,6 +345,12 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
     starts.append(epoch)
     lr_values.append(float(group.lr))
     beta1_values.append(float(group.beta1))
+    product = multiplying()
+    if product is not None:
+      factor, cadence, dtype = product
+      return _multiplied_on(
+        (starts, lr_values, beta1_values), factor, cadence, dtype, epochs, holds_past_end
+      )
     quiet = quiet_steps()
     if quiet is None:
       return starts, lr_values, beta1_values
@@ -365,19 +372,43 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   return starts, lr_values, beta1_values
 
 
+def _products(lr: float, factor: float, count: int, dtype) -> np.ndarray:
+  """``lr, lr * f, (lr * f) * f, ...`` (``count`` values) by ``np.multiply.accumulate``,
+  which multiplies in order in ``dtype`` (the framework's ``lr * gamma``), as doubles."""
+  products = np.full(count, float(factor), dtype)
+  products[0] = float(lr)
+  np.multiply.accumulate(products, out=products)
+  return products.astype(np.float64)
+
+
 def _multiplied(run: Run, group: Group, epochs: int, holds_past_end: bool):
   """:func:`replay` of a run whose every step multiplies the lr by one factor
-  (:meth:`Scheduler.step_factor`): ``lr, lr * f, (lr * f) * f, ...`` by
-  ``np.multiply.accumulate``, which multiplies in order in the numbers' own type."""
+  (:meth:`Scheduler.step_factor`), by :func:`_products`."""
   dtype = run.scheduler.numbers.dtype
-  lrs = np.full(epochs, float(run.scheduler.step_factor(run)), dtype)
-  lrs[0] = float(group.lr)
-  np.multiply.accumulate(lrs, out=lrs)
-  starts, lrs = np.arange(epochs), lrs.astype(np.float64)
+  lrs = _products(group.lr, run.scheduler.step_factor(run), epochs, dtype)
+  starts = np.arange(epochs)
   if not holds_past_end:
     starts, lrs = np.append(starts, epochs), np.append(lrs, math.nan)
   beta1s = np.full(len(starts), float(group.beta1))
   beta1s[epochs:] = math.nan
+  return starts, lrs, beta1s
+
+
+def _multiplied_on(replayed, factor, cadence: int, dtype, epochs: int, holds_past_end: bool):
+  """:func:`replay`'s ``replayed`` (starts, lrs, beta1s up to the current epoch) with the
+  rest of the table from a driver whose every later change multiplies the lr by
+  ``factor`` at every ``cadence``-th epoch (see :meth:`_SteppedTogether.multiplying`)."""
+  starts, lrs, beta1s = replayed
+  epoch, lr, beta1 = starts[-1], lrs[-1], beta1s[-1]
+  first = (epoch // cadence + 1) * cadence
+  later = np.arange(first, epochs, cadence)
+  starts = [*starts, *later.tolist()]
+  lrs = [*lrs, *_products(lr, factor, len(later) + 1, dtype)[1:].tolist()]
+  beta1s = [*beta1s, *[beta1] * len(later)]
+  if not holds_past_end:
+    starts.append(epochs)
+    lrs.append(math.nan)
+    beta1s.append(math.nan)
   return starts, lrs, beta1s
 
 
@@ -438,3 +469,114 @@ class Chained(_Composite):
         scheduler_step()
 
     return step
+
+
+class Together(_Composite):
+  """Several schedulers built on the same optimizer, each stepped at its own cadence.
+
+  What a script does with two schedulers on one optimizer, e.g. PyTorch's
+  ``warmup = LinearLR(opt, ...)`` stepped after every update and ``decay = StepLR(opt, ...)``
+  stepped once per epoch of 25 updates, or MindSpore's ``ConstantLR`` and
+  ``ExponentialLR`` both stepped after every update (MindSpore has no
+  ``ChainedScheduler``). The schedulers are built on the group in list order (each
+  constructor takes its first step on the lr the previous one left), then at epoch ``e``
+  every scheduler ``i`` with ``e % cadences[i] == 0`` is stepped, in list order. A
+  recursive scheduler reads the group's current lr, which the others have moved, so the
+  composition is not the product of the schedulers' closed forms; the replay runs it.
+
+  Args:
+    schedulers: the schedulers, in the order they are built and stepped.
+    cadences: epochs of the table per step of each scheduler (ints >= 1).
+
+  The horizon is the longest of the schedulers'; the rate holds past it only where every
+  scheduler's does (:attr:`Scheduler.holds_past_horizon`).
+
+  Example: a halving at every epoch and a tenth at every second epoch, from 1.0::
+
+    >>> from adamax_optax.schedules import Scheduler, Together
+    >>> class Times(Scheduler):
+    ...   horizon = 6
+    ...   def __init__(self, factor):
+    ...     self.factor = factor
+    ...   def get_lr(self, run):
+    ...     return run.group.lr if run.epoch == 0 else run.group.lr * self.factor
+    >>> (table,), _ = Together([Times(0.5), Times(0.1)], [1, 2]).tabulate_groups([1.0])
+    >>> [round(table.value_at(n), 6) for n in range(5)]
+    [1.0, 0.5, 0.025, 0.0125, 0.000625]
+  """
+
+  def __init__(self, schedulers: Sequence[Scheduler], cadences: Sequence[int]):
+    if len(schedulers) != len(cadences) or not schedulers:
+      raise ValueError(
+        f"Together: give one cadence per scheduler, got {len(schedulers)} schedulers and "
+        f"{len(cadences)} cadences."
+      )
+    kinds = {scheduler.numbers.name for scheduler in schedulers}
+    if len(kinds) > 1:
+      raise ValueError(
+        f"Together: the schedulers compute in different number types ({sorted(kinds)}); "
+        "take every scheduler from the same framework."
+      )
+    self.schedulers = tuple(schedulers)
+    self.cadences = tuple(check_every(cadence) for cadence in cadences)
+    self.numbers = self.schedulers[0].numbers
+    self.horizon = max(scheduler.horizon for scheduler in self.schedulers)
+    self.holds_past_horizon = all(s.holds_past_horizon for s in self.schedulers)
+
+  def driver(self, group):
+    return _SteppedTogether([s.driver(group) for s in self.schedulers], self.cadences)
+
+
+class _SteppedTogether:
+  """The driver of :class:`Together`: steps each scheduler's driver at its cadence, and
+  skips epochs in which every stepped scheduler's step changes nothing."""
+
+  def __init__(self, drivers, cadences):
+    self.drivers, self.cadences, self.epoch = drivers, cadences, 0
+
+  def __call__(self) -> None:
+    self.epoch += 1
+    for step, cadence in zip(self.drivers, self.cadences, strict=True):
+      if self.epoch % cadence == 0:
+        step()
+
+  def quiet_steps(self) -> int | None:
+    """The epochs before the first one in which some scheduler takes a step that may
+    change something (``None``: no scheduler ever will)."""
+    quiet = None
+    for step, cadence in zip(self.drivers, self.cadences, strict=True):
+      own = getattr(step, "quiet_steps", lambda: 0)()
+      if own is None:
+        continue
+      # The scheduler's steps fall on the multiples of its cadence; its (own + 1)-th
+      # next one is the first that may change something.
+      changing_epoch = (self.epoch // cadence + 1 + own) * cadence
+      gap = changing_epoch - self.epoch - 1
+      quiet = gap if quiet is None else min(quiet, gap)
+    return quiet
+
+  def multiplying(self) -> tuple[Any, int, type] | None:
+    """``(factor, cadence, dtype)`` when every later change is one scheduler's step
+    multiplying the lr by ``factor`` (:meth:`Scheduler.step_factor`, e.g. an
+    ``ExponentialLR`` once a ``ConstantLR`` beside it has ended), at its cadence, in its
+    numbers' ``dtype``; :func:`replay` then finishes the table with
+    ``np.multiply.accumulate`` instead of a Python step per epoch. Otherwise ``None``."""
+    changing = [
+      (step, cadence)
+      for step, cadence in zip(self.drivers, self.cadences, strict=True)
+      if getattr(step, "quiet_steps", lambda: 0)() is not None
+    ]
+    if len(changing) != 1 or not isinstance(changing[0][0], Run):
+      return None
+    run, cadence = changing[0]
+    factor = run.scheduler.step_factor(run)
+    if factor is None or run.epoch < 0:
+      return None
+    return factor, cadence, run.scheduler.numbers.dtype
+
+  def skip(self, epochs: int) -> None:
+    for step, cadence in zip(self.drivers, self.cadences, strict=True):
+      skipped = (self.epoch + epochs) // cadence - self.epoch // cadence
+      if skipped:
+        step.skip(skipped)
+    self.epoch += epochs

@@ -14,8 +14,11 @@ import optax
 from adamax_optax import arithmetic as arith
 from adamax_optax._preset import (
   PresetSettings,
+  adamax_count,
   assemble,
   framework_groups,
+  learning_rates,
+  rate_reader,
   stage_if,
   with_common_keyword_docs,
   with_param_order,
@@ -33,6 +36,7 @@ from adamax_optax.paddle.regularizer import (
 )
 from adamax_optax.param_groups import Ungrouped, checking_trees, grouped, leaf_names
 from adamax_optax.scale_by_adamax import scale_by_adamax
+from adamax_optax.schedules import ExactSchedule
 from adamax_optax.validation import (
   check_every,
   check_framework_rule,
@@ -321,6 +325,11 @@ def paddle_adamax(
   if isinstance(learning_rate, LRScheduler):
     learning_rate = learning_rate.table  # an ExactSchedule: the kernel takes its doubles
   every = lr_scheduler_every
+  # What get_lr reads: the scheduler's doubles at each count (its table stretched by
+  # the updates per step), or the rate as given.
+  base_rate = learning_rate
+  if isinstance(learning_rate, ExactSchedule) and is_python_number(every):
+    base_rate = learning_rate.stretched(check_every(every))
   if not plateau and callable(learning_rate) and not (is_python_number(every) and every == 1):
     if is_python_number(every):  # an array (optax.inject_hyperparams) is used as it is
       check_every(every)
@@ -342,7 +351,37 @@ def paddle_adamax(
     lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
   )
-  return with_param_order(assemble(build, settings, stages=stages), order)
+  opt = assemble(build, settings, stages=stages)
+  if not plateau:
+    opt.learning_rates = rate_reader([base_rate], adamax_count)
+  return with_param_order(opt, order)
 
 
-__all__ = ["paddle_adamax"]
+def get_lr(optimizer, opt_state) -> float:
+  """The learning rate after the last step, as Paddle's ``optimizer.get_lr()`` reports it:
+  the scheduler's current rate (``scheduler.last_lr``), a Python float, which the groups'
+  and parameters' ``learning_rate`` multipliers then scale; a fixed ``learning_rate`` is
+  that number.
+
+  ``optimizer`` is a :func:`paddle_adamax` optimizer, ``opt_state`` its concrete state
+  after the updates so far (read on the host, outside ``jax.jit``). With
+  ``ReduceOnPlateau``, the rate of the last update: the metric measured after it reaches
+  the optimizer with the next update (``value=``).
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.paddle.optimizer import Adamax, get_lr
+    >>> from adamax_optax.paddle.optimizer.lr import StepDecay
+    >>> opt = Adamax(learning_rate=StepDecay(learning_rate=0.1, step_size=2, gamma=0.5))
+    >>> params = jnp.ones(2)
+    >>> state = opt.init(params)
+    >>> for _ in range(2):
+    ...   updates, state = opt.update(params, state, params)
+    >>> get_lr(opt, state)
+    0.05
+  """
+  (rate,) = learning_rates(optimizer, opt_state)
+  return rate
+
+
+__all__ = ["get_lr", "paddle_adamax"]

@@ -20,6 +20,7 @@ from adamax_optax._preset import (
   PresetSettings,
   assemble,
   framework_groups,
+  scheduler_and_cadence,
   takes_framework_params,
   with_common_keyword_docs,
   with_param_order,
@@ -31,7 +32,6 @@ from adamax_optax.torch.backends import cpu
 from adamax_optax.torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from adamax_optax.validation import (
   check_bool,
-  check_every,
   check_framework_rule,
   check_pair,
   check_scheduler,
@@ -139,8 +139,8 @@ def torch_adamax(
   params=None,
   param_groups: Sequence[Mapping] | None = None,
   ungrouped: Ungrouped = "train",
-  lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
-  lr_scheduler_every: int | None = None,
+  lr_scheduler: LRScheduler | ReduceLROnPlateau | Sequence[LRScheduler] | None = None,
+  lr_scheduler_every: int | Sequence[int] | None = None,
   foreach: bool | None = None,
   capturable: bool = False,
   differentiable: bool = False,
@@ -212,10 +212,17 @@ def torch_adamax(
       PyTorch's does, in Python doubles: the step size is formed from the very double
       PyTorch's ``group["lr"]`` holds.
       ``ReduceLROnPlateau`` takes the metric from every update,
-      ``opt.update(grads, state, params, value=metric)``.
+      ``opt.update(grads, state, params, value=metric)``. A list of schedulers is
+      several built on the same optimizer in that order and stepped in that order, each
+      reading the ``lr`` the others left, as a script with a warmup and a decay on one
+      optimizer runs them (e.g. ``[LinearLR(start_factor=0.1, total_iters=60),
+      StepLR(step_size=2, gamma=0.5)]``); ``get_last_lr(opt, state)`` of
+      :mod:`adamax_optax.torch.optim.lr_scheduler` reads each group's current rate.
     lr_scheduler_every: updates per ``scheduler.step()``: ``None`` (default) or 1 steps it
-      after every update; the number of batches per epoch steps it once per epoch. A
-      Python int, static (not a hyperparameter of ``optax.inject_hyperparams``).
+      after every update; the number of batches per epoch steps it once per epoch. With
+      a list of schedulers, one int for all or a list with one per scheduler (e.g.
+      ``[1, 25]``: the warmup after every update, the decay after every 25th). Python
+      ints, static (not a hyperparameter of ``optax.inject_hyperparams``).
     foreach: PyTorch's implementation switch. ``None`` (default) and ``False`` are the
       single-tensor path (PyTorch's default for CPU tensors), ``True`` the
       ``_foreach_*`` path. They differ on 16-bit parameters: the foreach path rounds
@@ -311,13 +318,16 @@ def torch_adamax(
       "replay PyTorch's Python-float arithmetic. Pass lr as a Python float (PyTorch's "
       "default), or a tensor lr without a scheduler."
     )
-  if lr_scheduler is not None:
-    check_scheduler(
-      lr_scheduler,
+  lr_scheduler, lr_scheduler_every = scheduler_and_cadence(
+    lr_scheduler,
+    lr_scheduler_every,
+    lambda scheduler: check_scheduler(
+      scheduler,
       (LRScheduler, ReduceLROnPlateau),
       "adamax_optax.torch.optim.lr_scheduler",
       "StepLR(step_size=30, gamma=0.1)",
-    )
+    ),
+  )
 
   def build(settings):
     settings = {**settings, "lr": _scalar_lr(settings["lr"])}
@@ -341,7 +351,7 @@ def torch_adamax(
     check_group=_check_torch,
     ungrouped=ungrouped,
     lr_scheduler=lr_scheduler,
-    lr_scheduler_every=check_every(lr_scheduler_every),
+    lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
     exact_apply=exact_apply,
     updates_in_param_dtype=updates_in_param_dtype,

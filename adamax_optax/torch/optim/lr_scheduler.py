@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 
+from adamax_optax._preset import learning_rates
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   Chained,
@@ -512,6 +513,35 @@ class ReduceLROnPlateau(PlateauScheduler):
     check_int("max_reductions", self.max_reductions, 1, "ReduceLROnPlateau")
 
 
+def get_last_lr(optimizer, opt_state) -> list[float]:
+  """Each parameter group's learning rate after the last step, as PyTorch's
+  ``scheduler.get_last_lr()`` reports it: ``group["lr"]`` of every group, in the order of
+  ``param_groups`` (one entry where there are none), the exact double (a Python float)
+  the rate of the next update is formed from.
+
+  ``optimizer`` is the optimizer made with ``lr_scheduler=`` (or a plain ``lr``, which
+  the list then repeats), ``opt_state`` its concrete state after the updates so far
+  (read on the host, outside ``jax.jit``). With several schedulers on one optimizer it is
+  what the one stepped last reports (each reports the groups' ``lr`` as its own step
+  left it). With a plateau scheduler, the rate of the last update: the metric measured
+  after it reaches the optimizer with the next update (``value=``), so the state holds
+  the reductions up to the metric before it.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.torch.optim import Adamax
+    >>> from adamax_optax.torch.optim.lr_scheduler import StepLR, get_last_lr
+    >>> opt = Adamax({"w": jnp.ones(2)}, lr=0.1, lr_scheduler=StepLR(step_size=2, gamma=0.5))
+    >>> params = {"w": jnp.ones(2)}
+    >>> state = opt.init(params)
+    >>> for _ in range(2):
+    ...   updates, state = opt.update(params, state, params)
+    >>> get_last_lr(opt, state)
+    [0.05]
+  """
+  return learning_rates(optimizer, opt_state)
+
+
 __all__ = [
   "ChainedScheduler",
   "ConstantLR",
@@ -529,4 +559,5 @@ __all__ = [
   "ReduceLROnPlateau",
   "SequentialLR",
   "StepLR",
+  "get_last_lr",
 ]

@@ -15,6 +15,7 @@ from adamax_optax._preset import (
   PresetSettings,
   assemble,
   framework_groups,
+  scheduler_and_cadence,
   takes_framework_params,
   with_common_keyword_docs,
   with_param_order,
@@ -26,7 +27,6 @@ from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
 )
 from adamax_optax.param_groups import Ungrouped
 from adamax_optax.validation import (
-  check_every,
   check_framework_rule,
   check_pair,
   check_scheduler,
@@ -97,8 +97,8 @@ def mindspore_adamax(
   mu_dtype: jax.typing.DTypeLike | None = None,
   nu_dtype: jax.typing.DTypeLike | None = None,
   skip_nonfinite: bool = False,
-  lr_scheduler: LRScheduler | ReduceLROnPlateau | None = None,
-  lr_scheduler_every: int | None = None,
+  lr_scheduler: LRScheduler | ReduceLROnPlateau | Sequence[LRScheduler] | None = None,
+  lr_scheduler_every: int | Sequence[int] | None = None,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
 
@@ -149,10 +149,17 @@ def mindspore_adamax(
       scheduler.step()`` each iteration): each group's lr (the group's ``lr``, else
       ``lr``) is its ``initial_lr``; these must then be numbers. With
       ``ReduceLROnPlateau``, pass the metric to every update:
-      ``opt.update(grads, state, params, value=metric)``.
+      ``opt.update(grads, state, params, value=metric)``. A list of schedulers is
+      several built on this optimizer in that order and stepped in that order (MindSpore
+      has no ``ChainedScheduler``; scripts build e.g. ``ConstantLR`` and
+      ``ExponentialLR`` on one optimizer and step both), each reading the ``lr`` the
+      others left; ``get_last_lr(opt, state)`` of
+      :mod:`adamax_optax.mindspore.experimental.optim.lr_scheduler` reads each group's
+      current rate.
     lr_scheduler_every: updates per ``scheduler.step()``: ``None`` (default) or 1 steps it
-      after every update; the number of batches per epoch steps it once per epoch. A
-      Python int, static (not a hyperparameter of ``optax.inject_hyperparams``).
+      after every update; the number of batches per epoch steps it once per epoch. With
+      a list of schedulers, one int for all or a list with one per scheduler. Python
+      ints, static (not a hyperparameter of ``optax.inject_hyperparams``).
 
   Raises:
     ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
@@ -194,13 +201,16 @@ def mindspore_adamax(
   }
   _check_experimental(defaults)
   param_groups, order = framework_groups(params, param_groups)
-  if lr_scheduler is not None:
-    check_scheduler(
-      lr_scheduler,
+  lr_scheduler, lr_scheduler_every = scheduler_and_cadence(
+    lr_scheduler,
+    lr_scheduler_every,
+    lambda scheduler: check_scheduler(
+      scheduler,
       (LRScheduler, ReduceLROnPlateau),
       "adamax_optax.mindspore.experimental.optim.lr_scheduler",
       "StepLR(step_size=30)",
-    )
+    ),
+  )
   settings = PresetSettings(
     framework="MindSpore",
     defaults=defaults,
@@ -208,7 +218,7 @@ def mindspore_adamax(
     check_group=_check_experimental,
     ungrouped=ungrouped,
     lr_scheduler=lr_scheduler,
-    lr_scheduler_every=check_every(lr_scheduler_every),
+    lr_scheduler_every=lr_scheduler_every,
     skip_nonfinite=skip_nonfinite,
   )
   opt = assemble(

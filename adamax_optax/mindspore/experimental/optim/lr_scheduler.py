@@ -46,9 +46,11 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from adamax_optax import _double_float as df
 from adamax_optax._float32 import F32
+from adamax_optax._preset import learning_rates
 from adamax_optax.mindspore._checks import check_float, check_int
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
@@ -703,6 +705,36 @@ class ReduceLROnPlateau(PlateauScheduler):
     return metric.hi < bound if self.mode == "min" else metric.hi > bound
 
 
+def get_last_lr(optimizer, opt_state) -> list[np.float32]:
+  """Each parameter group's learning rate after the last step, as MindSpore's
+  ``scheduler.get_last_lr()`` reports it: ``group["lr"]`` of every group, in the order of
+  ``param_groups`` (one entry where there are none), a float32 as MindSpore's ``lr``
+  Parameter holds it (its ``get_last_lr()`` returns float32 tensors): the rate of the
+  next update.
+
+  ``optimizer`` is the optimizer made with ``lr_scheduler=`` (or a plain ``lr``, which
+  the list then repeats), ``opt_state`` its concrete state after the updates so far
+  (read on the host, outside ``jax.jit``). With several schedulers on one optimizer it is
+  what the one stepped last reports (each reports the groups' ``lr`` as its own step
+  left it). With a plateau scheduler, the rate of the last update: the metric measured
+  after it reaches the optimizer with the next update (``value=``), so the state holds
+  the reductions up to the metric before it.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.mindspore.experimental.optim import Adamax
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import StepLR, get_last_lr
+    >>> opt = Adamax({"w": jnp.ones(2)}, lr=0.1, lr_scheduler=StepLR(step_size=2, gamma=0.5))
+    >>> params = {"w": jnp.ones(2)}
+    >>> state = opt.init(params)
+    >>> for _ in range(2):
+    ...   updates, state = opt.update(params, state, params)
+    >>> get_last_lr(opt, state)
+    [np.float32(0.05)]
+  """
+  return [np.float32(rate) for rate in learning_rates(optimizer, opt_state)]
+
+
 __all__ = [
   "ConstantLR",
   "CosineAnnealingLR",
@@ -718,4 +750,5 @@ __all__ = [
   "ReduceLROnPlateau",
   "SequentialLR",
   "StepLR",
+  "get_last_lr",
 ]
