@@ -5,37 +5,6 @@ squared norm is summed, whether the total is a sum of squares or a norm of per-t
 norms, and how the scale factor is formed. With :math:`n` the norm and :math:`c` the
 threshold, in float32:
 
-``scaling``         clipped gradient
-==================  =================================================================
-``"torch"``         :math:`g \cdot \min(c \cdot \mathrm{rcp}(n + 10^{-6}),\ 1)`
-                    (PyTorch's ``clip_grad_norm_``; always multiplies, also by 1)
-``"mxnet"``         :math:`g \cdot \min(c / (n + 10^{-8}),\ 1)`
-                    (``gluon.utils.clip_global_norm``)
-``"mxnet2"``        the same, with subnormal results flushed to (signed) zero, as
-                    MXNet 2.0's CPU kernels run; for a float16 :math:`g` the factor
-                    is rounded to float16 first (``arr *= scale.item()``)
-``"mindspore"``     :math:`(g \cdot c) / (n \text{ if } n \ge c \text{ else } c)`
-                    (``ops.clip_by_global_norm``: below the threshold :math:`(g c)/c`,
-                    which may differ from :math:`g` by an ulp)
-``"paddle"``        :math:`g \cdot (c / \max(n, c))` (``ClipGradByGlobalNorm``)
-``"paddle_norm"``   :math:`g \cdot (1 \text{ if } n \le c \text{ else } c / n)`
-                    (``ClipGradByNorm``'s ``clip_by_norm`` kernel)
-``"keras"``         :math:`(g \cdot c) \cdot (1 / \max(n, c))` (Keras's ``clipnorm``:
-                    XLA computes its division by the norm as this multiply; for a
-                    0-d tensor a true division :math:`(g c) / \max(n, c)`)
-``"keras_compiled"`` :math:`g \cdot (c \cdot (1 / \max(n, c)))` (Keras's ``clipnorm`` in
-                    the step ``model.fit`` compiles: XLA gathers the two scalar
-                    factors into one; for a 0-d tensor as ``"keras"``)
-``"keras_global"``  :math:`g \cdot (c \cdot \min(1/n, 1/c) + (n - n))`
-                    (Keras's ``global_clipnorm``: NaN everywhere when :math:`n` is not
-                    finite)
-``"keras_global_``  the same, its product left unrounded for the next stage's
-``compiled"``       ``g - m`` (the step ``model.fit`` compiles, where XLA contracts
-                    the two into a fused multiply-add; so does ``"keras_compiled"``)
-``"optax"``         :math:`g` if :math:`n < c` else :math:`(g / n)\, c`
-                    (:func:`optax.clip_by_global_norm`)
-==================  =================================================================
-=======
 ====================  =================================================================
 ``scaling``           clipped gradient
 ====================  =================================================================
