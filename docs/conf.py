@@ -36,7 +36,8 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "figures/*.py"]
+# figures/*.md: what docs/figures/digits.py writes, included by digits.md (not a page).
+exclude_patterns = ["_build", "figures/*.py", "figures/*.md"]
 root_doc = "index"
 
 # Google-style docstrings throughout the package.
