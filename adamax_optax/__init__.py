@@ -52,7 +52,8 @@ Example::
     state = opt.init(params)
     updates, state = opt.update(grads, state, params)
 
-The README has the full tour; ``examples/`` trains a classifier with each preset.
+The documentation (``docs/``, a Sphinx site; the README links each page) has the full tour;
+``examples/`` trains a classifier with each preset.
 """
 
 from adamax_optax import (

@@ -36,7 +36,8 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "figures/*.py"]
+# figures/*.md: what docs/figures/digits.py writes, included by digits.md (not a page).
+exclude_patterns = ["_build", "figures/*.py", "figures/*.md"]
 root_doc = "index"
 
 # Google-style docstrings throughout the package.
@@ -148,7 +149,7 @@ REPOSITORY_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|#)[^)]+\)")
 
 
 def unlink_repository_files(app, relative_path, parent_docname, content):
-  """Files included from outside docs/ (the README's measured sections) link to repository
+  """Files included from outside docs/ (the benchmark results file) link to repository
   files, which are not pages of the site: keep each link's text, drop the link."""
   if relative_path.parts[0] == "..":
     content[0] = REPOSITORY_LINK.sub(r"\1", content[0])

@@ -237,7 +237,7 @@ def test_a_python_float_leaf_trains_as_in_optax(name):
 
 
 def test_an_optax_adamax_checkpoint_restores_into_the_alias():
-  """The README's recipe: restore optax's tree, read its moments, load them here."""
+  """docs/training.md's recipe: restore optax's tree, read its moments, load them here."""
   params = multi_leaf_tree()
   grads = jax.tree.map(lambda p: jnp.sin(2 * p), params)
   theirs = optax.adamax(0.01)

@@ -13,7 +13,13 @@ import types
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from test_readme import BLOCK, PARALLEL_PROCESSES, names_read_but_not_bound, run_alone
+from test_readme import (
+  BLOCK,
+  PARALLEL_PROCESSES,
+  names_read_but_not_bound,
+  relative_links,
+  run_alone,
+)
 
 import adamax_optax
 
@@ -42,8 +48,32 @@ def block_id(value):
 
 
 def test_the_guides_have_blocks():
+  """The pages that carry runnable examples, the README's former sections among them."""
   pages = {page for page, _, _ in guide_blocks()}
-  assert {"docs/jax_users.md", "docs/porting/pytorch.md"} <= pages
+  with_examples = {
+    "docs/jax_users.md",
+    "docs/porting/pytorch.md",
+    "docs/porting/mxnet.md",
+    "docs/building_blocks.md",
+    "docs/presets.md",
+    "docs/clipping.md",
+    "docs/schedules.md",
+    "docs/training.md",
+    "docs/checkpoints.md",
+  }
+  assert with_examples <= pages, sorted(with_examples - pages)
+
+
+def test_every_relative_link_of_a_page_reaches_a_file():
+  """A page links another page or a figure relatively, so that the link works on GitHub and
+  in the built site alike."""
+  broken = []
+  for page in guides():
+    for link in relative_links(page):
+      drawn_at_build = link.startswith("figures/generated/")  # conf.py's draw_figures
+      if link and not drawn_at_build and not (page.parent / link).exists():
+        broken.append(f"{page.relative_to(ROOT)} -> {link}")
+  assert not broken, broken
 
 
 @pytest.mark.parametrize("page, index, code", guide_blocks(), ids=block_id)

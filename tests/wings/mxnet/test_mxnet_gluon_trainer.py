@@ -86,7 +86,7 @@ def test_gluon_trainer_run_is_mxnet_bit_for_bit(name):
 
 def test_without_the_batch_rescale_the_run_silently_differs():
   """A port that passes no 1 / batch_size (here batch_size=1 at every step) raises no
-  error and trains another curve: the README's warning."""
+  error and trains another curve: the warning of docs/porting/mxnet.md and docs/presets.md."""
   data, got, _ = replay(CASES[0], batch_size_of=lambda recorded: 1)
   assert all(np.isfinite(got[k][-1]).all() for k in KEYS)
   assert not np.array_equal(got["w"][-1], data["param_w"][-1])

@@ -32,15 +32,16 @@ def test_float16_trajectory_bit_for_bit():
 def test_float16_multi_precision_bit_for_bit_up_to_the_sign_of_zero():
   """MXNet casts the master to float16; optax.apply_updates adds an update, and no
   update turns a nonzero weight into -0.0: at step 133 MXNet's b[0] is -0.0, ours +0.0
-  (README, "Low precision"). Every other bit, m and u (float32) included, agrees."""
+  (docs/precision.md, "float16 and bfloat16 weights, per framework"). Every other bit, m
+  and u (float32) included, agrees."""
   assert _run("mxnet2_traj_fp16_mp1").startswith("step 133: param_b[0] is np.float16(0.0)")
   difference = _run("mxnet2_traj_fp16_mp1", signed_zero_params=False)
   assert difference is None, difference
 
 
 def test_bfloat16_gap_is_the_documented_one():
-  """MXNet 2.0's CPU bfloat16 arithmetic is not reproduced (README, "Low precision"):
-  rounding each operation to nearest, or truncating it, with or without float32
-  scalars, did not match. The first difference is at the first step."""
+  """MXNet 2.0's CPU bfloat16 arithmetic is not reproduced (docs/precision.md, "float16
+  and bfloat16 weights, per framework"): rounding each operation to nearest, or truncating
+  it, with or without float32 scalars, did not match. The first difference is at the first step."""
   difference = _run("mxnet2_traj_bf16_mp0")
   assert difference is not None and difference.startswith("step 1: param_w"), difference
