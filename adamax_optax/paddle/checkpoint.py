@@ -196,7 +196,7 @@ def from_paddle_optimizer_file(path, params, *, model=None, names=None, beta1=0.
 
 def _saved_int(saved: Mapping, key: str, source: str) -> int:
   value = saved[key]
-  if not is_python_int(value) and not isinstance(value, np.integer):
+  if not is_python_int(value):
     raise ValueError(f"{source}['{LR_SCHEDULER}']['{key}'] must be an int, got {value!r}.")
   return int(value)
 

@@ -27,7 +27,10 @@ each update the params, ``moment`` and ``inf_norm`` of b and s (``param_<k>``, `
 ``u_<k>``, row 0 the initial values). For w (2112 values: every step would be 12 MB) the
 full arrays are kept every ``SNAPSHOT_EVERY`` updates and at the last (``w_steps`` gives the
 updates, 0 the initial values), and for every update a SHA-256 digest of the float32 bytes
-of its param, moment and inf_norm (``digest_w`` uint8 (T + 1, 3, 32)).
+of its param, moment and inf_norm (``digest_w`` uint8 (T + 1, 3, 32)). After update 250
+``paddle.save`` writes ``opt.state_dict()`` (CyclicLR's ``last_epoch`` and ``last_lr``
+under ``"LR_Scheduler"``) and ``layer.state_dict()`` to
+../../paddle/checkpoints/cyclic_triangular2.pdopt and .pdparams.
 
 ``plateau_resume`` writes ../../paddle/checkpoints/plateau.pdopt, plateau.pdparams and
 plateau_resume.npz: ReduceOnPlateau(0.02, mode="min", factor=0.3, patience=3, cooldown=2)
@@ -139,6 +142,7 @@ def digest(*arrays) -> np.ndarray:
 
 CYCLIC_T = 500
 CYCLIC_SHAPES = {"w": (64, 33), "b": (5,), "s": ()}
+CYCLIC_SAVE_AT = 250  # the .pdopt and .pdparams written after this update
 CYCLIC_KWARGS = {
   "base_learning_rate": 0.001,
   "max_learning_rate": 0.02,
@@ -170,6 +174,10 @@ def cyclic_run():
     beta1_pow.append(after.pop("beta1_pow"))
     for key, value in after.items():
       rows[key].append(value)
+    if t + 1 == CYCLIC_SAVE_AT:
+      CHECKPOINTS.mkdir(parents=True, exist_ok=True)
+      paddle.save(opt.state_dict(), str(CHECKPOINTS / "cyclic_triangular2.pdopt"))
+      paddle.save(model.state_dict(), str(CHECKPOINTS / "cyclic_triangular2.pdparams"))
   w_steps = sorted({*range(0, CYCLIC_T + 1, SNAPSHOT_EVERY), CYCLIC_T})
   big = {f"{what}_w": np.stack(rows[f"{what}_w"]) for what in ("param", "m", "u")}
   arrays = {
@@ -194,6 +202,7 @@ def cyclic_run():
     "T": CYCLIC_T,
     "shapes": CYCLIC_SHAPES,
     "cycles": 1 + (CYCLIC_T - 1) // (41 + 3),
+    "saved_after": CYCLIC_SAVE_AT,
     "gradient": "a * (p - target) + noise[t : t + p.size].reshape(p.shape), float32, "
     "from the params before update t + 1",
     "digest": "sha256 of the float32 bytes of w's param, moment, inf_norm after update t",
