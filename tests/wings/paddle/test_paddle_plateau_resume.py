@@ -1,12 +1,12 @@
-"""A real Paddle ``ReduceOnPlateau`` run resumed from its ``.pdopt``, bit for bit.
+"""Real Paddle ``ReduceOnPlateau`` runs resumed from their ``.pdopt``, bit for bit.
 
-tests/golden/paddle/checkpoints/plateau.* (gen_scheduled_runs.py plateau_resume):
-``Adamax(learning_rate=ReduceOnPlateau(0.02, factor=0.3, patience=3, cooldown=2))`` on a
-closed-loop noisy quadratic, ``scheduler.step(metric)`` after each update, saved after
-update ``cut`` with 3 bad epochs pending (the next bad one reduces the rate), continued
-200 updates; a fresh layer, scheduler and optimizer loaded the files and made the same
-200 updates. The gradients are recomputed from our own params, as Paddle's run computed
-them from its own.
+tests/golden/paddle/checkpoints/ (gen_scheduled_runs.py): ``Adamax(learning_rate=
+ReduceOnPlateau(0.02, factor=0.3, patience=3, cooldown=2))`` on a closed-loop noisy
+quadratic, with ``scheduler.step(metric)`` after each update (``plateau.*``) or after
+every 3 updates (``plateau_every3.*``, saved one update into an epoch), saved with 3 bad
+epochs pending (the next bad one reduces the rate) and continued; a fresh layer,
+scheduler and optimizer loaded the files and made the same updates. The gradients are
+recomputed from our own params, as Paddle's run computed them from its own.
 """
 
 import json
@@ -27,11 +27,13 @@ from adamax_optax.schedules import metric_value
 
 FILES = pathlib.Path(__file__).parents[2] / "golden" / "paddle" / "checkpoints"
 OPTIMIZER, MODEL = FILES / "plateau.pdopt", FILES / "plateau.pdparams"
+RUNS = ("plateau", "plateau_every3")
 KEYS = ("w", "b", "s")
+KIND = ("param", "m", "u")
 
 
-def recording():
-  data = np.load(FILES / "plateau_resume.npz")
+def recording(stem="plateau"):
+  data = np.load(FILES / f"{stem}_resume.npz")
   return {k: data[k] for k in data.files if k != "meta"}, json.loads(str(data["meta"]))
 
 
@@ -41,7 +43,9 @@ def template():
 
 
 def plateau_optimizer(meta, **kwargs):
-  return Adamax(learning_rate=lr.ReduceOnPlateau(**meta["scheduler_kwargs"]), **kwargs)
+  scheduler = lr.ReduceOnPlateau(**meta["scheduler_kwargs"])
+  kwargs.setdefault("lr_scheduler_every", meta["every"])
+  return Adamax(learning_rate=scheduler, **kwargs)
 
 
 def closed_loop_gradients(data, params, t):
@@ -63,18 +67,18 @@ def stepper(opt):
   return step
 
 
-def value_at(metric, t):
-  """``value=`` of update ``t + 1``: the metric Paddle's ``scheduler.step`` got after
-  update ``t`` (the first update's is not read)."""
-  return metric_value(metric[t - 1] if t else metric[0])
+def value_at(metric, t, every):
+  """``value=`` of update ``t + 1``: where ``t`` ends an epoch, the metric Paddle's
+  ``scheduler.step`` got after it (epoch ``t // every - 1``); elsewhere it is not read."""
+  return metric_value(metric[t // every - 1] if t and t % every == 0 else metric[0])
 
 
-def run(opt, data, params, state, start, stop):
+def run(opt, data, meta, params, state, start, stop):
   """Updates ``start + 1`` to ``stop``; yields ``(t, params, state)`` after update ``t``."""
   step = stepper(opt)
   for t in range(start, stop):
     grads = closed_loop_gradients(data, params, t)
-    params, state = step(params, state, grads, value_at(data["metric"], t))
+    params, state = step(params, state, grads, value_at(data["metric"], t, meta["every"]))
     yield t + 1, params, state
 
 
@@ -90,9 +94,6 @@ def recorded(data, t, cut=None):
   return trees, data[f"{prefix}lr"][rate_row]
 
 
-KIND = ("param", "m", "u")
-
-
 def assert_update(opt, want, t, params, state, what):
   """Params, m and u after update ``t`` and its rate equal ``want`` (:func:`recorded`)."""
   trees, rate = want
@@ -104,47 +105,51 @@ def assert_update(opt, want, t, params, state, what):
   assert get_lr(opt, state) == rate, f"{what}: the rate of update {t}"
 
 
-def test_the_recorded_resume_equals_the_uncut_run():
-  data, meta = recording()
-  cut, more = meta["cut"], meta["more"]
+@pytest.mark.parametrize("stem", RUNS)
+def test_the_recorded_resume_equals_the_uncut_run(stem):
+  data, meta = recording(stem)
+  cut, more, every = meta["cut"], meta["more"], meta["every"]
   for t in range(cut + 1, cut + more + 1):
     (uncut, uncut_rate), (resumed, resumed_rate) = recorded(data, t), recorded(data, t, cut)
     assert uncut_rate == resumed_rate and all(np.array_equal(uncut[k], resumed[k]) for k in uncut)
-  saved = ckpt.load(OPTIMIZER)[ckpt.LR_SCHEDULER]
-  assert saved == meta["saved_scheduler"]
+  saved = ckpt.load(FILES / f"{stem}.pdopt")[ckpt.LR_SCHEDULER]
+  assert saved == meta["saved_scheduler"] and saved["last_epoch"] == cut // every
   assert saved["num_bad_epochs"] == meta["scheduler_kwargs"]["patience"]
   assert saved["cooldown_counter"] == 0
   reductions = np.flatnonzero(np.diff(data["lr"])) + 2  # the updates a new rate starts at
   assert reductions.min() <= cut < reductions.max(), "reductions before and after the cut"
 
 
-def test_the_uncut_run_bit_for_bit():
-  data, meta = recording()
+@pytest.mark.parametrize("stem", RUNS)
+def test_the_uncut_run_bit_for_bit(stem):
+  data, meta = recording(stem)
   opt = plateau_optimizer(meta)
   initial = {k: jnp.asarray(data[f"param_{k}"][0]) for k in KEYS}
-  for t, params, state in run(opt, data, initial, opt.init(initial), 0, len(data["lr"])):
+  for t, params, state in run(opt, data, meta, initial, opt.init(initial), 0, len(data["lr"])):
     assert_update(opt, recorded(data, t), t, params, state, "uncut")
-    if t > 1:  # the metric of update t - 1, read by update t
+    if t > 1:  # Paddle's scheduler after update t - 1: what update t has read
       assert int(state.num_bad_epochs) == data["num_bad_epochs"][t - 2], t
       assert int(state.cooldown_counter) == data["cooldown_counter"][t - 2], t
 
 
-def resumed_state(opt):
-  params = ckpt.from_paddle_model_file(MODEL, template())
-  state = ckpt.state_from_paddle_optimizer_file(opt, OPTIMIZER, params, model=MODEL)
+def resumed_state(opt, stem="plateau"):
+  model = FILES / f"{stem}.pdparams"
+  params = ckpt.from_paddle_model_file(model, template())
+  state = ckpt.state_from_paddle_optimizer_file(opt, FILES / f"{stem}.pdopt", params, model=model)
   return {k: jnp.asarray(v) for k, v in params.items()}, state
 
 
-def test_resumed_from_the_pdopt_bit_for_bit():
-  data, meta = recording()
+@pytest.mark.parametrize("stem", RUNS)
+def test_resumed_from_the_pdopt_bit_for_bit(stem):
+  data, meta = recording(stem)
   opt = plateau_optimizer(meta)
-  start, restored = resumed_state(opt)
+  start, restored = resumed_state(opt, stem)
   cut = meta["cut"]
   assert ax.moments(restored)[2] == cut
   saved = meta["saved_scheduler"]
   assert int(restored.num_bad_epochs) == saved["num_bad_epochs"]
   assert opt.learning_rates(restored) == [saved["last_lr"]]
-  for t, params, state in run(opt, data, start, restored, cut, cut + meta["more"]):
+  for t, params, state in run(opt, data, meta, start, restored, cut, cut + meta["more"]):
     assert_update(opt, recorded(data, t, cut), t, params, state, "resumed")
 
 
@@ -158,8 +163,8 @@ def test_reading_the_saved_metric_again_would_differ_from_paddle():
   # (A restore that set the plateau's update count to the step, as for the Adamax count,
   # would make the next update read it: due at every count that is a multiple of 1.)
   read_again = state._replace(count=jnp.ones_like(state.count))
-  _, _, once = next(run(opt, data, params, state, cut, cut + 1))
-  _, _, twice = next(run(opt, data, params, read_again, cut, cut + 1))
+  _, _, once = next(run(opt, data, meta, params, state, cut, cut + 1))
+  _, _, twice = next(run(opt, data, meta, params, read_again, cut, cut + 1))
   paddle_rate = recorded(data, cut + 1, cut)[1]
   assert get_lr(opt, once) == paddle_rate
   assert int(twice.reductions) == int(once.reductions) + 1

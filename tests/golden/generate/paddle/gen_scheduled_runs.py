@@ -34,24 +34,27 @@ under ``"LR_Scheduler"``) and ``layer.state_dict()`` to
 
 ``plateau_resume`` writes ../../paddle/checkpoints/plateau.pdopt, plateau.pdparams and
 plateau_resume.npz: ReduceOnPlateau(0.02, mode="min", factor=0.3, patience=3, cooldown=2)
-over params w (4, 3), b (3,), s (); the metric (``metric``, float64, passed to
-``scheduler.step`` after update t) improves and stalls by turns. After update ``cut``
-(the first update >= MIN_CUT after which ``patience`` bad epochs are pending and no
+over params w (4, 3), b (3,), s (); the metric (``metric``, float64, one per epoch) improves
+and stalls by turns and goes to ``scheduler.step`` after each update.
+``plateau_every3_resume`` (plateau_every3.*) steps the scheduler after every 3 updates
+(an epoch) instead, and is saved one update into an epoch. After update ``cut`` (the first
+update >= the case's ``min_cut`` after which ``patience`` bad epochs are pending and no
 cooldown runs; the rate has been reduced before) ``paddle.save`` writes
 ``opt.state_dict()`` (the scheduler's state under ``"LR_Scheduler"``) and
-``layer.state_dict()``; the run goes on to ``cut + MORE``. A fresh layer, ReduceOnPlateau
-and Adamax then load the two files (``set_state_dict``) and continue MORE updates; the
+``layer.state_dict()``; the run goes on ``more`` updates. A fresh layer, ReduceOnPlateau
+and Adamax then load the two files (``set_state_dict``) and make the same updates; the
 script asserts they equal the uncut run bit for bit. The npz holds the uncut run
 (``param_<k>``, ``m_<k>``, ``u_<k>`` row 0 initial, ``lr``, ``lr_kernel``, ``beta1_pow``,
-and the scheduler after each ``step``: ``best``, ``num_bad_epochs``,
-``cooldown_counter``, ``last_lr``) and the resumed run (``resumed_*``, row 0 the first
-update after the cut).
+and the scheduler after each update: ``best`` (NaN before the first metric),
+``num_bad_epochs``, ``cooldown_counter``, ``last_lr``) and the resumed run
+(``resumed_*``, row 0 the first update after the cut).
 """
 
 import hashlib
 import os
 import pathlib
 import sys
+from typing import NamedTuple
 
 import numpy as np
 from _common import OUT_DIR, capture_param_lr, paddle, save
@@ -215,7 +218,13 @@ def cyclic_run():
 
 PLATEAU_SHAPES = {"w": (4, 3), "b": (3,), "s": ()}
 PLATEAU_KWARGS = {"learning_rate": 0.02, "mode": "min", "factor": 0.3, "patience": 3, "cooldown": 2}
-MIN_CUT, MORE = 120, 200
+
+
+class PlateauCase(NamedTuple):
+  stem: str  # the files' names: <stem>.pdopt, <stem>.pdparams, <stem>_resume.npz
+  every: int  # updates per scheduler.step(metric) (an epoch)
+  min_cut: int  # the first update the save may follow
+  more: int  # updates after the save
 
 
 def plateau_metric(steps: int) -> np.ndarray:
@@ -232,18 +241,19 @@ def plateau_metric(steps: int) -> np.ndarray:
   return np.asarray(out[:steps], np.float64)
 
 
-def plateau_run(prob, metric, start, stop, run):
-  """Updates ``start + 1`` to ``stop`` with ``scheduler.step(metric[t])`` after each."""
+def plateau_run(prob, metric, start, stop, run, every):
+  """Updates ``start + 1`` to ``stop``; after every ``every``-th,
+  ``scheduler.step(metric[epoch])`` (epoch 0 first)."""
   model, scheduler, opt, seen = run
   keys = list(prob)
   rows: dict[str, list] = {}
   for t in range(start, stop):
     row = {"lr": update(model, opt, prob, t), "lr_kernel": kernel_rate(seen)}
-    scheduler.step(float(metric[t]))
+    if (t + 1) % every == 0:
+      scheduler.step(float(metric[(t + 1) // every - 1]))
     row.update(accumulators(model, opt, keys))
-    best = scheduler.best
     row.update(
-      best=float(best),
+      best=float("nan") if scheduler.best is None else float(scheduler.best),
       num_bad_epochs=scheduler.num_bad_epochs,
       cooldown_counter=scheduler.cooldown_counter,
       last_lr=scheduler.last_lr,
@@ -262,45 +272,54 @@ def fresh(prob):
   return model, scheduler, opt, capture_param_lr(opt)
 
 
-def uncut_run(prob, metric, opt_file, model_file):
-  """The run, saved after the first update >= MIN_CUT that leaves ``patience`` bad epochs
-  pending (one more makes a reduction, so a metric read twice shows) and no cooldown, and
-  continued MORE updates: ``(rows, cut, saved scheduler state)``."""
+def uncut_run(prob, metric, case, opt_file, model_file):
+  """The run, saved after the first update >= ``case.min_cut`` that leaves ``patience``
+  bad epochs pending (one more makes a reduction, so a metric read twice shows) and no
+  cooldown, one update into an epoch where epochs are longer than one update, and
+  continued ``case.more`` updates: ``(rows, cut, saved scheduler state)``."""
+  every = case.every
+  into_epoch = min(1, every - 1)
   with paddle.utils.unique_name.guard():
     run = fresh(prob)
     model, scheduler, opt, _ = run
-    parts, cut = [plateau_run(prob, metric, 0, MIN_CUT, run)], MIN_CUT
-    while scheduler.num_bad_epochs < scheduler.patience or scheduler.cooldown_counter > 0:
-      parts.append(plateau_run(prob, metric, cut, cut + 1, run))
+    parts, cut = [plateau_run(prob, metric, 0, case.min_cut, run, every)], case.min_cut
+
+    def pending():
+      waiting = scheduler.num_bad_epochs == scheduler.patience and not scheduler.cooldown_counter
+      return waiting and cut % every == into_epoch
+
+    while not pending():
+      parts.append(plateau_run(prob, metric, cut, cut + 1, run, every))
       cut += 1
     paddle.save(opt.state_dict(), str(opt_file))
     paddle.save(model.state_dict(), str(model_file))
     saved = dict(opt.state_dict()["LR_Scheduler"])
-    parts.append(plateau_run(prob, metric, cut, cut + MORE, run))
+    parts.append(plateau_run(prob, metric, cut, cut + case.more, run, every))
   return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}, cut, saved
 
 
-def resumed_run(prob, metric, cut, opt_file, model_file):
-  """A fresh layer, scheduler and optimizer loading the files, then MORE updates."""
+def resumed_run(prob, metric, cut, case, opt_file, model_file):
+  """A fresh layer, scheduler and optimizer loading the files, then ``case.more`` updates."""
   with paddle.utils.unique_name.guard():
     run = fresh(prob)
     model, _, opt, _ = run
     model.set_state_dict(paddle.load(str(model_file)))
     opt.set_state_dict(paddle.load(str(opt_file)))
-    return plateau_run(prob, metric, cut, cut + MORE, run)
+    return plateau_run(prob, metric, cut, cut + case.more, run, case.every)
 
 
-def plateau_resume():
-  steps = MIN_CUT + 3 * MORE
+def plateau_resume(case: PlateauCase):
+  steps = case.min_cut + 3 * case.more
   prob = problem(2302, PLATEAU_SHAPES, steps)
-  metric = plateau_metric(steps)
+  metric = plateau_metric(steps // case.every)
   CHECKPOINTS.mkdir(parents=True, exist_ok=True)
-  opt_file, model_file = CHECKPOINTS / "plateau.pdopt", CHECKPOINTS / "plateau.pdparams"
-  uncut, cut, saved_scheduler = uncut_run(prob, metric, opt_file, model_file)
-  resumed = resumed_run(prob, metric, cut, opt_file, model_file)
+  opt_file = CHECKPOINTS / f"{case.stem}.pdopt"
+  model_file = CHECKPOINTS / f"{case.stem}.pdparams"
+  uncut, cut, saved_scheduler = uncut_run(prob, metric, case, opt_file, model_file)
+  resumed = resumed_run(prob, metric, cut, case, opt_file, model_file)
   for key, value in resumed.items():
     want = uncut[key][cut:]
-    assert value.dtype == want.dtype and np.array_equal(value, want), key
+    assert value.dtype == want.dtype and np.array_equal(value, want, equal_nan=True), key
 
   # Reductions and cooldowns before and after the cut (rows are updates 1, 2, ...).
   reduced = np.flatnonzero(np.diff(uncut["last_lr"])) + 1
@@ -316,7 +335,7 @@ def plateau_resume():
   }
   arrays.update({f"resumed_{key}": value for key, value in resumed.items()})
   arrays.update({f"{k}_{name}": prob[k][name] for k in keys for name in ("a", "target", "noise")})
-  arrays["metric"] = metric[: cut + MORE]
+  arrays["metric"] = metric[: (cut + case.more) // case.every]
   meta = {
     "kind": "trajectory",
     "scheduler": "paddle.optimizer.lr.ReduceOnPlateau",
@@ -324,22 +343,25 @@ def plateau_resume():
     "optimizer": "paddle.optimizer.Adamax",
     "optimizer_kwargs": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
     "shapes": PLATEAU_SHAPES,
+    "every": case.every,
     "cut": cut,
-    "more": MORE,
+    "more": case.more,
     "saved_scheduler": saved_scheduler,
     "files": [opt_file.name, model_file.name],
     "gradient": "a * (p - target) + noise[t : t + p.size].reshape(p.shape), float32, "
     "from the params before update t + 1",
     "cpu": "AMD EPYC (AVX-512)",
   }
-  path = save("plateau_resume", meta, **arrays)
-  os.replace(path, CHECKPOINTS / "plateau_resume.npz")
-  print(
-    "wrote", CHECKPOINTS / "plateau_resume.npz", opt_file, model_file, "cut", cut, saved_scheduler
-  )
+  npz = CHECKPOINTS / f"{case.stem}_resume.npz"
+  os.replace(save(f"{case.stem}_resume", meta, **arrays), npz)
+  print("wrote", npz, opt_file, model_file, "cut", cut, saved_scheduler)
 
 
-CASES = {"cyclic_triangular2": cyclic_triangular2, "plateau_resume": plateau_resume}
+CASES = {
+  "cyclic_triangular2": cyclic_triangular2,
+  "plateau_resume": lambda: plateau_resume(PlateauCase("plateau", 1, 120, 200)),
+  "plateau_every3_resume": lambda: plateau_resume(PlateauCase("plateau_every3", 3, 180, 300)),
+}
 
 if __name__ == "__main__":
   for name in sys.argv[1:] or CASES:
