@@ -8,6 +8,8 @@ Paddle                                          adamax_optax
 ``paddle.optimizer.lr.ReduceOnPlateau``         ``adamax_optax.paddle.optimizer.lr.ReduceOnPlateau``
                                                 (the metric goes to ``update(..., value=metric)``)
 ``paddle.save`` / ``paddle.load`` (``.pdopt``)  :mod:`adamax_optax.paddle.checkpoint`
+``opt.set_state_dict(paddle.load(...))``        ``checkpoint.state_from_paddle_optimizer_file``
+                                                (moments, step and the scheduler's state)
 ``paddle.regularizer.L1Decay``, ``L2Decay``     ``adamax_optax.paddle.regularizer.L1Decay``, ...
 ``paddle.ParamAttr`` (optimizer's fields)       ``adamax_optax.paddle.ParamAttr``, by name:
                                                 ``Adamax(param_attrs={"fc/w": ParamAttr(...)})``

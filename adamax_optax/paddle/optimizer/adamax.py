@@ -219,7 +219,10 @@ def paddle_adamax(
       non-numeric values.
 
   Returns:
-    An :class:`optax.GradientTransformation`.
+    An :class:`optax.GradientTransformation`, carrying ``lr_scheduler``: the scheduler of
+    :mod:`adamax_optax.paddle.optimizer.lr` given as ``learning_rate`` (else None), which
+    :func:`adamax_optax.paddle.checkpoint.state_from_paddle_optimizer_file` checks a
+    ``.pdopt``'s scheduler state against.
 
   Example:
     >>> import jax.numpy as jnp
@@ -322,6 +325,7 @@ def paddle_adamax(
   if mu_dtype is None and nu_dtype is None:
     stages.append(lambda opt: checking_trees(opt, _refuse_16bit))
   plateau = isinstance(learning_rate, ReduceOnPlateau)
+  scheduler = learning_rate if plateau or isinstance(learning_rate, LRScheduler) else None
   if isinstance(learning_rate, LRScheduler):
     learning_rate = learning_rate.table  # an ExactSchedule: the kernel takes its doubles
   every = lr_scheduler_every
@@ -354,6 +358,7 @@ def paddle_adamax(
   opt = assemble(build, settings, stages=stages)
   if not plateau:
     opt.learning_rates = rate_reader([base_rate], adamax_count)
+  opt.lr_scheduler = scheduler  # what a checkpoint's scheduler state is checked against
   return with_param_order(opt, order)
 
 

@@ -35,6 +35,14 @@ wording, plus a few checks Paddle lacks (NaN or infinite rates, ``last_epoch < -
 ReduceOnPlateau(...))`` (and :meth:`ReduceOnPlateau.as_transformation`) take it as
 ``update(..., value=metric)``, as :func:`optax.contrib.reduce_on_plateau` does.
 
+Resuming. A Paddle script resuming builds its scheduler afresh and loads the state Paddle
+saved under ``"LR_Scheduler"`` in the ``.pdopt``; here the scheduler is built afresh too
+(with the run's arguments) and
+:func:`adamax_optax.paddle.checkpoint.state_from_paddle_optimizer_file` reads that state:
+a ``ReduceOnPlateau``'s ``best``, bad epochs, cooldown and rate continue, any other
+scheduler's ``last_epoch`` and ``last_lr`` are checked against its values at the file's
+step, from which the optimizer's count drives it on.
+
 Example:
   >>> import jax, jax.numpy as jnp
   >>> from adamax_optax.paddle.optimizer import Adamax, lr
