@@ -355,6 +355,9 @@ def _argument_differences(saved: Mapping, scheduler) -> list[str]:
       and isinstance(getattr(scheduler, f.name), (int, float, str))
     ]
   pairs = [(name, saved[name], getattr(scheduler, name)) for name in names if name in saved]
+  if isinstance(saved.get("milestones"), Mapping):  # MultiStepLR's Counter: each with its count
+    repeated = sorted(m for m, count in saved["milestones"].items() for _ in range(count))
+    pairs.append(("milestones", repeated, sorted(scheduler.milestones)))
   if is_plateau(scheduler) and "min_lrs" in saved:
     min_lr = scheduler.min_lr
     own = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(saved["min_lrs"])

@@ -66,7 +66,7 @@ class Model(torch.nn.Module):
     self.fc0 = torch.nn.Linear(2, 3)
 
 
-def build():
+def build(make_scheduler=lambda optimizer: ReduceLROnPlateau(optimizer, **PLATEAU)):
   """A fresh model, optimizer and scheduler, as the script builds them at start."""
   torch.manual_seed(0)
   model = Model()
@@ -79,7 +79,7 @@ def build():
     for g in GROUPS
   ]
   optimizer = Adamax(groups, lr=1e-3)
-  return model, params, optimizer, ReduceLROnPlateau(optimizer, **PLATEAU)
+  return model, params, optimizer, make_scheduler(optimizer)
 
 
 def problem(names, shapes):
@@ -216,7 +216,7 @@ def main():
     arrays,
     kind="training_step",
     steps=T,
-    epoch=EPOCH,
+    every=EPOCH,
     cut=CUT,
     param_order=names,
     groups=[

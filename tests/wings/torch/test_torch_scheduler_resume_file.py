@@ -1,4 +1,4 @@
-"""A ReduceLROnPlateau run resumed from PyTorch's own checkpoint file, bit for bit.
+"""PyTorch runs resumed from the script's own checkpoint file, scheduler included, bit for bit.
 
 Golden files (made by tests/golden/generate/torch/gen_plateau_resume.py, torch 2.13.0+cpu):
 tests/golden/torch/plateau_resume.npz, a closed-loop run of ``torch.optim.Adamax`` (two
@@ -14,6 +14,12 @@ From the file alone (two lines: the model's params, then ``load_state`` with the
 keywords :func:`from_torch_checkpoint_file` reads) the preset must continue PyTorch's run,
 its params, moments and rate after every update; the saved epoch's loss must not count
 again; and a file that does not fit the optimizer must be refused, naming both.
+
+Count-driven schedulers (tests/golden/generate/torch/gen_scheduler_resume.py: the same
+model and gradient, 60 updates, the file saved after update 26): ``StepLR`` stepped once
+per epoch of 4 updates (its ``last_epoch``, 6, is not the optimizer's step; the cut falls
+mid-epoch) and ``MultiStepLR`` (milestones saved as a ``collections.Counter``) resume from
+the step, the file's scheduler state checked against the optimizer's.
 """
 
 import functools
@@ -38,29 +44,34 @@ from adamax_optax.torch.checkpoint import (
   load,
   save,
 )
-from adamax_optax.torch.optim import Adamax
-from adamax_optax.torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR, get_last_lr
+from adamax_optax.torch.optim import Adamax, lr_scheduler
+from adamax_optax.torch.optim.lr_scheduler import (
+  MultiStepLR,
+  ReduceLROnPlateau,
+  StepLR,
+  get_last_lr,
+)
 
 GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "torch"
-RECORDING = GOLDEN / "plateau_resume.npz"
 CHECKPOINT = GOLDEN / "checkpoints" / "plateau_resume_cut.pt"
+COUNT_DRIVEN = ["resume_steplr_per_epoch", "resume_multisteplr"]
 
 
 @functools.cache
-def _recording():
-  with np.load(RECORDING) as data:  # read once: an npz decompresses at every access
+def _recording(name):
+  with np.load(GOLDEN / f"{name}.npz") as data:  # read once: an npz decompresses at each access
     return {key: data[key] for key in data.files}
 
 
-def recording():
+def recording(name="plateau_resume"):
   """The arrays (a copy of the dict, its arrays shared) and the meta (a fresh copy)."""
-  data = dict(_recording())
+  data = dict(_recording(name))
   return data, json.loads(str(data["meta"]))
 
 
 def template(meta):
   """Zero params, nested as a JAX model holds them: ``fc1/weight`` is PyTorch's ``fc1.weight``."""
-  data, _ = recording()
+  data, _ = recording(meta["case"])
   params = {}
   for name in meta["param_order"]:
     module, leaf = name.split(".")
@@ -78,8 +89,11 @@ def optimizer(meta, **changes):
     }
     for group in meta["groups"]
   ]
-  scheduler = changes.pop("scheduler", ReduceLROnPlateau(**meta["scheduler"]["kwargs"]))
-  every = changes.pop("every", meta["epoch"])
+  if "scheduler" not in changes:
+    saved = meta["scheduler"]
+    changes["scheduler"] = getattr(lr_scheduler, saved["class"])(**saved["kwargs"])
+  scheduler = changes.pop("scheduler")
+  every = changes.pop("every", meta["every"])
   return Adamax(groups, lr=meta["lr"], lr_scheduler=scheduler, lr_scheduler_every=every)
 
 
@@ -120,7 +134,8 @@ def stepper(opt):
 
     @jax.jit
     def step(params, state, grads, value):
-      updates, state = opt.update(grads, state, params, value=value)
+      metric = {} if value is None else {"value": value}
+      updates, state = opt.update(grads, state, params, **metric)
       return optax.apply_updates(params, updates), state
 
     _STEPS[id(opt)] = (opt, step)
@@ -128,16 +143,21 @@ def stepper(opt):
 
 
 def run(opt, params, state, data, start, stop):
-  """Updates ``start`` .. ``stop - 1`` under ``jax.jit``, each given the loss of the
-  current params (read only at an epoch boundary: the loss after the epoch before).
-  Returns, per update, the params, the moments and each group's rate."""
+  """Updates ``start`` .. ``stop - 1`` under ``jax.jit``; with a plateau each is given
+  the loss of the current params (read only at an epoch boundary: the loss after the
+  epoch before). Returns, per update, the params, the moments and the rates it used."""
   step = stepper(opt)
+  plateau = "loss" in data
   history = []
   for t in range(start, stop):
-    value = metric_value(validation_loss(data, params))
+    # A count-driven scheduler's state reports the rate of the next update; a plateau's,
+    # that of the last (its metric arrives with the next update).
+    rates = None if plateau else get_last_lr(opt, state)
+    value = metric_value(validation_loss(data, params)) if plateau else None
     params, state = step(params, state, gradients(data, params, t), value)
+    rates = get_last_lr(opt, state) if plateau else rates
     mu, nu, _ = moments(state)
-    history.append((flat(params), flat(mu), flat(nu), get_last_lr(opt, state)))
+    history.append((flat(params), flat(mu), flat(nu), rates))
   return history, state
 
 
@@ -147,10 +167,13 @@ def first_difference(history, data, start, prefix=""):
   offset = 0 if prefix else start
   for i, (params, mu, nu, rates) in enumerate(history):
     t = start + i
-    if rates != data[f"{prefix}lr"][t - start if prefix else t].tolist():
-      return f"update {t + 1}: rates {rates} != {data['lr'][t].tolist()}"
+    want = data[f"{prefix}lr"][t - start if prefix else t].tolist()
+    if rates != want:
+      return f"update {t + 1}: rates {rates} != {want}"
     for key, got in (("param", params), ("exp_avg", mu), ("exp_inf", nu)):
       for name, value in got.items():
+        if f"{prefix}{key}/{name}" not in data:  # moments: recorded with the plateau only
+          continue
         row = i + offset + (1 if key == "param" and not prefix else 0)
         difference = first_bit_difference(value, data[f"{prefix}{key}/{name}"][row])
         if difference:
@@ -171,7 +194,7 @@ def resumed():
 
 def test_the_recording_has_reductions_and_cooldown_on_both_sides_of_the_cut():
   data, meta = recording()
-  cut, epoch = meta["cut"], meta["epoch"]
+  cut, epoch = meta["cut"], meta["every"]
   changes = np.flatnonzero(np.any(np.diff(data["lr"], axis=0) != 0, axis=1)) + 1
   assert np.any(changes < cut) and np.any(changes > cut), changes
   cooling = (np.flatnonzero(data["cooldown_counter"] > 0) + 1) * epoch
@@ -184,7 +207,7 @@ def test_the_reader_takes_the_bookkeeping_from_the_file():
   opt = optimizer(meta)
   params = from_torch_model_file(CHECKPOINT, template(meta))
   keywords = from_torch_checkpoint_file(CHECKPOINT, opt, params)
-  cut, epoch = meta["cut"], meta["epoch"]
+  cut, epoch = meta["cut"], meta["every"]
   assert keywords["step"] == cut
   assert keywords["plateau"] == {
     "best": data["best"][cut // epoch - 1],
@@ -223,7 +246,7 @@ def test_counting_the_saved_epochs_loss_again_leaves_pytorchs_run(resumed):
   data, meta = recording()
   opt, params, state = resumed
   cut = meta["cut"]
-  counted_twice = state._replace(count=jnp.asarray(meta["epoch"], state.count.dtype))
+  counted_twice = state._replace(count=jnp.asarray(meta["every"], state.count.dtype))
   history, _ = run(opt, params, counted_twice, data, cut, cut + 1)
   assert history[0][3] != data["lr"][cut].tolist()
   assert first_difference(history, data, cut).startswith(f"update {cut + 1}: rates")
@@ -314,3 +337,54 @@ def test_a_chain_is_refused_with_what_to_pass_instead():
   params = from_torch_model_file(CHECKPOINT, template(meta))
   with pytest.raises(TypeError, match=r"pass opt here and the chain to load_state"):
     from_torch_checkpoint_file(CHECKPOINT, optax.chain(optax.identity(), opt), params)
+
+
+# --- Count-driven schedulers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", COUNT_DRIVEN)
+def test_a_count_driven_scheduler_resumes_from_the_step_bit_for_bit(name):
+  data, meta = recording(name)
+  opt = optimizer(meta)
+  path = GOLDEN / meta["checkpoint"]["file"]
+  params = from_torch_model_file(path, template(meta))
+  keywords = from_torch_checkpoint_file(path, opt, params)
+  assert keywords["step"] == meta["cut"] and keywords["plateau"] is None
+  state = load_state(opt, params, **keywords)
+  history, _ = run(opt, params, state, data, meta["cut"], meta["steps"])
+  assert (diff := first_difference(history, data, meta["cut"])) is None, diff
+  changes = np.flatnonzero(np.any(np.diff(data["lr"], axis=0) != 0, axis=1)) + 1
+  assert np.any(changes > meta["cut"]), "the rate changes after the cut"
+
+
+@pytest.mark.parametrize(
+  ("name", "change", "message"),
+  [
+    (
+      "resume_steplr_per_epoch",
+      {"every": 1},
+      r"StepLR was stepped 6 times \(its last_epoch\) in 26 updates.*lr_scheduler_every=4 fits",
+    ),
+    ("resume_steplr_per_epoch", {"scheduler": StepLR(step_size=4, gamma=0.5)}, "step_size=3"),
+    (
+      "resume_multisteplr",
+      {"scheduler": MultiStepLR(milestones=[10, 20, 40], gamma=0.5)},
+      r"milestones=\[10, 20, 20, 40\] in the file, \[10, 20, 40\] here",
+    ),
+    ("resume_multisteplr", {"lr": 0.2}, r"rates \(_last_lr\) are \[0.0125, 0.00625\]"),
+    (
+      "resume_multisteplr",
+      {"scheduler": ReduceLROnPlateau()},
+      "holds the state of a MultiStepLR, but the optimizer's lr_scheduler is a ReduceLROnPlateau",
+    ),
+  ],
+)
+def test_a_count_driven_scheduler_that_does_not_fit_is_refused(name, change, message):
+  _, meta = recording(name)
+  if "lr" in change:
+    meta["groups"][0]["lr"] = change.pop("lr")
+  opt = optimizer(meta, **change)
+  path = GOLDEN / meta["checkpoint"]["file"]
+  params = from_torch_model_file(path, template(meta))
+  with pytest.raises(ValueError, match=message):
+    from_torch_checkpoint_file(path, opt, params)
