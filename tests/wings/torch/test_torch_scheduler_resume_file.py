@@ -269,6 +269,34 @@ def test_the_parts_read_from_the_dict_layout_and_from_bare_files(tmp_path):
   assert from_torch_scheduler_file(CHECKPOINT, opt, step=step) == from_file
 
 
+def test_entries_under_other_names_are_read_with_entry_and_a_missing_one_is_named(tmp_path):
+  _, meta = recording()
+  opt = optimizer(meta)
+  tree = load(CHECKPOINT)
+  renamed = {"net": tree["model"], "opt": tree["optimizer"], "sched": tree["scheduler"]}
+  save(renamed, tmp_path / "renamed.pt")
+  params = from_torch_model_file(tmp_path / "renamed.pt", template(meta), entry="net")
+  mu, nu, step = from_torch_optimizer_file(
+    tmp_path / "renamed.pt", params, order=opt.param_order, entry="opt"
+  )
+  plateau = from_torch_scheduler_file(tmp_path / "renamed.pt", opt, step=step, entry="sched")
+  keywords = from_torch_checkpoint_file(CHECKPOINT, opt, params)
+  assert (step, plateau) == (keywords["step"], keywords["plateau"])
+  for got, want in zip(
+    jax.tree.leaves((mu, nu)), jax.tree.leaves((keywords["mu"], keywords["nu"])), strict=True
+  ):
+    assert not first_bit_difference(got, want)
+  with pytest.raises(ValueError, match=r"has no entry 'model' \(entry=\); it holds \['net'"):
+    from_torch_model_file(tmp_path / "renamed.pt", template(meta), entry="model")
+
+
+def test_a_file_without_a_scheduler_state_is_refused_by_the_scheduler_reader():
+  _, meta = recording()
+  model_only = GOLDEN / "checkpoints" / "adamax_model.pt"
+  with pytest.raises(ValueError, match=r"is not a scheduler's state_dict: it has no '_last_lr'"):
+    from_torch_scheduler_file(model_only, optimizer(meta), step=meta["cut"])
+
+
 def a_steplr_state(saved):
   """What ``StepLR(optimizer, step_size=3).state_dict()`` holds (PyTorch 2.13's keys)."""
   return {
