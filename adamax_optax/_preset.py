@@ -205,6 +205,13 @@ class Preset(optax.GradientTransformationExtraArgs):
   learning_rates: Callable[[Any], list[float]] | None = None
   #: Updates per scheduler step (``load_state`` continues a plateau's epochs from it).
   lr_scheduler_every: int = 1
+  #: The ``lr_scheduler`` given (several: their :class:`~adamax_optax.schedules.Together`),
+  #: or None; a wing's checkpoint reader checks a saved scheduler against it.
+  lr_scheduler: Any = None
+  #: ``rates_at(position)``: each group's rate at a scheduler position, the Adamax step
+  #: count (a count-driven scheduler) or the reductions made (a plateau); set by
+  #: :func:`assemble` with ``learning_rates``, which reads it at the state's position.
+  rates_at: Callable[[int], list[float]] | None = None
 
 
 def adamax_count(opt_state) -> int:
@@ -235,7 +242,8 @@ def learning_rates(opt, opt_state) -> list[float]:
 
 def rate_reader(lrs: Sequence, position: Callable[[Any], int]) -> Callable[[Any], list[float]]:
   """``learning_rates`` over the groups' ``lrs`` (tables, numbers or optax schedules),
-  each read at ``position(opt_state)``."""
+  each read at ``position(opt_state)`` (``position=int``: a reader of the position itself,
+  :attr:`Preset.rates_at`)."""
 
   def read(opt_state):
     at = position(opt_state)
@@ -574,17 +582,16 @@ def assemble(
 
   scheduler, every = settings.lr_scheduler, settings.lr_scheduler_every
   defaults, param_groups = dict(settings.defaults), settings.param_groups
+  # Each group's rate source (a number, schedule or table) and what indexes the tables.
+  position = adamax_count
   if scheduler is None:
     opt = optimizer(defaults, param_groups)
     # (A preset that holds its rate under another name, e.g. MXNet's, has no reader.)
-    has_lr = "lr" in defaults
-    rates = (
-      rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count) if has_lr else None
-    )
+    lrs = _framework_group_lrs(defaults, param_groups) if "lr" in defaults else None
   elif not is_plateau(scheduler):
     defaults, param_groups = _tabulated(scheduler, settings)
     opt = optimizer(defaults, param_groups)
-    rates = rate_reader(_framework_group_lrs(defaults, param_groups), adamax_count)
+    lrs = _framework_group_lrs(defaults, param_groups)
   elif hasattr(scheduler, "base_lr"):  # Paddle's plateau: the optimizer's one rate
 
     def at_rate(rate):
@@ -592,15 +599,17 @@ def assemble(
 
     at_rate(scheduler.base_lr)  # checks the groups now, not at init
     opt = scheduler.optimizer(at_rate, every=every)
-    rates = rate_reader(scheduler.reduction_tables([scheduler.base_lr]), _reductions)
+    lrs, position = scheduler.reduction_tables([scheduler.base_lr]), _reductions
   else:  # a plateau with one table per group's lr
     optimizer(defaults, param_groups)  # checks the groups now, not at init
-    opt, tables = plateau_over_groups(
+    opt, lrs = plateau_over_groups(
       scheduler, defaults, param_groups, optimizer, every=every, framework=settings.framework
     )
-    rates = rate_reader(tables, _reductions)
+    position = _reductions
   opt = finish(opt)
-  opt.learning_rates = rates
+  opt.learning_rates = None if lrs is None else rate_reader(lrs, position)
+  opt.rates_at = None if lrs is None else rate_reader(lrs, int)
+  opt.lr_scheduler = scheduler
   opt.lr_scheduler_every = every
   return opt
 

@@ -39,7 +39,11 @@ class PlateauState(NamedTuple):
   """State of :func:`on_plateau`.
 
   Attributes:
-    count: updates applied so far, int32, saturating.
+    count: the position that decides when the scheduler is due (at every positive
+      multiple of ``every``), int32, saturating: the updates applied so far in a run from
+      :meth:`init`; after :func:`~adamax_optax.load_state` with ``plateau=``, the updates
+      into the current epoch (``step % every``), since the saved bookkeeping already read
+      the metric of the last epoch boundary. (The Adamax step count is kept in ``inner``.)
     best: the best metric seen, a double in two float32 (+-inf before the first).
     num_bad_epochs: scheduler steps since the last improvement, int32.
     cooldown_counter: scheduler steps of cooldown left, int32.

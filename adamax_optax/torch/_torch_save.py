@@ -3,7 +3,8 @@
 PyTorch's zip archive (``torch.save``, the default since 1.6): ``data.pkl`` refers to raw
 storages ``data/<key>`` through persistent ids; tensors are rebuilt as strided views of
 them. The pickle is read by :func:`adamax_optax.checkpoint._restricted_pickle.restricted_loads`
-allowing only storages, tensors, parameters and ``OrderedDict``.
+allowing only storages, tensors, parameters, ``OrderedDict`` and ``Counter`` (read as a
+dict: a ``MultiStepLR``'s milestones).
 
 The module needs only NumPy (the recording script loads it inside PyTorch's own
 environment to check that PyTorch takes what it writes).
@@ -84,8 +85,19 @@ def _rebuild_parameter(data, requires_grad=False, hooks=None, state=None):
   return data
 
 
+def _counter(counts=None):
+  """``collections.Counter`` (MultiStepLR keeps its milestones in one) as a plain dict of
+  ints: the file may give it nothing else."""
+  counts = {} if counts is None else counts
+  if not isinstance(counts, dict) or not all(
+    isinstance(n, int) and not isinstance(n, bool) for n in counts.values()
+  ):
+    raise UnsafePickleError("Counter takes a dict of counts here.")
+  return dict(counts)
+
+
 def _torch_globals() -> dict:
-  out = {**CONTAINERS}
+  out = {**CONTAINERS, "collections.Counter": Constructor("collections.Counter", _counter)}
   out.update({f"torch.{k}": _StorageType(k) for k in _TORCH_STORAGES})
   for name, build in (
     ("torch._utils._rebuild_tensor_v2", _rebuild_tensor),
