@@ -138,3 +138,21 @@ def test_plateau_bookkeeping_for_an_optimizer_without_a_plateau_is_refused():
   plateau = {"best": 1.0, "num_bad_epochs": 0, "cooldown_counter": 0, "reductions": 0}
   with pytest.raises(ValueError, match="has no plateau scheduler"):
     load_state(opt, {"w": jnp.ones(1)}, mu=zeros, nu=zeros, step=5, plateau=plateau)
+
+
+def test_a_wrapped_optimizer_resumes_with_the_cadence_given_and_refuses_to_guess_it():
+  opt, _, params, _ = torch_case(4)
+  chained = optax.chain(optax.identity(), opt)  # the chain loses the preset's attributes
+  mu = jax.tree.map(jnp.zeros_like, params)
+  plateau = {"best": 1.0, "num_bad_epochs": 2, "cooldown_counter": 0, "reductions": 1}
+  with pytest.raises(ValueError, match="pass lr_scheduler_every="):
+    load_state(chained, params, mu=mu, nu=mu, step=26, plateau=plateau)
+  with pytest.raises(ValueError, match="built with lr_scheduler_every=4"):
+    load_state(opt, params, mu=mu, nu=mu, step=26, plateau=plateau, lr_scheduler_every=2)
+
+  direct = load_state(opt, params, mu=mu, nu=mu, step=26, plateau=plateau)
+  wrapped = load_state(
+    chained, params, mu=mu, nu=mu, step=26, plateau=plateau, lr_scheduler_every=4
+  )
+  assert int(direct.count) == int(wrapped[1].count) == 26 % 4
+  assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), direct, wrapped[1]))

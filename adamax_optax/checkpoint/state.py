@@ -25,6 +25,7 @@ from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.param_groups import leaf_names
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
 from adamax_optax.schedules import PlateauState
+from adamax_optax.validation import is_python_int
 from adamax_optax.weight_decay import WeightDecayScheduleState
 
 # optax.adamax's state; optax.adam shares the type, and its nu (a second moment) would be
@@ -175,6 +176,28 @@ def _check_norm_not_negative(nu, params) -> None:
       )
 
 
+def _plateau_every(opt, given) -> int:
+  """The updates per plateau step: ``given``, else the preset's own; never a guess, since a
+  wrong cadence restarts the epoch at the wrong update."""
+  kept = getattr(opt, "lr_scheduler_every", None)
+  if given is None:
+    if kept is None:
+      raise ValueError(
+        "opt has a plateau scheduler but does not say how many updates make a scheduler "
+        "step (a preset wrapped in optax.chain loses it): pass lr_scheduler_every= the "
+        "value the optimizer was built with (1 when the scheduler steps every update)."
+      )
+    return kept
+  if not is_python_int(given) or given < 1:
+    raise ValueError(f"lr_scheduler_every must be an int >= 1, got {given!r}.")
+  if kept is not None and kept != given:
+    raise ValueError(
+      f"lr_scheduler_every={given} but opt was built with lr_scheduler_every={kept}: "
+      "leave it out, or build the optimizer with the run's cadence."
+    )
+  return given
+
+
 def load_state(
   opt: optax.GradientTransformation,
   params,
@@ -184,6 +207,7 @@ def load_state(
   step: int,
   master_weights=None,
   plateau: Mapping | None = None,
+  lr_scheduler_every: int | None = None,
 ) -> OptState:
   """A state of ``opt`` for ``params`` holding the given moments and step.
 
@@ -204,6 +228,10 @@ def load_state(
       (what a framework's checkpoint holds). The update at the next epoch boundary then
       reads the next epoch's metric, so the saved epoch's metric is not counted twice.
       ``None`` (default): a scheduler with no metric read yet, continuing from ``step``.
+    lr_scheduler_every: the updates per plateau scheduler step, as the optimizer was
+      built with. ``None`` (default): read from ``opt`` (a preset keeps it); an optimizer
+      wrapped in another transformation (``optax.chain(..., opt)``) has lost it, and
+      restoring a plateau state then asks for it.
 
   Returns:
     The state: ``opt.update`` from it continues the run.
@@ -283,7 +311,7 @@ def load_state(
       "plateau= was given, but the optimizer has no plateau scheduler; pass it only with "
       "lr_scheduler=ReduceLROnPlateau(...) (Paddle: learning_rate=ReduceOnPlateau(...))."
     )
-  every = getattr(opt, "lr_scheduler_every", 1)
+  every = _plateau_every(opt, lr_scheduler_every) if _plateau_states(restored) else 1
   is_plateau = lambda x: isinstance(x, PlateauState)
   return jax.tree.map(
     lambda node: _restored_plateau(node, plateau, step, every) if is_plateau(node) else node,
