@@ -26,6 +26,19 @@ onto params by name:
   mu, nu, step = from_mindspore_checkpoint(entries, params)
   state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=step)
 
+A run with a scheduler (``mindspore.experimental.optim.lr_scheduler``) needs more than
+that call saves: the groups' rates and the scheduler's own Parameters, which a script
+appends (``append_dict``) under their MindSpore names. :func:`from_mindspore_checkpoint_file`
+reads them with the moments and checks them against the optimizer's scheduler (see
+:func:`from_mindspore_scheduler_entries`):
+
+.. code-block:: python
+
+  params = params_from_mindspore_checkpoint(load_checkpoint("run.ckpt"), params)
+  state = adamax_optax.load_state(
+    opt, params, **from_mindspore_checkpoint_file("run.ckpt", opt, params)
+  )
+
 References:
   MindSpore 2.10 ``mindspore.save_checkpoint`` / ``load_checkpoint``
   (https://www.mindspore.cn/docs/en/master/api_python/mindspore/mindspore.save_checkpoint.html)
