@@ -75,6 +75,7 @@ from adamax_optax.mindspore import _protobuf as pb
 from adamax_optax.mindspore import _safetensors
 from adamax_optax.param_groups import leaf_names
 from adamax_optax.schedules import Together
+from adamax_optax.validation import is_python_int
 
 _MINDSPORE_KEYS = {
   # optimizer: (first moment prefix, infinity norm prefix, step entry)
@@ -333,13 +334,7 @@ GROUP_LR = "learning_rate_group_{}"
 LAST_EPOCH = "last_epoch_"
 #: ReduceLROnPlateau's Parameters, under :func:`~adamax_optax.load_state`'s names.
 PLATEAU_ENTRIES = {"best": "best", "num_bad_epochs": "wait", "cooldown_counter": "cooldown_counter"}
-_GROUP_LR = re.compile(r"^learning_rate_group_(\d+)$")
-# How a script keeps what save_checkpoint(optimizer) leaves out, for the messages.
-_APPEND = (
-  "ms.save_checkpoint(optimizer, path, append_dict={p.name: p for p in [*optimizer.lrs, "
-  "scheduler.last_epoch%s]})"
-)
-_PLATEAU_PARAMETERS = ", scheduler.best, scheduler.wait, scheduler.cooldown_counter"
+_GROUP_LR = re.compile(r"^learning_rate_group_(\d+)$")  # GROUP_LR's names, the index read
 
 
 def _preset_scheduler(opt):
@@ -404,9 +399,11 @@ def _plateau_state(entries: Mapping, opt, rates, source) -> dict:
     raise ValueError(
       f"{source} has no {missing}, which the optimizer's ReduceLROnPlateau needs to continue "
       "(ms.save_checkpoint(optimizer, path) saves none of the scheduler's state, nor the "
-      "groups' rates): save them with " + _APPEND % _PLATEAU_PARAMETERS + ", or read the "
-      "moments with from_mindspore_checkpoint and pass load_state(plateau={'best', "
-      "'num_bad_epochs', 'cooldown_counter', 'reductions'}) kept otherwise (a script that "
+      "groups' rates): save them with ms.save_checkpoint(optimizer, path, append_dict={p.name: "
+      "p for p in [*optimizer.lrs, scheduler.last_epoch, scheduler.best, scheduler.wait, "
+      "scheduler.cooldown_counter]}), or read the moments with from_mindspore_checkpoint "
+      "and pass load_state(plateau={'best', 'num_bad_epochs', 'cooldown_counter', "
+      "'reductions'}) kept otherwise (a script that "
       "builds its scheduler afresh continues from best=inf (-inf for mode='max') and zeros)."
     )
   reductions = plateau_reductions(opt, [float(rate) for rate in rates])
@@ -419,9 +416,9 @@ def _plateau_state(entries: Mapping, opt, rates, source) -> dict:
       "script's factor, min_lr and eps."
     )
   return {
-    "best": float(_saved_scalar(entries, "best", source)),
+    "best": float(_saved_scalar(entries, PLATEAU_ENTRIES["best"], source)),
     "num_bad_epochs": _saved_count(entries, PLATEAU_ENTRIES["num_bad_epochs"], source),
-    "cooldown_counter": _saved_count(entries, "cooldown_counter", source),
+    "cooldown_counter": _saved_count(entries, PLATEAU_ENTRIES["cooldown_counter"], source),
     "reductions": reductions,
   }
 
@@ -490,6 +487,8 @@ def from_mindspore_scheduler_entries(entries: Mapping, opt, *, step: int, source
       scheduler's step count while ``opt`` has no scheduler.
     TypeError: ``opt`` is not an optimizer of :mod:`adamax_optax.mindspore.experimental.optim`.
   """
+  if not is_python_int(step) or step < 0:
+    raise ValueError(f"step must be an int >= 0 (the file's step_t), got {step!r}.")
   scheduler = _preset_scheduler(opt)
   rates = _saved_rates(entries, len(opt.rates_at(0)), source)
   counts = sorted(key for key in entries if key.startswith(LAST_EPOCH))

@@ -349,3 +349,11 @@ def test_a_wrapped_optimizer_is_refused_with_what_to_pass_instead():
   chained = optax.chain(optax.identity(), optimizer(meta))
   with pytest.raises(TypeError, match=r"pass opt here and the chain to load_state"):
     ms_ckpt.from_mindspore_checkpoint_file(checkpoint(meta), chained, template(data, meta))
+
+
+def test_the_entries_reader_checks_its_step():
+  _, meta = recording("steplr")
+  entries = ms_ckpt.load_checkpoint(checkpoint(meta))
+  with pytest.raises(ValueError, match=r"step must be an int >= 0 \(the file's step_t\), got -1"):
+    ms_ckpt.from_mindspore_scheduler_entries(entries, optimizer(meta), step=-1)
+  assert ms_ckpt.from_mindspore_scheduler_entries(entries, optimizer(meta), step=100) is None
