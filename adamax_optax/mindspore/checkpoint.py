@@ -26,6 +26,19 @@ onto params by name:
   mu, nu, step = from_mindspore_checkpoint(entries, params)
   state = adamax_optax.load_state(opt, params, mu=mu, nu=nu, step=step)
 
+A run with a scheduler (``mindspore.experimental.optim.lr_scheduler``) needs more than
+that call saves: the groups' rates and the scheduler's own Parameters, which a script
+appends (``append_dict``) under their MindSpore names. :func:`from_mindspore_checkpoint_file`
+reads them with the moments and checks them against the optimizer's scheduler (see
+:func:`from_mindspore_scheduler_entries`):
+
+.. code-block:: python
+
+  params = params_from_mindspore_checkpoint(load_checkpoint("run.ckpt"), params)
+  state = adamax_optax.load_state(
+    opt, params, **from_mindspore_checkpoint_file("run.ckpt", opt, params)
+  )
+
 References:
   MindSpore 2.10 ``mindspore.save_checkpoint`` / ``load_checkpoint``
   (https://www.mindspore.cn/docs/en/master/api_python/mindspore/mindspore.save_checkpoint.html)
@@ -34,12 +47,14 @@ References:
 
 import binascii
 import os
+import re
 from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from adamax_optax._preset import Preset, is_plateau
 from adamax_optax.checkpoint._converters import (
   entry,
   ordered,
@@ -48,10 +63,19 @@ from adamax_optax.checkpoint._converters import (
   to_numpy,
   tree,
 )
-from adamax_optax.checkpoint._reading import CheckpointError, array_bytes, charge, reading
+from adamax_optax.checkpoint._reading import (
+  CheckpointError,
+  array_bytes,
+  charge,
+  interpreting,
+  reading,
+)
+from adamax_optax.checkpoint._schedulers import check_scheduler_position, plateau_reductions
 from adamax_optax.mindspore import _protobuf as pb
 from adamax_optax.mindspore import _safetensors
 from adamax_optax.param_groups import leaf_names
+from adamax_optax.schedules import Together
+from adamax_optax.validation import is_python_int
 
 _MINDSPORE_KEYS = {
   # optimizer: (first moment prefix, infinity norm prefix, step entry)
@@ -301,6 +325,237 @@ def to_mindspore_checkpoint(
   return entries
 
 
+# --- Schedulers -------------------------------------------------------------------------
+
+#: The name of group ``i``'s learning-rate Parameter (``optimizer.lrs[i]``) in MindSpore.
+GROUP_LR = "learning_rate_group_{}"
+#: What a scheduler's step-count Parameter is named, followed by its class's name
+#: (``last_epoch_StepLR``: float32; ``last_epoch_ReduceLROnPlateau``: int32).
+LAST_EPOCH = "last_epoch_"
+#: ReduceLROnPlateau's Parameters, under :func:`~adamax_optax.load_state`'s names.
+PLATEAU_ENTRIES = {"best": "best", "num_bad_epochs": "wait", "cooldown_counter": "cooldown_counter"}
+_GROUP_LR = re.compile(r"^learning_rate_group_(\d+)$")  # GROUP_LR's names, the index read
+
+
+def _preset_scheduler(opt):
+  if not isinstance(opt, Preset):
+    raise TypeError(
+      "opt must be the optimizer made by adamax_optax.mindspore.experimental.optim.Adamax "
+      f"(mindspore_adamax), which carries its lr_scheduler and rates; got {type(opt).__name__}. "
+      "With optax.chain(clip, opt), pass opt here and the chain to load_state."
+    )
+  return opt.lr_scheduler
+
+
+def _saved_scalar(entries: Mapping, key: str, source) -> float:
+  value = np.asarray(to_numpy(entries[key]))
+  if value.size != 1 or value.dtype.kind not in "iuf":
+    raise ValueError(f"{source}: entry {key!r} must hold one number, got {value!r}.")
+  return value.reshape(-1)[0].item()
+
+
+def _saved_count(entries: Mapping, key: str, source) -> int:
+  """A count MindSpore keeps in an int32 or float32 Parameter."""
+  value = _saved_scalar(entries, key, source)
+  if not float(value).is_integer() or value < 0:
+    raise ValueError(f"{source}: entry {key!r} is a count, a whole number >= 0, got {value!r}.")
+  return int(value)
+
+
+def _saved_rates(entries: Mapping, groups: int, source) -> list[np.float32] | None:
+  """Each group's saved rate (``learning_rate_group_<i>``, float32), or None if none is."""
+  found = {int(m[1]): key for key in entries if (m := _GROUP_LR.match(key))}
+  if not found:
+    return None
+  if sorted(found) != list(range(groups)):
+    raise ValueError(
+      f"{source} holds the rates of groups {sorted(found)} ({GROUP_LR.format('<i>')}), but "
+      f"this optimizer has {groups} group(s): build it with the script's param_groups, in "
+      "the script's order."
+    )
+  return [np.float32(_saved_scalar(entries, found[i], source)) for i in range(groups)]
+
+
+def _check_rates(saved: list[np.float32] | None, opt, step: int, source) -> None:
+  """The saved rates are the preset's at ``step``, exactly in float32."""
+  if saved is None:
+    return
+  own = [np.float32(rate) for rate in opt.rates_at(step)]
+  if [r.view(np.uint32) for r in saved] != [r.view(np.uint32) for r in own]:
+    raise ValueError(
+      f"{source}: the groups' rates ({GROUP_LR.format('<i>')}) are "
+      f"{[str(r) for r in saved]} in the file, but this optimizer's after {step} updates are "
+      f"{[str(r) for r in own]} (float32): give each group the lr the script's optimizer "
+      "started from, in the script's group order, and the scheduler the script's arguments."
+    )
+
+
+def _plateau_state(entries: Mapping, opt, rates, source) -> dict:
+  """``load_state``'s ``plateau=`` from ReduceLROnPlateau's appended Parameters."""
+  missing = [name for name in PLATEAU_ENTRIES.values() if name not in entries]
+  if rates is None:
+    missing.append(GROUP_LR.format("<i>"))
+  if missing:
+    raise ValueError(
+      f"{source} has no {missing}, which the optimizer's ReduceLROnPlateau needs to continue "
+      "(ms.save_checkpoint(optimizer, path) saves none of the scheduler's state, nor the "
+      "groups' rates): save them with ms.save_checkpoint(optimizer, path, append_dict={p.name: "
+      "p for p in [*optimizer.lrs, scheduler.last_epoch, scheduler.best, scheduler.wait, "
+      "scheduler.cooldown_counter]}), or read the moments with from_mindspore_checkpoint "
+      "and pass load_state(plateau={'best', 'num_bad_epochs', 'cooldown_counter', "
+      "'reductions'}) kept otherwise (a script that "
+      "builds its scheduler afresh continues from best=inf (-inf for mode='max') and zeros)."
+    )
+  reductions = plateau_reductions(opt, [float(rate) for rate in rates])
+  if reductions is None:
+    raise ValueError(
+      f"{source}: the groups' rates ({GROUP_LR.format('<i>')}) {[str(r) for r in rates]} "
+      f"are not this optimizer's after any number of reductions (from "
+      f"{[str(np.float32(r)) for r in opt.rates_at(0)]}): give each group the lr the "
+      "script's optimizer started from, in the script's group order, and the scheduler the "
+      "script's factor, min_lr and eps."
+    )
+  return {
+    "best": float(_saved_scalar(entries, PLATEAU_ENTRIES["best"], source)),
+    "num_bad_epochs": _saved_count(entries, PLATEAU_ENTRIES["num_bad_epochs"], source),
+    "cooldown_counter": _saved_count(entries, PLATEAU_ENTRIES["cooldown_counter"], source),
+    "reductions": reductions,
+  }
+
+
+def from_mindspore_scheduler_entries(entries: Mapping, opt, *, step: int, source="entries"):
+  """The ``plateau=`` of :func:`~adamax_optax.load_state` from a MindSpore checkpoint's
+  entries, and the check of what they hold of the scheduler against ``opt``'s.
+
+  ``ms.save_checkpoint(optimizer, path)`` saves the optimizer Cell's Parameters: the
+  params, the moments and ``step_t``. MindSpore 2.10 keeps each group's rate in a
+  Parameter (``learning_rate_group_<i>``, float32) in a plain list, ``optimizer.lrs``,
+  which the Cell does not register, and a scheduler is no Cell: its ``last_epoch``
+  (``last_epoch_<Class>``) and ReduceLROnPlateau's ``best``, ``wait`` (the bad epochs)
+  and ``cooldown_counter`` are Parameters of its own. None of them is saved. A script
+  keeps them by appending them under their own names, and restores them after
+  ``load_param_into_net`` by assigning each its saved value:
+
+  .. code-block:: python
+
+    kept = [*optimizer.lrs, scheduler.last_epoch]  # plateau: + best, wait, cooldown_counter
+    ms.save_checkpoint(optimizer, path, append_dict={p.name: p for p in kept})
+
+  What the entries hold is read and checked (each a ``ValueError`` naming the file's
+  value and the optimizer's): ``last_epoch_<Class>`` must name ``opt``'s scheduler and
+  be ``step // opt.lr_scheduler_every``; the groups' rates must be, exactly in float32,
+  ``opt``'s rates after ``step`` updates (a count-driven scheduler, or none), or its rates
+  after some number of reductions (ReduceLROnPlateau: that number is ``reductions``,
+  the first once every rate has stopped at its floor). A ReduceLROnPlateau returns
+  ``{"best", "num_bad_epochs", "cooldown_counter", "reductions"}``, its state after its
+  last ``step(metric)`` (:func:`~adamax_optax.load_state` reads the next epoch's metric
+  at the next epoch boundary); a count-driven scheduler returns None: the preset's
+  position is the step. Several schedulers on one optimizer (a list given as
+  ``lr_scheduler``): the rates are checked, not the step counts.
+
+  Without the appended entries (a plain ``save_checkpoint(optimizer, path)``) nothing is
+  checked for a count-driven scheduler, and the state continues the schedule at the
+  file's step, as the uncut run does. MindSpore itself, resuming from such a file with
+  its scheduler built afresh, restarts the schedule at each group's lr (recorded in
+  ``tests/golden/mindspore/ms_resume_steplr.npz``); the preset has no such restart. A
+  ReduceLROnPlateau cannot continue without its entries: the message says what to save,
+  or to pass ``plateau=`` to :func:`~adamax_optax.load_state` yourself (MindSpore's fresh
+  scheduler: ``best`` inf, or -inf for ``mode="max"``, and zeros).
+
+  Args:
+    entries: name -> array, from :func:`load_checkpoint` or ``mindspore.load_checkpoint``.
+    opt: the optimizer made by :func:`adamax_optax.mindspore_adamax`, built with the
+      script's groups, ``lr_scheduler`` and ``lr_scheduler_every`` (the updates per
+      ``scheduler.step()``).
+    step: the optimizer's step in the same file (``step_t``).
+    source: how errors name the entries.
+
+  Example:
+    >>> import numpy as np
+    >>> import jax.numpy as jnp
+    >>> from adamax_optax.mindspore.experimental.optim import Adamax
+    >>> from adamax_optax.mindspore.experimental.optim.lr_scheduler import ReduceLROnPlateau
+    >>> opt = Adamax({"w": jnp.ones(2)}, lr=0.1, lr_scheduler=ReduceLROnPlateau(factor=0.5))
+    >>> entries = {"learning_rate_group_0": np.float32(0.05), "best": np.float32(0.25),
+    ...   "wait": np.float32(4), "cooldown_counter": np.float32(0),
+    ...   "last_epoch_ReduceLROnPlateau": np.int32(30)}  # appended after 30 epochs
+    >>> from_mindspore_scheduler_entries(entries, opt, step=30)
+    {'best': 0.25, 'num_bad_epochs': 4, 'cooldown_counter': 0, 'reductions': 1}
+
+  Raises:
+    ValueError: a check above fails, a plateau's entries are missing, or the file holds a
+      scheduler's step count while ``opt`` has no scheduler.
+    TypeError: ``opt`` is not an optimizer of :mod:`adamax_optax.mindspore.experimental.optim`.
+  """
+  if not is_python_int(step) or step < 0:
+    raise ValueError(f"step must be an int >= 0 (the file's step_t), got {step!r}.")
+  scheduler = _preset_scheduler(opt)
+  rates = _saved_rates(entries, len(opt.rates_at(0)), source)
+  counts = sorted(key for key in entries if key.startswith(LAST_EPOCH))
+  if scheduler is None or isinstance(scheduler, Together):
+    if counts and scheduler is None:
+      raise ValueError(
+        f"{source} holds a scheduler's step count ({counts}), but the optimizer has no "
+        "lr_scheduler: build it with lr_scheduler= the script's scheduler and arguments."
+      )
+    _check_rates(rates, opt, step, source)
+    return None
+  own = type(scheduler).__name__
+  if counts:
+    if LAST_EPOCH + own not in counts:
+      raise ValueError(
+        f"{source} holds the step count of another scheduler ({counts}), but the "
+        f"optimizer's lr_scheduler is a {own}: build it with the scheduler the script saved."
+      )
+    last_epoch = _saved_count(entries, LAST_EPOCH + own, source)
+    check_scheduler_position(last_epoch, own, step, opt.lr_scheduler_every, source)
+  if is_plateau(scheduler):
+    return _plateau_state(entries, opt, rates, source)
+  _check_rates(rates, opt, step, source)
+  return None
+
+
+def from_mindspore_checkpoint_file(
+  path, opt, params, *, names=None, prefix: str = "", format: str | None = None
+) -> dict:
+  """The keywords of :func:`~adamax_optax.load_state` that continue the run a MindSpore
+  script saved: ``{"mu", "nu", "step", "plateau"}`` from one ``.ckpt`` / ``.safetensors``.
+
+  The moments and the step come from the optimizer's entries
+  (:func:`from_mindspore_checkpoint`, ``mindspore.experimental.optim.Adamax``), the
+  scheduler's from the entries the script appended
+  (:func:`from_mindspore_scheduler_entries`, which says what the file must hold and what
+  it is checked against). Read the params from the same entries:
+
+  .. code-block:: python
+
+    opt = Adamax(groups, lr=1e-3, lr_scheduler=StepLR(step_size=41, gamma=0.3))
+    params = params_from_mindspore_checkpoint(load_checkpoint("run.ckpt"), params)
+    state = load_state(opt, params, **from_mindspore_checkpoint_file("run.ckpt", opt, params))
+
+  Args:
+    path: the file ``ms.save_checkpoint(optimizer, path, append_dict=...)`` wrote.
+    opt: the optimizer made by :func:`adamax_optax.mindspore_adamax`, built as the script
+      built its optimizer and scheduler (groups, ``lr_scheduler``, ``lr_scheduler_every``).
+    params: the params (for structure, names and shapes).
+    names, prefix: as for :func:`from_mindspore_checkpoint`.
+    format: ``"ckpt"`` or ``"safetensors"``; by default from the file's extension.
+
+  Raises:
+    FileNotFoundError: no file at ``path``.
+    CheckpointError: a ``ValueError`` naming the file: it cannot be read
+      (:func:`load_checkpoint`), it holds no moments of ``params``, or a check of
+      :func:`from_mindspore_scheduler_entries` fails.
+    TypeError: ``opt`` is not an optimizer of :mod:`adamax_optax.mindspore.experimental.optim`.
+  """
+  _preset_scheduler(opt)
+  entries = load_checkpoint(path, format=format)
+  with interpreting(path, "MindSpore training checkpoint"):
+    mu, nu, step = from_mindspore_checkpoint(entries, params, names=names, prefix=prefix)
+    plateau = from_mindspore_scheduler_entries(entries, opt, step=step, source=str(path))
+  return {"mu": mu, "nu": nu, "step": step, "plateau": plateau}
+
+
 def _entry(entries: Mapping, key: str, shape: tuple) -> np.ndarray:
   return entry(
     entries,
@@ -426,8 +681,13 @@ def _type_name(tag: str, dtype: np.dtype) -> str:
 
 
 __all__ = [
+  "GROUP_LR",
+  "LAST_EPOCH",
+  "PLATEAU_ENTRIES",
   "CheckpointError",
   "from_mindspore_checkpoint",
+  "from_mindspore_checkpoint_file",
+  "from_mindspore_scheduler_entries",
   "load_checkpoint",
   "params_from_mindspore_checkpoint",
   "save_checkpoint",

@@ -52,6 +52,7 @@ from adamax_optax.checkpoint._converters import (
 )
 from adamax_optax.checkpoint._reading import CheckpointError, interpreting
 from adamax_optax.checkpoint._restricted_pickle import UnsafePickleError
+from adamax_optax.checkpoint._schedulers import check_scheduler_position, plateau_reductions
 from adamax_optax.param_groups import group_labels, leaf_names
 from adamax_optax.schedules import Together
 from adamax_optax.torch._torch_save import load, save
@@ -370,37 +371,19 @@ def _check_position(saved: Mapping, kind: str, step: int, every: int, source) ->
   last_epoch = saved.get("last_epoch")
   if last_epoch is None:  # ChainedScheduler keeps no count of its own
     return
-  if last_epoch == step // every:
-    return
-  cadence = step // last_epoch if 0 < last_epoch <= step else None
-  hint = (
-    f" (lr_scheduler_every={cadence} fits)"
-    if cadence is not None and step // cadence == last_epoch
-    else ""
-  )
-  raise ValueError(
-    f"{source}: the {kind} was stepped {last_epoch} times (its last_epoch) in {step} updates, "
-    f"but this optimizer steps it once per {every} updates ({step // every} times): build "
-    f"it with the script's cadence, lr_scheduler_every=<updates per scheduler.step()>{hint}."
-  )
+  check_scheduler_position(last_epoch, kind, step, every, source)
 
 
-def _reductions_made(opt, saved_rates: list[float], scheduler, source) -> int:
-  """The reductions after which the preset's groups hold ``saved_rates``: the first, once
-  every group's rate has stopped at its floor."""
-  rates = opt.rates_at(0)
-  for reductions in range(scheduler.reduction_limit() + 1):
-    if rates == saved_rates:
-      return reductions
-    following = opt.rates_at(reductions + 1)
-    if following == rates:
-      break
-    rates = following
-  raise ValueError(
-    f"{source}: the saved ReduceLROnPlateau's rates (_last_lr) {saved_rates} are not this "
-    f"optimizer's after any number of reductions (from {opt.rates_at(0)}): give each group "
-    "the lr the script's optimizer started from, in the script's group order."
-  )
+def _reductions_made(opt, saved_rates: list[float], source) -> int:
+  """The reductions after which the preset's groups hold ``saved_rates``."""
+  reductions = plateau_reductions(opt, saved_rates)
+  if reductions is None:
+    raise ValueError(
+      f"{source}: the saved ReduceLROnPlateau's rates (_last_lr) {saved_rates} are not this "
+      f"optimizer's after any number of reductions (from {opt.rates_at(0)}): give each group "
+      "the lr the script's optimizer started from, in the script's group order."
+    )
+  return reductions
 
 
 def from_torch_scheduler_state(state_dict: Mapping, opt, *, step: int, source="state_dict"):
@@ -485,7 +468,7 @@ def from_torch_scheduler_state(state_dict: Mapping, opt, *, step: int, source="s
       "best": float(state_dict["best"]),
       "num_bad_epochs": int(state_dict["num_bad_epochs"]),
       "cooldown_counter": int(state_dict["cooldown_counter"]),
-      "reductions": _reductions_made(opt, saved_rates, scheduler, source),
+      "reductions": _reductions_made(opt, saved_rates, source),
     }
   if saved_rates != opt.rates_at(step):
     raise ValueError(
