@@ -32,6 +32,10 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
 
+# Two processes use the device one after the other (pytest's, then this one's tables):
+# neither may take three quarters of a GPU's memory up front, as JAX does by default.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
 import jax
 import run  # benchmarks/run.py, next to this script
 
