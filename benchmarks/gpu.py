@@ -35,6 +35,9 @@ import xml.etree.ElementTree as ElementTree
 # Two processes use the device one after the other (pytest's, then this one's tables):
 # neither may take three quarters of a GPU's memory up front, as JAX does by default.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+# The tables time this checkout's package, as the tests test it (their PYTHONPATH below),
+# not whichever adamax_optax is installed.
+sys.path.insert(1, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import jax
 import run  # benchmarks/run.py, next to this script
