@@ -222,6 +222,14 @@ def add_decoupled_weight_decay(
     require_params(params)
     reject_sparse(updates, "add_decoupled_weight_decay (keras_adamax)")
     lr = learning_rate(state.count) if scheduled else learning_rate
+    rates = {}
+
+    def fused_rate(dtype):
+      """``wd * lr`` rounded in ``dtype``: one scalar for all the leaves of a dtype, traced
+      once rather than once per leaf (a model's many leaves cost tracing and compile time)."""
+      if dtype not in rates:
+        rates[dtype] = rounded(jnp.asarray(weight_decay, dtype) * jnp.asarray(lr, dtype))
+      return rates[dtype]
 
     def leaf(step, w, decays):
       if not (is_trained(step) and is_trained(w)):
@@ -231,8 +239,7 @@ def add_decoupled_weight_decay(
       if fused:
         # XLA reassociates (w * wd) * lr into w * (wd * lr), a scalar product, then
         # contracts the multiply into the subtraction.
-        rate = rounded(jnp.asarray(weight_decay, w.dtype) * jnp.asarray(lr, w.dtype))
-        decayed = w - w * rate
+        decayed = w - w * fused_rate(w.dtype)
       else:
         decayed = w - rounded(rounded(w * weight_decay) * lr)
       if exact_apply:

@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                 # everything, table to benchmarks/results_<backend>.md
     python benchmarks/run.py --quick         # smaller sizes and fewer repeats, to try it out
+    python benchmarks/run.py --tiny --out /tmp/t.md   # seconds: checks that every section runs
 
 All timings come from one process and are interleaved: each round runs one step of every
 optimizer in turn, and the table reports medians over rounds, so drift in the machine's
@@ -18,7 +19,8 @@ The floor is the time to move the 28 bytes a float32 parameter needs in one step
 params, grads, m, u; write params, m, u) at the bandwidth of a STREAM-style in-place
 triad ``a += s * b``, timed in the same rounds. Steps are jitted with params and state
 donated, as in training; ``torch.optim.Adamax`` runs with ``foreach`` off and on (only
-when torch is installed and JAX runs on the CPU, so both use the same device).
+when torch is installed and can use the device JAX runs on: the CPU, or a CUDA GPU with a
+CUDA build of torch, so that both use the same device).
 """
 
 from __future__ import annotations
@@ -181,9 +183,11 @@ class FloorRunner:
 class TorchRunner:
   def __init__(self, torch, params, grads, foreach: bool):
     self.torch = torch
-    self.tensors = [torch.tensor(np.asarray(p)) for p in jax.tree.leaves(params)]
+    self.device = torch_device()
+    as_tensor = lambda x: torch.tensor(np.asarray(x), device=self.device)
+    self.tensors = [as_tensor(p) for p in jax.tree.leaves(params)]
     for tensor, g in zip(self.tensors, jax.tree.leaves(grads), strict=True):
-      tensor.grad = torch.tensor(np.asarray(g))
+      tensor.grad = as_tensor(g)
     self.opt = torch.optim.Adamax(self.tensors, lr=LR, weight_decay=WD, foreach=foreach)
     self.compile_s = None
     self()
@@ -198,14 +202,24 @@ class TorchRunner:
   def __call__(self):
     with self.torch.no_grad():
       self.opt.step()
+    if self.device == "cuda":  # CUDA kernels run asynchronously, as JAX's do
+      self.torch.cuda.synchronize()
+
+
+def torch_device() -> str:
+  """The torch device that is the device JAX runs on: "cpu" or "cuda"."""
+  return "cuda" if jax.default_backend() == "gpu" else "cpu"
 
 
 def load_torch():
-  if jax.default_backend() != "cpu":
+  """torch, when it is installed and can run on JAX's device; else None."""
+  if jax.default_backend() not in ("cpu", "gpu"):
     return None
   try:
     import torch
   except ImportError:
+    return None
+  if torch_device() == "cuda" and not torch.cuda.is_available():
     return None
   return torch
 
@@ -350,6 +364,9 @@ def bench_schedules(leaves: int, size: int, rounds: int) -> list[str]:
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--quick", action="store_true", help="small sizes, 5 rounds")
+  parser.add_argument(
+    "--tiny", action="store_true", help="tiny sizes, 2 rounds: only checks that it runs"
+  )
   parser.add_argument("--rounds", type=int, default=15, help="timing rounds (default 15)")
   parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
   parser.add_argument(
@@ -362,8 +379,12 @@ def main(argv=None) -> None:
   args = parser.parse_args(argv)
   sections = set(args.only or ["steps", "compile", "schedules", "lazy"])
   torch = None if args.no_torch else load_torch()
-  rounds = 5 if args.quick else args.rounds
-  if args.quick:
+  rounds = 2 if args.tiny else 5 if args.quick else args.rounds
+  if args.tiny:
+    workloads = {"flat 4K": {"w": (2**12,)}, "transformer-shaped": transformer_tree(16, 1, 10)}
+    counts, compile_rounds = [2, 4], [1, 1]
+    lazy, schedule = (1000, 4, 16, 2), (2, 256, 3)
+  elif args.quick:
     workloads = {"flat 64K": {"w": (2**16,)}, "transformer-shaped": transformer_tree(64, 2, 100)}
     counts, compile_rounds = [25, 50, 100], [2, 2, 2]
     lazy, schedule = (100_000, 16, 512, 3), (8, 4096, 10)
@@ -377,7 +398,8 @@ def main(argv=None) -> None:
     lazy, schedule = (1_000_000, 64, 4096, 7), (64, 65536, 30)
   lines = [f"Machine: {machine()}", ""]
   if torch is not None:
-    lines[-1:] = [f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads.", ""]
+    threads = torch.get_num_threads()
+    lines[-1:] = [f"PyTorch {torch.__version__} on {torch_device()}, {threads} threads.", ""]
   if "steps" in sections:
     for title, shapes in workloads.items():
       lines += bench_workload(title, shapes, rounds, torch)
