@@ -79,6 +79,9 @@ class ExactSchedule:
     self._hi = run_values.astype(np.float32)
     self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)
     self._bucket_bits, self._bucket_runs = _buckets(starts, self.horizon)
+    # How many runs from the first one start at their index (a run per count up to there).
+    unit = starts == np.arange(starts.size)
+    self._unit_runs = int(starts.size if unit.all() else np.argmin(unit))
 
   def _mapped(self, run_values: np.ndarray, name: str, every: int = 1) -> "ExactSchedule":
     mapped = ExactSchedule.__new__(ExactSchedule)
@@ -135,23 +138,25 @@ class ExactSchedule:
       return jnp.zeros_like(count)
     if self._starts[-1] == runs - 1:  # a run per count: the count is the index
       return jnp.minimum(count, runs - 1)
-    if self._starts[-2] == runs - 2:  # so up to a last run (the NaN past a horizon)
-      last_start = int(self._starts[-1])
-      return jnp.where(count >= last_start, runs - 1, jnp.minimum(count, runs - 2))
+    unit = self._unit_runs
+    if unit > _SEARCH_RUNS:
+      # A run per count up to run ``unit - 1``, then the later runs (a rate that
+      # underflows to 0 through the subnormals, the NaN past a horizon): the count is the
+      # index up to there, and only the later runs are searched.
+      later = self._starts[unit:]
+      if later.size <= _SEARCH_RUNS:  # one more for each later run that has started
+        started = sum((count >= int(start)).astype(jnp.int32) for start in later)
+        return jnp.minimum(count, unit - 1) + started
+      in_later = unit + _unrolled_search(later, count)
+      return computed_once(jnp.where(count < int(later[0]), jnp.minimum(count, unit - 1), in_later))
     starts = jnp.asarray(self._starts)
     if self._bucket_runs is not None:  # the bucket's first run, or the next one
       buckets = len(self._bucket_runs)
       first = jnp.asarray(self._bucket_runs)[jnp.minimum(count >> self._bucket_bits, buckets - 1)]
       following = jnp.minimum(first + 1, runs - 1)
       return computed_once(jnp.where(starts[following] <= count, following, first))
-    index = jnp.zeros_like(count)
-    for bit in reversed(range((runs - 1).bit_length())):
-      candidate = index + (1 << bit)
-      inside = candidate < runs
-      reached = starts[jnp.minimum(candidate, runs - 1)] <= count
-      index = jnp.where(inside & reached, candidate, index)
     # Read by every lookup of the tables (float32 value, double pair): searched once.
-    return computed_once(index)
+    return computed_once(_unrolled_search(self._starts, count))
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The float32 learning rate at ``count`` (updates applied before this one)."""
@@ -187,14 +192,27 @@ class ExactSchedule:
 _SEARCH_RUNS, _BUCKET_TABLE_RATIO = 16, 2
 
 
+def _unrolled_search(starts: np.ndarray, count: jax.Array) -> jax.Array:
+  """The last index ``i`` of ``starts`` (increasing) with ``starts[i] <= count`` (0 where
+  none is), by a binary search unrolled into ``log2(len(starts))`` steps."""
+  runs, table = len(starts), jnp.asarray(starts)
+  index = jnp.zeros_like(count)
+  for bit in reversed(range((runs - 1).bit_length())):
+    candidate = index + (1 << bit)
+    inside = candidate < runs
+    reached = table[jnp.minimum(candidate, runs - 1)] <= count
+    index = jnp.where(inside & reached, candidate, index)
+  return index
+
+
 def _buckets(starts: np.ndarray, horizon: int) -> tuple[int, np.ndarray | None]:
   """``(k, first_run)``: the run holding count ``j * 2**k`` for every block ``j`` of the
   horizon, with ``2**k`` the largest power of two no longer than any run but the last
   (so a block holds at most one run start). ``(0, None)`` when a binary search is
   cheap enough (few runs) or the table would be more than twice the runs' size."""
   runs = starts.size
-  if runs <= _SEARCH_RUNS or starts[-2] == runs - 2:  # (a run per count: a direct index)
-    return 0, None
+  if runs <= _SEARCH_RUNS or starts[_SEARCH_RUNS] == _SEARCH_RUNS:
+    return 0, None  # (a run per count up to a later run: a direct index, see _index)
   shortest = int(np.diff(starts).min())
   bits = shortest.bit_length() - 1
   blocks = -(-horizon // (1 << bits))
