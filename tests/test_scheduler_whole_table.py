@@ -222,3 +222,109 @@ def test_an_int_gamma_is_replayed_step_by_step():
   fast_values, slow_values, used = paddle_pair(lambda: paddle.InverseTimeDecay(0.3, gamma=2))
   assert not used
   np.testing.assert_array_equal(fast_values, slow_values)
+
+
+@pytest.mark.parametrize("cell", ["ExponentialDecayLR", "NaturalExpDecayLR", "InverseDecayLR"])
+@pytest.mark.parametrize("is_stair", [False, True])
+@pytest.mark.parametrize("decay", [(0.3, 41), (0.9, 7), (1.3, 1)])
+def test_mindspore_cells_on_arrays_are_their_values_step_by_step(cell, is_stair, decay):
+  """A cell's float32 values computed on arrays of steps (LearningRateSchedule._values)
+  and its ``value(step)`` one step at a time: the same float32 values, and the same end
+  where a decay underflows to 0 (0.3 ** (step / 1) does within the horizon)."""
+  from adamax_optax.mindspore.nn import learning_rate_schedule as nn
+
+  rate, steps = decay
+  fast = getattr(nn, cell)(0.3, rate, steps, is_stair, horizon=150_000)
+  slow = getattr(nn, cell)(0.3, rate, steps, is_stair, horizon=150_000)
+  slow._values = lambda start, stop: None
+  assert fast._values(0, 10) is not None
+  counts = np.arange(150_005)
+  fast_values, slow_values = fast.schedule.values_at(counts), slow.schedule.values_at(counts)
+  np.testing.assert_array_equal(np.isnan(fast_values), np.isnan(slow_values))
+  finite = ~np.isnan(slow_values)
+  np.testing.assert_array_equal(
+    fast_values[finite].view(np.int64), slow_values[finite].view(np.int64), err_msg=cell
+  )
+  assert fast.schedule.num_runs == slow.schedule.num_runs
+
+
+def composites(module):
+  """(name, make) of composites whose last scheduler takes the later steps alone."""
+  made = [
+    (
+      "warmup, then exponential",
+      lambda: module.SequentialLR(
+        schedulers=[module.LinearLR(total_iters=10), module.ExponentialLR(gamma=0.997)],
+        milestones=[10],
+        horizon=HORIZON,
+      ),
+    ),
+    (
+      "constant, then cosine with eta_min",
+      lambda: module.SequentialLR(
+        schedulers=[
+          module.ConstantLR(factor=0.3, total_iters=41),
+          module.CosineAnnealingLR(T_max=41, eta_min=0.003),
+        ],
+        milestones=[7],
+        horizon=HORIZON,
+      ),
+    ),
+    (
+      "two milestones, then a lambda",
+      lambda: module.SequentialLR(
+        schedulers=[
+          module.ExponentialLR(gamma=0.3),
+          module.StepLR(step_size=7, gamma=0.3),
+          module.LambdaLR(lr_lambda=lambda e: 0.3 ** (e % 7)),
+        ],
+        milestones=[5, 41],
+        horizon=HORIZON,
+      ),
+    ),
+  ]
+  if module is torch:
+    made += [
+      (
+        "chained constant and exponential",
+        lambda: torch.ChainedScheduler(
+          schedulers=[
+            torch.ConstantLR(factor=0.3, total_iters=41),
+            torch.ExponentialLR(gamma=0.997),
+          ],
+          horizon=HORIZON,
+        ),
+      ),
+      (
+        "chained linear and cosine",
+        lambda: torch.ChainedScheduler(
+          schedulers=[torch.LinearLR(total_iters=20), torch.CosineAnnealingLR(T_max=41)],
+          horizon=HORIZON,
+        ),
+      ),
+    ]
+  return made
+
+
+@MODULES
+def test_composites_hand_their_last_stretch_to_a_whole_table(module):
+  """SequentialLR past its last milestone and ChainedScheduler once all but one of its
+  schedulers have ended: the rest of the table from the last one's epoch_table, the same
+  values as stepping every epoch through the composite."""
+  for name, make in composites(module):
+    fast, slow = make(), make()
+    for inner in slow.schedulers:
+      inner.epoch_table = lambda run, epochs: None
+    tabled = []
+    last = fast.schedulers[-1]
+    epoch_table = last.epoch_table
+    last.epoch_table = lambda run, epochs: tabled.append(epochs) or epoch_table(run, epochs)
+    fast_values, fast_runs = tables(fast, 1, whole=True)
+    slow_values, slow_runs = tables(slow, 1, whole=True)
+    assert tabled, name
+    np.testing.assert_array_equal(np.isnan(fast_values), np.isnan(slow_values), err_msg=name)
+    finite = ~np.isnan(slow_values)
+    np.testing.assert_array_equal(
+      fast_values[finite].view(np.int64), slow_values[finite].view(np.int64), err_msg=name
+    )
+    assert fast_runs == slow_runs, name

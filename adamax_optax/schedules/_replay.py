@@ -363,14 +363,12 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   while later steps could still change the values, unless ``holds_past_end``.
   """
   if isinstance(step, Run):
-    try:
-      table = step.scheduler.epoch_table(step, epochs)
-    except ArithmeticError:  # (an overflow, say: the replay finds the epoch it ends at)
-      table = None
+    table = _whole_table(step, epochs)
     if table is not None:
       return _at_once(*table, group, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   multiplying = getattr(step, "multiplying", lambda: None)
+  alone = getattr(step, "alone", None)  # a run that takes every later step alone
   starts, lr_values, beta1_values = [], [], []
   epoch = 0
   while True:
@@ -378,6 +376,12 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
     starts.append(epoch)
     lr_values.append(float(group.lr))
     beta1_values.append(float(group.beta1))
+    last = alone() if alone is not None else None
+    if last is not None:
+      alone = None  # (tried once: a run without a whole table is replayed to the end)
+      table = _whole_table(last, epochs - epoch)
+      if table is not None:
+        return _continued((starts, lr_values, beta1_values), *table, epochs, holds_past_end)
     product = multiplying()
     if product is not None:
       factor, cadence, dtype = product
@@ -412,6 +416,32 @@ def _products(lr: float, factor: float, count: int, dtype) -> np.ndarray:
   products[0] = float(lr)
   np.multiply.accumulate(products, out=products)
   return products.astype(np.float64)
+
+
+def _whole_table(run: Run, epochs: int):
+  """``run``'s :meth:`Scheduler.epoch_table`, or ``None`` where it has none or raises an
+  ``ArithmeticError`` (an overflow, say: the replay then finds the epoch it ends at)."""
+  try:
+    return run.scheduler.epoch_table(run, epochs)
+  except ArithmeticError:
+    return None
+
+
+def _continued(replayed, lrs: np.ndarray, beta1s, epochs: int, holds_past_end: bool):
+  """:func:`replay`'s ``replayed`` (starts, lrs, beta1s up to the current epoch) with the
+  rest of the table from the :meth:`Scheduler.epoch_table` of the run that takes every
+  later step alone (its first values are the current epoch's, replayed already)."""
+  starts, lr_values, beta1_values = replayed
+  epoch, count = starts[-1], len(lrs)
+  if beta1s is None:
+    beta1s = np.full(count, beta1_values[-1])
+  starts = np.concatenate([starts, np.arange(epoch + 1, epoch + count)])
+  lr_values = np.concatenate([lr_values, np.asarray(lrs, np.float64)[1:]])
+  beta1_values = np.concatenate([beta1_values, np.asarray(beta1s, np.float64)[1:]])
+  if epoch + count < epochs or not holds_past_end:
+    starts = np.append(starts, epoch + count)
+    lr_values, beta1_values = np.append(lr_values, math.nan), np.append(beta1_values, math.nan)
+  return starts, lr_values, beta1_values
 
 
 def _at_once(lrs: np.ndarray, beta1s, group: Group, epochs: int, holds_past_end: bool):
@@ -477,18 +507,30 @@ class Sequential(_Composite):
     group.lr = group.initial_lr
     runs[0].epoch = -1
     runs[0].step()
-    epoch = 0
+    return _SteppedInSequence(runs, self.milestones)
 
-    def step():
-      nonlocal epoch
-      epoch += 1
-      index = bisect.bisect_right(self.milestones, epoch)
-      if index and self.milestones[index - 1] == epoch:
-        runs[index].restart()
-      else:
-        runs[index].step()
 
-    return step
+class _SteppedInSequence:
+  """The driver of :class:`Sequential`: steps the run whose milestone has come, and
+  restarts a run at its milestone."""
+
+  def __init__(self, runs: Sequence[Run], milestones: Sequence[int]):
+    self.runs, self.milestones, self.epoch = runs, milestones, 0
+
+  def __call__(self) -> None:
+    self.epoch += 1
+    index = bisect.bisect_right(self.milestones, self.epoch)
+    if index and self.milestones[index - 1] == self.epoch:
+      self.runs[index].restart()
+    else:
+      self.runs[index].step()
+
+  def alone(self) -> Run | None:
+    """The run that takes every later step alone: the last one, from its milestone on
+    (:func:`replay` then finishes the table with its :meth:`Scheduler.epoch_table`)."""
+    if not self.milestones or self.epoch >= self.milestones[-1]:
+      return self.runs[-1]
+    return None
 
 
 class Chained(_Composite):
@@ -496,13 +538,28 @@ class Chained(_Composite):
   ``step()`` (PyTorch's ``ChainedScheduler``)."""
 
   def driver(self, group):
-    steps = [scheduler.driver(group) for scheduler in self.schedulers]
+    return _SteppedChained([scheduler.driver(group) for scheduler in self.schedulers])
 
-    def step():
-      for scheduler_step in steps:
-        scheduler_step()
 
-    return step
+class _SteppedChained:
+  """The driver of :class:`Chained`: steps every scheduler's driver in turn."""
+
+  def __init__(self, drivers: Sequence[Callable[[], None]]):
+    self.drivers = drivers
+
+  def __call__(self) -> None:
+    for step in self.drivers:
+      step()
+
+  def alone(self) -> Run | None:
+    """The one run whose later steps can change anything, when every other scheduler's
+    never will again (a ``ConstantLR`` past ``total_iters``), else None."""
+    changing = [
+      step for step in self.drivers if getattr(step, "quiet_steps", lambda: 0)() is not None
+    ]
+    if len(changing) == 1 and isinstance(changing[0], Run):
+      return changing[0]
+    return None
 
 
 class Together(_Composite):
