@@ -99,6 +99,17 @@ class Tensor32:
   def __init__(self, value):
     self.value = _value(value)
 
+  @staticmethod
+  def each(values: np.ndarray) -> list["Tensor32"]:
+    """One value per element of a float32 array (the epochs a whole table hands a
+    lambda), without :meth:`__init__`'s conversion of each."""
+    made = []
+    for value in values.astype(F32):  # (its elements are float32 scalars already)
+      tensor = object.__new__(Tensor32)
+      tensor.value = value
+      made.append(tensor)
+    return made
+
   def _wrap(self, v) -> "Tensor32":
     # Skips __init__: every result is already a float32 scalar (a hot path of the replays).
     result = object.__new__(Tensor32)

@@ -318,7 +318,9 @@ def test_composites_hand_their_last_stretch_to_a_whole_table(module):
     tabled = []
     last = fast.schedulers[-1]
     epoch_table = last.epoch_table
-    last.epoch_table = lambda run, epochs: tabled.append(epochs) or epoch_table(run, epochs)
+    last.epoch_table = lambda run, epochs, seen=tabled, inner=epoch_table: (
+      seen.append(epochs) or inner(run, epochs)
+    )
     fast_values, fast_runs = tables(fast, 1, whole=True)
     slow_values, slow_runs = tables(slow, 1, whole=True)
     assert tabled, name
@@ -328,3 +330,30 @@ def test_composites_hand_their_last_stretch_to_a_whole_table(module):
       fast_values[finite].view(np.int64), slow_values[finite].view(np.int64), err_msg=name
     )
     assert fast_runs == slow_runs, name
+
+
+@pytest.mark.parametrize("last_epoch", [-1, 40, 150])
+def test_paddle_linear_warmup_takes_the_wrapped_table(last_epoch):
+  """LinearWarmup's ramp on arrays, then the wrapped scheduler's own table: the replay's
+  values (which step the wrapped scheduler from epoch 0 through its generator)."""
+  wrapped = [
+    lambda: paddle.StepDecay(0.3, step_size=41, gamma=0.3),
+    lambda: paddle.ExponentialDecay(0.3, gamma=0.997),
+    lambda: paddle.MultiStepDecay(0.3, milestones=[7, 41]),
+  ]
+  for make_wrapped in wrapped:
+
+    def make(make_wrapped=make_wrapped):
+      inner = make_wrapped()
+      inner._horizon_setting = HORIZON
+      return paddle.LinearWarmup(inner, 100, 0.001, 0.3, last_epoch=last_epoch)
+
+    fast_values, slow_values, used = paddle_pair(make)
+    # (resumed, the table may run past the end of the wrapped one's: then replayed)
+    assert used or last_epoch != -1, repr(make())
+    np.testing.assert_array_equal(fast_values.view(np.int64), slow_values.view(np.int64))
+  # A cosine wrapped by LinearWarmup follows its closed form: replayed, the same values.
+  cosine = lambda: paddle.LinearWarmup(paddle.CosineAnnealingDecay(0.3, 41), 100, 0.0, 0.3)
+  fast_values, slow_values, used = paddle_pair(cosine)
+  assert not used
+  np.testing.assert_array_equal(fast_values, slow_values)

@@ -54,18 +54,29 @@ def _number(scheduler: Scheduler, value) -> np.generic:
   return scheduler.numbers.dtype(float(value))
 
 
+def _lambda_epochs(scheduler: Scheduler, first: int, count: int) -> list:
+  """``last_epoch`` of ``count`` epochs from ``first`` on as a lambda receives it: a
+  Python int (PyTorch, Paddle), or a :class:`Tensor32` (MindSpore's float32 Parameter)."""
+  if scheduler.numbers is FLOAT32:
+    return Tensor32.each(np.arange(first, first + count))
+  return list(range(first, first + count))  # (the numbers' epoch is int)
+
+
 def _lambda_factors(scheduler: Scheduler, results: list):
   """The array a scheduler's ``lr * lr_lambda(e)`` multiplies by, one entry per result,
   in its number type; ``None`` where a result is not a number that multiplies a double
   as a double (a NumPy scalar, an int past 2**53): those are replayed step by step."""
-  if scheduler.numbers is FLOAT32:  # Tensor32 * x rounds x to float32 first
-    return np.array([Tensor32(result).value for result in results], np.float32)
   kinds = set(map(type, results))
-  if not kinds <= {float, int, bool}:
-    return None
-  factors = np.array(results, np.float64)
-  if int in kinds and np.abs(factors).max(initial=0.0) >= 2.0**53:
-    return None
+  if kinds <= {float, int, bool}:
+    factors = np.array(results, np.float64)
+    if int in kinds and np.abs(factors).max(initial=0.0) >= 2.0**53:
+      factors = None
+  else:
+    factors = None
+  if scheduler.numbers is FLOAT32:  # Tensor32 * x rounds x to float32 first
+    if factors is not None:  # (exact doubles: rounded once, as float32(x) rounds them)
+      return factors.astype(np.float32)
+    return np.array([Tensor32(result).value for result in results], np.float32)
   return factors
 
 
@@ -82,8 +93,9 @@ class LambdaLR(Scheduler):
     one NumPy multiply."""
     if not _whole_table_applies(self, LambdaLR, run, epochs):
       return None
-    lr_lambda, epoch, first = self.for_group("lr_lambda", run), self.numbers.epoch, run.epoch
-    factors = _lambda_factors(self, [lr_lambda(epoch(e)) for e in range(first, first + epochs)])
+    lr_lambda = self.for_group("lr_lambda", run)
+    epochs_given = _lambda_epochs(self, run.epoch, epochs)
+    factors = _lambda_factors(self, list(map(lr_lambda, epochs_given)))
     if factors is None:
       return None
     return (_number(self, run.base) * factors).astype(np.float64), None
@@ -104,12 +116,13 @@ class MultiplicativeLR(Scheduler):
     scheduler's number type: the products in order, each rounded as a step rounds it."""
     if not _whole_table_applies(self, MultiplicativeLR, run, epochs):
       return None
-    lr_lambda, epoch, first = self.for_group("lr_lambda", run), self.numbers.epoch, run.epoch
-    later = (lr_lambda(epoch(e)) for e in range(first + 1, first + epochs))
-    factors = _lambda_factors(self, [run.group.lr, *later])
+    lr_lambda = self.for_group("lr_lambda", run)
+    epochs_given = _lambda_epochs(self, run.epoch + 1, epochs - 1)
+    factors = _lambda_factors(self, list(map(lr_lambda, epochs_given)))
     if factors is None:
       return None
-    return np.multiply.accumulate(factors).astype(np.float64), None
+    first = np.array([_number(self, run.group.lr)], factors.dtype)
+    return np.multiply.accumulate(np.concatenate([first, factors])).astype(np.float64), None
 
 
 class StepLR(Scheduler):
@@ -408,7 +421,9 @@ class CyclicLR(Scheduler):
       factor = np.where(x <= dtype(ratio), x / dtype(ratio), (x - one) / dtype(ratio - 1))
     scale = dtype(1.0)
     if self.mode == "triangular2":  # the scalar scale of each cycle, in cycle order
-      cycles, which = np.unique(cycle, return_inverse=True)
+      new_cycle = cycle[1:] != cycle[:-1]  # (the cycle never falls)
+      which = np.concatenate([[0], np.cumsum(new_cycle)])
+      cycles = cycle[np.concatenate([[0], np.flatnonzero(new_cycle) + 1])]
       scales = []  # (the floor of a whole number is the cycle as a step holds it)
       for value in cycles.tolist():
         try:

@@ -365,7 +365,9 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   if isinstance(step, Run):
     table = _whole_table(step, epochs)
     if table is not None:
-      return _at_once(*table, group, epochs, holds_past_end)
+      lrs, beta1s = table
+      beta1 = group.beta1 if beta1s is None else beta1s[0]
+      return _continued(([0], [float(lrs[0])], [float(beta1)]), *table, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   multiplying = getattr(step, "multiplying", lambda: None)
   alone = getattr(step, "alone", None)  # a run that takes every later step alone
@@ -430,7 +432,9 @@ def _whole_table(run: Run, epochs: int):
 def _continued(replayed, lrs: np.ndarray, beta1s, epochs: int, holds_past_end: bool):
   """:func:`replay`'s ``replayed`` (starts, lrs, beta1s up to the current epoch) with the
   rest of the table from the :meth:`Scheduler.epoch_table` of the run that takes every
-  later step alone (its first values are the current epoch's, replayed already)."""
+  later step (its first values are the current epoch's, replayed already): an entry per
+  epoch (the schedule joins equal neighbours), and the NaN run where the values end
+  before ``epochs`` (the framework raised) or at ``epochs`` unless ``holds_past_end``."""
   starts, lr_values, beta1_values = replayed
   epoch, count = starts[-1], len(lrs)
   if beta1s is None:
@@ -442,20 +446,6 @@ def _continued(replayed, lrs: np.ndarray, beta1s, epochs: int, holds_past_end: b
     starts = np.append(starts, epoch + count)
     lr_values, beta1_values = np.append(lr_values, math.nan), np.append(beta1_values, math.nan)
   return starts, lr_values, beta1_values
-
-
-def _at_once(lrs: np.ndarray, beta1s, group: Group, epochs: int, holds_past_end: bool):
-  """:func:`replay`'s result from :meth:`Scheduler.epoch_table`'s values: an entry per
-  epoch (the schedule joins equal neighbours), and the NaN run where the values end
-  before ``epochs`` (the framework raised) or at ``epochs`` unless ``holds_past_end``."""
-  lrs = np.asarray(lrs, np.float64)
-  if beta1s is None:
-    beta1s = np.full(len(lrs), float(group.beta1))
-  starts = np.arange(len(lrs))
-  if len(lrs) < epochs or not holds_past_end:
-    starts = np.append(starts, len(lrs))
-    lrs, beta1s = np.append(lrs, math.nan), np.append(beta1s, math.nan)
-  return starts, lrs, np.asarray(beta1s, np.float64)
 
 
 def _multiplied_on(replayed, factor, cadence: int, dtype, epochs: int, holds_past_end: bool):

@@ -624,6 +624,28 @@ class LinearWarmup(_Replayed):
       return (end_lr - start_lr) * float(run.epoch) / float(warmup) + start_lr
     return next(run.after_warmup)
 
+  def epoch_table(self, run: Run, epochs: int):
+    """The ramp on an array of its epochs, then a wrapped scheduler's own table: its
+    values from epoch 0, what :meth:`LRScheduler.epoch_values` steps through, where it
+    was built from epoch 0 and steps as it tabulates (not by a closed form of its own,
+    as :class:`CosineAnnealingDecay` does here)."""
+    wrapped = self.learning_rate
+    epoch = _table_epochs(self, LinearWarmup, run, epochs)
+    if epoch is None or type(self).reset is not LinearWarmup.reset:
+      return None
+    if not isinstance(wrapped, LRScheduler) or wrapped.last_epoch != 0:
+      return None
+    if type(wrapped).epoch_values is not LRScheduler.epoch_values:
+      return None
+    warmup, start_lr, end_lr = self.warmup_steps, self.start_lr, self.end_lr
+    values = (end_lr - start_lr) * epoch / float(warmup) + start_lr
+    after = epoch >= warmup
+    (table,), _ = wrapped.tabulate_groups([wrapped.base_lr], check_groups=False)
+    if run.epoch + epochs - warmup > table.horizon and not wrapped.holds_past_horizon:
+      return None  # (the generator steps past the wrapped table's horizon)
+    values[after] = table.values_at((epoch[after] - warmup).astype(np.int64))
+    return values, None
+
 
 class ExponentialDecay(_Replayed, family.ExponentialLR):
   """Paddle's ``ExponentialDecay``: ``lr * gamma ** epoch``.
