@@ -291,15 +291,20 @@ class CosineAnnealingLR(Scheduler):
           values[end] = values[end - 1] + increment
         start = end
       return values.astype(np.float64), None
-    lr, ratio_list, is_restart = values[0], list(ratios), set(restarts)
+    lr, ratio_list = values[0], list(ratios)
     if dtype is np.float64:  # Python floats: the same doubles, without NumPy's scalar costs
       lr, ratio_list = float(lr), ratios.tolist()
       increment, eta_min = float(increment), float(eta_min)
-    for epoch in range(1, epochs):
-      restarting = epoch in is_restart
-      lr = lr + increment if restarting else ratio_list[epoch] * (lr - eta_min) + eta_min
-      values[epoch] = lr
-    return values.astype(np.float64), None
+    stepped, start = [lr], 0
+    for end in [*restarts, epochs]:
+      for ratio in ratio_list[start + 1 : end]:
+        lr = ratio * (lr - eta_min) + eta_min
+        stepped.append(lr)
+      if end < epochs:
+        lr = lr + increment
+        stepped.append(lr)
+      start = end
+    return np.array(stepped, dtype).astype(np.float64), None
 
 
 class CosineAnnealingWarmRestarts(Scheduler):

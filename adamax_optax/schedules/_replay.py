@@ -98,7 +98,9 @@ class Numbers:
     of the angle and round it to their type. Element by element through ``math.cos``,
     not ``np.cos``: NumPy's vectorised cosine may differ from the C library's in the
     last bit (SIMD kernels on AVX-512), and from one machine to the next."""
-    doubles = np.fromiter(map(math.cos, angles.astype(np.float64).tolist()), np.float64)
+    doubles = np.fromiter(
+      map(math.cos, angles.astype(np.float64).tolist()), np.float64, angles.size
+    )
     return doubles.astype(self.dtype)
 
 
