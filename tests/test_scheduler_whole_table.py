@@ -81,7 +81,7 @@ def test_warm_restarts_whole_table_is_the_replay(module, t_0, t_mult, eta_min):
   )
 
 
-@pytest.mark.parametrize("mode", ["triangular", "triangular2"])
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 @pytest.mark.parametrize("steps", [(41, None), (41, 7), (1, 1), (2000, None)])
 @pytest.mark.parametrize("cycle_momentum", [True, False])
 def test_torch_cyclic_whole_table_is_the_replay(mode, steps, cycle_momentum):
@@ -95,6 +95,7 @@ def test_torch_cyclic_whole_table_is_the_replay(mode, steps, cycle_momentum):
       step_size_up=up,
       step_size_down=down,
       mode=mode,
+      gamma=0.9993,
       cycle_momentum=cycle_momentum,
       base_momentum=0.8,
       max_momentum=0.93,
@@ -104,7 +105,7 @@ def test_torch_cyclic_whole_table_is_the_replay(mode, steps, cycle_momentum):
   )
 
 
-@pytest.mark.parametrize("mode", ["triangular", "triangular2"])
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 @pytest.mark.parametrize("steps", [(41, None), (41, 7), (1, 1), (3, 0)])
 def test_mindspore_cyclic_whole_table_is_the_replay(mode, steps):
   up, down = steps
@@ -115,6 +116,7 @@ def test_mindspore_cyclic_whole_table_is_the_replay(mode, steps):
       step_size_up=up,
       step_size_down=down,
       mode=mode,
+      gamma=0.9993,
       horizon=HORIZON,
     )
   )
@@ -357,3 +359,20 @@ def test_paddle_linear_warmup_takes_the_wrapped_table(last_epoch):
   fast_values, slow_values, used = paddle_pair(cosine)
   assert not used
   np.testing.assert_array_equal(fast_values, slow_values)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (rates past float32: inf, inf * 0)
+def test_an_overflowing_exp_range_ends_where_the_replay_ends():
+  """PyTorch's 1.5 ** epoch raises OverflowError at epoch 1751: the whole table gives way
+  to the replay, whose table ends there (NaN); MindSpore's powf gives inf instead."""
+  torch_values, _ = tables(
+    torch.CyclicLR(base_lr=0.1, max_lr=0.3, mode="exp_range", gamma=1.5, horizon=HORIZON),
+    1,
+    whole=True,
+  )
+  assert np.isnan(torch_values[0, 1751]) and not np.isnan(torch_values[0, 1750])
+  assert_whole_table_is_the_replay(
+    lambda: mindspore.CyclicLR(
+      base_lr=0.1, max_lr=0.3, step_size_up=41, mode="exp_range", gamma=1.5, horizon=HORIZON
+    )
+  )

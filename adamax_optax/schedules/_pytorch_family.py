@@ -16,11 +16,12 @@ framework's signature, defaults and checks) and inherits the algorithm. See
 
 import bisect
 import collections
+import itertools
 import math
 
 import numpy as np
 
-from adamax_optax._float32 import Tensor32
+from adamax_optax._float32 import Tensor32, powf_each
 from adamax_optax.schedules._replay import FLOAT32, PastTheEnd, Run, Scheduler
 
 # Epochs a float32 last_epoch counts exactly (MindSpore's); past them the whole-table
@@ -408,12 +409,10 @@ class CyclicLR(Scheduler):
     return run.base + height * scale
 
   def epoch_table(self, run: Run, epochs: int):
-    """:meth:`get_lr` on an array of every epoch, the scale once per cycle (``"triangular"``
-    and ``"triangular2"``; a ``scale_fn`` or ``"exp_range"`` is replayed step by step).
-    Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises) the values end."""
-    if self.scale_fn is not None or self.mode == "exp_range":
-      return None
-    if not _whole_table_applies(self, CyclicLR, run, epochs):
+    """:meth:`get_lr` on an array of every epoch: ``"triangular2"``'s scale once per
+    cycle, ``"exp_range"``'s power once per epoch (a ``scale_fn`` is replayed step by
+    step). Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises) the values end."""
+    if self.scale_fn is not None or not _whole_table_applies(self, CyclicLR, run, epochs):
       return None
     dtype, one = self.numbers.dtype, self.numbers.dtype(1)
     up = float(self.step_size_up)
@@ -438,9 +437,18 @@ class CyclicLR(Scheduler):
           factor, which = factor[:epochs], which[:epochs]
           break
       scale = np.array(scales, dtype)[which]
+    if self.mode == "exp_range":  # gamma ** epoch: the numbers' power of every epoch
+      if self.numbers is FLOAT32:
+        scale = powf_each(self.gamma, _epochs(self, run, epochs))
+      else:  # (Python's power of an int epoch; an overflow leaves it to the replay)
+        powers = map(
+          self.numbers.pow, itertools.repeat(self.gamma), range(run.epoch, run.epoch + epochs)
+        )
+        scale = np.fromiter(powers, np.float64, epochs)
     base = _number(self, run.base)
     top_lr = _number(self, self.numbers.value(self.for_group("max_lr", run)))
-    lrs = base + (top_lr - base) * factor * scale
+    with np.errstate(invalid="ignore"):  # (a float32 scale overflowing to inf, times 0)
+      lrs = base + (top_lr - base) * factor * scale
     if not self.cycle_momentum:
       return lrs.astype(np.float64), None
     top = _number(self, self.numbers.value(self.for_group("max_momentum", run)))
