@@ -160,6 +160,9 @@ def test_paddle_whole_tables_are_the_replay(last_epoch):
     lambda: paddle.CosineAnnealingDecay(0.3, T_max=7, last_epoch=last_epoch),
     lambda: paddle.CyclicLR(1e-3, 0.3, step_size_up=41, step_size_down=7, last_epoch=last_epoch),
     lambda: paddle.CyclicLR(1e-3, 0.3, 1, 1, mode="triangular2", last_epoch=last_epoch),
+    lambda: paddle.CyclicLR(
+      1e-3, 0.3, 41, 7, mode="exp_range", exp_gamma=0.9993, last_epoch=last_epoch
+    ),
     lambda: paddle.LambdaDecay(0.3, lambda e: 0.3 ** (e % 7), last_epoch=last_epoch),
     lambda: paddle.MultiplicativeDecay(0.3, lambda e: 0.97, last_epoch=last_epoch),
     lambda: paddle.CosineAnnealingWarmRestarts(0.3, T_0=41, T_mult=2, last_epoch=last_epoch),
