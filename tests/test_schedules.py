@@ -43,7 +43,7 @@ def test_every_count_reads_its_run(lengths):
     ([5] * 10, "binary search"),  # few runs
     ([1] * 300, "direct index"),  # a run per count
     ([1] * 300 + [40, 5], "direct index"),  # so up to a last run (a NaN past the horizon)
-    ([1] * 40 + [2] * 4100, "direct index"),  # then more later runs than are counted
+    ([1] * 40 + [2] * 16400, "direct index"),  # then more later runs than are counted
     ([7] * 40 + [3, 90, 1] * 5, "division"),  # then a few later runs, counted
   ],
 )

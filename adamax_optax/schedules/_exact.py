@@ -197,7 +197,7 @@ class ExactSchedule:
 _SEARCH_RUNS, _BUCKET_TABLE_RATIO = 16, 2
 # Later runs after runs of one length that a step counts, one comparison each: one
 # vector operation, where a search would compile a gather per step.
-_COUNTED_RUNS = 4096
+_COUNTED_RUNS = 16384
 
 
 def _unrolled_search(starts: np.ndarray, count: jax.Array) -> jax.Array:

@@ -439,14 +439,12 @@ def _continued(replayed, lrs: np.ndarray, beta1s, epochs: int, holds_past_end: b
   before ``epochs`` (the framework raised) or at ``epochs`` unless ``holds_past_end``."""
   starts, lr_values, beta1_values = replayed
   epoch, count = starts[-1], len(lrs)
-  if beta1s is None:
-    beta1s = np.full(count, beta1_values[-1])
-  starts = np.concatenate([starts, np.arange(epoch + 1, epoch + count)])
-  lr_values = np.concatenate([lr_values, np.asarray(lrs, np.float64)[1:]])
-  beta1_values = np.concatenate([beta1_values, np.asarray(beta1s, np.float64)[1:]])
-  if epoch + count < epochs or not holds_past_end:
-    starts = np.append(starts, epoch + count)
-    lr_values, beta1_values = np.append(lr_values, math.nan), np.append(beta1_values, math.nan)
+  later_beta1s = np.full(count - 1, beta1_values[-1]) if beta1s is None else beta1s[1:]
+  # (each array joined once: a million entries are copied at every join)
+  end = [] if epoch + count >= epochs and holds_past_end else [math.nan]
+  starts = np.concatenate([starts, np.arange(epoch + 1, epoch + count + len(end))])
+  lr_values = np.concatenate([lr_values, np.asarray(lrs, np.float64)[1:], end])
+  beta1_values = np.concatenate([beta1_values, np.asarray(later_beta1s, np.float64), end])
   return starts, lr_values, beta1_values
 
 
