@@ -23,6 +23,10 @@ The pieces:
 * :meth:`Scheduler.quiet_steps` lets a scheduler say how many of its next steps change
   nothing (a step decay between two decays), and :func:`replay` skips them: a table keeps
   one entry per run of equal values and costs one replayed step per change.
+* :meth:`Scheduler.epoch_table` lets an open-ended scheduler compute every epoch's value
+  at once on arrays, operation for operation in its number type (tested bit for bit
+  against the replay), instead of a Python step per epoch; a composite hands it the
+  stretch that one scheduler takes alone (``SequentialLR`` past its last milestone).
 
 Past the end of its table a scheduler's rate is exact or visibly not a rate: where the
 framework's scheduler stops changing (:meth:`Scheduler.quiet_steps` returns ``None``:
