@@ -56,6 +56,16 @@ def powf(a, b) -> np.float32:
     return F32(np.power(np.float64(a), np.float64(b)))
 
 
+def powf_each(bases, exponents) -> np.ndarray:
+  """:func:`powf` of each pair of ``bases`` and ``exponents`` (float32 arrays, or a
+  number for all), as a float32 array: one C call each, no vectorised kernel (NumPy's
+  float32 power differs from glibc's in the last bit now and then)."""
+  a, b = np.broadcast_arrays(np.asarray(bases, F32), np.asarray(exponents, F32))
+  function = _POWF if _POWF is not None else powf
+  results = map(function, a.ravel().tolist(), b.ravel().tolist())
+  return np.fromiter(results, F32, a.size).reshape(a.shape)
+
+
 def cosf(x) -> np.float32:
   """MindSpore's ``Cos`` on a float32 scalar: the double cosine, rounded."""
   return F32(math.cos(float(F32(x))))
@@ -88,6 +98,17 @@ class Tensor32:
 
   def __init__(self, value):
     self.value = _value(value)
+
+  @staticmethod
+  def each(values: np.ndarray) -> list["Tensor32"]:
+    """One value per element of a float32 array (the epochs a whole table hands a
+    lambda), without :meth:`__init__`'s conversion of each."""
+    made = []
+    for value in values.astype(F32):  # (its elements are float32 scalars already)
+      tensor = object.__new__(Tensor32)
+      tensor.value = value
+      made.append(tensor)
+    return made
 
   def _wrap(self, v) -> "Tensor32":
     # Skips __init__: every result is already a float32 scalar (a hot path of the replays).
@@ -177,4 +198,4 @@ class Tensor32:
     return f"Tensor32({float(self.value)!r})"
 
 
-__all__ = ["F32", "Tensor32", "cosf", "f32", "powf", "rdiv", "sinf"]
+__all__ = ["F32", "Tensor32", "cosf", "f32", "powf", "powf_each", "rdiv", "sinf"]

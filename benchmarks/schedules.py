@@ -127,8 +127,14 @@ def startup_candidates() -> dict[str, dict[str, Callable[[], object]]]:
       "ExponentialLR(0.999)": lambda: module.ExponentialLR(gamma=0.999),
       "PolynomialLR(total_iters=1000)": lambda: module.PolynomialLR(total_iters=1000),
       "CosineAnnealingLR(T_max=1000)": lambda: module.CosineAnnealingLR(T_max=1000),
+      "CosineAnnealingLR(T_max=1000, eta_min=1e-5)": lambda: module.CosineAnnealingLR(
+        T_max=1000, eta_min=1e-5
+      ),
       "CosineAnnealingWarmRestarts(T_0=100)": lambda: module.CosineAnnealingWarmRestarts(T_0=100),
       "CyclicLR(1e-3, 1e-2)": lambda: module.CyclicLR(base_lr=1e-3, max_lr=1e-2),
+      "CyclicLR(1e-3, 1e-2, exp_range)": lambda: module.CyclicLR(
+        base_lr=1e-3, max_lr=1e-2, mode="exp_range", gamma=0.99999
+      ),
       "LambdaLR(0.99**e)": lambda: module.LambdaLR(lr_lambda=lambda epoch: 0.99**epoch),
       "MultiplicativeLR(0.99)": lambda: module.MultiplicativeLR(lr_lambda=lambda epoch: 0.99),
       "SequentialLR(LinearLR, ExponentialLR)": lambda: module.SequentialLR(

@@ -37,26 +37,41 @@ def test_every_count_reads_its_run(lengths):
 @pytest.mark.parametrize(
   "lengths, searched_by",
   [
-    ([41] * 200 + [7], "buckets"),  # StepLR-like: blocks of 32 counts, one start at most
+    ([41] * 200 + [7], "division"),  # StepLR-like: runs of one length, divided by it
+    ([41, 45] * 100 + [7], "buckets"),  # blocks of 32 counts, one start at most
     ([3, 1, 40, 2] * 10, "binary search"),  # a run of 1: buckets would be the horizon
     ([5] * 10, "binary search"),  # few runs
     ([1] * 300, "direct index"),  # a run per count
     ([1] * 300 + [40, 5], "direct index"),  # so up to a last run (a NaN past the horizon)
+    ([1] * 40 + [2] * 16400, "direct index"),  # then more later runs than are counted
+    ([7] * 40 + [3, 90, 1] * 5, "division"),  # then a few later runs, counted
   ],
 )
 def test_each_lookup_form(lengths, searched_by):
   schedule = schedule_of_runs(lengths)
   bucketed = schedule._bucket_runs is not None
   assert bucketed == (searched_by == "buckets")
+  assert (schedule._even_length > 1 and schedule._even_runs > 16) == (searched_by == "division")
   if bucketed:
     assert schedule._bucket_runs.nbytes <= 2 * 12 * schedule.num_runs
     assert schedule.nbytes == 12 * schedule.num_runs + schedule._bucket_runs.nbytes
   assert_lookup_matches_the_host(schedule)
 
 
-def test_a_million_step_schedule_has_a_small_bucket_index():
+def test_a_million_update_schedule_of_uneven_steps_has_a_small_bucket_index():
+  def rate(n):  # decays after 41 counts, then after 45, and so on
+    return 0.01 * 0.97 ** (n // 86 * 2 + (n % 86 >= 41))
+
+  steps = schedules.tabulate(rate, 1_000_000, "uneven steps")
+  assert steps.num_runs > 20_000 and steps._bucket_bits == 5  # (0.97**k reaches 0 late)
+  assert_lookup_matches_the_host(steps)
+
+
+def test_a_million_step_schedule_is_indexed_by_a_division():
   step = schedules.tabulate(lambda n: 0.01 * 0.97 ** (n // 41), 1_000_000, "StepLR")
-  assert step.num_runs > 20_000 and step._bucket_bits == 5  # (0.97**k reaches 0 late)
+  assert step.num_runs > 20_000 and step._bucket_runs is None
+  # (a few runs at the end are longer: subnormal rates that equal their neighbours)
+  assert step._even_length == 41 and step.num_runs - step._even_runs < 100
   assert_lookup_matches_the_host(step)
 
 

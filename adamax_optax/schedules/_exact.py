@@ -79,6 +79,11 @@ class ExactSchedule:
     self._hi = run_values.astype(np.float32)
     self._lo = (run_values - self._hi.astype(np.float64)).astype(np.float32)
     self._bucket_bits, self._bucket_runs = _buckets(starts, self.horizon)
+    # The runs from the first one that start at multiples of one length (a run per count,
+    # a step decay's runs): how many, and the length.
+    self._even_length = int(starts[1]) if starts.size > 1 else 1
+    even = starts == np.arange(starts.size) * self._even_length
+    self._even_runs = int(starts.size if even.all() else np.argmin(even))
 
   def _mapped(self, run_values: np.ndarray, name: str, every: int = 1) -> "ExactSchedule":
     mapped = ExactSchedule.__new__(ExactSchedule)
@@ -122,7 +127,9 @@ class ExactSchedule:
   def _index(self, count) -> jax.Array:
     """The run that ``count`` (>= 0) falls in: the last run starting at or before it.
 
-    Integer comparisons only. When every run but the last spans at least ``2**k``
+    Integer operations only. Where the runs have one length up to a few last ones (a
+    run per count, a step decay), a division by the length finds the run. When every
+    run but the last spans at least ``2**k``
     counts, each block of ``2**k`` counts holds at most one run start, so a table of
     each block's first run and one comparison find it (:func:`_buckets`). Otherwise a
     binary search unrolled into ``log2(num_runs)`` steps: ``jnp.searchsorted`` loops,
@@ -135,23 +142,26 @@ class ExactSchedule:
       return jnp.zeros_like(count)
     if self._starts[-1] == runs - 1:  # a run per count: the count is the index
       return jnp.minimum(count, runs - 1)
-    if self._starts[-2] == runs - 2:  # so up to a last run (the NaN past a horizon)
-      last_start = int(self._starts[-1])
-      return jnp.where(count >= last_start, runs - 1, jnp.minimum(count, runs - 2))
+    even, length = self._even_runs, self._even_length
+    if even > _SEARCH_RUNS:
+      # Runs of one length up to run ``even - 1`` (a run per count, a step decay), then
+      # the later runs (a rate that underflows to 0 through the subnormals, the NaN past a
+      # horizon): a division finds the run up to there, and only the later runs are searched.
+      in_even = jnp.minimum(count // length if length > 1 else count, even - 1)
+      later = self._starts[even:]
+      if later.size <= _COUNTED_RUNS:  # one more for each later run that has started
+        started = jnp.asarray(later) <= count[..., None]
+        return computed_once(in_even + jnp.sum(started, axis=-1, dtype=jnp.int32))
+      in_later = even + _unrolled_search(later, count)
+      return computed_once(jnp.where(count < int(later[0]), in_even, in_later))
     starts = jnp.asarray(self._starts)
     if self._bucket_runs is not None:  # the bucket's first run, or the next one
       buckets = len(self._bucket_runs)
       first = jnp.asarray(self._bucket_runs)[jnp.minimum(count >> self._bucket_bits, buckets - 1)]
       following = jnp.minimum(first + 1, runs - 1)
       return computed_once(jnp.where(starts[following] <= count, following, first))
-    index = jnp.zeros_like(count)
-    for bit in reversed(range((runs - 1).bit_length())):
-      candidate = index + (1 << bit)
-      inside = candidate < runs
-      reached = starts[jnp.minimum(candidate, runs - 1)] <= count
-      index = jnp.where(inside & reached, candidate, index)
     # Read by every lookup of the tables (float32 value, double pair): searched once.
-    return computed_once(index)
+    return computed_once(_unrolled_search(self._starts, count))
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The float32 learning rate at ``count`` (updates applied before this one)."""
@@ -185,6 +195,22 @@ class ExactSchedule:
 # Runs a binary search handles in few enough steps; and how much larger than the runs
 # the bucket table may be.
 _SEARCH_RUNS, _BUCKET_TABLE_RATIO = 16, 2
+# Later runs after runs of one length that a step counts, one comparison each: one
+# vector operation, where a search would compile a gather per step.
+_COUNTED_RUNS = 16384
+
+
+def _unrolled_search(starts: np.ndarray, count: jax.Array) -> jax.Array:
+  """The last index ``i`` of ``starts`` (increasing) with ``starts[i] <= count`` (0 where
+  none is), by a binary search unrolled into ``log2(len(starts))`` steps."""
+  runs, table = len(starts), jnp.asarray(starts)
+  index = jnp.zeros_like(count)
+  for bit in reversed(range((runs - 1).bit_length())):
+    candidate = index + (1 << bit)
+    inside = candidate < runs
+    reached = table[jnp.minimum(candidate, runs - 1)] <= count
+    index = jnp.where(inside & reached, candidate, index)
+  return index
 
 
 def _buckets(starts: np.ndarray, horizon: int) -> tuple[int, np.ndarray | None]:
@@ -193,8 +219,8 @@ def _buckets(starts: np.ndarray, horizon: int) -> tuple[int, np.ndarray | None]:
   (so a block holds at most one run start). ``(0, None)`` when a binary search is
   cheap enough (few runs) or the table would be more than twice the runs' size."""
   runs = starts.size
-  if runs <= _SEARCH_RUNS or starts[-2] == runs - 2:  # (a run per count: a direct index)
-    return 0, None
+  if runs <= _SEARCH_RUNS or starts[_SEARCH_RUNS] == _SEARCH_RUNS * starts[1]:
+    return 0, None  # (runs of one length up to a later run: a division, see _index)
   shortest = int(np.diff(starts).min())
   bits = shortest.bit_length() - 1
   blocks = -(-horizon // (1 << bits))

@@ -16,9 +16,69 @@ framework's signature, defaults and checks) and inherits the algorithm. See
 
 import bisect
 import collections
+import itertools
 import math
 
-from adamax_optax.schedules._replay import PastTheEnd, Run, Scheduler
+import numpy as np
+
+from adamax_optax._float32 import Tensor32, powf_each
+from adamax_optax.schedules._replay import FLOAT32, PastTheEnd, Run, Scheduler
+
+# Epochs a float32 last_epoch counts exactly (MindSpore's); past them the whole-table
+# forms (Scheduler.epoch_table) leave the scheduler to the step-by-step replay.
+_FLOAT32_EPOCHS = 2**24
+
+#: The methods of an algorithm that its whole-table form computes all at once.
+_STEPPING = ("setup", "advance", "get_lr", "scale")
+
+
+def _whole_table_applies(scheduler: Scheduler, algorithm: type, run: Run, epochs: int) -> bool:
+  """Whether ``algorithm``'s :meth:`~Scheduler.epoch_table` may stand for the step-by-step
+  replay of ``run``: the epochs exact in the scheduler's numbers, and every stepping
+  method ``algorithm``'s own (a wing that computes a step otherwise is replayed step by
+  step). The tables start from the run's state as built (``reset`` included), at any
+  epoch (Paddle's ``last_epoch``)."""
+  if scheduler.numbers is FLOAT32 and run.epoch + epochs > _FLOAT32_EPOCHS:
+    return False
+  own = type(scheduler)
+  return all(getattr(own, name, None) is getattr(algorithm, name, None) for name in _STEPPING)
+
+
+def _epochs(scheduler: Scheduler, run: Run, epochs: int) -> np.ndarray:
+  """``last_epoch`` of ``epochs`` epochs from the run's on, in the scheduler's numbers."""
+  return np.arange(run.epoch, run.epoch + epochs).astype(scheduler.numbers.dtype)
+
+
+def _number(scheduler: Scheduler, value) -> np.generic:
+  """One value of the scheduler's numbers (a Python number, a :class:`Tensor32`) as the
+  NumPy scalar its arithmetic meets: a float32 kernel rounds a Python operand to float32."""
+  return scheduler.numbers.dtype(float(value))
+
+
+def _lambda_epochs(scheduler: Scheduler, first: int, count: int) -> list:
+  """``last_epoch`` of ``count`` epochs from ``first`` on as a lambda receives it: a
+  Python int (PyTorch, Paddle), or a :class:`Tensor32` (MindSpore's float32 Parameter)."""
+  if scheduler.numbers is FLOAT32:
+    return Tensor32.each(np.arange(first, first + count))
+  return list(range(first, first + count))  # (the numbers' epoch is int)
+
+
+def _lambda_factors(scheduler: Scheduler, results: list):
+  """The array a scheduler's ``lr * lr_lambda(e)`` multiplies by, one entry per result,
+  in its number type; ``None`` where a result is not a number that multiplies a double
+  as a double (a NumPy scalar, an int past 2**53): those are replayed step by step."""
+  kinds = set(map(type, results))
+  if kinds <= {float, int, bool}:
+    factors = np.array(results, np.float64)
+    if int in kinds and np.abs(factors).max(initial=0.0) >= 2.0**53:
+      factors = None
+  else:
+    factors = None
+  if scheduler.numbers is FLOAT32:  # Tensor32 * x rounds x to float32 first
+    if factors is not None:  # (exact doubles: rounded once, as float32(x) rounds them)
+      return factors.astype(np.float32)
+    return np.array([Tensor32(result).value for result in results], np.float32)
+  return factors
 
 
 class LambdaLR(Scheduler):
@@ -28,6 +88,18 @@ class LambdaLR(Scheduler):
 
   def get_lr(self, run: Run):
     return run.base * self.for_group("lr_lambda", run)(run.last_epoch)
+
+  def epoch_table(self, run: Run, epochs: int):
+    """``initial_lr * lr_lambda(e)``: the lambda called at every epoch, the products in
+    one NumPy multiply."""
+    if not _whole_table_applies(self, LambdaLR, run, epochs):
+      return None
+    lr_lambda = self.for_group("lr_lambda", run)
+    epochs_given = _lambda_epochs(self, run.epoch, epochs)
+    factors = _lambda_factors(self, list(map(lr_lambda, epochs_given)))
+    if factors is None:
+      return None
+    return (_number(self, run.base) * factors).astype(np.float64), None
 
 
 class MultiplicativeLR(Scheduler):
@@ -39,6 +111,19 @@ class MultiplicativeLR(Scheduler):
     if run.epoch > 0:
       return run.group.lr * self.for_group("lr_lambda", run)(run.last_epoch)
     return run.group.lr
+
+  def epoch_table(self, run: Run, epochs: int):
+    """The recursion ``lr * lr_lambda(e)`` by ``np.multiply.accumulate`` in the
+    scheduler's number type: the products in order, each rounded as a step rounds it."""
+    if not _whole_table_applies(self, MultiplicativeLR, run, epochs):
+      return None
+    lr_lambda = self.for_group("lr_lambda", run)
+    epochs_given = _lambda_epochs(self, run.epoch + 1, epochs - 1)
+    factors = _lambda_factors(self, list(map(lr_lambda, epochs_given)))
+    if factors is None:
+      return None
+    first = np.array([_number(self, run.group.lr)], factors.dtype)
+    return np.multiply.accumulate(np.concatenate([first, factors])).astype(np.float64), None
 
 
 class StepLR(Scheduler):
@@ -171,6 +256,57 @@ class CosineAnnealingLR(Scheduler):
     cosine = 1 + self.numbers.cos(math.pi * run.last_epoch / self.T_max)
     return self.eta_min + (run.base - self.eta_min) * cosine / 2
 
+  def epoch_table(self, run: Run, epochs: int):
+    """The recursion from arrays: every epoch's ``1 + cos(pi e / T)`` at once (a
+    ``math.cos`` each), the ratios of neighbours in one division, then the recursion.
+
+    With ``eta_min`` 0 each stretch between two restart steps is a product,
+    ``np.multiply.accumulate`` of the ratios from the value the stretch starts at, and a
+    restart step adds its increment; otherwise (or where restarts come too often for
+    stretches to pay) a loop of one multiply-add per epoch on plain numbers.
+    """
+    if not _whole_table_applies(self, CosineAnnealingLR, run, epochs):
+      return None
+    dtype, t_max = self.numbers.dtype, self.T_max
+    angles = dtype(math.pi) * _epochs(self, run, epochs) / dtype(t_max)
+    one_plus_cosines = dtype(1) + self.numbers.cosines(angles)
+    ratios = np.empty(epochs, dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):  # (as a step's division would)
+      ratios[1:] = one_plus_cosines[1:] / one_plus_cosines[:-1]
+    # The restart step's increment, computed as a step computes it.
+    restart_cosine = self.numbers.cos(math.pi / t_max)
+    increment = _number(self, (run.base - self.eta_min) * (1 - restart_cosine) / 2)
+    # The restart steps, at epochs e > 0 with e = T + 1 (mod 2 T), as table indices.
+    restarts = range(1 + (t_max - run.epoch) % (2 * t_max), epochs, 2 * t_max)
+    values = np.empty(epochs, dtype)
+    values[0] = _number(self, run.group.lr)
+    eta_min = _number(self, self.eta_min)
+    if eta_min == 0 and math.copysign(1.0, eta_min) > 0 and len(restarts) * 64 <= epochs:
+      # ratio * (lr - 0) + 0 is the product ratio * lr, with -0 made +0 by the "+ 0".
+      start = 0
+      for end in [*restarts, epochs]:
+        stretch = ratios[start:end].copy()
+        stretch[0] = values[start]
+        values[start:end] = np.multiply.accumulate(stretch) + eta_min
+        if end < epochs:
+          values[end] = values[end - 1] + increment
+        start = end
+      return values.astype(np.float64), None
+    lr, ratio_list = values[0], list(ratios)
+    if dtype is np.float64:  # Python floats: the same doubles, without NumPy's scalar costs
+      lr, ratio_list = float(lr), ratios.tolist()
+      increment, eta_min = float(increment), float(eta_min)
+    stepped, start = [lr], 0
+    for end in [*restarts, epochs]:
+      for ratio in ratio_list[start + 1 : end]:
+        lr = ratio * (lr - eta_min) + eta_min
+        stepped.append(lr)
+      if end < epochs:
+        lr = lr + increment
+        stepped.append(lr)
+      start = end
+    return np.array(stepped, dtype).astype(np.float64), None
+
 
 class CosineAnnealingWarmRestarts(Scheduler):
   """``eta_min + (initial_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2``; ``T_cur`` counts
@@ -188,6 +324,36 @@ class CosineAnnealingWarmRestarts(Scheduler):
   def get_lr(self, run: Run):
     cosine = 1 + self.numbers.cos(math.pi * run.t_cur / run.t_i)
     return self.eta_min + (run.base - self.eta_min) * cosine / 2
+
+  def epoch_table(self, run: Run, epochs: int):
+    """Period by period from the run's ``T_cur`` and ``T_i``: ``T_cur`` counts on to
+    ``T_i - 1`` (whole numbers, exact in both number types below 2**24), then from 0 in
+    a period ``T_mult`` times longer, so a period's values are the closed form on an
+    array of them; with ``T_mult`` 1 every period repeats the same values exactly."""
+    if not _whole_table_applies(self, CosineAnnealingWarmRestarts, run, epochs):
+      return None
+    dtype, pieces, done = self.numbers.dtype, [], 0
+    base, eta_min = _number(self, run.base), _number(self, self.eta_min)
+    t_cur, t_i = float(run.t_cur), run.t_i
+    if t_cur != int(t_cur) or float(t_i) != int(float(t_i)) or not 0 <= t_cur < float(t_i):
+      return None
+
+    def period(start: int, stop: int) -> np.ndarray:  # the values at T_cur start, ..., stop - 1
+      t_curs = np.arange(start, stop).astype(dtype)
+      cosines = dtype(1) + self.numbers.cosines(dtype(math.pi) * t_curs / _number(self, t_i))
+      return eta_min + (base - eta_min) * cosines / dtype(2)
+
+    if self.T_mult == 1:
+      length = int(float(t_i))
+      every_t_cur = (int(t_cur) + np.arange(epochs)) % length
+      return period(0, length)[every_t_cur].astype(np.float64), None
+    start = int(t_cur)
+    while done < epochs:
+      stop = min(int(float(t_i)), start + epochs - done)
+      pieces.append(period(start, stop))
+      done += stop - start
+      start, t_i = 0, t_i * self.T_mult
+    return np.concatenate(pieces).astype(np.float64), None
 
 
 class CyclicLR(Scheduler):
@@ -241,6 +407,54 @@ class CyclicLR(Scheduler):
       run.group.beta1 = top - (top - low) * factor * scale
     height = (self.numbers.value(self.for_group("max_lr", run)) - run.base) * factor
     return run.base + height * scale
+
+  def epoch_table(self, run: Run, epochs: int):
+    """:meth:`get_lr` on an array of every epoch: ``"triangular2"``'s scale once per
+    cycle, ``"exp_range"``'s power once per epoch (a ``scale_fn`` is replayed step by
+    step). Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises) the values end."""
+    if self.scale_fn is not None or not _whole_table_applies(self, CyclicLR, run, epochs):
+      return None
+    dtype, one = self.numbers.dtype, self.numbers.dtype(1)
+    up = float(self.step_size_up)
+    down = up if self.step_size_down is None else float(self.step_size_down)
+    total, ratio = up + down, up / (up + down)
+    quotient = _epochs(self, run, epochs) / dtype(total)
+    cycle = np.floor(one + quotient)
+    x = one + quotient - cycle
+    with np.errstate(divide="ignore", invalid="ignore"):  # (the branch not taken)
+      factor = np.where(x <= dtype(ratio), x / dtype(ratio), (x - one) / dtype(ratio - 1))
+    scale = dtype(1.0)
+    if self.mode == "triangular2":  # the scalar scale of each cycle, in cycle order
+      new_cycle = cycle[1:] != cycle[:-1]  # (the cycle never falls)
+      which = np.concatenate([[0], np.cumsum(new_cycle)])
+      cycles = cycle[np.concatenate([[0], np.flatnonzero(new_cycle) + 1])]
+      scales = []  # (the floor of a whole number is the cycle as a step holds it)
+      for value in cycles.tolist():
+        try:
+          scales.append(_number(self, self.scale(self.numbers.floor(value))))
+        except OverflowError:  # the first epoch of this cycle raises
+          epochs = int(np.searchsorted(cycle, value))
+          factor, which = factor[:epochs], which[:epochs]
+          break
+      scale = np.array(scales, dtype)[which]
+    if self.mode == "exp_range":  # gamma ** epoch: the numbers' power of every epoch
+      if self.numbers is FLOAT32:
+        scale = powf_each(self.gamma, _epochs(self, run, epochs))
+      else:  # (Python's power of an int epoch; an overflow leaves it to the replay)
+        powers = map(
+          self.numbers.pow, itertools.repeat(self.gamma), range(run.epoch, run.epoch + epochs)
+        )
+        scale = np.fromiter(powers, np.float64, epochs)
+    base = _number(self, run.base)
+    top_lr = _number(self, self.numbers.value(self.for_group("max_lr", run)))
+    with np.errstate(invalid="ignore"):  # (a float32 scale overflowing to inf, times 0)
+      lrs = base + (top_lr - base) * factor * scale
+    if not self.cycle_momentum:
+      return lrs.astype(np.float64), None
+    top = _number(self, self.numbers.value(self.for_group("max_momentum", run)))
+    low = _number(self, self.for_group("base_momentum", run))
+    beta1s = top - (top - low) * factor * scale
+    return lrs.astype(np.float64), beta1s.astype(np.float64)
 
 
 class OneCycleLR(Scheduler):

@@ -23,6 +23,10 @@ The pieces:
 * :meth:`Scheduler.quiet_steps` lets a scheduler say how many of its next steps change
   nothing (a step decay between two decays), and :func:`replay` skips them: a table keeps
   one entry per run of equal values and costs one replayed step per change.
+* :meth:`Scheduler.epoch_table` lets an open-ended scheduler compute every epoch's value
+  at once on arrays, operation for operation in its number type (tested bit for bit
+  against the replay), instead of a Python step per epoch; a composite hands it the
+  stretch that one scheduler takes alone (``SequentialLR`` past its last milestone).
 
 Past the end of its table a scheduler's rate is exact or visibly not a rate: where the
 framework's scheduler stops changing (:meth:`Scheduler.quiet_steps` returns ``None``:
@@ -91,6 +95,17 @@ class Numbers:
   pow: Callable[[Any, Any], Any]
   #: The NumPy type whose arithmetic is the framework's (a multiply rounds the same).
   dtype: type = np.float64
+
+  def cosines(self, angles: np.ndarray) -> np.ndarray:
+    """:attr:`cos` of each of ``angles`` (an array of :attr:`dtype`), as an array of
+    :attr:`dtype`: both number types take the C library's double cosine (``math.cos``)
+    of the angle and round it to their type. Element by element through ``math.cos``,
+    not ``np.cos``: NumPy's vectorised cosine may differ from the C library's in the
+    last bit (SIMD kernels on AVX-512), and from one machine to the next."""
+    doubles = np.fromiter(
+      map(math.cos, angles.astype(np.float64).tolist()), np.float64, angles.size
+    )
+    return doubles.astype(self.dtype)
 
 
 #: Python doubles: PyTorch, Paddle and MXNet.
@@ -240,6 +255,25 @@ class Scheduler:
     each rounded as the framework's ``lr * gamma`` is, without a Python step each."""
     return None
 
+  def epoch_table(self, run: Run, epochs: int) -> "tuple[np.ndarray, np.ndarray | None] | None":
+    """``(lrs, beta1s)``: the group's values at ``epochs`` epochs from ``run.epoch`` on
+    (the run just built, its values those of ``run.epoch``), all at once, as doubles;
+    ``beta1s`` is ``None`` where the scheduler leaves ``betas[0]`` alone. Fewer than
+    ``epochs`` values where the framework raises at the next epoch (:class:`PastTheEnd`,
+    ``OverflowError``). ``None`` (the default for a scheduler without
+    :meth:`step_factor`) where the values are replayed step by step instead.
+
+    An override computes what ``step()`` computes, operation for operation in the
+    scheduler's :class:`Numbers` (NumPy's ``+ - * /`` and ``floor`` on float64 and
+    float32 arrays round as Python's doubles and MindSpore's float32 kernels do), and is
+    tested against the step-by-step replay bit for bit. It saves a Python step per
+    epoch: a million of them for an open-ended scheduler at the default horizon.
+    """
+    factor = self.step_factor(run)
+    if factor is None:
+      return None
+    return _products(run.group.lr, factor, epochs, self.numbers.dtype), None
+
   def driver(self, group: Group) -> Callable[[], None]:
     """Builds the scheduler on ``group``; the result is its ``scheduler.step()``.
 
@@ -334,10 +368,15 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
   raises) ends the table with a NaN run from that epoch on; so does reaching ``epochs``
   while later steps could still change the values, unless ``holds_past_end``.
   """
-  if isinstance(step, Run) and step.scheduler.step_factor(step) is not None:
-    return _multiplied(step, group, epochs, holds_past_end)
+  if isinstance(step, Run):
+    table = _whole_table(step, epochs)
+    if table is not None:
+      lrs, beta1s = table
+      beta1 = group.beta1 if beta1s is None else beta1s[0]
+      return _continued(([0], [float(lrs[0])], [float(beta1)]), *table, epochs, holds_past_end)
   quiet_steps = getattr(step, "quiet_steps", lambda: 0)  # a Run skips quiet steps
   multiplying = getattr(step, "multiplying", lambda: None)
+  alone = getattr(step, "alone", None)  # a run that takes every later step alone
   starts, lr_values, beta1_values = [], [], []
   epoch = 0
   while True:
@@ -345,6 +384,12 @@ def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_en
     starts.append(epoch)
     lr_values.append(float(group.lr))
     beta1_values.append(float(group.beta1))
+    last = alone() if alone is not None else None
+    if last is not None:
+      alone = None  # (tried once: a run without a whole table is replayed to the end)
+      table = _whole_table(last, epochs - epoch)
+      if table is not None:
+        return _continued((starts, lr_values, beta1_values), *table, epochs, holds_past_end)
     product = multiplying()
     if product is not None:
       factor, cadence, dtype = product
@@ -381,17 +426,30 @@ def _products(lr: float, factor: float, count: int, dtype) -> np.ndarray:
   return products.astype(np.float64)
 
 
-def _multiplied(run: Run, group: Group, epochs: int, holds_past_end: bool):
-  """:func:`replay` of a run whose every step multiplies the lr by one factor
-  (:meth:`Scheduler.step_factor`), by :func:`_products`."""
-  dtype = run.scheduler.numbers.dtype
-  lrs = _products(group.lr, run.scheduler.step_factor(run), epochs, dtype)
-  starts = np.arange(epochs)
-  if not holds_past_end:
-    starts, lrs = np.append(starts, epochs), np.append(lrs, math.nan)
-  beta1s = np.full(len(starts), float(group.beta1))
-  beta1s[epochs:] = math.nan
-  return starts, lrs, beta1s
+def _whole_table(run: Run, epochs: int):
+  """``run``'s :meth:`Scheduler.epoch_table`, or ``None`` where it has none or raises an
+  ``ArithmeticError`` (an overflow, say: the replay then finds the epoch it ends at)."""
+  try:
+    return run.scheduler.epoch_table(run, epochs)
+  except ArithmeticError:
+    return None
+
+
+def _continued(replayed, lrs: np.ndarray, beta1s, epochs: int, holds_past_end: bool):
+  """:func:`replay`'s ``replayed`` (starts, lrs, beta1s up to the current epoch) with the
+  rest of the table from the :meth:`Scheduler.epoch_table` of the run that takes every
+  later step (its first values are the current epoch's, replayed already): an entry per
+  epoch (the schedule joins equal neighbours), and the NaN run where the values end
+  before ``epochs`` (the framework raised) or at ``epochs`` unless ``holds_past_end``."""
+  starts, lr_values, beta1_values = replayed
+  epoch, count = starts[-1], len(lrs)
+  later_beta1s = np.full(count - 1, beta1_values[-1]) if beta1s is None else beta1s[1:]
+  # (each array joined once: a million entries are copied at every join)
+  end = [] if epoch + count >= epochs and holds_past_end else [math.nan]
+  starts = np.concatenate([starts, np.arange(epoch + 1, epoch + count + len(end))])
+  lr_values = np.concatenate([lr_values, np.asarray(lrs, np.float64)[1:], end])
+  beta1_values = np.concatenate([beta1_values, np.asarray(later_beta1s, np.float64), end])
+  return starts, lr_values, beta1_values
 
 
 def _multiplied_on(replayed, factor, cadence: int, dtype, epochs: int, holds_past_end: bool):
@@ -443,18 +501,30 @@ class Sequential(_Composite):
     group.lr = group.initial_lr
     runs[0].epoch = -1
     runs[0].step()
-    epoch = 0
+    return _SteppedInSequence(runs, self.milestones)
 
-    def step():
-      nonlocal epoch
-      epoch += 1
-      index = bisect.bisect_right(self.milestones, epoch)
-      if index and self.milestones[index - 1] == epoch:
-        runs[index].restart()
-      else:
-        runs[index].step()
 
-    return step
+class _SteppedInSequence:
+  """The driver of :class:`Sequential`: steps the run whose milestone has come, and
+  restarts a run at its milestone."""
+
+  def __init__(self, runs: Sequence[Run], milestones: Sequence[int]):
+    self.runs, self.milestones, self.epoch = runs, milestones, 0
+
+  def __call__(self) -> None:
+    self.epoch += 1
+    index = bisect.bisect_right(self.milestones, self.epoch)
+    if index and self.milestones[index - 1] == self.epoch:
+      self.runs[index].restart()
+    else:
+      self.runs[index].step()
+
+  def alone(self) -> Run | None:
+    """The run that takes every later step alone: the last one, from its milestone on
+    (:func:`replay` then finishes the table with its :meth:`Scheduler.epoch_table`)."""
+    if not self.milestones or self.epoch >= self.milestones[-1]:
+      return self.runs[-1]
+    return None
 
 
 class Chained(_Composite):
@@ -462,13 +532,28 @@ class Chained(_Composite):
   ``step()`` (PyTorch's ``ChainedScheduler``)."""
 
   def driver(self, group):
-    steps = [scheduler.driver(group) for scheduler in self.schedulers]
+    return _SteppedChained([scheduler.driver(group) for scheduler in self.schedulers])
 
-    def step():
-      for scheduler_step in steps:
-        scheduler_step()
 
-    return step
+class _SteppedChained:
+  """The driver of :class:`Chained`: steps every scheduler's driver in turn."""
+
+  def __init__(self, drivers: Sequence[Callable[[], None]]):
+    self.drivers = drivers
+
+  def __call__(self) -> None:
+    for step in self.drivers:
+      step()
+
+  def alone(self) -> Run | None:
+    """The one run whose later steps can change anything, when every other scheduler's
+    never will again (a ``ConstantLR`` past ``total_iters``), else None."""
+    changing = [
+      step for step in self.drivers if getattr(step, "quiet_steps", lambda: 0)() is not None
+    ]
+    if len(changing) == 1 and isinstance(changing[0], Run):
+      return changing[0]
+    return None
 
 
 class Together(_Composite):

@@ -22,7 +22,7 @@ import math
 import jax
 import numpy as np
 
-from adamax_optax._float32 import F32, powf, rdiv, sinf
+from adamax_optax._float32 import F32, powf, powf_each, rdiv, sinf
 from adamax_optax.mindspore._checks import check_bool, check_nonnegative_float, check_positive_int
 from adamax_optax.mindspore.nn._decay import (
   Operations,
@@ -34,9 +34,14 @@ from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
 
 _PI = F32(math.pi)
 
+# Steps computed at once while tabulating (a decay that underflows stops at the chunk).
+_CHUNK = 2**16
+
 # The cells compute on float32 scalars (every argument of a formula is one), as MindSpore's
 # float32 kernels do; Pow is glibc's powf.
 _FLOAT32 = Operations(literal=F32, floor=np.floor, ceil=np.ceil, pow=powf)
+# The same on float32 arrays of steps (LearningRateSchedule._values).
+_FLOAT32_ARRAYS = Operations(literal=F32, floor=np.floor, ceil=np.ceil, pow=powf_each)
 
 
 class LearningRateSchedule:
@@ -60,6 +65,12 @@ class LearningRateSchedule:
     """MindSpore's float32 value at ``global_step == step`` (computed on the host)."""
     raise NotImplementedError
 
+  def _values(self, start: int, stop: int) -> np.ndarray | None:
+    """:meth:`value` of steps ``start, ..., stop - 1`` at once, as a float32 array, where
+    a cell computes them so (NumPy's float32 ``+ - * /`` and ``floor`` on arrays round
+    as on scalars); ``None`` (the default): a :meth:`value` call per step."""
+    return None
+
   @property
   def schedule(self) -> ExactSchedule:
     """The tabulated :class:`ExactSchedule` (built on first use)."""
@@ -71,11 +82,17 @@ class LearningRateSchedule:
         n = min(n, end + 1)
       values = np.zeros(n, np.float32)
       stop_at_zero = self._zero_is_final()
-      for k in range(n):
-        values[k] = self.value(k)
-        if stop_at_zero and values[k] == 0:
+      for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        chunk = self._values(start, stop)
+        if chunk is None:
+          chunk = np.array([self.value(k) for k in range(start, stop)], np.float32)
+        values[start:stop] = chunk
+        zeros = np.flatnonzero(chunk == 0) if stop_at_zero else ()
+        if len(zeros):
+          values[start + zeros[0] :] = 0  # underflowed: 0 from here on
           ended = True
-          break  # underflowed: 0 from here on (the rest of the table is 0 already)
+          break
       if not ended:  # cut by the horizon: a NaN rate past it, not a held wrong one
         values = np.append(values, np.float32(np.nan))
       self._table = ExactSchedule(values, type(self).__name__)
@@ -138,6 +155,11 @@ class ExponentialDecayLR(_DecayLR):
     lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
     return exponential_decay(_FLOAT32, lr, rate, F32(step), span, self.is_stair)
 
+  def _values(self, start, stop):
+    lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
+    steps = np.arange(start, stop).astype(np.float32)
+    return exponential_decay(_FLOAT32_ARRAYS, lr, rate, steps, span, self.is_stair)
+
 
 class NaturalExpDecayLR(_DecayLR):
   r"""MindSpore's ``nn.NaturalExpDecayLR``: ``lr * powf(e, -decay_rate * p)``.
@@ -169,6 +191,11 @@ class NaturalExpDecayLR(_DecayLR):
     lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
     return natural_exp_decay(_FLOAT32, lr, rate, F32(step), span, self.is_stair)
 
+  def _values(self, start, stop):
+    lr, rate, span = F32(self.learning_rate), F32(self.decay_rate), F32(self.decay_steps)
+    steps = np.arange(start, stop).astype(np.float32)
+    return natural_exp_decay(_FLOAT32_ARRAYS, lr, rate, steps, span, self.is_stair)
+
 
 class InverseDecayLR(_DecayLR):
   r"""MindSpore's ``nn.InverseDecayLR``: ``lr / (1 + decay_rate * p)``, ``p = step / decay_steps``.
@@ -199,6 +226,13 @@ class InverseDecayLR(_DecayLR):
     if self.is_stair:
       p = F32(np.floor(p))
     return rdiv(self.learning_rate, F32(F32(1.0) + F32(F32(self.decay_rate) * p)))
+
+  def _values(self, start, stop):
+    p = np.arange(start, stop).astype(np.float32) / F32(self.decay_steps)
+    if self.is_stair:
+      p = np.floor(p)
+    denominator = F32(1.0) + F32(self.decay_rate) * p
+    return F32(self.learning_rate) * (F32(1.0) / denominator)  # (rdiv, on arrays)
 
 
 class CosineDecayLR(LearningRateSchedule):

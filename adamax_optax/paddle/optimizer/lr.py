@@ -57,6 +57,7 @@ import dataclasses
 import functools
 import itertools
 import math
+import operator
 from collections.abc import Callable, Iterator, Sequence
 
 import jax
@@ -263,6 +264,24 @@ class LRScheduler(Scheduler):
     return f"{type(self).__name__}(base_lr={self.base_lr!r}, last_epoch={self.last_epoch})"
 
 
+def _table_epochs(scheduler: LRScheduler, cls: type, run: Run, epochs: int) -> np.ndarray | None:
+  """The epochs of a table from ``run.epoch`` on as doubles (Python's ``float(epoch)``,
+  exact), for a closed form computed on all of them at once
+  (:meth:`~adamax_optax.schedules.Scheduler.epoch_table`); ``None`` where ``scheduler``
+  computes its step otherwise than ``cls`` (a subclass's own ``get_lr``)."""
+  if type(scheduler).get_lr is not cls.get_lr:
+    return None
+  return np.arange(run.epoch, run.epoch + epochs, dtype=np.float64)
+
+
+def _each(function: Callable, *arguments) -> np.ndarray:
+  """``function`` of each element (arrays and iterables of Python numbers), as doubles:
+  a ``**`` or ``math.exp`` per value, the C library's, as a step computes it (NumPy's
+  vectorised ``power`` and ``exp`` may differ in the last bit)."""
+  lists = [a.tolist() if isinstance(a, np.ndarray) else a for a in arguments]
+  return np.fromiter(map(function, *lists), np.float64)
+
+
 class _Replayed(LRScheduler):
   """The schedulers of this module: the engine's protocol (``get_lr(run)``, ``reset``,
   ``advance``, ... of :class:`~adamax_optax.schedules.Scheduler`) on a run started at
@@ -328,6 +347,15 @@ class NoamDecay(_Replayed):
     a = 1 if epoch == 0 else epoch**-0.5
     b = self.warmup_steps**-1.5 * epoch
     return run.base * self.d_model**-0.5 * min(a, b)
+
+  def epoch_table(self, run: Run, epochs: int):
+    epoch = _table_epochs(self, NoamDecay, run, epochs)
+    if epoch is None:
+      return None
+    a = _each(operator.pow, np.maximum(epoch, 1.0), itertools.repeat(-0.5))
+    a[epoch == 0] = 1.0  # (Python's 0.0 ** -0.5 raises; Paddle takes 1 there)
+    b = self.warmup_steps**-1.5 * epoch
+    return run.base * self.d_model**-0.5 * np.where(b < a, b, a), None  # Python's min(a, b)
 
 
 class PiecewiseDecay(_Replayed):
@@ -411,6 +439,12 @@ class NaturalExpDecay(_Replayed):
   def get_lr(self, run: Run) -> float:
     return run.base * math.exp(-1 * self.gamma * run.epoch)
 
+  def epoch_table(self, run: Run, epochs: int):
+    epoch = _table_epochs(self, NaturalExpDecay, run, epochs)
+    if epoch is None or type(self.gamma) is not float:  # (an int gamma: int products)
+      return None
+    return run.base * _each(math.exp, -1 * self.gamma * epoch), None
+
 
 class InverseTimeDecay(_Replayed):
   """Paddle's ``InverseTimeDecay``: ``lr / (1 + gamma * epoch)``.
@@ -445,6 +479,12 @@ class InverseTimeDecay(_Replayed):
 
   def get_lr(self, run: Run) -> float:
     return run.base / (1 + self.gamma * run.epoch)
+
+  def epoch_table(self, run: Run, epochs: int):
+    epoch = _table_epochs(self, InverseTimeDecay, run, epochs)
+    if epoch is None or type(self.gamma) is not float:  # (an int gamma: int products)
+      return None
+    return run.base / (1 + self.gamma * epoch), None
 
 
 class PolynomialDecay(_Replayed):
@@ -503,6 +543,16 @@ class PolynomialDecay(_Replayed):
       epoch = min(epoch, decay_steps)
     fraction = 1 - float(epoch) / float(decay_steps)
     return (run.base - self.end_lr) * (fraction**self.power) + self.end_lr
+
+  def epoch_table(self, run: Run, epochs: int):
+    """With ``cycle`` (without it the table ends at ``decay_steps``, replayed)."""
+    epoch = _table_epochs(self, PolynomialDecay, run, epochs)
+    if epoch is None or not self.cycle:
+      return None
+    cycles = np.maximum(np.ceil(epoch / self.decay_steps), 1.0)  # (1 at epoch 0)
+    fraction = 1 - epoch / (self.decay_steps * cycles)  # (whole numbers below 2**53)
+    powers = _each(operator.pow, fraction, itertools.repeat(self.power))
+    return (run.base - self.end_lr) * powers + self.end_lr, None
 
 
 class LinearWarmup(_Replayed):
@@ -582,6 +632,28 @@ class LinearWarmup(_Replayed):
       return (end_lr - start_lr) * float(run.epoch) / float(warmup) + start_lr
     return next(run.after_warmup)
 
+  def epoch_table(self, run: Run, epochs: int):
+    """The ramp on an array of its epochs, then a wrapped scheduler's own table: its
+    values from epoch 0, what :meth:`LRScheduler.epoch_values` steps through, where it
+    was built from epoch 0 and steps as it tabulates (not by a closed form of its own,
+    as :class:`CosineAnnealingDecay` does here)."""
+    wrapped = self.learning_rate
+    epoch = _table_epochs(self, LinearWarmup, run, epochs)
+    if epoch is None or type(self).reset is not LinearWarmup.reset:
+      return None
+    if not isinstance(wrapped, LRScheduler) or wrapped.last_epoch != 0:
+      return None
+    if type(wrapped).epoch_values is not LRScheduler.epoch_values:
+      return None
+    warmup, start_lr, end_lr = self.warmup_steps, self.start_lr, self.end_lr
+    values = (end_lr - start_lr) * epoch / float(warmup) + start_lr
+    after = epoch >= warmup
+    (table,), _ = wrapped.tabulate_groups([wrapped.base_lr], check_groups=False)
+    if run.epoch + epochs - warmup > table.horizon and not wrapped.holds_past_horizon:
+      return None  # (the generator steps past the wrapped table's horizon)
+    values[after] = table.values_at((epoch[after] - warmup).astype(np.int64))
+    return values, None
+
 
 class ExponentialDecay(_Replayed, family.ExponentialLR):
   """Paddle's ``ExponentialDecay``: ``lr * gamma ** epoch``.
@@ -621,6 +693,12 @@ class ExponentialDecay(_Replayed, family.ExponentialLR):
 
   def step_factor(self, run: Run) -> None:
     return None  # a power at each step, not a product of the last one
+
+  def epoch_table(self, run: Run, epochs: int):
+    epoch = _table_epochs(self, ExponentialDecay, run, epochs)
+    if epoch is None or type(self).closed_form is not family.ExponentialLR.closed_form:
+      return None
+    return run.base * _each(operator.pow, itertools.repeat(self.gamma), epoch), None
 
 
 class MultiStepDecay(_Replayed, family.MultiStepLR):
