@@ -174,7 +174,8 @@ def test_reduce_on_plateau_follows_the_metric_as_pytorch(name):
 
   # The metric after update t is read before update t + 1; PyTorch's are doubles.
   pairs = [adamax_optax.schedules.metric_value(m) for m in metric[:-1]]
-  stacked = jax.tree.map(lambda *x: jnp.stack(x), *pairs)
+  # Stacked on the host: jnp.stack would compile one concatenation of all 10000 scalars.
+  stacked = jax.tree.map(lambda *x: np.stack(x), *pairs)
   _, reductions = jax.jit(lambda m: jax.lax.scan(step, start, m))(stacked)
   reductions = np.concatenate([[0], np.asarray(reductions)])
   for g, table in enumerate(tables):
