@@ -64,6 +64,7 @@ def queue_marked(items: Iterable[pytest.Item]) -> None:
 
 
 def drop_unstarted() -> None:
-  """Forgets the work that has not started (a run stopped early, by ``-x`` say)."""
-  _pool.shutdown(wait=False, cancel_futures=True)
+  """Cancels the work that has not started (a run stopped early, by ``-x`` say)."""
+  for future in _queued.values():
+    future.cancel()
   _queued.clear()
