@@ -56,11 +56,19 @@ def outcome(function: Callable, *args):
   return _queued.pop((function, *args)).result()
 
 
+def skipped_by_its_marks(item: pytest.Item) -> bool:
+  """``skip``, or a ``skipif`` whose condition is ``True`` (not a string to evaluate)."""
+  conditions = [marker.args[0] for marker in item.iter_markers("skipif") if marker.args]
+  return item.get_closest_marker("skip") is not None or any(c is True for c in conditions)
+
+
 def queue_marked(items: Iterable[pytest.Item]) -> None:
-  """Queues the work of every item marked ``started_early``, in the order of the items."""
+  """Queues the work of every item marked ``started_early`` that its marks do not skip, in
+  the order of the items."""
   for item in items:
-    for marker in item.iter_markers(MARKER):
-      queue(*marker.args)
+    if not skipped_by_its_marks(item):
+      for marker in item.iter_markers(MARKER):
+        queue(*marker.args)
 
 
 def drop_unstarted() -> None:

@@ -38,3 +38,31 @@ def test_a_lone_function_is_the_marks_argument_not_what_it_decorates():
 
 def test_unqueued_work_runs_when_its_outcome_is_asked_for():
   assert started_early.outcome(sorted, (3, 1, 2)) == [1, 2, 3]
+
+
+class Marked:
+  """What :func:`started_early.skipped_by_its_marks` reads of a pytest item."""
+
+  def __init__(self, *decorators):
+    self.marks = [decorator.mark for decorator in decorators]
+
+  def iter_markers(self, name):
+    return (mark for mark in self.marks if mark.name == name)
+
+  def get_closest_marker(self, name):
+    return next(self.iter_markers(name), None)
+
+
+@pytest.mark.parametrize(
+  ("item", "skipped"),
+  [
+    (Marked(), False),
+    (Marked(pytest.mark.skip(reason="r")), True),
+    (Marked(pytest.mark.skipif(True, reason="r")), True),
+    (Marked(pytest.mark.skipif(False, reason="r")), False),
+    (Marked(pytest.mark.skipif("sys.platform == 'x'", reason="r")), False),
+  ],
+  ids=["unmarked", "skip", "skipif-true", "skipif-false", "skipif-string"],
+)
+def test_the_work_of_a_test_its_marks_skip_is_not_queued(item, skipped):
+  assert started_early.skipped_by_its_marks(item) is skipped
