@@ -24,6 +24,19 @@ class Trajectory(NamedTuple):
   meta: dict
 
 
+def read_recording(recording) -> dict[str, np.ndarray]:
+  """The arrays of a recording (an ``.npz`` path, or the archive ``np.load`` opened), each
+  read once.
+
+  ``np.load`` opens an archive that reads and decompresses a member again at every
+  ``archive[name]``: a replay indexing it step by step would read each array once per step.
+  """
+  if isinstance(recording, (str, pathlib.Path)):
+    with np.load(recording) as archive:
+      return dict(archive)
+  return dict(recording)
+
+
 def grads(case: str) -> tuple[dict, dict]:
   """Initial params and the (10, *shape) gradients of one case."""
   data = np.load(GOLDEN_DIR / f"grads_{case}.npz")
@@ -119,14 +132,14 @@ def first_difference(
   param be +0.0 where the framework has -0.0 (an update added by
   :func:`optax.apply_updates` cannot turn a nonzero weight into -0.0).
   """
-  data = np.load(path)
+  data = read_recording(path)
 
   def recorded(name, k, t):
     if f"{name}_{k}_bits" in data:
-      return jnp.asarray(data[f"{name}_{k}_bits"][t]).view(dtype)
-    return jnp.asarray(data[f"{name}_{k}"][t])
+      return np.asarray(data[f"{name}_{k}_bits"][t]).view(dtype)
+    return np.asarray(data[f"{name}_{k}"][t])
 
-  params = {k: recorded("param", k, 0) for k in keys}
+  params = {k: jnp.asarray(recorded("param", k, 0)) for k in keys}
   state = opt.init(params)
 
   @jax.jit
@@ -137,12 +150,12 @@ def first_difference(
   first_grad = f"grad_{keys[0]}_bits" if f"grad_{keys[0]}_bits" in data else f"grad_{keys[0]}"
   steps = len(data[first_grad])
   for t in range(1, steps + 1):
-    grads = {k: recorded("grad", k, t - 1) for k in keys}
+    grads = {k: jnp.asarray(recorded("grad", k, t - 1)) for k in keys}
     params, state = step(params, state, grads)
     mu, nu = moments(state)[:2]
     for k in keys:
       for name, got in (("param", params[k]), ("m", mu[k]), ("u", nu[k])):
-        got, want = np.asarray(got), np.asarray(recorded(name, k, t))
+        got, want = np.asarray(got), recorded(name, k, t)
         if got.dtype != want.dtype:
           return f"step {t}: {name}_{k} has dtype {got.dtype}, want {want.dtype}"
         nan = lambda x: np.isnan(x.astype(np.float32))
@@ -167,6 +180,7 @@ __all__ = [
   "first_difference",
   "golden_names",
   "grads",
+  "read_recording",
   "replay",
   "trajectory",
 ]

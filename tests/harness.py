@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from golden_data import read_recording
 
 import adamax_optax as ax
 
@@ -67,6 +68,7 @@ def replay_recording(
   ``(params, state)``, continues a run instead (a checkpoint's continuation).
   """
   as_tree = as_tree or (lambda values: dict(zip(keys, values, strict=True)))
+  data = read_recording(data)
   if start is None:
     params = as_tree([jnp.asarray(data[f"param_{k}"][0]) for k in keys])
     start = params, opt.init(params)
@@ -103,6 +105,7 @@ def clipped_gradients(clip, data, keys) -> dict[str, list]:
   recorded gradient of ``keys`` (``grad_<k>[t]``, passed as a list in that order, as the
   frameworks order their parameters): the clipped gradients of each key, step by step."""
   clipped = jax.jit(lambda grads: clip.update(grads, clip.init(grads))[0])
+  data = read_recording(data)
   got = {k: [] for k in keys}
   for t in range(len(data[f"grad_{keys[0]}"])):
     out = clipped([jnp.asarray(data[f"grad_{k}"][t]) for k in keys])
@@ -122,6 +125,7 @@ def assert_replays(opt, data, keys, what: str, steps=None, *, start=None, extra=
   differs after update <t>: ..."``.
   """
   row = (lambda t: t - 1) if start is not None else (lambda t: t)
+  data = read_recording(data)
   t = 0
   for t, params, state in replay_recording(opt, data, keys, steps, start=start):
     m, u, _ = ax.moments(state)

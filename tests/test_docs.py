@@ -10,15 +10,15 @@ process of its own from the repository root; a block after an
 import importlib
 import pathlib
 import types
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import started_early
 from test_readme import (
   BLOCK,
-  PARALLEL_PROCESSES,
   names_read_but_not_bound,
   relative_links,
   run_alone,
+  run_each_alone,
 )
 
 import adamax_optax
@@ -83,10 +83,10 @@ def test_every_block_binds_the_names_it_reads(page, index, code):
 
 
 @pytest.mark.slow
+@started_early.mark(run_each_alone, tuple(code for _, _, code in guide_blocks()))
 def test_every_block_runs_alone_in_a_fresh_interpreter():
   found = guide_blocks()
-  with ThreadPoolExecutor(PARALLEL_PROCESSES) as pool:
-    results = list(pool.map(run_alone, [code for _, _, code in found]))
+  results = started_early.outcome(run_each_alone, tuple(code for _, _, code in found))
   failures = [
     f"{page} python block {index} failed (exit {result.returncode}):\n{code}\n"
     f"{result.stderr[-3000:]}"

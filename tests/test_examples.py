@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+import started_early
 
 pytestmark = pytest.mark.slow  # trains the examples
 
@@ -100,19 +101,30 @@ def test_train_digits_param_dtype_reports_nonfinite_steps(tmp_path, capsys):
   assert bfloat16.test_accuracy > 0.5
 
 
+def run_python(*command):
+  """``python *command`` from the repository root, as a reader runs an example."""
+  env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+  return subprocess.run(
+    [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+  )
+
+
+ONE_KERAS_EPOCH = ("--optimizer", "keras", "--epochs", "1", "--no-progress")
+COMMANDS = {
+  "script": ("examples/train_digits.py", *ONE_KERAS_EPOCH),
+  "module": ("-m", "examples.train_digits", *ONE_KERAS_EPOCH),
+  "flax_nnx-module": ("-m", "examples.flax_nnx"),
+}
+
+
 @pytest.mark.parametrize(
   "command",
   [
-    ["examples/train_digits.py", "--optimizer", "keras", "--epochs", "1", "--no-progress"],
-    ["-m", "examples.train_digits", "--optimizer", "keras", "--epochs", "1", "--no-progress"],
-    ["-m", "examples.flax_nnx"],
+    pytest.param(command, id=name, marks=started_early.mark(run_python, *command))
+    for name, command in COMMANDS.items()
   ],
-  ids=["script", "module", "flax_nnx-module"],
 )
 def test_examples_run_as_script_and_as_module(command):
-  env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-  done = subprocess.run(
-    [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-  )
+  done = started_early.outcome(run_python, *command)
   assert done.returncode == 0, done.stderr[-3000:]
   assert "accuracy" in done.stdout

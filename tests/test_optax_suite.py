@@ -27,6 +27,7 @@ import types
 
 import optax
 import pytest
+import started_early
 from harness import PRESETS
 from optax._src import transform as optax_transform
 
@@ -289,21 +290,27 @@ def build_suites(sharding: bool):
 globals().update(build_suites(sharding=os.environ.get(SHARDING_PROCESS) == "1"))
 
 
-@pytest.mark.skipif(os.environ.get(SHARDING_PROCESS) == "1", reason="this is that process")
-def test_optax_sharding_suite_on_8_devices():
+def the_sharding_suite_on_8_devices():
   environment = {
     **os.environ,
     SHARDING_PROCESS: "1",
     "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
     "JAX_PLATFORMS": "cpu",
   }
-  run = subprocess.run(
+  return subprocess.run(
     [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", __file__, "-k", "Sharding"],
     env=environment,
     capture_output=True,
     text=True,
     timeout=900,
   )
+
+
+# (In that process the skip keeps it from starting another: started_early honours it.)
+@pytest.mark.skipif(os.environ.get(SHARDING_PROCESS) == "1", reason="this is that process")
+@started_early.mark(the_sharding_suite_on_8_devices)
+def test_optax_sharding_suite_on_8_devices():
+  run = started_early.outcome(the_sharding_suite_on_8_devices)
   summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
   assert run.returncode == 0 and " passed" in summary and "failed" not in summary, (
     run.stdout[-4000:] + run.stderr[-2000:]

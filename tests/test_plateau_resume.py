@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 from adamax_optax import _double_float as df
 from adamax_optax import load_state, moments
@@ -28,7 +29,7 @@ UPDATES = 1000
 
 
 def torch_case(every):
-  data = np.load(GOLDEN / "torch" / "sched_plateau_min_rel.npz")
+  data = read_recording(GOLDEN / "torch" / "sched_plateau_min_rel.npz")
   meta = json.loads(str(data["meta"]))
   scheduler = ReduceLROnPlateau(**meta["scheduler_kwargs"])
   groups = [{"params": [f"p{g}"], "lr": group["lr"]} for g, group in enumerate(meta["groups"])]
@@ -38,7 +39,7 @@ def torch_case(every):
 
 
 def paddle_case(every):
-  data = np.load(GOLDEN / "paddle" / "sched_reduce_on_plateau.npz")
+  data = read_recording(GOLDEN / "paddle" / "sched_reduce_on_plateau.npz")
   meta = json.loads(str(data["meta"]))
   scheduler = paddle_lr.ReduceOnPlateau(**meta["scheduler_kwargs"])
   opt = PaddleAdamax(learning_rate=scheduler, lr_scheduler_every=every)

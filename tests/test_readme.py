@@ -18,6 +18,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import started_early
 
 ROOT = pathlib.Path(__file__).parents[1]
 README = ROOT / "README.md"
@@ -101,11 +102,17 @@ def run_alone(code):
   )
 
 
+def run_each_alone(codes):
+  """Each code in a fresh interpreter of its own, several at a time."""
+  with ThreadPoolExecutor(PARALLEL_PROCESSES) as pool:
+    return list(pool.map(run_alone, codes))
+
+
 @pytest.mark.slow
+@started_early.mark(run_each_alone, tuple(code for _, code in run_blocks()))
 def test_every_snippet_runs_alone_in_a_fresh_interpreter():
   indexed = run_blocks()
-  with ThreadPoolExecutor(PARALLEL_PROCESSES) as pool:
-    results = list(pool.map(run_alone, [code for _, code in indexed]))
+  results = started_early.outcome(run_each_alone, tuple(code for _, code in indexed))
   failures = [
     f"README python block {index} failed (exit {result.returncode}):\n{code}\n"
     f"{result.stderr[-3000:]}"

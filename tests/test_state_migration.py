@@ -78,7 +78,7 @@ def test_mxnet_updater_states_handover():
 
 def test_mxnet_multi_precision_states_carry_the_masters():
   want = golden_data.trajectory("mxnet2_fp16_mp")
-  data = np.load(golden_data.GOLDEN_DIR / "mxnet2_fp16_mp.npz")
+  data = golden_data.read_recording(golden_data.GOLDEN_DIR / "mxnet2_fp16_mp.npz")
   names = sorted(golden_data.KEYS)  # tree_leaves order
   params = {k: data[f"param_{k}"][HANDOVER] for k in golden_data.KEYS}
   states = {

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import assert_same_bits
 
 from adamax_optax import keras_adamax, load_state, moments
@@ -36,7 +37,7 @@ WRITTEN = {
 
 
 def recorded():
-  data = np.load(FILES / "keras_continuation.npz")
+  data = read_recording(FILES / "keras_continuation.npz")
   pick = lambda kind: {k: data[f"{kind}_{k}"] for k in ORDER}
   return pick("grad"), {kind: pick(kind) for kind in ("param", "m", "u")}, data["iterations"]
 

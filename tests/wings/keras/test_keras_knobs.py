@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import replay_recording
 
 import adamax_optax
@@ -61,7 +62,7 @@ CPU_ONLY = pytest.mark.skipif(
 
 
 def load(knob):
-  data = np.load(GOLDEN / f"keras_traj_knob_{knob}.npz")
+  data = read_recording(GOLDEN / f"keras_traj_knob_{knob}.npz")
   return data, json.loads(str(data["meta"]))
 
 

@@ -31,7 +31,7 @@ CPU_ONLY = pytest.mark.skipif(
 
 
 def _load(name="keras_lso_jit"):
-  data = np.load(golden_data.GOLDEN_DIR / "keras" / f"{name}.npz")
+  data = golden_data.read_recording(golden_data.GOLDEN_DIR / "keras" / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import replay_recording
 
 import adamax_optax
@@ -30,7 +31,7 @@ CPU_ONLY = pytest.mark.skipif(
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

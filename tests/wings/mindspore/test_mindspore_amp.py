@@ -32,7 +32,7 @@ KEYS = ("w", "b", "s")
 
 
 def _load(name):
-  data = np.load(golden_data.GOLDEN_DIR / "mindspore" / f"{name}.npz")
+  data = golden_data.read_recording(golden_data.GOLDEN_DIR / "mindspore" / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

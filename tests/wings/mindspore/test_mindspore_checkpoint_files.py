@@ -14,6 +14,7 @@ import jax
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import assert_same_bits
 
 from adamax_optax import load_state, mindspore_adamax, mindspore_nn_adamax, moments
@@ -37,7 +38,7 @@ REAL_FILES = [
 
 
 def recorded(case):
-  data = np.load(FILES / f"ms_{case}_continuation.npz")
+  data = read_recording(FILES / f"ms_{case}_continuation.npz")
   meta = json.loads(str(data["meta"]))
   keys = list(meta["shapes"])
   pick = lambda kind: {k: data[f"{kind}_{k}"] for k in keys}

@@ -20,6 +20,7 @@ import jax
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import clipped_gradients, recorded_trajectory
 
 from adamax_optax.clipping import global_norm
@@ -33,7 +34,7 @@ CASES = ["ms_traj_exp_clip_global_norm", "ms_traj_exp_clip_value"]
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

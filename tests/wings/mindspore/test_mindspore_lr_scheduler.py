@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import recorded_trajectory
 
 from adamax_optax.mindspore.experimental.optim import lr_scheduler as L
@@ -24,7 +25,7 @@ SCHEDULE_FILES = sorted(
 
 
 def _load(name):
-  f = np.load(GOLDEN / f"{name}.npz")
+  f = read_recording(GOLDEN / f"{name}.npz")
   return f, json.loads(str(f["meta"]))
 
 

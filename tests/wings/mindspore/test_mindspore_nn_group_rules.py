@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from golden_data import read_recording
 from harness import assert_replays
 
 from adamax_optax import SparseRows
@@ -19,7 +20,7 @@ GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "golden" / "mindspore"
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

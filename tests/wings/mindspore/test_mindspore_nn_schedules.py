@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import assert_replays
 
 from adamax_optax.mindspore import nn
@@ -22,7 +23,7 @@ DYNLR_FILES = sorted(p.stem for p in GOLDEN.glob("ms_dynlr_*.npz") if "past_end"
 
 
 def _load(name):
-  f = np.load(GOLDEN / f"{name}.npz")
+  f = read_recording(GOLDEN / f"{name}.npz")
   return f, json.loads(str(f["meta"]))
 
 

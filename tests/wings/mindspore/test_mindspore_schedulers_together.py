@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from golden_data import read_recording
 
 from adamax_optax.mindspore.experimental.optim import Adamax
 from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
@@ -56,7 +57,7 @@ def closed_loop(opt, data):
 
 
 def test_constant_and_exponential_stepped_together_replay_mindspore_bit_for_bit():
-  data = np.load(RECORDING)
+  data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
   for t, params, state in closed_loop(opt, data):
     for index in range(2):
@@ -76,7 +77,7 @@ def test_constant_and_exponential_stepped_together_replay_mindspore_bit_for_bit(
 
 
 def test_get_last_lr_before_any_update_is_the_lr_after_both_constructors():
-  data = np.load(RECORDING)
+  data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
   state = opt.init({"w0": jnp.asarray(data["init0"]), "w1": jnp.asarray(data["init1"])})
   assert get_last_lr(opt, state) == list(data["lr"][0])

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from golden_data import read_recording
 
 from adamax_optax import clipping
 from adamax_optax.mindspore.experimental.optim import Adamax
@@ -29,7 +30,7 @@ GOLDEN = (
 
 
 def load():
-  data = np.load(GOLDEN)
+  data = read_recording(GOLDEN)
   return data, json.loads(str(data["meta"]))
 
 

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 import adamax_optax
 from adamax_optax.master_weights import MultiPrecisionState
@@ -66,7 +67,7 @@ def first_difference(got, want):
   "name", ["mxnet2_bert_clip", "mxnet1_bert_clip", "mxnet2_bert_clip_fp16_mp1"]
 )
 def test_bert_style_clip_then_adamax_is_mxnet_bit_for_bit(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   meta = json.loads(str(data["meta"]))
   version_one = name.startswith("mxnet1")
   dtype = jnp.dtype(meta["dtype"])

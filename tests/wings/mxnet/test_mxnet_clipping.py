@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 import adamax_optax
 from adamax_optax import clipping
@@ -38,7 +39,7 @@ CASES = ["mxnet1_traj_clip_global_norm", "mxnet2_traj_clip_global_norm"]
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

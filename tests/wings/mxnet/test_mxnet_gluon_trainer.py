@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 from adamax_optax.mxnet.gluon import Trainer
 from adamax_optax.mxnet.lr_scheduler import FactorScheduler
@@ -25,7 +26,7 @@ CASES = ["mxnet2_gluon_trainer", "mxnet1_gluon_trainer"]
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

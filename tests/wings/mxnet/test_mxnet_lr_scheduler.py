@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from golden_data import read_recording
 
 from adamax_optax.mxnet import lr_scheduler, optimizer
 from adamax_optax.mxnet.lr_scheduler import (
@@ -26,7 +27,7 @@ CLASSES = {
 
 
 def load(name):
-  data = np.load(GOLDEN / name)
+  data = read_recording(GOLDEN / name)
   return data, json.loads(str(data["meta"]))
 
 
@@ -64,7 +65,7 @@ def test_golden_schedule_bit_for_bit(name):
   counts = np.arange(begin, begin + n)  # optax counts; MXNet's num_update is count + 1
   used = data["lr"][:, 0]
   lr = optimizer_learning_rate(meta)
-  direct = data["lr_direct"] if "lr_direct" in data.files else used
+  direct = data.get("lr_direct", used)
   checks = [
     # (a) What the optimizer uses, also through the preset's resolution of its arguments.
     ("exact_schedule", sched.exact_schedule(begin, lr), counts, used),

@@ -26,7 +26,7 @@ def test_golden_trajectories_bit_for_bit(name):
     masters = golden_data.replay(opt, case, dtype=np.float16, params_of=lambda s, p: s.master)
     assert golden_data.compare(masters, want) == 3
     params = golden_data.replay(opt, case, dtype=np.float16)
-    data = np.load(golden_data.GOLDEN_DIR / f"{name}.npz")
+    data = golden_data.read_recording(golden_data.GOLDEN_DIR / f"{name}.npz")
     for k in golden_data.KEYS:
       np.testing.assert_array_equal(params[k], data[f"param_{k}"])
   else:

@@ -12,6 +12,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from golden_data import read_recording
 from harness import replay_recording
 
 import adamax_optax
@@ -36,7 +37,7 @@ def first_mismatch(got, want):
 
 @pytest.mark.parametrize("name", CASES)
 def test_scheduled_trajectory_bit_for_bit(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   meta = json.loads(str(data["meta"]))
   scheduler = getattr(lr_scheduler, meta["scheduler"].rsplit(".", 1)[1])
   factory = mxnet1_adamax if name.startswith("mxnet1") else mxnet_adamax

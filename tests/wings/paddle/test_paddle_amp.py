@@ -31,7 +31,7 @@ KEYS = ("w", "b", "s")
 
 
 def _load(name):
-  data = np.load(golden_data.GOLDEN_DIR / "paddle" / f"{name}.npz")
+  data = golden_data.read_recording(golden_data.GOLDEN_DIR / "paddle" / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

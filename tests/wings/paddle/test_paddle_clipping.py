@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from golden_data import read_recording
 from harness import clipped_gradients, recorded_trajectory
 
 import adamax_optax
@@ -34,7 +35,7 @@ PADDLE_DIVISION_STEPS = {"traj_clip_global_norm": {46}}
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   meta = json.loads(str(data["meta"]))
   return data, meta, meta["param_order"]
 

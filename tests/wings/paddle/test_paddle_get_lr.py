@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from golden_data import read_recording
 
 from adamax_optax.paddle.optimizer import Adamax, get_lr, lr
 from adamax_optax.schedules import metric_value
@@ -21,7 +22,7 @@ UPDATES = 300
 
 
 def recorded(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import assert_replays
 
 from adamax_optax.paddle import ParamAttr, regularizer
@@ -26,7 +27,7 @@ REGULARIZERS = {  # the recorded strings, as meta spells them
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from golden_data import read_recording
 from harness import assert_replays
 
 from adamax_optax.paddle.optimizer import Adamax, lr
@@ -25,7 +26,7 @@ SCHEDULE_FILES = sorted(
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 from adamax_optax import _double_float as df
 from adamax_optax.paddle.optimizer import Adamax, lr
@@ -17,7 +18,7 @@ GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "paddle" / "sched_reduce
 
 
 def golden():
-  data = np.load(GOLDEN)
+  data = read_recording(GOLDEN)
   meta = json.loads(str(data["meta"]))
   return lr.ReduceOnPlateau(**meta["scheduler_kwargs"]), data["lr"][:, 0], data["metric"]
 

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 from harness import clipped_gradients, recorded_trajectory
 
 import adamax_optax
@@ -26,7 +27,7 @@ KEYS = ("w", "b", "s")  # the order PyTorch saw the gradients in
 
 
 def load(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

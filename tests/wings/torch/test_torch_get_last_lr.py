@@ -10,9 +10,9 @@ import pathlib
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 from adamax_optax.torch.optim import Adamax
 from adamax_optax.torch.optim.lr_scheduler import (
@@ -27,7 +27,7 @@ UPDATES = 300
 
 
 def recorded(name):
-  data = np.load(GOLDEN / f"{name}.npz")
+  data = read_recording(GOLDEN / f"{name}.npz")
   return data, json.loads(str(data["meta"]))
 
 

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 from adamax_optax.torch.optim import Adamax
 from adamax_optax.torch.optim.lr_scheduler import (
@@ -60,7 +61,7 @@ def closed_loop(opt, data):
 
 
 def test_linear_warmup_and_step_decay_replay_pytorch_bit_for_bit():
-  data = np.load(RECORDING)
+  data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
   for t, params, _ in closed_loop(opt, data):
     for index in range(2):
@@ -77,7 +78,7 @@ def test_get_last_lr_is_what_the_last_stepped_pytorch_scheduler_reports():
   # Each PyTorch scheduler reports the group lr as it left it; the one stepped last
   # after an update (the decay after every 25th, else the warmup) reports the lr of
   # the next update, which get_last_lr returns.
-  data = np.load(RECORDING)
+  data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
   decay_every = int(data["every"][1])
   for t, _, state in closed_loop(opt, data):
@@ -91,7 +92,7 @@ def test_get_last_lr_is_what_the_last_stepped_pytorch_scheduler_reports():
 def test_the_composition_is_not_the_product_of_closed_forms():
   # The warmup's recursive step reads the lr the decay halved at update 25 * 2: the
   # recorded rates differ from base * linear(t) * step(t // 25) in the last bits.
-  data = np.load(RECORDING)
+  data = read_recording(RECORDING)
   t = np.arange(len(data["lr"]))
   linear = 0.1 + 0.9 * np.minimum(t, 60) / 60
   decay = 0.5 ** ((t // 25) // 2)

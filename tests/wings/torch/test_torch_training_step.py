@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from golden_data import read_recording
 
 from adamax_optax import load_state
 from adamax_optax.torch.checkpoint import from_torch_optimizer_file
@@ -31,7 +32,7 @@ GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "torch" / "step_groups_o
 
 
 def load():
-  data = np.load(GOLDEN)
+  data = read_recording(GOLDEN)
   return data, json.loads(str(data["meta"]))
 
 
