@@ -11,6 +11,7 @@ import optax
 from golden_data import read_recording
 
 import adamax_optax as ax
+from adamax_optax.schedules import metric_value
 
 # Every preset and the alias: name -> (factory, the keyword its learning rate goes by).
 PRESETS = {
@@ -206,3 +207,39 @@ def assert_same_tree(a, b, *, ordered_keys: bool = True) -> None:
       assert_same_tree(x, y, ordered_keys=ordered_keys)
   else:
     assert type(a) is type(b) and a == b, (a, b)
+
+
+def scheduled_stepper(opt) -> Callable:
+  """One jitted update ``step(params, state, grads, value)`` of ``opt``; ``value`` is a
+  plateau scheduler's metric, or None for a count-driven one."""
+
+  @jax.jit
+  def step(params, state, grads, value):
+    metric = {} if value is None else {"value": value}
+    updates, state = opt.update(grads, state, params, **metric)
+    return optax.apply_updates(params, updates), state
+
+  return step
+
+
+def run_scheduled(opt, step, params, state, updates, *, gradient, last_lr, metric=None):
+  """A closed-loop run of ``opt`` with a scheduler, as a framework's script trains it.
+
+  For each update ``t`` in ``updates``, ``gradient(params, t)`` is the gradient at the
+  current params, and ``metric(params)`` (a plateau scheduler only) the validation loss
+  given with it (the state reads it at an epoch boundary only). ``last_lr(opt, state)`` is
+  the wing's ``get_last_lr``: a count-driven scheduler's state reports the rate of the next
+  update, a plateau's that of the last (its metric arrives with the next update).
+
+  Returns:
+    ``(history, state)``: per update, the params, the moments and the rates it used.
+  """
+  history = []
+  for t in updates:
+    rates = None if metric else last_lr(opt, state)
+    value = None if metric is None else metric_value(metric(params))
+    params, state = step(params, state, gradient(params, t), value)
+    rates = last_lr(opt, state) if metric else rates
+    mu, nu, _ = ax.moments(state)
+    history.append((params, mu, nu, rates))
+  return history, state

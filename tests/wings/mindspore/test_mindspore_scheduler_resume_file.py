@@ -20,18 +20,16 @@ import json
 import math
 import pathlib
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from harness import first_bit_difference
+from harness import first_bit_difference, run_scheduled, scheduled_stepper
 
-from adamax_optax import load_state, mindspore_adamax, moments
+from adamax_optax import load_state, mindspore_adamax
 from adamax_optax.mindspore import checkpoint as ms_ckpt
 from adamax_optax.mindspore.experimental.optim import lr_scheduler
 from adamax_optax.mindspore.experimental.optim.lr_scheduler import get_last_lr
-from adamax_optax.schedules import metric_value
 
 GOLDEN = pathlib.Path(__file__).parents[2] / "golden" / "mindspore"
 CASES = ["steplr", "plateau"]
@@ -95,31 +93,22 @@ def validation_loss(data, params):
 
 @functools.cache
 def stepper(opt):
-  @jax.jit
-  def step(params, state, grads, value):
-    metric = {} if value is None else {"value": value}
-    updates, state = opt.update(grads, state, params, **metric)
-    return optax.apply_updates(params, updates), state
-
-  return step
+  return scheduled_stepper(opt)
 
 
 def run(opt, params, state, data, start, stop):
   """Updates ``start`` .. ``stop - 1`` under ``jax.jit``; with a plateau each is given the
-  loss of the current params (read only at an epoch boundary). Per update: the params, the
-  moments and the rates it used."""
-  step = stepper(opt)
-  plateau = "loss" in data
-  history = []
-  for t in range(start, stop):
-    # A count-driven scheduler's state reports the rate of the next update; a plateau's,
-    # that of the last (its metric arrives with the next update).
-    rates = None if plateau else get_last_lr(opt, state)
-    value = metric_value(validation_loss(data, params)) if plateau else None
-    params, state = step(params, state, gradients(data, params, t), value)
-    rates = get_last_lr(opt, state) if plateau else rates
-    mu, nu, _ = moments(state)
-    history.append((params, mu, nu, rates))
+  loss of the current params. Per update: the params, the moments and the rates it used."""
+  history, _ = run_scheduled(
+    opt,
+    stepper(opt),
+    params,
+    state,
+    range(start, stop),
+    gradient=functools.partial(gradients, data),
+    last_lr=get_last_lr,
+    metric=functools.partial(validation_loss, data) if "loss" in data else None,
+  )
   return history
 
 

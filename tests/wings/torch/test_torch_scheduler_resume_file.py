@@ -32,10 +32,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from harness import first_bit_difference
+from harness import first_bit_difference, run_scheduled, scheduled_stepper
 
-from adamax_optax import load_state, moments
-from adamax_optax.schedules import metric_value
+from adamax_optax import load_state
 from adamax_optax.torch.checkpoint import (
   from_torch_checkpoint_file,
   from_torch_model_file,
@@ -131,34 +130,25 @@ _STEPS = {}
 def stepper(opt):
   """One jitted update of ``opt`` (compiled once per optimizer in this module)."""
   if id(opt) not in _STEPS:
-
-    @jax.jit
-    def step(params, state, grads, value):
-      metric = {} if value is None else {"value": value}
-      updates, state = opt.update(grads, state, params, **metric)
-      return optax.apply_updates(params, updates), state
-
-    _STEPS[id(opt)] = (opt, step)
+    _STEPS[id(opt)] = (opt, scheduled_stepper(opt))
   return _STEPS[id(opt)][1]
 
 
 def run(opt, params, state, data, start, stop):
   """Updates ``start`` .. ``stop - 1`` under ``jax.jit``; with a plateau each is given
-  the loss of the current params (read only at an epoch boundary: the loss after the
-  epoch before). Returns, per update, the params, the moments and the rates it used."""
-  step = stepper(opt)
-  plateau = "loss" in data
-  history = []
-  for t in range(start, stop):
-    # A count-driven scheduler's state reports the rate of the next update; a plateau's,
-    # that of the last (its metric arrives with the next update).
-    rates = None if plateau else get_last_lr(opt, state)
-    value = metric_value(validation_loss(data, params)) if plateau else None
-    params, state = step(params, state, gradients(data, params, t), value)
-    rates = get_last_lr(opt, state) if plateau else rates
-    mu, nu, _ = moments(state)
-    history.append((flat(params), flat(mu), flat(nu), rates))
-  return history, state
+  the loss of the current params. Returns, per update, the params, the moments and the
+  rates it used (by PyTorch's dotted names), and the last state."""
+  history, state = run_scheduled(
+    opt,
+    stepper(opt),
+    params,
+    state,
+    range(start, stop),
+    gradient=functools.partial(gradients, data),
+    last_lr=get_last_lr,
+    metric=functools.partial(validation_loss, data) if "loss" in data else None,
+  )
+  return [(flat(p), flat(mu), flat(nu), rates) for p, mu, nu, rates in history], state
 
 
 def first_difference(history, data, start, prefix=""):
