@@ -66,6 +66,18 @@ class Model(torch.nn.Module):
     self.fc0 = torch.nn.Linear(2, 3)
 
 
+def group_meta(names):
+  """The groups as the recording's meta states them: names in the model's order."""
+  return [
+    {
+      "params": [n for n in names if n.endswith(g["suffix"])],
+      "lr": g["lr"],
+      "weight_decay": g.get("weight_decay", 0.0),
+    }
+    for g in GROUPS
+  ]
+
+
 def build(make_scheduler=lambda optimizer: ReduceLROnPlateau(optimizer, **PLATEAU)):
   """A fresh model, optimizer and scheduler, as the script builds them at start."""
   torch.manual_seed(0)
@@ -219,14 +231,7 @@ def main():
     every=EPOCH,
     cut=CUT,
     param_order=names,
-    groups=[
-      {
-        "params": [n for n in names if n.endswith(g["suffix"])],
-        "lr": g["lr"],
-        "weight_decay": g.get("weight_decay", 0.0),
-      }
-      for g in GROUPS
-    ],
+    groups=group_meta(names),
     lr=1e-3,
     scheduler={"class": "ReduceLROnPlateau", "kwargs": PLATEAU},
     checkpoint={"file": "checkpoints/plateau_resume_cut.pt", "after": CUT},

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import torch
 from common import OUT_DIR, save
-from gen_plateau_resume import GROUPS, build, problem
+from gen_plateau_resume import GROUPS, build, group_meta, problem
 from torch.optim.lr_scheduler import MultiStepLR, StepLR
 
 warnings.filterwarnings("ignore")
@@ -105,14 +105,7 @@ def record_case(case):
     every=every,
     cut=CUT,
     param_order=names,
-    groups=[
-      {
-        "params": [n for n in names if n.endswith(g["suffix"])],
-        "lr": g["lr"],
-        "weight_decay": g.get("weight_decay", 0.0),
-      }
-      for g in GROUPS
-    ],
+    groups=group_meta(names),
     lr=1e-3,
     scheduler={"class": cls.__name__, "kwargs": kwargs},
     checkpoint={"file": f"checkpoints/resume_{case}_cut.pt", "after": CUT},
