@@ -571,12 +571,12 @@ def scale_by_adamax(
     del params, extra_args
     count_inc = optax.safe_increment(state.count)
     lr = _learning_rate_at(learning_rate, state.count)
-    if is_exact(b1):  # this update's b1, its double, and 1 - b1 as the recipe rounds it
-      b1_now, b1_exact = b1(state.count), b1.double_float(state.count)
+    if is_exact(b1):  # this update's b1 and 1 - b1 as the recipe rounds it
+      b1_now = b1(state.count)
       complement = b1_complement(state.count) if arithmetic.one_minus_b1 == "float64" else None
       hyper = (b1_now, b2, eps, complement if complement is not None else 1 - b1_now)
     else:
-      b1_now, b1_exact, hyper = jnp.asarray(b1, jnp.float32), b1, hyperparameters
+      b1_now, hyper = jnp.asarray(b1, jnp.float32), hyperparameters
     b1_power = rounded(state.b1_power * b1_now)
     if arithmetic.bias_correction == "float32_product":
       bc = 1 - b1_power
@@ -588,9 +588,12 @@ def scale_by_adamax(
       step_size = None
       if isinstance(learning_rate, ExactSchedule) and isinstance(b1, ExactSchedule):
         step_size = _scheduled_step_sizes(learning_rate, b1, lr, count_inc)
-      elif isinstance(learning_rate, ExactSchedule) and _is_python_number(b1_exact):
-        step_size = _scheduled_step_sizes(learning_rate, float(b1_exact), lr, count_inc)
+      elif isinstance(learning_rate, ExactSchedule) and _is_python_number(b1):
+        step_size = _scheduled_step_sizes(learning_rate, float(b1), lr, count_inc)
       if step_size is None:
+        # b1's double, traced only here: a host table above needs none (PyTorch's cycled
+        # betas[0] with a cycled lr), and tracing it costs a lookup in each of its tables.
+        b1_exact = b1.double_float(state.count) if is_exact(b1) else b1
         exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
         step_size = _float64_step_size(exact_lr, b1_exact, count_inc, float32_divide=float32_divide)
     else:
