@@ -196,6 +196,26 @@ def _scheduled_step_sizes(
   return jnp.where(t < len(table), jnp.asarray(table)[index], lr)
 
 
+def _lerp_end(b1: ExactSchedule, complement: ExactSchedule, precision: str) -> bool | None:
+  """For a b1 schedule, the end PyTorch's lerp starts from at every step: True when each
+  float32 ``c = 1 - b1`` the step reads has ``|c| < 0.5`` (from ``m``), False when none
+  has (from ``g``), None when it changes.
+
+  The step reads ``c`` from a table the host holds, so the host picks the branch and
+  the compiled step holds one of the two lerps instead of both and a select per leaf.
+  A NaN ``c`` (past the end of the table) makes both ends NaN, so it picks neither.
+  """
+  if precision == "float64":
+    complements = complement.run_values.astype(np.float32)
+  else:
+    complements = np.float32(1) - b1.run_values.astype(np.float32)
+  complements = complements[~np.isnan(complements)]
+  from_m = np.abs(complements) < 0.5
+  if from_m.all():
+    return True
+  return False if not from_m.any() else None
+
+
 def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) -> jax.Array:
   """``f32(lr / (1 - b1**t))`` computed as a double would compute it.
 
@@ -435,8 +455,11 @@ def scale_by_adamax(
   mu_dtype = check_state_dtype("mu_dtype", mu_dtype)
   nu_dtype = check_state_dtype("nu_dtype", nu_dtype)
   upcast = mu_dtype is not None or nu_dtype is not None
+  lerp_from_m = None
   if is_exact(b1):
     b1_complement = b1.one_minus()  # 1 - b1 in double, as rounded for the float64 mode
+    if isinstance(b1, ExactSchedule):
+      lerp_from_m = _lerp_end(b1, b1_complement, arithmetic.one_minus_b1)
   else:
     hyperparameters = (b1, b2, eps, _one_minus_b1(b1, arithmetic.one_minus_b1))
   fused, interpret = check_fused(fused)
@@ -484,6 +507,8 @@ def scale_by_adamax(
     from_g = g - (g - m) * rest
     if _is_python_number(c):
       return op(from_m if abs(c) < 0.5 else from_g)
+    if lerp_from_m is not None:  # a b1 schedule whose every 1 - b1 picks the same end
+      return op(from_m if lerp_from_m else from_g)
     return op(jnp.where(jnp.abs(c) < 0.5, from_m, from_g))
 
   def infinity_norm(g, u, b2, eps, op):

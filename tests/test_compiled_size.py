@@ -121,3 +121,20 @@ def test_the_elementwise_rule_is_traced_once_per_leaf_shape(factory):
   # the other stages' few operations), not its dozens of operations; optax.adamax
   # traces its whole rule for every leaf.
   assert traced_equations_per_leaf(factory()) <= traced_equations_per_leaf(optax.adamax(LR))
+
+
+def test_a_cycled_b1_compiles_one_lerp_a_leaf():
+  # PyTorch's lerp starts from m or from g by |1 - b1| < 0.5. A traced b1 needs both
+  # lerps and a select in every leaf; a cycled betas[0] (CyclicLR's default
+  # cycle_momentum) is read from a host table, so the host picks the end when every
+  # value picks the same one, and a leaf compiles as with a constant b1.
+  from adamax_optax.torch.optim.lr_scheduler import CyclicLR
+
+  def cyclic(**momentum):
+    return ax.torch_adamax(LR, lr_scheduler=CyclicLR(base_lr=1e-3, max_lr=1e-2, **momentum))
+
+  constant_per_leaf, _ = per_leaf_and_fixed(lambda: ax.torch_adamax(LR))
+  assert per_leaf_and_fixed(cyclic)[0] == constant_per_leaf
+  # A b1 crossing 0.5 takes either end, as PyTorch does: both lerps stay.
+  crossing_per_leaf, _ = per_leaf_and_fixed(lambda: cyclic(base_momentum=0.3, max_momentum=0.9))
+  assert crossing_per_leaf > constant_per_leaf
