@@ -20,7 +20,7 @@ from adamax_optax._leaves import (
 from adamax_optax._rounding import computed_once, rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
-from adamax_optax.schedules import ExactSchedule, exact_table, is_exact
+from adamax_optax.schedules import DoubleConstant, ExactSchedule, exact_table, is_exact
 from adamax_optax.validation import check_adamax_hyperparameters, check_range, scheduled_value
 
 
@@ -194,6 +194,38 @@ def _scheduled_step_sizes(
   table = schedule.derived_table(("step_sizes", b1), step_sizes)
   index = jnp.clip(t, 1, len(table) - 1)
   return jnp.where(t < len(table), jnp.asarray(table)[index], lr)
+
+
+def _level_step_sizes(rate: DoubleConstant, b1, t) -> jax.Array | None:
+  """``f32(lr / (1 - b1**t))`` for a rate read from a host table at a traced index (a
+  plateau scheduler's rate after ``k`` reductions) and a numeric b1, from one host table
+  by index and step; None when the rate has no table, b1 has none, or the two together
+  exceed ``_MAX_TABLE_STEPS`` entries.
+
+  Each entry is the double ``levels[k] / (1 - b1**t)`` rounded once to float32, as the
+  frameworks divide their double rate by their double bias correction (PyTorch's
+  ``lr / bias_correction``): the quotient the float32-pair division approximates, with
+  no power, no division and no loop compiled. From the step where ``1 - b1**t`` is 1.0
+  every entry of a row repeats its last one, so the step index is clipped there.
+  """
+  if rate.table is None:
+    return None
+  b1 = float(b1)
+  bias_corrections = _bias_corrections(b1)
+  levels = rate.table.horizon  # one entry per index; a larger index reads the last one
+  if bias_corrections is None or levels * len(bias_corrections) > _MAX_TABLE_STEPS:
+    return None
+
+  def step_sizes():
+    doubles = rate.table.values_at(np.arange(levels))
+    with np.errstate(divide="ignore"):  # t = 0: never read
+      table = doubles[:, None] / bias_corrections[None, :]
+    return table.astype(np.float32).ravel()
+
+  table = rate.table.derived_table(("level_step_sizes", b1), step_sizes)
+  row = jnp.minimum(rate.index, levels - 1)
+  column = jnp.clip(t, 1, len(bias_corrections) - 1)
+  return jnp.asarray(table)[row * len(bias_corrections) + column]
 
 
 def _lerp_end(b1: ExactSchedule, complement: ExactSchedule, precision: str) -> bool | None:
@@ -615,6 +647,9 @@ def scale_by_adamax(
         step_size = _scheduled_step_sizes(learning_rate, b1, lr, count_inc)
       elif isinstance(learning_rate, ExactSchedule) and _is_python_number(b1):
         step_size = _scheduled_step_sizes(learning_rate, float(b1), lr, count_inc)
+      elif isinstance(learning_rate, DoubleConstant) and _is_python_number(b1):
+        # (A float32 division reads the float32 rate: the double quotient is not needed.)
+        step_size = None if float32_divide else _level_step_sizes(learning_rate, b1, count_inc)
       if step_size is None:
         # b1's double, traced only here: a host table above needs none (PyTorch's cycled
         # betas[0] with a cycled lr), and tracing it costs a lookup in each of its tables.

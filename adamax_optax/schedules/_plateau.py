@@ -92,7 +92,10 @@ def on_plateau(
   every = check_every(every)
 
   def rates(reductions):
-    return [DoubleConstant(table.double_float(reductions)) for table in tables]
+    return [
+      DoubleConstant(table.double_float(reductions), table=table, index=reductions)
+      for table in tables
+    ]
 
   def init_fn(params):
     zero = jnp.zeros([], jnp.int32)
