@@ -138,3 +138,16 @@ def test_a_cycled_b1_compiles_one_lerp_a_leaf():
   # A b1 crossing 0.5 takes either end, as PyTorch does: both lerps stay.
   crossing_per_leaf, _ = per_leaf_and_fixed(lambda: cyclic(base_momentum=0.3, max_momentum=0.9))
   assert crossing_per_leaf > constant_per_leaf
+
+
+def test_a_plateau_rate_compiles_no_double_float_step_size():
+  # The rate after k reductions is read from a host table, and so is its step size
+  # lr_k / (1 - b1**t): the float32-pair power (a loop over the bits of t) and division
+  # are not compiled.
+  from adamax_optax.torch.optim.lr_scheduler import ReduceLROnPlateau
+
+  opt = lambda: ax.torch_adamax(LR, lr_scheduler=ReduceLROnPlateau())
+  params = {f"w{i}": jax.ShapeDtypeStruct((64, 16), jnp.float32) for i in range(4)}
+  state = jax.eval_shape(opt().init, params)
+  text = jax.jit(lambda s, g: opt().update(g, s, g, value=jnp.float32(1.0))).lower(state, params)
+  assert "while" not in text.as_text()
