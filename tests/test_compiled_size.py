@@ -151,3 +151,33 @@ def test_a_plateau_rate_compiles_no_double_float_step_size():
   state = jax.eval_shape(opt().init, params)
   text = jax.jit(lambda s, g: opt().update(g, s, g, value=jnp.float32(1.0))).lower(state, params)
   assert "while" not in text.as_text()
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_computed_once_keeps_a_bool(value):
+  from adamax_optax._rounding import computed_once
+
+  assert jax.jit(computed_once)(jnp.asarray(value)).dtype == jnp.bool_
+  assert bool(jax.jit(computed_once)(jnp.asarray(value))) is value
+
+
+def test_a_plateau_compiles_its_metric_compare_once():
+  # Whether the metric improved is read by each field of the plateau's state; XLA
+  # copied its double-pair compare into each field's computation. Measured on 4 leaves:
+  # 367 fixed instructions with ReduceLROnPlateau before, 192 with it computed once and
+  # no remainder when the scheduler steps every update (34
+  # with a constant rate).
+  from adamax_optax.torch.optim.lr_scheduler import ReduceLROnPlateau
+
+  opt = ax.torch_adamax(LR, lr_scheduler=ReduceLROnPlateau())
+  params = {f"w{i}": jax.ShapeDtypeStruct((64, 16), jnp.float32) for i in range(4)}
+  state = jax.eval_shape(opt.init, params)
+
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params, value=jnp.float32(1.0))
+    return optax.apply_updates(params, updates), state
+
+  text = jax.jit(step, donate_argnums=(0, 1)).lower(params, state, params).compile().as_text()
+  fixed = sum(1 for line in text.splitlines() if re.match(r"\s+(ROOT )?%\S+ = ", line))
+  fixed -= 4 * per_leaf_and_fixed(lambda: ax.torch_adamax(LR))[0]
+  assert fixed < 250, fixed
