@@ -165,8 +165,7 @@ def test_a_plateau_compiles_its_metric_compare_once():
   # Whether the metric improved is read by each field of the plateau's state; XLA
   # copied its double-pair compare into each field's computation. Measured on 4 leaves:
   # 367 fixed instructions with ReduceLROnPlateau before, 192 with it computed once and
-  # no remainder when the scheduler steps every update (34
-  # with a constant rate).
+  # no remainder when the scheduler steps every update (34 with a constant rate).
   from adamax_optax.torch.optim.lr_scheduler import ReduceLROnPlateau
 
   opt = ax.torch_adamax(LR, lr_scheduler=ReduceLROnPlateau())
