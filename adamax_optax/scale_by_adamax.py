@@ -490,7 +490,7 @@ def scale_by_adamax(
   lerp_from_m = None
   if is_exact(b1):
     b1_complement = b1.one_minus()  # 1 - b1 in double, as rounded for the float64 mode
-    if isinstance(b1, ExactSchedule):
+    if isinstance(b1, ExactSchedule) and arithmetic.moment == "fused_lerp":
       lerp_from_m = _lerp_end(b1, b1_complement, arithmetic.one_minus_b1)
   else:
     hyperparameters = (b1, b2, eps, _one_minus_b1(b1, arithmetic.one_minus_b1))
