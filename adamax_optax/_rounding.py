@@ -50,8 +50,10 @@ def computed_once(x: jax.Array) -> jax.Array:
   1 for every bit pattern), and ``x / 1`` is ``x`` exactly, NaN, infinities and -0
   included (an integer ``x`` divides exactly too). The cost is one scalar division per
   step. (``jax.lax.optimization_barrier`` does not do this: the CPU backend removes it
-  before fusion.)
+  before fusion.) A bool (a comparison read by several results) goes through an int32.
   """
+  if x.dtype == jnp.bool_:
+    return computed_once(x.astype(jnp.int32)).astype(jnp.bool_)
   width = 8 * jnp.dtype(x.dtype).itemsize
   bits = jax.lax.bitcast_convert_type(x, jnp.dtype(f"uint{width}"))
   one = ((bits >> (width - 1)) | 1).astype(x.dtype)

@@ -20,7 +20,7 @@ from adamax_optax._leaves import (
 from adamax_optax._rounding import computed_once, rounded
 from adamax_optax._typing import Updates
 from adamax_optax.fused import check_fused, fused_leaf_updates
-from adamax_optax.schedules import ExactSchedule, exact_table, is_exact
+from adamax_optax.schedules import DoubleConstant, ExactSchedule, exact_table, is_exact
 from adamax_optax.validation import check_adamax_hyperparameters, check_range, scheduled_value
 
 
@@ -194,6 +194,58 @@ def _scheduled_step_sizes(
   table = schedule.derived_table(("step_sizes", b1), step_sizes)
   index = jnp.clip(t, 1, len(table) - 1)
   return jnp.where(t < len(table), jnp.asarray(table)[index], lr)
+
+
+def _level_step_sizes(rate: DoubleConstant, b1, t) -> jax.Array | None:
+  """``f32(lr / (1 - b1**t))`` for a rate read from a host table at a traced index (a
+  plateau scheduler's rate after ``k`` reductions) and a numeric b1, from one host table
+  by index and step; None when the rate has no table, b1 has none, or the two together
+  exceed ``_MAX_TABLE_STEPS`` entries.
+
+  Each entry is the double ``levels[k] / (1 - b1**t)`` rounded once to float32, as the
+  frameworks divide their double rate by their double bias correction (PyTorch's
+  ``lr / bias_correction``): the quotient the float32-pair division approximates, with
+  no power, no division and no loop compiled. From the step where ``1 - b1**t`` is 1.0
+  every entry of a row repeats its last one, so the step index is clipped there.
+  """
+  if rate.table is None:
+    return None
+  b1 = float(b1)
+  bias_corrections = _bias_corrections(b1)
+  levels = rate.table.horizon  # one entry per index; a larger index reads the last one
+  if bias_corrections is None or levels * len(bias_corrections) > _MAX_TABLE_STEPS:
+    return None
+
+  def step_sizes():
+    doubles = rate.table.values_at(np.arange(levels))
+    with np.errstate(divide="ignore"):  # t = 0: never read
+      table = doubles[:, None] / bias_corrections[None, :]
+    return table.astype(np.float32).ravel()
+
+  table = rate.table.derived_table(("level_step_sizes", b1), step_sizes)
+  row = jnp.minimum(rate.index, levels - 1)
+  column = jnp.clip(t, 1, len(bias_corrections) - 1)
+  return jnp.asarray(table)[row * len(bias_corrections) + column]
+
+
+def _lerp_end(b1: ExactSchedule, complement: ExactSchedule, precision: str) -> bool | None:
+  """For a b1 schedule, the end PyTorch's lerp starts from at every step: True when each
+  float32 ``c = 1 - b1`` the step reads has ``|c| < 0.5`` (from ``m``), False when none
+  has (from ``g``), None when it changes.
+
+  The step reads ``c`` from a table the host holds, so the host picks the branch and
+  the compiled step holds one of the two lerps instead of both and a select per leaf.
+  A NaN ``c`` (past the end of the table) makes both ends NaN, so it picks neither.
+  """
+  if precision == "float64":
+    complements = complement.run_values.astype(np.float32)
+  else:
+    complements = np.float32(1) - b1.run_values.astype(np.float32)
+  complements = complements[~np.isnan(complements)]
+  from_m = np.abs(complements) < 0.5
+  if from_m.all():
+    return True
+  return False if not from_m.any() else None
 
 
 def _float64_step_size(learning_rate, b1, t, *, float32_divide: bool = False) -> jax.Array:
@@ -435,8 +487,11 @@ def scale_by_adamax(
   mu_dtype = check_state_dtype("mu_dtype", mu_dtype)
   nu_dtype = check_state_dtype("nu_dtype", nu_dtype)
   upcast = mu_dtype is not None or nu_dtype is not None
+  lerp_from_m = None
   if is_exact(b1):
     b1_complement = b1.one_minus()  # 1 - b1 in double, as rounded for the float64 mode
+    if isinstance(b1, ExactSchedule) and arithmetic.moment == "fused_lerp":
+      lerp_from_m = _lerp_end(b1, b1_complement, arithmetic.one_minus_b1)
   else:
     hyperparameters = (b1, b2, eps, _one_minus_b1(b1, arithmetic.one_minus_b1))
   fused, interpret = check_fused(fused)
@@ -484,6 +539,8 @@ def scale_by_adamax(
     from_g = g - (g - m) * rest
     if _is_python_number(c):
       return op(from_m if abs(c) < 0.5 else from_g)
+    if lerp_from_m is not None:  # a b1 schedule whose every 1 - b1 picks the same end
+      return op(from_m if lerp_from_m else from_g)
     return op(jnp.where(jnp.abs(c) < 0.5, from_m, from_g))
 
   def infinity_norm(g, u, b2, eps, op):
@@ -571,12 +628,12 @@ def scale_by_adamax(
     del params, extra_args
     count_inc = optax.safe_increment(state.count)
     lr = _learning_rate_at(learning_rate, state.count)
-    if is_exact(b1):  # this update's b1, its double, and 1 - b1 as the recipe rounds it
-      b1_now, b1_exact = b1(state.count), b1.double_float(state.count)
+    if is_exact(b1):  # this update's b1 and 1 - b1 as the recipe rounds it
+      b1_now = b1(state.count)
       complement = b1_complement(state.count) if arithmetic.one_minus_b1 == "float64" else None
       hyper = (b1_now, b2, eps, complement if complement is not None else 1 - b1_now)
     else:
-      b1_now, b1_exact, hyper = jnp.asarray(b1, jnp.float32), b1, hyperparameters
+      b1_now, hyper = jnp.asarray(b1, jnp.float32), hyperparameters
     b1_power = rounded(state.b1_power * b1_now)
     if arithmetic.bias_correction == "float32_product":
       bc = 1 - b1_power
@@ -588,9 +645,15 @@ def scale_by_adamax(
       step_size = None
       if isinstance(learning_rate, ExactSchedule) and isinstance(b1, ExactSchedule):
         step_size = _scheduled_step_sizes(learning_rate, b1, lr, count_inc)
-      elif isinstance(learning_rate, ExactSchedule) and _is_python_number(b1_exact):
-        step_size = _scheduled_step_sizes(learning_rate, float(b1_exact), lr, count_inc)
+      elif isinstance(learning_rate, ExactSchedule) and _is_python_number(b1):
+        step_size = _scheduled_step_sizes(learning_rate, float(b1), lr, count_inc)
+      elif isinstance(learning_rate, DoubleConstant) and _is_python_number(b1):
+        # (A float32 division reads the float32 rate: the double quotient is not needed.)
+        step_size = None if float32_divide else _level_step_sizes(learning_rate, b1, count_inc)
       if step_size is None:
+        # b1's double, traced only here: a host table above needs none (PyTorch's cycled
+        # betas[0] with a cycled lr), and tracing it costs a lookup in each of its tables.
+        b1_exact = b1.double_float(state.count) if is_exact(b1) else b1
         exact_lr = learning_rate.double_float(state.count) if is_exact(learning_rate) else lr
         step_size = _float64_step_size(exact_lr, b1_exact, count_inc, float32_divide=float32_divide)
     else:

@@ -248,3 +248,31 @@ def test_schedule_must_return_scalar():
   opt = scale_by_adamax(learning_rate=lambda count: jnp.ones(2))
   with pytest.raises(ValueError, match="learning_rate schedule must return a scalar"):
     opt.update(jnp.ones(2), opt.init(jnp.ones(2)))
+
+
+@pytest.mark.parametrize("lr, factor, b1", [(0.01, 0.1, 0.9), (0.1, 0.5, 0.9), (0.002, 0.3, 0.8)])
+def test_plateau_step_sizes_table_equals_the_float32_pair_division(lr, factor, b1):
+  # A plateau rate after k reductions reads f32(lr_k / (1 - b1**t)) from a host table of
+  # double quotients; the float32-pair division, tested against the recordings, gives
+  # the same float32 at every k and t (past both ends too).
+  import importlib
+
+  from adamax_optax.schedules import DoubleConstant
+  from adamax_optax.torch.optim.lr_scheduler import ReduceLROnPlateau
+
+  step = importlib.import_module("adamax_optax.scale_by_adamax")
+  table = ReduceLROnPlateau(factor=factor).reduction_tables([lr])[0]
+  steps = len(step._bias_corrections(b1))
+  ks, ts = np.meshgrid(np.arange(table.horizon + 2), np.arange(1, steps + 3), indexing="ij")
+  ks, ts = jnp.asarray(ks.ravel(), jnp.int32), jnp.asarray(ts.ravel(), jnp.int32)
+
+  def tabulated(k, t):
+    return step._level_step_sizes(DoubleConstant(table.double_float(k), table, k), b1, t)
+
+  def paired(k, t):
+    return step._float64_step_size(table.double_float(k), b1, t)
+
+  looked_up = jax.jit(jax.vmap(tabulated))(ks, ts)
+  np.testing.assert_array_equal(looked_up, jax.jit(jax.vmap(paired))(ks, ts))
+  quotients = table.values_at(np.asarray(ks)) / (1.0 - b1 ** np.asarray(ts, np.float64))
+  np.testing.assert_array_equal(looked_up, quotients.astype(np.float32))

@@ -249,10 +249,24 @@ class DoubleConstant:
 
   What a metric-driven scheduler hands the optimizer it rebuilds inside ``update`` (see
   :mod:`adamax_optax.schedules._plateau`): a schedule whose every value is ``value``.
+
+  Args:
+    value: the rate, a double as a pair.
+    table: optionally, the host table ``value`` was read from, ``table.double_float(index)``
+      (a plateau scheduler's rates by reductions made), so that what the step derives
+      from the rate alone can be tabulated on the host too.
+    index: the (traced) index ``value`` was read at, with ``table``.
   """
 
-  def __init__(self, value: df.DoubleFloat):
-    self.value = value
+  def __init__(
+    self,
+    value: df.DoubleFloat,
+    table: "ExactSchedule | None" = None,
+    index: jax.typing.ArrayLike | None = None,
+  ):
+    if (table is None) != (index is None):
+      raise ValueError("DoubleConstant: give table and index together, or neither.")
+    self.value, self.table, self.index = value, table, index
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     return self.value.hi

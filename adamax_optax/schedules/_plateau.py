@@ -30,6 +30,7 @@ import numpy as np
 import optax
 
 from adamax_optax import _double_float as df
+from adamax_optax._rounding import computed_once
 from adamax_optax.schedules._exact import DoubleConstant, ExactSchedule
 from adamax_optax.schedules._replay import DOUBLE, Numbers
 from adamax_optax.validation import check_every
@@ -92,7 +93,10 @@ def on_plateau(
   every = check_every(every)
 
   def rates(reductions):
-    return [DoubleConstant(table.double_float(reductions)) for table in tables]
+    return [
+      DoubleConstant(table.double_float(reductions), table=table, index=reductions)
+      for table in tables
+    ]
 
   def init_fn(params):
     zero = jnp.zeros([], jnp.int32)
@@ -118,7 +122,9 @@ def on_plateau(
     if metric.hi.ndim:
       raise ValueError(f"value (the metric) must be a scalar, got shape {metric.hi.shape}.")
     stepped = advance(state, metric)
-    due = (state.count > 0) & (state.count % every == 0)
+    due = state.count > 0
+    if every > 1:
+      due = due & (state.count % every == 0)
     keep = lambda new, old: jax.tree.map(lambda x, y: jnp.where(due, x, y), new, old)
     fields = ("best", "num_bad_epochs", "cooldown_counter", "reductions")
     state = state._replace(**{f: keep(getattr(stepped, f), getattr(state, f)) for f in fields})
@@ -302,6 +308,9 @@ class PlateauScheduler:
     better = self.improved(metric, best)
     if self.metric_ignored_in_cooldown:
       better = better & jnp.logical_not(cooling)  # the bad steps are 0 then anyway
+    # Read by every field of the state: XLA would copy its few dozen scalar operations
+    # (the double-pair compare) into each field's computation.
+    better = computed_once(better)
     best = jax.tree.map(lambda new, old: jnp.where(better, new, old), metric, best)
     bad = jnp.where(better | cooling, 0, state.num_bad_epochs + 1)
     reduce = bad > self.patience
