@@ -243,3 +243,17 @@ def run_scheduled(opt, step, params, state, updates, *, gradient, last_lr, metri
     mu, nu, _ = ax.moments(state)
     history.append((params, mu, nu, rates))
   return history, state
+
+
+def first_recorded_difference(data, t: int, bitwise: dict, counts: dict, framework: str):
+  """None when, after update ``t``, every value of ``bitwise`` has the dtype, shape and bits
+  of the recording's ``data[name][t]`` and every one of ``counts`` equals its integer; else
+  the first that does not, as ``"step <t>: <name> ..."``."""
+  for what, value in bitwise.items():
+    difference = first_bit_difference(np.asarray(value), data[what][t])
+    if difference:
+      return f"step {t}: {what} differs from {framework}'s: {difference}"
+  for what, value in counts.items():
+    if int(value) != data[what][t]:
+      return f"step {t}: {what} is {int(value)}, {framework}'s {data[what][t]}"
+  return None

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import first_recorded_difference, replay_recording
 
 from adamax_optax import moments
 from adamax_optax.keras.optimizers import Adamax, LossScaleOptimizer, scale_loss
@@ -51,28 +52,15 @@ def _first_difference(name, unscale=None):
       factor_product="float32",
       growth_stops_at_float32_max=False,
     )
-  params = [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  bits = lambda x: np.asarray(x, np.float32).view(np.uint32)
-  for t in range(1, meta["T"] + 1):
-    params, state = step(params, state, [jnp.asarray(data[f"grad_{k}"][t - 1]) for k in KEYS])
+  for t, params, state in replay_recording(opt, data, KEYS, meta["T"], as_tree=list):
     mu, nu, count = moments(state)
-    got = {"dynamic_scale": state.scale}
+    bitwise = {"dynamic_scale": state.scale}
     for j, k in enumerate(KEYS):
-      got.update({f"param_{k}": params[j], f"m_{k}": mu[j], f"u_{k}": nu[j]})
-    for what, value in got.items():
-      if not np.array_equal(bits(value), bits(data[what][t])):
-        return f"step {t}: {what} is {np.asarray(value)!r}, Keras's {data[what][t]!r}"
+      bitwise.update({f"param_{k}": params[j], f"m_{k}": mu[j], f"u_{k}": nu[j]})
     counts = {"step_counter": state.growth_tracker, "iterations": count}
-    for what, value in counts.items():
-      if int(value) != data[what][t]:
-        return f"step {t}: {what} is {int(value)}, Keras's {data[what][t]}"
+    difference = first_recorded_difference(data, t, bitwise, counts, "Keras")
+    if difference:
+      return difference
   return None
 
 

@@ -16,11 +16,11 @@ Params, m, u, the step count, scale_value and counter are compared at every step
 import json
 
 import golden_data
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import first_recorded_difference, replay_recording
 
 from adamax_optax import moments
 from adamax_optax.loss_scaling import dynamic_loss_scaling
@@ -58,27 +58,15 @@ def _first_difference(name, **overrides):
       factor_product="float32",
       **choices,
     )
-  params = [jnp.asarray(data[f"param_{k}"][0]) for k in KEYS]
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  bits = lambda x: np.asarray(x, np.float32).view(np.uint32)
-  for t in range(1, meta["T"] + 1):
-    params, state = step(params, state, [jnp.asarray(data[f"grad_{k}"][t - 1]) for k in KEYS])
+  for t, params, state in replay_recording(opt, data, KEYS, meta["T"], as_tree=list):
     mu, nu, count = moments(state)
-    got = {"scale_value": state.scale}
+    bitwise = {"scale_value": state.scale}
     for j, k in enumerate(KEYS):
-      got.update({f"param_{k}": params[j], f"m_{k}": mu[j], f"u_{k}": nu[j]})
-    for what, value in got.items():
-      if not np.array_equal(bits(value), bits(data[what][t])):
-        return f"step {t}: {what} is {np.asarray(value)!r}, MindSpore's {data[what][t]!r}"
-    for what, value in {"counter": state.growth_tracker, "step_t": count}.items():
-      if int(value) != data[what][t]:
-        return f"step {t}: {what} is {int(value)}, MindSpore's {data[what][t]}"
+      bitwise.update({f"param_{k}": params[j], f"m_{k}": mu[j], f"u_{k}": nu[j]})
+    counts = {"counter": state.growth_tracker, "step_t": count}
+    difference = first_recorded_difference(data, t, bitwise, counts, "MindSpore")
+    if difference:
+      return difference
   return None
 
 

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import first_recorded_difference, replay_recording
 
 from adamax_optax import moments
 from adamax_optax.loss_scaling import DynamicLossScaleState, dynamic_loss_scaling
@@ -46,32 +47,19 @@ def _first_difference(name, **overrides):
   opt = GradScaler(Adamax(**meta["optimizer_kwargs"]), **meta["grad_scaler"])
   if overrides:  # the core rule with one of Paddle's choices changed
     opt = dynamic_loss_scaling_like_paddle(Adamax(**meta["optimizer_kwargs"]), meta, overrides)
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in KEYS}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  bits = lambda x: np.asarray(x, np.float32).view(np.uint32)
-  for t in range(1, meta["T"] + 1):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t - 1]) for k in KEYS})
+  for t, params, state in replay_recording(opt, data, KEYS, meta["T"]):
     mu, nu, _ = moments(state)
-    got = {"scale": state.scale}
+    bitwise = {"scale": state.scale}
     # Paddle's beta1_pow after step t is the power its step t + 1 will use: ours times beta1.
     next_b1_power = _b1_power(state) * jnp.float32(meta["optimizer_kwargs"]["beta1"])
     for k in KEYS:
-      got[f"beta1_pow_{k}"] = next_b1_power
+      bitwise[f"beta1_pow_{k}"] = next_b1_power
     for k in KEYS:
-      got.update({f"param_{k}": params[k], f"m_{k}": mu[k], f"u_{k}": nu[k]})
-    for what, value in got.items():
-      if not np.array_equal(bits(value), bits(data[what][t])):
-        return f"step {t}: {what} is {np.asarray(value)!r}, Paddle's {data[what][t]!r}"
+      bitwise.update({f"param_{k}": params[k], f"m_{k}": mu[k], f"u_{k}": nu[k]})
     counts = {"incr_count": state.growth_tracker, "decr_count": state.backoff_tracker}
-    for what, value in counts.items():
-      if int(value) != data[what][t]:
-        return f"step {t}: {what} is {int(value)}, Paddle's {data[what][t]}"
+    difference = first_recorded_difference(data, t, bitwise, counts, "Paddle")
+    if difference:
+      return difference
   return None
 
 

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from harness import first_recorded_difference, replay_recording
 
 from adamax_optax import moments
 from adamax_optax.loss_scaling import DynamicLossScaleState, dynamic_loss_scaling
@@ -42,26 +43,15 @@ def _first_difference(name):
   meta = json.loads(str(data["meta"]))
   keys = meta["param_order"]
   opt = _scaler(meta)
-  params = {k: jnp.asarray(data[f"param_{k}"][0]) for k in keys}
-  state = opt.init(params)
-
-  @jax.jit
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  bits = lambda x: np.asarray(x).view(np.uint32)
-  for t in range(1, meta["T"] + 1):
-    params, state = step(params, state, {k: jnp.asarray(data[f"grad_{k}"][t - 1]) for k in keys})
+  for t, params, state in replay_recording(opt, data, keys, meta["T"]):
     mu, nu, count = moments(state)
-    got = {"scale": state.scale, "growth_tracker": state.growth_tracker}
-    got["step"] = np.float32(count)
+    bitwise = {"scale": state.scale, "growth_tracker": state.growth_tracker}
+    bitwise["step"] = np.float32(count)
     for k in keys:
-      got.update({f"param_{k}": params[k], f"m_{k}": mu[k], f"u_{k}": nu[k]})
-    for what, value in got.items():
-      value, want = np.asarray(value), data[what][t]
-      if value.dtype != want.dtype or not np.array_equal(bits(value), bits(want)):
-        return f"step {t}: {what} is {value!r}, PyTorch's {want!r}"
+      bitwise.update({f"param_{k}": params[k], f"m_{k}": mu[k], f"u_{k}": nu[k]})
+    difference = first_recorded_difference(data, t, bitwise, {}, "PyTorch")
+    if difference:
+      return difference
   return None
 
 
