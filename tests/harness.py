@@ -257,3 +257,24 @@ def first_recorded_difference(data, t: int, bitwise: dict, counts: dict, framewo
     if int(value) != data[what][t]:
       return f"step {t}: {what} is {int(value)}, {framework}'s {data[what][t]}"
   return None
+
+
+def noisy_quadratic_run(opt, data):
+  """Yields ``(t, params, state)`` after each update ``t`` (0 first) of a closed-loop run
+  as the schedulers-together recordings make it: params ``w0``, ``w1`` from ``init0``,
+  ``init1``, the gradient computed from the current params, ``(w - target) + noise[t]``,
+  one update per row of ``data["lr"]``, under ``jax.jit``."""
+  targets = {"w0": jnp.asarray(data["target0"]), "w1": jnp.asarray(data["target1"])}
+
+  @jax.jit
+  def step(params, state, noise):
+    grads = {k: (params[k] - targets[k]) + noise[k] for k in params}
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  params = {"w0": jnp.asarray(data["init0"]), "w1": jnp.asarray(data["init1"])}
+  state = opt.init(params)
+  for t in range(len(data["lr"])):
+    noise = {"w0": jnp.asarray(data["noise0"][t]), "w1": jnp.asarray(data["noise1"][t])}
+    params, state = step(params, state, noise)
+    yield t, params, state

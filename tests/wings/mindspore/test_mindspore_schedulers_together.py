@@ -9,11 +9,10 @@ closed-loop updates.
 
 import pathlib
 
-import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from golden_data import read_recording
+from harness import noisy_quadratic_run
 
 from adamax_optax.mindspore.experimental.optim import Adamax
 from adamax_optax.mindspore.experimental.optim.lr_scheduler import (
@@ -37,29 +36,10 @@ def recorded_optimizer(data):
   return Adamax(groups, betas=(0.9, 0.999), eps=1e-8, lr_scheduler=schedulers)
 
 
-def closed_loop(opt, data):
-  """Yields ``(t, params, state)`` after each update, the gradient computed from the
-  current parameters as the recording computes it: ``(w - target) + noise[t]``."""
-  targets = {"w0": jnp.asarray(data["target0"]), "w1": jnp.asarray(data["target1"])}
-
-  @jax.jit
-  def step(params, state, noise):
-    grads = {k: (params[k] - targets[k]) + noise[k] for k in params}
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  params = {"w0": jnp.asarray(data["init0"]), "w1": jnp.asarray(data["init1"])}
-  state = opt.init(params)
-  for t in range(len(data["lr"])):
-    noise = {"w0": jnp.asarray(data["noise0"][t]), "w1": jnp.asarray(data["noise1"][t])}
-    params, state = step(params, state, noise)
-    yield t, params, state
-
-
 def test_constant_and_exponential_stepped_together_replay_mindspore_bit_for_bit():
   data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
-  for t, params, state in closed_loop(opt, data):
+  for t, params, state in noisy_quadratic_run(opt, data):
     for index in range(2):
       got = np.asarray(params[f"w{index}"])
       want = data[f"w{index}"][t]

@@ -8,12 +8,12 @@ groups, 400 closed-loop updates.
 
 import pathlib
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 from golden_data import read_recording
+from harness import noisy_quadratic_run
 
 from adamax_optax.torch.optim import Adamax
 from adamax_optax.torch.optim.lr_scheduler import (
@@ -41,29 +41,10 @@ def recorded_optimizer(data, **overrides):
   return Adamax(groups, lr=0.002, **keywords)
 
 
-def closed_loop(opt, data):
-  """Yields ``(t, params)`` after each update, the gradient computed from the current
-  parameters as the recording computes it: ``(w - target) + noise[t]``."""
-  targets = {"w0": jnp.asarray(data["target0"]), "w1": jnp.asarray(data["target1"])}
-
-  @jax.jit
-  def step(params, state, noise):
-    grads = {k: (params[k] - targets[k]) + noise[k] for k in params}
-    updates, state = opt.update(grads, state, params)
-    return optax.apply_updates(params, updates), state
-
-  params = {"w0": jnp.asarray(data["init0"]), "w1": jnp.asarray(data["init1"])}
-  state = opt.init(params)
-  for t in range(len(data["lr"])):
-    noise = {"w0": jnp.asarray(data["noise0"][t]), "w1": jnp.asarray(data["noise1"][t])}
-    params, state = step(params, state, noise)
-    yield t, params, state
-
-
 def test_linear_warmup_and_step_decay_replay_pytorch_bit_for_bit():
   data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
-  for t, params, _ in closed_loop(opt, data):
+  for t, params, _ in noisy_quadratic_run(opt, data):
     for index in range(2):
       got = np.asarray(params[f"w{index}"])
       want = data[f"w{index}"][t]
@@ -81,7 +62,7 @@ def test_get_last_lr_is_what_the_last_stepped_pytorch_scheduler_reports():
   data = read_recording(RECORDING)
   opt = recorded_optimizer(data)
   decay_every = int(data["every"][1])
-  for t, _, state in closed_loop(opt, data):
+  for t, _, state in noisy_quadratic_run(opt, data):
     got = get_last_lr(opt, state)
     last = "decay" if (t + 1) % decay_every == 0 else "warmup"
     assert got == list(data[f"last_lr_{last}"][t]), f"after update {t + 1}"
