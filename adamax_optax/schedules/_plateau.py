@@ -1,6 +1,7 @@
 """Metric-driven learning rates (reduce on plateau), taken the optax way.
 
-The rate cannot be tabulated by count, but the rate after ``k`` reductions can.
+Whether the rate falls depends on the metric, so it cannot be tabulated by count; the
+rate after ``k`` reductions can.
 :func:`on_plateau` keeps the bookkeeping (best metric, bad epochs, cooldown, ``k``) in
 the state, reads the metric from ``update(..., value=metric)`` as
 :func:`optax.contrib.reduce_on_plateau` does, and rebuilds the wrapped optimizer in

@@ -1,9 +1,9 @@
 """``mindspore.nn``'s dynamic learning-rate list builders (MindSpore 2.10), exactly.
 
 Each returns a Python list of doubles, one per step, computed as MindSpore computes it
-(``current_epoch = floor(i / step_per_epoch)``), for ``mindspore_nn_adamax(learning_rate=...)``
-or a group's ``lr``; which entry each update uses: the
-:doc:`MindSpore porting guide </porting/mindspore>`.
+(``current_epoch = floor(i / step_per_epoch)``), to give as
+``mindspore_nn_adamax(learning_rate=...)`` or a group's ``lr``. Which entry each update
+uses, and past the list's end: the :doc:`MindSpore porting guide </porting/mindspore>`.
 """
 
 import math
