@@ -3,15 +3,13 @@
 * :class:`ExactSchedule`: host-computed values looked up by the update count inside the
   compiled step (:mod:`adamax_optax.schedules._exact`).
 * The scheduler engine (:mod:`adamax_optax.schedules._replay`): a framework scheduler's
-  ``step()`` protocol replayed per parameter group in the framework's :class:`Numbers`
-  (:data:`DOUBLE` or :data:`FLOAT32`) and tabulated.
-* The PyTorch family of algorithms, written once
-  (:mod:`adamax_optax.schedules._pytorch_family`), which the PyTorch and MindSpore wings
-  declare with their frameworks' signatures.
-* Metric-driven schedulers (:mod:`adamax_optax.schedules._plateau`): :func:`on_plateau`
-  with its :class:`PlateauState`, :class:`PlateauScheduler` (PyTorch's
-  ``ReduceLROnPlateau`` rule, which the wings declare), and :func:`reduction_levels`, a
-  plateau scheduler's table of rates.
+  ``step()`` replayed per parameter group in the framework's :class:`Numbers`
+  (:data:`DOUBLE` or :data:`FLOAT32`) and tabulated; the PyTorch family of algorithms
+  (:mod:`adamax_optax.schedules._pytorch_family`) is written once on it.
+* Metric-driven schedulers (:mod:`adamax_optax.schedules._plateau`): :func:`on_plateau`,
+  :class:`PlateauState`, :class:`PlateauScheduler` and :func:`reduction_levels`.
+
+How the wings use them, and what they cost: :doc:`/schedules`.
 """
 
 from adamax_optax.schedules._exact import (

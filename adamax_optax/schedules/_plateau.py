@@ -1,22 +1,14 @@
 """Metric-driven learning rates (reduce on plateau), taken the optax way.
 
-A plateau scheduler lowers the learning rate when a metric stops improving. Whether it
-does depends on the metric, so it cannot be tabulated by count; but the rate after
-``k`` reductions can (PyTorch: ``max(lr * factor, min_lr)`` in doubles, kept only when
-the change exceeds ``eps``). :func:`on_plateau` keeps the framework's bookkeeping (best
-metric, bad epochs, cooldown, ``k``) in the state, reads the metric from
-``update(..., value=metric)`` as :func:`optax.contrib.reduce_on_plateau` does, and
-rebuilds the wrapped optimizer inside ``update`` with each group's rate after ``k``
-reductions, as a double (:class:`~adamax_optax.schedules.DoubleConstant`), the way
-:func:`optax.inject_hyperparams` rebuilds its optimizer with traced values.
-
-:class:`PlateauScheduler` is PyTorch's ``ReduceLROnPlateau`` rule written once: its
-arguments, the threshold bound, the tables of rates (:func:`reduction_levels` per group)
-and one ``scheduler.step(metric)`` (:meth:`PlateauScheduler.advance`). A wing declares its
-framework's signature, checks and docstring, and overrides only what its framework does
-differently: MindSpore compares in float32 and keeps a reduction when ``lr > new + eps``;
-Paddle's threshold is ``best -+ best * threshold``, its first metric always improves and
-its cooldown ignores the metric.
+Whether the rate falls depends on the metric, so it cannot be tabulated by count; the
+rate after ``k`` reductions can.
+:func:`on_plateau` keeps the bookkeeping (best metric, bad epochs, cooldown, ``k``) in
+the state, reads the metric from ``update(..., value=metric)`` as
+:func:`optax.contrib.reduce_on_plateau` does, and rebuilds the wrapped optimizer in
+``update`` with each group's rate after ``k`` reductions, as
+:func:`optax.inject_hyperparams` does with traced values. :class:`PlateauScheduler` is
+PyTorch's ``ReduceLROnPlateau`` rule written once; a wing overrides only what its
+framework does otherwise (:doc:`/schedules`, "Metric-driven").
 """
 
 import dataclasses
@@ -40,11 +32,10 @@ class PlateauState(NamedTuple):
   """State of :func:`on_plateau`.
 
   Attributes:
-    count: the position that decides when the scheduler is due (at every positive
-      multiple of ``every``), int32, saturating: the updates applied so far in a run from
-      :meth:`init`; after :func:`~adamax_optax.load_state` with ``plateau=``, the updates
-      into the current epoch (``step % every``), since the saved bookkeeping already read
-      the metric of the last epoch boundary. (The Adamax step count is kept in ``inner``.)
+    count: int32, saturating; the scheduler is due at its positive multiples of
+      ``every``. The updates since :meth:`init`, or after
+      :func:`~adamax_optax.load_state` with ``plateau=`` the updates into the current
+      epoch (``step % every``). (The Adamax step count is in ``inner``.)
     best: the best metric seen, a double in two float32 (+-inf before the first).
     num_bad_epochs: scheduler steps since the last improvement, int32.
     cooldown_counter: scheduler steps of cooldown left, int32.
@@ -79,12 +70,8 @@ def on_plateau(
     advance: one ``scheduler.step(metric)``: the new bookkeeping (``inner`` untouched)
       from the state and the metric (a :class:`DoubleFloat`).
     initial_best: ``best`` before any metric (``inf`` to minimize, ``-inf`` to maximize).
-    every: updates per scheduler step. ``update`` needs ``value=metric`` every time; the
-      value passed at update ``n`` (``n`` a positive multiple of ``every``) is the metric
-      measured after the ``every`` updates before it, as ``scheduler.step(metric)``
-      between epochs; at other updates it is not read. A float32 metric (a JAX loss) is
-      compared exactly as PyTorch compares its ``.item()``; a Python float's double
-      survives ``jax.jit`` only as a pair, :func:`metric_value`.
+    every: updates per scheduler step; ``update`` needs ``value=metric`` every time,
+      read at the positive multiples of ``every`` (:doc:`/schedules`, "Metric-driven").
 
   Returns:
     An optax transformation whose ``update`` takes ``value=``.

@@ -1,17 +1,11 @@
 """The PyTorch family of schedulers, each algorithm written once.
 
-PyTorch's ``torch.optim.lr_scheduler`` defined these algorithms; MindSpore's
-``experimental.optim.lr_scheduler`` ports them to float32 tensors and Paddle's
-``optimizer.lr`` has several of them too. Each class here is PyTorch's ``get_lr`` (the
-recursive step from the group's current lr) and closed form, in PyTorch's order of
-operations, evaluated in the wing's :class:`~adamax_optax.schedules.Numbers`: with
-Python doubles they are PyTorch's values, and with MindSpore's float32 numbers the same
-source gives MindSpore's (its port keeps PyTorch's expressions, and a float32 ``last_epoch``
-and lr make every operation a float32 kernel).
-
-The classes hold no arguments of their own: a wing's class declares them (the
-framework's signature, defaults and checks) and inherits the algorithm. See
-:mod:`adamax_optax.schedules._replay` for the protocol.
+Each class is PyTorch's ``get_lr`` (the recursive step) and closed form, in PyTorch's
+order of operations, evaluated in the wing's :class:`~adamax_optax.schedules.Numbers`:
+Python doubles give PyTorch's (and Paddle's) values, float32 gives MindSpore's, whose
+port keeps PyTorch's expressions on float32 tensors. A wing's class declares the
+arguments (signature, defaults, checks) and inherits the algorithm; the protocol is
+:mod:`adamax_optax.schedules._replay`'s.
 """
 
 import bisect

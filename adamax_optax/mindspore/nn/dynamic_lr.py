@@ -1,10 +1,9 @@
 """``mindspore.nn``'s dynamic learning-rate list builders (MindSpore 2.10), exactly.
 
-Each returns a Python list of doubles, one per step, computed in Python's double
-arithmetic as MindSpore does (``current_epoch = floor(i / step_per_epoch)``). Pass the
-list as ``mindspore_nn_adamax(learning_rate=...)`` (or a group's ``lr``): update ``t``
-uses entry ``t - 1``, rounded to float32. (MindSpore raises once the list runs out; the
-preset keeps the last value.)
+Each returns a Python list of doubles, one per step, computed as MindSpore computes it
+(``current_epoch = floor(i / step_per_epoch)``), to give as
+``mindspore_nn_adamax(learning_rate=...)`` or a group's ``lr``. Which entry each update
+uses, and past the list's end: the :doc:`MindSpore porting guide </porting/mindspore>`.
 """
 
 import math

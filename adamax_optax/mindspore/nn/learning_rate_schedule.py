@@ -1,20 +1,10 @@
 """``mindspore.nn``'s ``LearningRateSchedule`` cells (MindSpore 2.10), bit for bit.
 
-MindSpore evaluates these cells in float32 on the optimizer's ``global_step`` (shape
-[1]), and ``nn.AdaMax`` reads ``learning_rate(global_step)`` before incrementing it: the
-update at optax count ``n`` uses the schedule at step ``n``. The classes here compute
-MindSpore's float32 expression op by op on the host (:mod:`adamax_optax._float32`)
-and tabulate it as an :class:`~adamax_optax.schedules.ExactSchedule`; each is an optax
-schedule ``count -> lr``, usable as ``mindspore_nn_adamax(learning_rate=...)``, as a
-group's ``lr``, or with any optax optimizer.
-
-Every class takes a keyword-only ``horizon`` (default
-:data:`~adamax_optax.schedules.DEFAULT_HORIZON`): the steps tabulated (lazily, at the
-first call). Schedules that stop changing (``CosineDecayLR``, ``WarmUpLR``,
-``PolynomialDecayLR`` without ``update_decay_steps``, a decay that underflows to 0)
-tabulate only up to their end and hold their exact last value; past a horizon that cut
-a schedule short the rate is NaN, so a longer run makes NaN updates (the parameters turn
-NaN, visibly) instead of using a wrong rate.
+Each cell computes MindSpore's float32 expression op by op on the host and is an optax
+schedule ``count -> lr``: ``mindspore_nn_adamax(learning_rate=...)``, a group's ``lr``, or
+any optax optimizer. Every class takes a keyword-only ``horizon`` (default 1,000,000),
+the steps tabulated at the first call. Counting and horizons: the
+:doc:`MindSpore porting guide </porting/mindspore>` and :doc:`/schedules`.
 """
 
 import math
@@ -31,6 +21,7 @@ from adamax_optax.mindspore.nn._decay import (
   polynomial_decay,
 )
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule
+from adamax_optax.validation import check_horizon
 
 _PI = F32(math.pi)
 
@@ -48,9 +39,7 @@ class LearningRateSchedule:
   """Base class: ``value(step)`` in MindSpore's float32, tabulated into an ExactSchedule."""
 
   def __init__(self, *, horizon: int = DEFAULT_HORIZON):
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-      raise ValueError(f"{type(self).__name__}: horizon must be an int >= 1, got {horizon!r}.")
-    self.horizon = int(horizon)
+    self.horizon = check_horizon(horizon, type(self).__name__)
     self._table: ExactSchedule | None = None
 
   def _last_changing_step(self) -> int | None:

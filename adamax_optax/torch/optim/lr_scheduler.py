@@ -1,31 +1,14 @@
 """``torch.optim.lr_scheduler``'s schedulers, value for value.
 
-PyTorch's schedulers are objects that rewrite ``group["lr"]`` in Python doubles at every
-``scheduler.step()``, most of them recursively (``lr *= gamma``), so their values drift
-from any closed form by an ulp here and there. Each class here declares PyTorch's keywords
-(without the optimizer) on an algorithm of :mod:`adamax_optax.schedules._pytorch_family`,
-which the scheduler engine replays on the host for every parameter group; the preset
-gets an :class:`~adamax_optax.schedules.ExactSchedule` per group: under ``jax.jit`` the
-step then uses the very double PyTorch would have used, and ``f32(lr / (1 - b1**t))`` is
-formed from it as PyTorch forms it. The tables are computed once per scheduler and
-arguments, when the optimizer is built (or at the first call of a scheduler used alone).
-
-Attach a scheduler to :func:`adamax_optax.torch_adamax` as PyTorch attaches it to its
-optimizer::
+Each class takes PyTorch's keywords (without the optimizer) and replays PyTorch's
+``scheduler.step()`` in Python doubles for every parameter group, so that under
+``jax.jit`` each update uses the very double PyTorch would have used. Attach one as
+PyTorch does::
 
     opt = torch_adamax(lr=0.01, lr_scheduler=StepLR(step_size=30, gamma=0.1))
 
-``scheduler.step()`` is taken once per update; ``torch_adamax(lr_scheduler_every=N)``
-steps it once per N updates (once per epoch of N batches). Each object is also an
-ordinary optax schedule (``count -> lr``) once given the learning rate it starts from
-(``StepLR(step_size=30, gamma=0.1, lr=0.01)``), the one group a plain optimizer has.
-
-``ReduceLROnPlateau`` follows a metric: give it to every update,
-``opt.update(grads, state, params, value=metric)`` (see
-:mod:`adamax_optax.schedules._plateau`). ``CyclicLR`` and ``OneCycleLR`` also cycle
-``betas[0]`` (``cycle_momentum=True``, PyTorch's default): the
-preset then takes each update's beta1, for the moment and the bias correction, as
-PyTorch's Adamax does.
+Counting, horizons, plateau metrics, cycled ``betas[0]`` and resuming: the
+:doc:`PyTorch porting guide </porting/pytorch>` and :doc:`/schedules`.
 """
 
 import dataclasses
@@ -53,24 +36,18 @@ class LRScheduler(Scheduler):
   """Base of the schedulers: the keywords every one takes besides PyTorch's own.
 
   Attributes:
-    lr: the learning rate the scheduler starts from when it is called as an optax
-      schedule (``count -> lr``); the preset passes each group's own instead.
-    horizon: how many updates are tabulated. A scheduler that stops changing before it
-      (``MultiStepLR`` past its last milestone, ``LinearLR``, ``ConstantLR`` and
-      ``PolynomialLR`` past ``total_iters``) holds its exact last value for any count;
-      any other has a NaN rate from the horizon on, so a run longer than the table makes
-      NaN updates (the parameters turn NaN, visibly) instead of using a wrong rate.
+    lr: the starting rate when used alone as an optax schedule (the preset passes each
+      group's own).
+    horizon: updates tabulated, default 1,000,000; past it a rate that still changes is
+      NaN (:doc:`/schedules`, "Past the end of a table").
   """
 
   lr: float | None = None
   horizon: int = DEFAULT_HORIZON
 
   def group_schedules(self, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
-    """One :class:`ExactSchedule` per group whose initial learning rates are ``lrs``.
-
-    ``every``: updates per ``scheduler.step()``. Value ``n`` is the learning rate of the
-    update at optax count ``n``, as PyTorch's ``group["lr"]`` holds it then.
-    """
+    """One :class:`ExactSchedule` per group starting at ``lrs``, ``every`` updates per
+    ``scheduler.step()``: value ``n`` is ``group["lr"]`` at the update at count ``n``."""
     return self.tabulate_groups(lrs, every)[0]
 
   def standalone_lr(self) -> float:
@@ -364,9 +341,6 @@ class OneCycleLR(LRScheduler, family.OneCycleLR):
   then down to ``max_lr / (div_factor * final_div_factor)`` (``three_phase`` comes back
   to the start first), annealed by ``"cos"`` or ``"linear"``. Give ``total_steps`` or
   ``epochs`` and ``steps_per_epoch``. ``max_lr`` replaces the groups' learning rates.
-  PyTorch raises when stepped past ``total_steps``; here the rate (and ``betas[0]``) is
-  NaN from epoch ``total_steps + 1`` on, so such an update is NaN, visibly (and
-  the parameters turn NaN).
 
   Example:
     >>> from adamax_optax.torch.optim.lr_scheduler import OneCycleLR
@@ -417,9 +391,8 @@ class OneCycleLR(LRScheduler, family.OneCycleLR):
 class SequentialLR(LRScheduler, Sequential):
   """``schedulers[i]`` from ``milestones[i - 1]`` on (``SequentialLR``).
 
-  As in PyTorch, the schedulers are built (each running its first step) on the same
-  groups, then the groups go back to their initial rates and the first restarts; at a
-  milestone the next one restarts at epoch 0 (its closed form, where it has one).
+  At a milestone the next scheduler restarts at epoch 0 (its closed form, where it has
+  one), as PyTorch's does.
 
   Example:
     >>> from adamax_optax.torch.optim.lr_scheduler import ConstantLR, ExponentialLR, SequentialLR
@@ -470,23 +443,17 @@ class ChainedScheduler(LRScheduler, Chained):
 
 @dataclasses.dataclass(kw_only=True, eq=False)
 class ReduceLROnPlateau(PlateauScheduler):
-  """Lower every group's rate by ``factor`` when a metric stops improving.
+  """Lower every group's rate by ``factor`` when a metric stops improving (``ReduceLROnPlateau``).
 
-  ``torch.optim.lr_scheduler.ReduceLROnPlateau``, step for step: after each
-  ``scheduler.step(metric)`` the metric is better when ``metric < best * (1 - threshold)``
-  (``mode="min"``, ``threshold_mode="rel"``; ``"abs"`` compares with ``best - threshold``,
-  ``"max"`` mirrors both), compared in double as PyTorch compares them; after more than
-  ``patience`` steps without improvement each group's rate becomes
-  ``max(lr * factor, min_lr)`` (kept only when it moves by more than ``eps``), then
-  ``cooldown`` steps pass before bad steps count again. Defaults: ``mode="min"``,
-  ``factor=0.1``, ``patience=10``, ``threshold=1e-4``, ``threshold_mode="rel"``,
-  ``cooldown=0``, ``min_lr=0``, ``eps=1e-8``.
-
-  Attach it with ``torch_adamax(lr=..., lr_scheduler=ReduceLROnPlateau(...))`` and pass
-  the metric to every update: ``opt.update(grads, state, params, value=metric)``; it is
-  read once per ``lr_scheduler_every`` updates, as ``scheduler.step(metric)`` between
-  epochs. ``max_reductions`` bounds the tabulated reductions (the rate stops changing
-  long before, at ``min_lr`` or ``eps``).
+  At each ``scheduler.step(metric)``, in doubles: the metric is better when
+  ``metric < best * (1 - threshold)`` (``mode="min"``, ``threshold_mode="rel"``; ``"abs"``:
+  ``best - threshold``; ``"max"`` mirrors both); after more than ``patience`` bad steps
+  each rate becomes ``max(lr * factor, min_lr)`` (kept when it moves by more than ``eps``)
+  and ``cooldown`` steps follow, in which bad steps do not count. Defaults:
+  ``mode="min"``, ``factor=0.1``, ``patience=10``, ``threshold=1e-4``,
+  ``threshold_mode="rel"``, ``cooldown=0``, ``min_lr=0``, ``eps=1e-8``,
+  ``max_reductions=10_000`` (reductions tabulated). The metric goes to every update:
+  ``opt.update(grads, state, params, value=metric)``.
 
   Example:
     >>> import jax.numpy as jnp
@@ -514,18 +481,11 @@ class ReduceLROnPlateau(PlateauScheduler):
 
 
 def get_last_lr(optimizer, opt_state) -> list[float]:
-  """Each parameter group's learning rate after the last step, as PyTorch's
-  ``scheduler.get_last_lr()`` reports it: ``group["lr"]`` of every group, in the order of
-  ``param_groups`` (one entry where there are none), the exact double (a Python float)
-  the rate of the next update is formed from.
+  """Each group's ``group["lr"]`` after the last step, as ``scheduler.get_last_lr()``.
 
-  ``optimizer`` is the optimizer made with ``lr_scheduler=`` (or a plain ``lr``, which
-  the list then repeats), ``opt_state`` its concrete state after the updates so far
-  (read on the host, outside ``jax.jit``). With several schedulers on one optimizer it is
-  what the one stepped last reports (each reports the groups' ``lr`` as its own step
-  left it). With a plateau scheduler, the rate of the last update: the metric measured
-  after it reaches the optimizer with the next update (``value=``), so the state holds
-  the reductions up to the metric before it.
+  The exact doubles (Python floats), in ``param_groups`` order, read on the host from the
+  concrete ``opt_state`` of ``optimizer``. With several schedulers or a plateau
+  scheduler: :doc:`/schedules`, "The current rate".
 
   Example:
     >>> import jax.numpy as jnp

@@ -1,44 +1,16 @@
 """``mindspore.experimental.optim.lr_scheduler``'s mirror (MindSpore 2.10), bit for bit.
 
-MindSpore's schedulers keep ``last_epoch`` and every group's ``lr`` in float32 Parameters
-and (except where a class says "closed form") update the lr *recursively*: each
-``scheduler.step()`` multiplies or shifts the group's current float32 lr. The classes here
-replay that float32 recursion on the host, op by op (:mod:`adamax_optax._float32`), with
-the algorithms written once for the PyTorch family
-(:mod:`adamax_optax.schedules._pytorch_family`), and tabulate it as an
-:class:`~adamax_optax.schedules.ExactSchedule` per group.
-
+Each class takes MindSpore's arguments (without the optimizer) and replays its
+``scheduler.step()`` per parameter group in MindSpore's float32 arithmetic, op by op.
 Attach one as MindSpore does, to every group of the optimizer::
 
   opt = mindspore_adamax(lr=0.02, param_groups=[...], lr_scheduler=StepLR(step_size=41))
 
-The loop MindSpore runs is ``optimizer(grads); scheduler.step()``: the scheduler is
-constructed before the first update (which runs its first step, ``last_epoch`` 0), so the
-update at optax count ``n`` uses the lr at ``last_epoch == n``. Each group's base lr
-(``initial_lr``) is its own ``lr`` (or the optimizer's ``lr`` for a group without one).
-
-Used alone, a scheduler is an optax schedule ``count -> lr`` for one group whose lr is
-``initial_lr`` (a keyword-only argument; :class:`CyclicLR` takes its own ``base_lr``).
-Per-group list arguments (``lr_lambda``, ``base_lr``, ``max_lr``) then use their first
-entry.
-
-Every class also takes MindSpore's ``last_epoch`` (-1 only: a resumed run continues from
-the optimizer state's count) and two keyword-only arguments: ``initial_lr``, the group lr
-when the scheduler is used as an optax schedule on its own, and ``horizon`` (default
-:data:`~adamax_optax.schedules.DEFAULT_HORIZON`), the updates tabulated. A scheduler that
-stops changing before it (``MultiStepLR`` past its last milestone, ``LinearLR``,
-``ConstantLR`` and ``PolynomialLR`` past ``total_iters``) holds its exact last value for
-any count; any other has a NaN rate from the horizon on, so a run longer than the table
-makes NaN updates (the parameters turn NaN, visibly) instead of using a wrong rate. The
-tables are computed once, when the optimizer is built (or at the first
-call of a scheduler used alone).
-
-``ReduceLROnPlateau`` follows a metric instead of the count: attach it the same way and
-pass the metric to every update, ``opt.update(grads, state, params, value=metric)``
-(see :class:`ReduceLROnPlateau`).
-
-``mindspore_adamax(..., lr_scheduler_every=k)`` steps a scheduler once per ``k`` updates
-(once per epoch of ``k`` batches): the update at count ``n`` uses epoch ``n // k``.
+Besides ``last_epoch`` (-1 only) every class takes two keyword-only arguments:
+``initial_lr``, the group's rate when used alone as an optax schedule, and ``horizon``
+(default 1,000,000), the updates tabulated. Counting, float32 recursion, horizons and
+the plateau metric: the :doc:`MindSpore porting guide </porting/mindspore>` and
+:doc:`/schedules`.
 """
 
 import dataclasses
@@ -112,9 +84,6 @@ class LRScheduler(Scheduler):
 
 class StepLR(LRScheduler, family.StepLR):
   """MindSpore's ``StepLR``: every ``step_size`` epochs, ``lr = f32(lr * f32(gamma))``.
-
-  Recursive on the group's float32 lr: epoch ``e > 0`` with ``e % step_size == 0``
-  multiplies by ``gamma``; other epochs keep the lr.
 
   Args:
     step_size: int >= 1, epochs between decays.
@@ -623,12 +592,6 @@ class ReduceLROnPlateau(PlateauScheduler):
   ``patience`` bad steps each group's lr becomes ``new = max(f32(lr * factor), min_lr)``,
   kept only when ``lr > f32(new + eps)``, and ``cooldown`` steps follow.
 
-  Attach it with ``mindspore_adamax(lr=..., lr_scheduler=ReduceLROnPlateau(...))`` and pass
-  the metric to every update: ``opt.update(grads, state, params, value=metric)``, read once
-  per ``lr_scheduler_every`` updates (the metric measured after the updates before it, as
-  ``scheduler.step(metric)`` after them). The state (:class:`adamax_optax.schedules.PlateauState`)
-  holds ``best``, the bad-step count, the cooldown and the reductions made.
-
   Args:
     mode: ``"min"`` (default) or ``"max"``.
     factor: float < 1, default 0.1.
@@ -706,19 +669,11 @@ class ReduceLROnPlateau(PlateauScheduler):
 
 
 def get_last_lr(optimizer, opt_state) -> list[np.float32]:
-  """Each parameter group's learning rate after the last step, as MindSpore's
-  ``scheduler.get_last_lr()`` reports it: ``group["lr"]`` of every group, in the order of
-  ``param_groups`` (one entry where there are none), a float32 as MindSpore's ``lr``
-  Parameter holds it (its ``get_last_lr()`` returns float32 tensors): the rate of the
-  next update.
+  """Each group's ``group["lr"]`` after the last step, as ``scheduler.get_last_lr()``.
 
-  ``optimizer`` is the optimizer made with ``lr_scheduler=`` (or a plain ``lr``, which
-  the list then repeats), ``opt_state`` its concrete state after the updates so far
-  (read on the host, outside ``jax.jit``). With several schedulers on one optimizer it is
-  what the one stepped last reports (each reports the groups' ``lr`` as its own step
-  left it). With a plateau scheduler, the rate of the last update: the metric measured
-  after it reaches the optimizer with the next update (``value=``), so the state holds
-  the reductions up to the metric before it.
+  float32 values, as MindSpore's ``lr`` Parameters hold them, in ``param_groups`` order,
+  read on the host from the concrete ``opt_state`` of ``optimizer``. With several
+  schedulers or a plateau scheduler: :doc:`/schedules`, "The current rate".
 
   Example:
     >>> import jax.numpy as jnp
