@@ -1229,10 +1229,6 @@ class ReduceOnPlateau(PlateauScheduler):
     """Paddle's name for :attr:`eps`."""
     return self.eps
 
-  def reduction_table(self) -> ExactSchedule:
-    """:attr:`levels` as an :class:`ExactSchedule` indexed by the reductions made."""
-    return ExactSchedule(self.levels, self.name)
-
   def reduction_limit(self) -> int:
     """The last index of :attr:`levels` (the rate then holds)."""
     return len(self.levels) - 1
@@ -1260,7 +1256,7 @@ class ReduceOnPlateau(PlateauScheduler):
     :class:`~adamax_optax.schedules.DoubleConstant`); ``update`` takes ``value=``."""
     return on_plateau(
       lambda rates: build(rates[0]),
-      [self.reduction_table()],
+      self.reduction_tables([self.base_lr]),
       self.advance,
       initial_best=self.initial_best(),
       every=int(every),
