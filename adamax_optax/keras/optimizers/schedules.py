@@ -4,7 +4,7 @@ Each class takes Keras's arguments (names, order, defaults) and is an optax sche
 ``count -> float32 lr``: Keras calls its schedule with ``optimizer.iterations`` (0 on the
 first update), which is optax's count. ``jit_compile`` picks Keras's eager values
 (``False``) or those of its compiled ``model.fit`` (``True``); the default follows the
-optimizer. The two modes, and what else a port meets: :doc:`/porting/keras` (Schedules).
+optimizer. The two modes, and what else a port meets: :doc:`/porting/keras` (Schedulers).
 
 Each formula is written once, in Keras's order, as calls on an evaluator ``ops``
 (``ops.div(step, decay_steps)``, ``ops.cond(...)``); the mode picks the evaluator:
