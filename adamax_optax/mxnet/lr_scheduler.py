@@ -5,8 +5,7 @@ Python doubles and in MXNet's order, into an :class:`~adamax_optax.schedules.Exa
 looked up inside the compiled step. ``sched.exact_schedule(begin_num_update,
 learning_rate)`` is the optax schedule of the rates an MXNet optimizer uses (what
 ``mxnet_adamax(lr_scheduler=sched)`` runs); ``sched(num_update)`` is the float32 rate
-(jittable).
-How MXNet counts, the optimizer's ``base_lr`` override and the tables:
+(jittable). How MXNet counts, the optimizer's ``base_lr`` override and the tables:
 :doc:`/porting/mxnet` (Schedulers).
 
 Every scheduler warms up first: for ``num_update < warmup_steps`` the rate is

@@ -112,7 +112,8 @@ class LRScheduler(Scheduler):
     learning_rate: the base rate ``base_lr``, a float >= 0 (default 0.1).
     last_epoch: the epoch before the constructor's step, an int >= -1 (default -1).
     verbose: accepted for Paddle's signature; nothing is printed.
-    horizon: keyword-only: updates tabulated (default one million); NaN past it.
+    horizon: keyword-only: updates tabulated (default one million); past it the rate is
+      NaN, unless the schedule has ended.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
