@@ -1,32 +1,16 @@
 """MXNet's learning-rate schedulers (``mx.lr_scheduler``), value for value.
 
-MXNet's schedulers are stateful Python objects computing in doubles: the optimizer calls
-``sched(num_update)`` at every update, with ``num_update`` the number of updates
-*including* the current one (``begin_num_update + 1`` on the first, never 0), and the
-object updates itself (``FactorScheduler`` multiplies its ``base_lr`` by ``factor``
-once per ``step`` updates; ``PolyScheduler`` and ``CosineScheduler`` store their last
-value and return it after ``max_update``). A closed form drifts from that by an ulp here
-and there, and differs outright after a resumed start or a ``learning_rate`` override.
+Each class takes MXNet's arguments and replays MXNet's stateful scheduler on the host, in
+Python doubles and in MXNet's order, into an :class:`~adamax_optax.schedules.ExactSchedule`
+looked up inside the compiled step. ``sched.exact_schedule(begin_num_update,
+learning_rate)`` is the optax schedule of the rates an MXNet optimizer uses (what
+``mxnet_adamax(lr_scheduler=sched)`` runs); ``sched(num_update)`` is the float32 rate
+(jittable). How MXNet counts, the optimizer's ``base_lr`` override and the tables:
+:doc:`/porting/mxnet` (Schedulers).
 
-So each class here replays a fresh MXNet scheduler on the host, in Python doubles and in
-MXNet's order of operations, and keeps the results in an
-:class:`~adamax_optax.schedules.ExactSchedule` (run-length encoded, looked up by count
-inside the compiled step):
-
-* :meth:`exact_schedule` (``begin_num_update``, ``learning_rate``) is the optax schedule
-  ``count -> lr`` of the values an MXNet optimizer really uses: ``count`` is optax's
-  update count (0 first, starting at ``begin_num_update``) and its value is
-  ``sched(count + 1)``, including MXNet's ``sched.base_lr = learning_rate`` override.
-  :func:`adamax_optax.mxnet.optimizer.mxnet_adamax` uses it, so the double value reaches
-  MXNet's ``lr / (1 - beta1**t)``.
-* Calling the scheduler, ``sched(num_update)``, works under ``jax.jit`` and gives, in
-  float32, what a fresh MXNet scheduler returns when it is called with
-  ``0, 1, ..., num_update`` in order (``num_update >= 0``), with its own ``base_lr``.
-
-Warmup (every scheduler): for ``num_update < warmup_steps`` the rate is
+Every scheduler warms up first: for ``num_update < warmup_steps`` the rate is
 ``warmup_begin_lr + (base_lr - warmup_begin_lr) * num_update / warmup_steps``
-(``warmup_mode="linear"``) or ``warmup_begin_lr`` (``"constant"``), with the
-``base_lr`` given to the constructor (an optimizer's override does not change it).
+(``warmup_mode="linear"``) or ``warmup_begin_lr`` (``"constant"``).
 
 References:
   MXNet 1.9.1 and 2.0 ``mxnet/lr_scheduler.py`` (the two versions are identical).
@@ -40,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from adamax_optax.schedules import DEFAULT_HORIZON, ExactSchedule, Group, Run, Scheduler, replay
-from adamax_optax.validation import check_int, check_range
+from adamax_optax.validation import check_horizon, check_int, check_range
 
 _MAX_COUNT = 2**31 - 2  # the last int32 update count a table can index
 
@@ -201,10 +185,7 @@ class FactorScheduler(_Scheduler):
 
   After the warmup, each call with ``num_update > count + step`` repeats
   ``count += step; base_lr *= factor; base_lr = max(base_lr, stop_factor_lr)``
-  (in doubles, one multiplication at a time) and returns ``base_lr``: the first decay is
-  at ``num_update = step + 1``. ``count`` starts at 0 and does not move during the
-  warmup, so the first call after it applies every decay missed. A ``stop_factor_lr``
-  above ``base_lr`` lifts the rate to it at the first decay, as in MXNet.
+  (in doubles) and returns ``base_lr``; ``count`` starts at 0.
 
   Args:
     step: updates between decays, an int >= 1 (required, as in MXNet).
@@ -214,12 +195,8 @@ class FactorScheduler(_Scheduler):
     warmup_steps: updates of warmup, an int >= 0; default 0.
     warmup_begin_lr: first warmup rate, <= ``base_lr``; default 0.
     warmup_mode: ``"linear"`` (default) or ``"constant"``.
-    horizon: keyword-only; updates tabulated from the first one (default
-      ``DEFAULT_HORIZON``, a million). The table keeps one entry per change, and stops
-      early once the rate can no longer change (it holds from there on, as in MXNet);
-      past a horizon the rate could still change after, it is NaN, so a run longer than
-      the table makes NaN updates (the parameters turn NaN, visibly) rather than use a
-      wrong rate.
+    horizon: keyword-only: updates tabulated (default one million); past it the rate is
+      NaN, unless it could no longer change.
 
   Example:
     >>> from adamax_optax.mxnet.lr_scheduler import FactorScheduler
@@ -249,7 +226,7 @@ class FactorScheduler(_Scheduler):
     check_int("step", step, 1)
     check_range("factor", factor, 0.0, 1.0)
     check_range("stop_factor_lr", stop_factor_lr, 0.0)
-    check_int("horizon", horizon, 1)
+    check_horizon(horizon)
     self._set(step=int(step), factor=factor, stop_factor_lr=stop_factor_lr, horizon=int(horizon))
 
   def _last_num_update(self, first):
@@ -279,8 +256,7 @@ class MultiFactorScheduler(_Scheduler):
 
   After the warmup, each call applies ``base_lr *= factor`` (in doubles) once for every
   milestone of ``step`` not yet applied with ``num_update > milestone``, then returns
-  ``base_lr``: milestone ``m`` takes effect at ``num_update = m + 1``, or at the end
-  of the warmup if that is later. There is no lower bound.
+  ``base_lr``. There is no lower bound.
 
   Args:
     step: the milestones, a non-empty strictly increasing list of ints >= 1 (required).
@@ -375,9 +351,7 @@ class PolyScheduler(_DecayToFinal):
       \left(1 - \frac{n - \mathrm{warmup\_steps}}{\mathrm{max\_update}
       - \mathrm{warmup\_steps}}\right)^{\mathrm{pwr}}
 
-  and MXNet stores it; after ``max_update`` the stored rate is returned (``final_lr``
-  when the calls went through ``max_update``; the scheduler's ``base_lr``, or an
-  optimizer's ``learning_rate`` override, when the first call is already past it).
+  and MXNet stores it; after ``max_update`` the stored rate is returned.
 
   Args:
     max_update: the update at which ``final_lr`` is reached, an int > ``warmup_steps``.
@@ -431,8 +405,7 @@ class CosineScheduler(_DecayToFinal):
       \frac{1 + \cos(\pi (n - \mathrm{warmup\_steps}) / (\mathrm{max\_update}
       - \mathrm{warmup\_steps}))}{2}
 
-  and MXNet stores it; after ``max_update`` the stored rate is returned (as for
-  :class:`PolyScheduler`).
+  and MXNet stores it; after ``max_update`` the stored rate is returned.
 
   Args:
     max_update: the update at which ``final_lr`` is reached, an int > ``warmup_steps``.

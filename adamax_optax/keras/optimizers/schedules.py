@@ -1,45 +1,16 @@
 """``keras.optimizers.schedules``'s mirror: Keras 3's learning-rate schedules, bit for bit.
 
 Each class takes Keras's arguments (names, order, defaults) and is an optax schedule
-``count -> lr``: Keras calls its schedule with the optimizer's ``iterations`` (0 on the
-first update), which is optax's count, so ``keras_adamax(learning_rate=ExponentialDecay(...))``
-uses at every update the learning rate Keras uses. The value is the learning rate itself
-(``initial_learning_rate`` included), in float32, as Keras computes it.
-
-Keras (JAX backend) evaluates a schedule with XLA operations, and two different sets of
-bits come out of the same formula:
-
-* **eager** (``jit_compile=False``; also a schedule called alone with the default
-  ``jit_compile=None``): what Keras computes when the
-  optimizer runs eagerly (``optimizer.apply`` outside ``jax.jit``, ``model.fit`` with
-  ``jit_compile=False``), and what ``schedule(step)`` returns when called directly. Every
-  operation is its own XLA program: correctly rounded division, no fused multiply-add,
-  constants never folded. Inside the ``ops.cond`` of ``CosineDecay`` with warmup and of
-  ``CosineDecayRestarts`` the branch is compiled, and there ``a * b + c`` is one fused
-  multiply-add. Our schedules run inside the caller's jitted step, so they stop XLA's
-  rewrites explicitly (every result rounded where it stands, every constant opaque to the
-  compiler) and reproduce these values under ``jax.jit``, ``jax.vmap`` or eagerly.
-* **jit** (``jit_compile=True``, named after ``model.compile(jit_compile=True)``, Keras's
-  default on JAX; also the default ``None`` inside ``keras_adamax(jit_compile="auto")``,
-  see :meth:`LearningRateSchedule.in_mode`): what Keras's ``model.fit`` computes, the
-  schedule traced into the jitted train step. XLA then multiplies by the reciprocal
-  instead of dividing by a constant, merges chains of constant products, contracts
-  ``a * b + c`` into a fused multiply-add and turns ``x ** 0.5`` into ``sqrt(x)``, so the
-  values differ from the eager ones by 1 to ~150 ulp at some steps (and
-  ``PolynomialDecay(power=0.5)`` without ``cycle`` gives NaN from ``decay_steps`` on). This
-  mode writes Keras's operations plainly, in Keras's order, and lets XLA make the same
-  rewrites; it reproduces Keras's
-  ``model.fit`` values when evaluated like Keras evaluates them, one scalar step inside a
-  jitted function on the CPU.
+``count -> float32 lr``: Keras calls its schedule with ``optimizer.iterations`` (0 on the
+first update), which is optax's count. ``jit_compile`` picks Keras's eager values
+(``False``) or those of its compiled ``model.fit`` (``True``); the default follows the
+optimizer. The two modes, and what else a port meets: :doc:`/porting/keras` (Schedulers).
 
 Each formula is written once, in Keras's order, as calls on an evaluator ``ops``
-(``ops.div(step, decay_steps)``, ``ops.multiply_add(a, b, c)``, ``ops.cond(...)``); the
-mode only picks the evaluator: :class:`_PlainOps` writes each call as the plain ``jax.numpy``
-operation, :class:`_EagerOps` the same operation made opaque and rounded.
-
-Everything is float32 (Keras with ``jax_enable_x64`` off); the step is cast to float32,
-so steps above 2**24 round as they do in Keras. XLA flushes subnormal results to zero on
-the CPU, as it does for Keras.
+(``ops.div(step, decay_steps)``, ``ops.cond(...)``); the mode picks the evaluator:
+:class:`_PlainOps` writes each call as the plain ``jax.numpy`` operation, which XLA
+rewrites as in Keras's train step, :class:`_EagerOps` the same operation made opaque and
+rounded.
 
 Reference: https://keras.io/api/optimizers/learning_rate_schedules/ (Keras 3.15).
 """
@@ -223,10 +194,13 @@ def _check_steps(name: str, value) -> None:
 class LearningRateSchedule:
   """Base class of the schedules: ``schedule(step)`` is the float32 learning rate.
 
-  ``step`` is Keras's ``optimizer.iterations`` (the number of updates already applied),
-  which is optax's count: the instances are optax schedules. Subclasses define
+  ``step`` is Keras's ``optimizer.iterations``, optax's count. Subclasses define
   ``_learning_rate(step, ops)``, Keras's formula once, with ``ops`` an :class:`_EagerOps`
   (Keras's eager arithmetic) or a :class:`_PlainOps` (``jit_compile=True``).
+
+  A subclass's ``jit_compile`` argument: False, Keras's eager values (``optimizer.apply``
+  outside ``jax.jit``, ``schedule(step)`` called directly); True, those of Keras's
+  compiled ``model.fit``; None (default), the optimizer's mode, eager when called alone.
   """
 
   jit_compile: bool | None = None
@@ -323,10 +297,8 @@ class ExponentialDecay(_StepDecay):
     decay_rate: a finite number.
     staircase: if True, ``p`` is floored (the rate drops every ``decay_steps``
       updates). Default False.
-    name: Keras's label, default ``"ExponentialDecay"`` (unused by the arithmetic).
-    jit_compile: False: Keras's eager values; True: the values of Keras's jitted
-      ``model.fit`` (see the module docstring); None (default): the optimizer's mode,
-      eager when called alone.
+    name: Keras's label, default ``"ExponentialDecay"``.
+    jit_compile: see :class:`LearningRateSchedule`; default None.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -350,16 +322,14 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
   ``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
   ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` once
-  ``step > boundaries[-1]``. The comparisons are on the integer step (boundaries are
-  cast to int32, truncating, as Keras casts them to the step's dtype); the value is
-  Keras's sum of indicator times value in float32 (so a NaN or inf value, times 0,
-  turns every step NaN, as in Keras).
+  ``step > boundaries[-1]``, compared on the integer step; Keras's sum of indicator times
+  value, in float32.
 
   Args:
     boundaries: strictly increasing numbers (at least one).
     values: finite or not, one more than ``boundaries``.
     name: Keras's label, default ``"PiecewiseConstant"``.
-    jit_compile: accepted for uniformity; both modes give the same bits.
+    jit_compile: accepted; both modes give the same bits.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -437,9 +407,7 @@ class PolynomialDecay(LearningRateSchedule):
     cycle: restart the decay every time the step passes a multiple of ``decay_steps``.
       Default False.
     name: Keras's label, default ``"PolynomialDecay"``.
-    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
-      values (``power=0.5`` without ``cycle`` is then NaN from ``decay_steps`` on, as
-      there); None (default): the optimizer's mode, eager when called alone.
+    jit_compile: see :class:`LearningRateSchedule`; default None.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -506,8 +474,7 @@ class InverseTimeDecay(_StepDecay):
     decay_rate: a finite number.
     staircase: floor ``p``. Default False.
     name: Keras's label, default ``"InverseTimeDecay"``.
-    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
-      values; None (default): the optimizer's mode, eager when called alone.
+    jit_compile: see :class:`LearningRateSchedule`; default None.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -543,8 +510,7 @@ class CosineDecay(LearningRateSchedule):
   \mathrm{warmup\_steps}`, :math:`\eta = (\eta_w - \eta_0)\, s / \mathrm{warmup\_steps} +
   \eta_0`, then the cosine above on :math:`s - \mathrm{warmup\_steps}`, from
   :math:`\eta_w`. Float32; ``pi`` is float32's; :math:`1 - \alpha` is rounded from
-  the double. Inside Keras's ``ops.cond`` (the warmup form) the two ``a * b + c`` are
-  fused multiply-adds even eagerly, and are here.
+  the double.
 
   Args:
     initial_learning_rate: :math:`\eta_0`, a finite number.
@@ -553,8 +519,7 @@ class CosineDecay(LearningRateSchedule):
     name: Keras's label, default ``"CosineDecay"``.
     warmup_target: :math:`\eta_w`, or None (default) for no warmup.
     warmup_steps: >= 0, default 0.
-    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
-      values; None (default): the optimizer's mode, eager when called alone.
+    jit_compile: see :class:`LearningRateSchedule`; default None.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -636,8 +601,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     c = \tfrac12\, m_{mul}^{\,i} \left(1 + \cos(\pi f_i)\right), \qquad
     \eta = \eta_0 \left((1 - \alpha) c + \alpha\right)
 
-  in float32 (:math:`1 - \alpha` in float32 here; the period computation is Keras's
-  ``ops.cond`` branch, with its fused multiply-add).
+  in float32 (:math:`1 - \alpha` too).
 
   Args:
     initial_learning_rate: :math:`\eta_0`, a finite number.
@@ -646,8 +610,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     m_mul: each period's initial rate over the previous one. Default 1.0.
     alpha: the floor, as a fraction of ``initial_learning_rate``. Default 0.0.
     name: Keras's label, default ``"SGDRDecay"``.
-    jit_compile: False: Keras's eager values; True: Keras's jitted ``model.fit``
-      values; None (default): the optimizer's mode, eager when called alone.
+    jit_compile: see :class:`LearningRateSchedule`; default None.
 
   Example:
     >>> import jax, jax.numpy as jnp

@@ -1,47 +1,11 @@
-"""``paddle.optimizer.lr``'s mirror: every epoch-driven ``LRScheduler``, value for value.
+"""``paddle.optimizer.lr``'s mirror: Paddle's 17 learning-rate schedulers, value for value.
 
-Paddle computes its schedulers in Python doubles on the host, several of them
-recursively (the next value from the last one), and hands the adamax kernel one float32
-tensor filled with ``float(scheduler())`` rounded to nearest. Each class here is a
-scheduler of the engine (:mod:`adamax_optax.schedules._replay`): Paddle's signature,
-checks and arithmetic, in the same order, replayed on the host and tabulated as an
-:class:`~adamax_optax.schedules.ExactSchedule` (:attr:`LRScheduler.table`). The scheduler
-is itself an optax schedule ``count -> float32 lr`` that looks the value up inside the
-compiled step, so the values equal Paddle's bit for bit under ``jax.jit``
-(``value_at(count)`` gives the double).
-
-Counting. Paddle's constructor calls ``step()`` once (``last_epoch`` -1 -> 0), the
-optimizer's update ``t`` (1 first) uses epoch ``t - 1``, and the user's
-``scheduler.step()`` after each update advances it. Here optax's ``count`` ``n`` (0
-first) is the update ``n + 1``, so its value is Paddle's at epoch ``last_epoch + 1 + n``.
-With ``paddle_adamax(learning_rate=scheduler)`` nothing has to be stepped by hand: the
-optimizer's own count drives it.
-
-Tables. The values are tabulated when first used (not when constructed) and run-length
-encoded. A schedule that ends (``PiecewiseDecay``, ``PolynomialDecay`` without
-``cycle``, ``LinearLR``, a float ``LinearWarmup``) tabulates up to its end and holds
-its last value, as Paddle does; ``OneCycleLR``, which Paddle refuses to step past
-``total_steps``, has a NaN rate from there. The others take a keyword-only ``horizon``
-(default :data:`~adamax_optax.schedules.DEFAULT_HORIZON`, one million updates): past it
-the rate is NaN, so a longer run makes NaN updates (the parameters turn NaN, visibly)
-instead of using a wrong rate. A ``CyclicLR`` whose ``"triangular2"`` scale overflows
-(``2.0 ** (cycle - 1)`` at cycle 1025, where Paddle raises ``OverflowError``) has a NaN
-rate from that epoch on. A smooth schedule costs 12 bytes per tabulated update.
-
-Validation raises ``ValueError`` (where Paddle asserts) or ``TypeError`` with Paddle's
-wording, plus a few checks Paddle lacks (NaN or infinite rates, ``last_epoch < -1``).
-
-``ReduceOnPlateau`` follows a metric, not the count: ``paddle_adamax(learning_rate=
-ReduceOnPlateau(...))`` (and :meth:`ReduceOnPlateau.as_transformation`) take it as
-``update(..., value=metric)``, as :func:`optax.contrib.reduce_on_plateau` does.
-
-Resuming. A Paddle script resuming builds its scheduler afresh and loads the state Paddle
-saved under ``"LR_Scheduler"`` in the ``.pdopt``; here the scheduler is built afresh too
-(with the run's arguments) and
-:func:`adamax_optax.paddle.checkpoint.state_from_paddle_optimizer_file` reads that state:
-a ``ReduceOnPlateau``'s ``best``, bad epochs, cooldown and rate continue, any other
-scheduler's ``last_epoch`` and ``last_lr`` are checked against its values at the file's
-step, from which the optimizer's count drives it on.
+Each class takes Paddle's arguments, checks and arithmetic (Python doubles, in Paddle's
+order) and is an optax schedule ``count -> float32 lr``: the value Paddle uses at epoch
+``last_epoch + 1 + count``, replayed on the host and looked up inside the compiled step.
+Passed as ``learning_rate=``, it is driven by the optimizer's own count. Counting, tables
+and horizons, ``ReduceOnPlateau``'s metric, resuming and the messages:
+:doc:`/porting/paddle` (Schedulers) and :doc:`/schedules`.
 
 Example:
   >>> import jax, jax.numpy as jnp
@@ -139,24 +103,17 @@ def _check_lr_lambda(lr_lambda, owner: str) -> Callable[[int], float]:
 class LRScheduler(Scheduler):
   """Paddle's ``paddle.optimizer.lr.LRScheduler``: the base of every scheduler here.
 
-  A subclass defines ``get_lr(self)`` from ``self.last_epoch`` (the epoch being
-  computed), ``self.last_lr`` (the previous value, a Python float) and ``self.base_lr``,
-  in Python doubles, exactly as a Paddle subclass does; the values are then tabulated by
-  stepping a copy of the scheduler from ``last_epoch`` on. After construction
-  ``last_epoch`` and ``last_lr`` hold the state after Paddle's constructor step
-  (``last_epoch + 1`` and the first value).
-
-  As an optax schedule, ``scheduler(count)`` is the float32 rate of update ``count``
-  (0 first), i.e. Paddle's value at epoch ``last_epoch + 1 + count``; there is no
-  separate base rate (the values are absolute). ``value_at(count)`` is the double; both
-  read :attr:`table`, built on first use.
+  A subclass defines ``get_lr(self)`` in Python doubles from ``self.last_epoch`` (the
+  epoch being computed), ``self.last_lr`` (the previous value) and ``self.base_lr``, as a
+  Paddle subclass does. ``scheduler(count)`` is the float32 rate of optax ``count``,
+  ``value_at(count)`` the double; both read :attr:`table`, built on first use.
 
   Args:
     learning_rate: the base rate ``base_lr``, a float >= 0 (default 0.1).
-    last_epoch: the epoch before the constructor's step, int >= -1 (default -1: start).
+    last_epoch: the epoch before the constructor's step, an int >= -1 (default -1).
     verbose: accepted for Paddle's signature; nothing is printed.
-    horizon: keyword-only: how many updates to tabulate (default one million); past it
-      the rate is NaN (a visible end), unless the schedule ended before it.
+    horizon: keyword-only: updates tabulated (default one million); past it the rate is
+      NaN, unless the schedule has ended.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -365,7 +322,7 @@ class PiecewiseDecay(_Replayed):
   Args:
     boundaries: the epochs where the rate changes (ints).
     values: at least ``len(boundaries) + 1`` floats.
-    last_epoch, verbose: see :class:`LRScheduler`. The table ends at the last boundary.
+    last_epoch, verbose: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -450,7 +407,7 @@ class InverseTimeDecay(_Replayed):
   """Paddle's ``InverseTimeDecay``: ``lr / (1 + gamma * epoch)``.
 
   Args:
-    gamma: >= 0 (Paddle does not check; a negative one can divide by zero).
+    gamma: >= 0.
     learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
@@ -501,7 +458,7 @@ class PolynomialDecay(_Replayed):
     power: > 0, default 1.0.
     cycle: default False.
     learning_rate, last_epoch, verbose: see :class:`LRScheduler`.
-    horizon: only used with ``cycle`` (without it the table ends at ``decay_steps``).
+    horizon: see :class:`LRScheduler`; used only with ``cycle``.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -559,10 +516,8 @@ class LinearWarmup(_Replayed):
   r"""Paddle's ``LinearWarmup``: a linear ramp, then a float rate or another scheduler.
 
   For epoch ``e < warmup_steps``: ``(end_lr - start_lr) * float(e) / float(warmup_steps)
-  + start_lr``. After: a float ``learning_rate`` unchanged, or the wrapped scheduler
-  stepped with the explicit epoch ``e - warmup_steps`` (for
-  :class:`CosineAnnealingDecay` that is its closed form, for the others their usual
-  sequence from epoch 0: :meth:`LRScheduler.epoch_values`). ``base_lr`` is ``start_lr``.
+  + start_lr``. After: a float ``learning_rate``, or the wrapped scheduler at epoch
+  ``e - warmup_steps``. ``base_lr`` is ``start_lr``.
 
   Args:
     learning_rate: a float (or int) >= 0, or a scheduler of this module.
@@ -570,8 +525,8 @@ class LinearWarmup(_Replayed):
     start_lr: float >= 0.
     end_lr: float > ``start_lr``.
     last_epoch, verbose: see :class:`LRScheduler`.
-    horizon: only used with a wrapped scheduler without an end of its own (default: the
-      wrapped scheduler's ``horizon`` plus ``warmup_steps``).
+    horizon: used only with a wrapped scheduler that does not end (default: its
+      ``horizon`` plus ``warmup_steps``).
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -708,8 +663,7 @@ class MultiStepDecay(_Replayed, family.MultiStepLR):
   Args:
     milestones: a list or tuple of strictly increasing ints.
     gamma: < 1.0, default 0.1.
-    learning_rate, last_epoch, verbose: see :class:`LRScheduler`. The table ends at the
-      last milestone.
+    learning_rate, last_epoch, verbose: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -752,8 +706,7 @@ class StepDecay(_Replayed, family.StepLR):
   Args:
     step_size: int > 0.
     gamma: < 1.0, default 0.1.
-    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler` (the table
-      keeps one entry per decay, so a long horizon is cheap).
+    learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -820,11 +773,10 @@ class LambdaDecay(_Replayed, family.LambdaLR):
 
 class MultiplicativeDecay(_Replayed, family.MultiplicativeLR):
   """Paddle's ``MultiplicativeDecay``: ``lr * f(1) * f(2) * ... * f(epoch)``, multiplied
-  left to right (Paddle recomputes the product from ``lr`` every step; PyTorch's
-  recursion ``last * f(epoch)`` gives the same doubles, with each ``f(k)`` called once).
+  left to right.
 
   Args:
-    lr_lambda: a function of the epoch (an int) giving the factor.
+    lr_lambda: a function of the epoch (an int) giving the factor, called once per epoch.
     learning_rate, last_epoch, verbose, horizon: see :class:`LRScheduler`.
 
   Example:
@@ -861,9 +813,8 @@ class CosineAnnealingDecay(_Replayed, family.CosineAnnealingLR):
   Epoch 0 gives ``lr``; then, with ``T = T_max`` and ``last`` the previous value: if
   ``(e - 1 - T) % (2 T) == 0``, ``last + (lr - eta_min) * (1 - cos(pi / T)) / 2``;
   otherwise ``(1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)) * (last - eta_min) +
-  eta_min``. The recursion drifts from the closed form
-  ``eta_min + (lr - eta_min) * (1 + cos(pi e / T)) / 2`` by an ulp here and there; the
-  closed form is what :class:`LinearWarmup` uses for a wrapped one, as Paddle does.
+  eta_min``: an ulp here and there from the closed form
+  ``eta_min + (lr - eta_min) * (1 + cos(pi e / T)) / 2``.
 
   Args:
     T_max: int > 0, half the period.
@@ -921,11 +872,8 @@ class OneCycleLR(_Replayed, family.OneCycleLR):
   ``[p T - 1, 2 p T - 2, T - 1]``, rates ``[initial, max, initial, end]``); within a phase
   from ``start`` to ``end`` at fraction ``pct``: ``end + (start - end) / 2.0 * (cos(pi
   pct) + 1)`` (``"cos"``) or ``(end - start) * pct + start`` (``"linear"``). PyTorch's
-  algorithm, with Paddle's ``end_learning_rate`` as the last rate.
-
-  The table covers epochs up to ``total_steps`` (Paddle raises ``ValueError`` when
-  stepped beyond; ``value_at`` does the same, and the compiled schedule's rate is NaN
-  there, so the update and the parameters turn NaN, visibly).
+  algorithm, with Paddle's ``end_learning_rate`` as the last rate. Past ``total_steps``
+  the rate is NaN, and ``value_at`` raises Paddle's ``ValueError``.
 
   Args:
     max_learning_rate: float >= 0.
@@ -1105,8 +1053,7 @@ class LinearLR(_Replayed, family.LinearLR):
     total_steps: int > 0.
     start_factor: in (0, 1], default 1/3.
     end_factor: in [0, 1], default 1.0.
-    learning_rate, last_epoch, verbose: see :class:`LRScheduler`. The table ends at
-      ``total_steps``.
+    learning_rate, last_epoch, verbose: see :class:`LRScheduler`.
 
   Example:
     >>> from adamax_optax.paddle.optimizer import lr
@@ -1148,8 +1095,7 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
   ``T_i`` epochs, ``T_i`` starting at ``T_0`` and multiplied by ``T_mult`` at each restart.
 
   ``lr_e = eta_min + (lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``, ``T_cur`` the
-  epochs since the last restart (PyTorch's algorithm). Resuming from ``last_epoch``, the
-  constructor's step sets ``T_cur = last_epoch + 1`` and checks for one restart.
+  epochs since the last restart (PyTorch's algorithm).
 
   Args:
     T_0: int > 0.
@@ -1193,27 +1139,15 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
 class ReduceOnPlateau(PlateauScheduler):
   r"""Paddle's ``ReduceOnPlateau``: the rate times ``factor`` when a metric stops improving.
 
-  Not a schedule of the count: a metric drives it, passed to every update as
-  ``update(grads, state, params, value=metric)`` (see :mod:`adamax_optax.schedules._plateau`, as
-  :func:`optax.contrib.reduce_on_plateau` takes it). Paddle's loop is ``opt.step();
-  scheduler.step(metric)``: the value passed at update ``n`` (``n`` >= 1, optax's count)
-  is the metric Paddle's ``scheduler.step`` got after the update before it (the value at
-  the first update is not read); it is recorded, then the update uses the resulting rate.
-
-  * ``paddle_adamax(learning_rate=ReduceOnPlateau(...))``: Paddle's optimizer with it.
-  * :meth:`as_transformation`: a stand-alone stage multiplying the updates by ``-lr``
-    (as :func:`optax.scale_by_learning_rate`), for any optax chain.
-
-  Each ``step(metric)`` (Paddle's order): while ``cooldown_counter > 0`` it only counts
-  down (the metric is ignored, ``best`` included); otherwise a better metric (``"min"``
-  and ``"rel"``: ``metric < best - best * threshold``; ``"abs"``: ``metric < best -
-  threshold``; ``"max"``: ``metric > best + best * threshold`` or ``metric > best +
-  threshold``; the first metric always) becomes ``best`` and clears the bad count, any
-  other adds one; after more than ``patience`` bad ones the cooldown starts, the count
-  clears and the rate becomes ``max(lr * factor, min_lr)`` if that lowers it by more than
-  ``epsilon``. The rates are Paddle's doubles, computed on the host (:attr:`levels`);
-  the comparisons run on doubles held in two float32 (pass a Python float metric through
-  :func:`adamax_optax.schedules.metric_value`; a float32 metric is exact).
+  A metric drives it, passed to every update as ``update(grads, state, params,
+  value=metric)``. Each ``step(metric)``, in Paddle's order: while ``cooldown_counter > 0``
+  it only counts down (the metric is ignored, ``best`` included); otherwise a better
+  metric (``"min"`` and ``"rel"``: ``metric < best - best * threshold``; ``"abs"``:
+  ``metric < best - threshold``; ``"max"``: ``metric > best + best * threshold`` or
+  ``metric > best + threshold``; the first metric always) becomes ``best`` and clears the
+  bad count, any other adds one; after more than ``patience`` bad ones the cooldown
+  starts, the count clears and the rate becomes ``max(lr * factor, min_lr)`` if that
+  lowers it by more than ``epsilon``. The rates are Paddle's doubles (:attr:`levels`).
 
   Args:
     learning_rate: float >= 0, the starting rate.
@@ -1296,10 +1230,6 @@ class ReduceOnPlateau(PlateauScheduler):
     """Paddle's name for :attr:`eps`."""
     return self.eps
 
-  def reduction_table(self) -> ExactSchedule:
-    """:attr:`levels` as an :class:`ExactSchedule` indexed by the reductions made."""
-    return ExactSchedule(self.levels, self.name)
-
   def reduction_limit(self) -> int:
     """The last index of :attr:`levels` (the rate then holds)."""
     return len(self.levels) - 1
@@ -1327,7 +1257,7 @@ class ReduceOnPlateau(PlateauScheduler):
     :class:`~adamax_optax.schedules.DoubleConstant`); ``update`` takes ``value=``."""
     return on_plateau(
       lambda rates: build(rates[0]),
-      [self.reduction_table()],
+      self.reduction_tables([self.base_lr]),
       self.advance,
       initial_best=self.initial_best(),
       every=int(every),
