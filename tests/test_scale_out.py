@@ -37,8 +37,8 @@ def data_parallel_on_8_devices():
 @started_early.mark(data_parallel_on_8_devices)
 def test_pmap_data_parallel_and_fsdp_sharded_state_on_8_cpu_devices():
   result = started_early.outcome(data_parallel_on_8_devices)
-  assert result.stdout.count("single device on the full batch") == 5, result.stdout
-  assert result.stdout.count("state sharded like the params") == 5, result.stdout
+  assert result.stdout.count("single device on the full batch") == 4, result.stdout
+  assert result.stdout.count("state sharded like the params") == 4, result.stdout
 
 
 def _free_port():

@@ -30,7 +30,6 @@ from adamax_optax.schedules._plateau import (
   reduction_levels,
 )
 from adamax_optax.schedules._replay import (
-  COMPILED_STEPS,
   DOUBLE,
   FLOAT32,
   Chained,
@@ -45,7 +44,6 @@ from adamax_optax.schedules._replay import (
 )
 
 __all__ = [
-  "COMPILED_STEPS",
   "DEFAULT_HORIZON",
   "DOUBLE",
   "FLOAT32",

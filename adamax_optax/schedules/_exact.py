@@ -13,19 +13,8 @@ a float32 reciprocal), and the double value itself reaches the step size computa
 The values are run-length encoded: a step, multi-step or plateau schedule over a
 million updates keeps one entry per change, a cosine one entry per update of its
 horizon; past the last entry the schedule holds its last value.
-
-A schedule that changes at every update (a cosine, an exponential decay) would cost a
-million host evaluations and a million-entry constant in every compiled step before the
-first update. The scheduler engine computes such a schedule's first stretch and gives
-the rest as a continuation (:meth:`ExactSchedule.continued`): the compiled step looks a
-count in the stretch up in its table and asks the host for a later one
-(``jax.pure_callback``), which computes the values the first time a run reaches them.
-Both read the same doubles, so the rate is the same bits either way; a run past the
-stretch makes one host call per step.
 """
 
-import copy
-import threading
 from collections.abc import Callable, Sequence
 
 import jax
@@ -68,9 +57,7 @@ class ExactSchedule:
     if double.ndim != 1 or double.size == 0:
       raise ValueError(f"{name}: values must be a non-empty 1-d sequence, got {double.shape}.")
     self.name, self.horizon = name, int(double.size)
-    self._tabulated = self.horizon
     self._set_runs(np.arange(double.size), double)
-    self._beyond, self._host_from = None, None
 
   @classmethod
   def from_runs(
@@ -80,29 +67,7 @@ class ExactSchedule:
     increase from 0, and ``horizon`` counts are tabulated."""
     schedule = cls.__new__(cls)
     schedule.name, schedule.horizon = name, int(horizon)
-    schedule._tabulated = schedule.horizon  # (the compiled table's counts)
     schedule._set_runs(np.asarray(starts), np.asarray(values, np.float64))
-    schedule._beyond, schedule._host_from = None, None
-    return schedule
-
-  def continued(
-    self, beyond: "Callable[[int | None], ExactSchedule]", host_from: int, horizon: int
-  ) -> "ExactSchedule":
-    """This table for the counts below ``host_from``, and ``beyond(count)`` from there.
-
-    ``beyond(count)`` is a schedule (without a continuation) whose values agree with this
-    one's below ``host_from`` and reach at least ``count`` (``None``: every count up to
-    ``horizon``, the schedule's whole domain); it is called on the host, the first time
-    a run or :meth:`values_at` reaches past ``host_from``, and should keep what it
-    computed. The compiled step holds this table and one host call for later counts.
-    """
-    if not 0 < host_from <= self.horizon:
-      raise ValueError(
-        f"{self.name}: host_from must be in (0, {self.horizon}], the counts tabulated; "
-        f"got {host_from}."
-      )
-    schedule = copy.copy(self)
-    schedule.horizon, schedule._beyond, schedule._host_from = int(horizon), beyond, host_from
     return schedule
 
   def _set_runs(self, starts: np.ndarray, run_values: np.ndarray) -> None:
@@ -120,63 +85,36 @@ class ExactSchedule:
     even = starts == np.arange(starts.size) * self._even_length
     self._even_runs = int(starts.size if even.all() else np.argmin(even))
 
-  def _mapped(
-    self, function: Callable[[np.ndarray], np.ndarray], name: str, every: int = 1
-  ) -> "ExactSchedule":
-    """The schedule of ``function`` of each value, each value held ``every`` counts; a
-    continuation maps the same way."""
-    mapped = ExactSchedule.from_runs(
-      self._starts * np.int32(every), function(self._double), self._tabulated * every, name
-    )
-    if self._beyond is None:
-      return mapped
-    beyond = self._beyond
-
-    def mapped_beyond(count: int | None) -> ExactSchedule:
-      return beyond(None if count is None else count // every)._mapped(function, name, every)
-
-    return mapped.continued(mapped_beyond, self._host_from * every, self.horizon * every)
+  def _mapped(self, run_values: np.ndarray, name: str, every: int = 1) -> "ExactSchedule":
+    mapped = ExactSchedule.__new__(ExactSchedule)
+    mapped.name, mapped.horizon = name, self.horizon * every
+    mapped._set_runs(self._starts * np.int32(every), run_values)
+    return mapped
 
   def stretched(self, every: int) -> "ExactSchedule":
     """Value ``n`` held for counts ``n * every`` to ``(n + 1) * every - 1``: a table of
     a scheduler stepped once per ``every`` updates, from its table by epoch."""
-    return self if every == 1 else self._mapped(_same, self.name, every)
+    return self if every == 1 else self._mapped(self._double, self.name, every)
 
   def scaled(self, factor: float) -> "ExactSchedule":
     """Every value times ``factor``, multiplied in double on the host (MXNet's
     ``lr * lr_mult``), so no product reaches the compiled step unrounded."""
-    factor = float(factor)
-    return self._mapped(lambda values: values * factor, f"{self.name}*{factor}")
+    return self._mapped(self._double * float(factor), f"{self.name}*{factor}")
 
   def one_minus(self) -> "ExactSchedule":
     """``1 - value`` for every value, in double on the host (``1 - beta1``)."""
-    return self._mapped(lambda values: 1.0 - values, f"1-{self.name}")
-
-  @property
-  def is_continued(self) -> bool:
-    """Whether later counts come from the host (see :meth:`continued`)."""
-    return self._beyond is not None
-
-  def _whole(self) -> "ExactSchedule":
-    """The schedule over its whole domain, the continuation's where it has one."""
-    return self if self._beyond is None else self._continuation(None)
-
-  def _continuation(self, count: int | None) -> "ExactSchedule":
-    # The compiled step's host calls may come from several threads at once; a
-    # continuation may read another schedule's (Paddle's LinearWarmup), hence reentrant.
-    with _CONTINUING:
-      return self._beyond(count)
+    return self._mapped(1.0 - self._double, f"1-{self.name}")
 
   @property
   def run_values(self) -> np.ndarray:
-    """The double value of each run over the whole domain, in order (a read-only view)."""
-    values = self._whole()._double.view()
+    """The double value of each run, in order (a read-only view)."""
+    values = self._double.view()
     values.flags.writeable = False
     return values
 
   @property
   def num_runs(self) -> int:
-    """How many runs of equal values the compiled table keeps (12 bytes a run)."""
+    """How many runs of equal values the table keeps (12 bytes a run)."""
     return int(self._starts.size)
 
   @property
@@ -227,38 +165,15 @@ class ExactSchedule:
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The float32 learning rate at ``count`` (updates applied before this one)."""
-    if self._beyond is None:
-      return jnp.asarray(self._hi)[self._index(count)]
-    return self.double_float(count).hi
+    return jnp.asarray(self._hi)[self._index(count)]
 
   def double_float(self, count: jax.typing.ArrayLike) -> df.DoubleFloat:
     """The learning rate at ``count`` as a double held in two float32 values."""
-    if self._beyond is None:
-      return self._looked_up(count)
-    count = jnp.asarray(count, jnp.int32)
-    return jax.lax.cond(count < self._host_from, self._looked_up, self._from_host, count)
-
-  def _looked_up(self, count) -> df.DoubleFloat:
     index = self._index(count)
     return df.DoubleFloat(jnp.asarray(self._hi)[index], jnp.asarray(self._lo)[index])
 
-  def _from_host(self, count: jax.Array) -> df.DoubleFloat:
-    """The pair at ``count`` computed on the host by the continuation."""
-    shape = jax.ShapeDtypeStruct(count.shape, jnp.float32)
-    return df.DoubleFloat(
-      *jax.pure_callback(self._host_pair, (shape, shape), count, vmap_method="expand_dims")
-    )
-
-  def _host_pair(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    doubles = self.values_at(counts)
-    hi = doubles.astype(np.float32)
-    return hi, (doubles - hi.astype(np.float64)).astype(np.float32)
-
   def values_at(self, counts) -> np.ndarray:
     """The exact values at ``counts`` (an int or an array of them) on the host, float64."""
-    counts = np.asarray(counts)
-    if self._beyond is not None and counts.size and counts.max() >= self._host_from:
-      return self._continuation(int(counts.max())).values_at(counts)
     return self._double[np.searchsorted(self._starts, counts, side="right") - 1]
 
   def derived_table(self, key, make: Callable[[], np.ndarray]) -> np.ndarray:
@@ -275,13 +190,6 @@ class ExactSchedule:
 
   def __repr__(self) -> str:
     return f"{self.name}(horizon={self.horizon}, runs={self.num_runs})"
-
-
-_CONTINUING = threading.RLock()
-
-
-def _same(values: np.ndarray) -> np.ndarray:
-  return values
 
 
 # Runs a binary search handles in few enough steps; and how much larger than the runs

@@ -136,11 +136,6 @@ FLOAT32 = Numbers(
 )
 
 
-#: Scheduler steps held in the compiled step by a scheduler whose every step may change
-#: its rate; later ones come from the host (see :class:`_GroupTables`).
-COMPILED_STEPS = 65_536
-
-
 class PastTheEnd(Exception):
   """Raised by a scheduler's step that its framework refuses (PyTorch's ``OneCycleLR``
   stepped past ``total_steps``): its table ends there, and the rate from that step on
@@ -338,13 +333,20 @@ class Scheduler:
     return tables[key]
 
   def _tabulate(self, lrs, every, beta1):
+    numbers = self.numbers
     epochs = -(-self.horizon // every)
+    name = type(self).__name__
     lr_tables, beta1_tables = [], []
     for index, lr in enumerate(lrs):
-      tables = _GroupTables(self, index, lr, beta1, every, epochs)
-      lr_table, beta1_table = tables.first()
-      lr_tables.append(lr_table)
-      beta1_tables.append(beta1_table)
+      group = Group(index, numbers.value(lr), numbers.value(beta1))
+      starts, lr_values, beta1_values = replay(
+        self.driver(group), group, epochs, holds_past_end=self.holds_past_horizon
+      )
+      tabulated = max(epochs, starts[-1] + 1)  # (a NaN run may start at the horizon)
+      lr_tables.append(ExactSchedule.from_runs(starts, lr_values, tabulated, name).stretched(every))
+      beta1_tables.append(
+        ExactSchedule.from_runs(starts, beta1_values, tabulated, f"{name}.beta1").stretched(every)
+      )
     return lr_tables, (beta1_tables if self.cycles_beta1 else None)
 
   def standalone_lr(self) -> float:
@@ -355,70 +357,6 @@ class Scheduler:
     """The lr at optax ``count`` for one group starting at :meth:`standalone_lr`."""
     (schedule,), _ = self.tabulate_groups([self.standalone_lr()], check_groups=False)
     return schedule(count)
-
-
-class _GroupTables:
-  """One group's lr and ``betas[0]`` tables by optax count, computed on the host up to
-  a number of epochs and extended when a later count is read.
-
-  A scheduler whose next step may change the lr (a cosine, an exponential decay) is
-  replayed over its first :data:`COMPILED_STEPS` epochs; the rest of its horizon is left
-  to a continuation (:meth:`ExactSchedule.continued`) that replays again, from the
-  scheduler's construction, over twice the epochs computed so far (or up to the count
-  asked for, at most the horizon): the prefix and every extension are the same replay,
-  so they agree value for value. A scheduler that skips its next steps (a step decay between two
-  decays, see :meth:`Scheduler.quiet_steps`) is replayed over the whole horizon at once,
-  which costs one step per change.
-  """
-
-  def __init__(self, scheduler: Scheduler, index: int, lr: float, beta1: float, every: int, epochs):
-    self.scheduler, self.index, self.lr, self.beta1 = scheduler, index, lr, beta1
-    self.every, self.epochs = every, epochs
-    self.computed: tuple[int, ExactSchedule, ExactSchedule] | None = None
-
-  def first(self) -> tuple[ExactSchedule, ExactSchedule]:
-    """The lr and ``betas[0]`` tables, continued on the host where that saves work."""
-    compiled = min(self.epochs, COMPILED_STEPS)
-    group, step = self._built()
-    if getattr(step, "quiet_steps", lambda: 0)() != 0:  # changes seldom, or never again
-      compiled = self.epochs
-    starts, lrs, beta1s = self._replayed(group, step, compiled)
-    if compiled == self.epochs or starts[-1] < compiled or not math.isnan(lrs[-1]):
-      return self._tables(starts, lrs, beta1s, self.epochs)  # (ended before the cut)
-    lr_table, beta1_table = self._tables(starts, lrs, beta1s, compiled)
-    self.computed = compiled, lr_table, beta1_table
-    host_from, horizon = compiled * self.every, self.epochs * self.every
-    return (
-      lr_table.continued(lambda count: self.covering(count)[0], host_from, horizon),
-      beta1_table.continued(lambda count: self.covering(count)[1], host_from, horizon),
-    )
-
-  def covering(self, count: int | None) -> tuple[ExactSchedule, ExactSchedule]:
-    """Tables whose values reach ``count`` (``None``: the whole horizon)."""
-    computed, lr_table, beta1_table = self.computed
-    needed = self.epochs if count is None else min(count // self.every + 1, self.epochs)
-    if needed > computed or (count is None and computed < self.epochs):
-      epochs = min(self.epochs, max(2 * computed, needed))
-      lr_table, beta1_table = self._tables(*self._replayed(*self._built(), epochs), epochs)
-      self.computed = epochs, lr_table, beta1_table
-    return lr_table, beta1_table
-
-  def _built(self) -> tuple[Group, Callable[[], None]]:
-    """The group and the scheduler built on it (its driver)."""
-    numbers = self.scheduler.numbers
-    group = Group(self.index, numbers.value(self.lr), numbers.value(self.beta1))
-    return group, self.scheduler.driver(group)
-
-  def _replayed(self, group: Group, step: Callable[[], None], epochs: int):
-    holds = epochs == self.epochs and self.scheduler.holds_past_horizon
-    return replay(step, group, epochs, holds_past_end=holds)
-
-  def _tables(self, starts, lrs, beta1s, epochs: int) -> tuple[ExactSchedule, ExactSchedule]:
-    name = type(self.scheduler).__name__
-    tabulated = max(epochs, starts[-1] + 1)  # (a NaN run may start at the horizon)
-    lr_table = ExactSchedule.from_runs(starts, lrs, tabulated, name)
-    beta1_table = ExactSchedule.from_runs(starts, beta1s, tabulated, f"{name}.beta1")
-    return lr_table.stretched(self.every), beta1_table.stretched(self.every)
 
 
 def replay(step: Callable[[], None], group: Group, epochs: int, *, holds_past_end=False):

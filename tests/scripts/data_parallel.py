@@ -13,20 +13,8 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 import adamax_optax as ax
-from adamax_optax.schedules import COMPILED_STEPS
-from adamax_optax.torch.optim.lr_scheduler import CosineAnnealingLR
 
 assert jax.device_count() == 8, jax.devices()
-
-
-def started_at(opt, count):
-  """``opt`` whose state starts at update ``count``."""
-
-  def init(params):
-    return optax.tree_utils.tree_set(opt.init(params), count=jnp.int32(count))
-
-  return optax.GradientTransformationExtraArgs(init, opt.update)
-
 
 PRESETS = {
   "mxnet": lambda: ax.mxnet_adamax(learning_rate=0.01, wd=1e-3, clip_gradient=1.0),
@@ -35,11 +23,6 @@ PRESETS = {
   ),
   "torch": lambda: ax.torch_adamax(lr=0.01, weight_decay=1e-3),
   "adamax": lambda: ax.adamax(0.01, clip_value=1.0),
-  # Its rates from update COMPILED_STEPS on come from the host (ExactSchedule.continued):
-  # the six steps cross there, so every replica and every shard makes the host call.
-  "torch with a cosine past its compiled table": lambda: started_at(
-    ax.torch_adamax(lr=0.01, lr_scheduler=CosineAnnealingLR(T_max=1000)), COMPILED_STEPS - 3
-  ),
 }
 
 
