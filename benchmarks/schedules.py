@@ -141,6 +141,10 @@ def startup_candidates() -> dict[str, dict[str, Callable[[], object]]]:
         schedulers=[module.LinearLR(total_iters=10), module.ExponentialLR(gamma=0.999)],
         milestones=[10],
       ),
+      "SequentialLR(LinearLR(100), StepLR(30))": lambda: module.SequentialLR(
+        schedulers=[module.LinearLR(total_iters=100), module.StepLR(step_size=30, gamma=0.97)],
+        milestones=[100],
+      ),
     }
     if hasattr(module, "OneCycleLR"):
       schedulers["OneCycleLR(1e-2, total_steps=1000)"] = lambda: module.OneCycleLR(

@@ -37,21 +37,24 @@ def test_every_count_reads_its_run(lengths):
 @pytest.mark.parametrize(
   "lengths, searched_by",
   [
-    ([41] * 200 + [7], "division"),  # StepLR-like: runs of one length, divided by it
+    ([41] * 200 + [7], "stretches"),  # StepLR-like: runs of one length, divided by it
     ([41, 45] * 100 + [7], "buckets"),  # blocks of 32 counts, one start at most
-    ([3, 1, 40, 2] * 10, "binary search"),  # a run of 1: buckets would be the horizon
-    ([5] * 10, "binary search"),  # few runs
-    ([1] * 300, "direct index"),  # a run per count
-    ([1] * 300 + [40, 5], "direct index"),  # so up to a last run (a NaN past the horizon)
-    ([1] * 40 + [2] * 16400, "direct index"),  # then more later runs than are counted
-    ([7] * 40 + [3, 90, 1] * 5, "division"),  # then a few later runs, counted
+    ([3, 1, 40, 2] * 10, "search"),  # a run of 1: buckets would be the horizon
+    ([5] * 10, "stretches"),  # few runs, of one length
+    ([5, 60, 1] * 6, "search"),  # more stretches than are counted, and a run of 1
+    ([1] * 300, "per count"),  # a run per count
+    ([1] * 300 + [40, 5], "stretches"),  # then a last run (a NaN past the horizon)
+    ([1] * 40 + [2] * 16400, "stretches"),  # then runs of another length
+    ([7] * 40 + [3, 90, 1] * 6, "division"),  # then more irregular runs, counted
+    ([7] * 40 + [3, 90, 1] * 5500, "division"),  # then more than are counted: searched
+    ([1] * 100 + [30] * 20000 + [7], "stretches"),  # a warmup of 100, then a step decay
+    ([1] * 5 + [30] * 300 + [2, 9], "stretches"),  # a short warmup
   ],
 )
 def test_each_lookup_form(lengths, searched_by):
   schedule = schedule_of_runs(lengths)
+  assert schedule._form == searched_by
   bucketed = schedule._bucket_runs is not None
-  assert bucketed == (searched_by == "buckets")
-  assert (schedule._even_length > 1 and schedule._even_runs > 16) == (searched_by == "division")
   if bucketed:
     assert schedule._bucket_runs.nbytes <= 2 * 12 * schedule.num_runs
     assert schedule.nbytes == 12 * schedule.num_runs + schedule._bucket_runs.nbytes
@@ -65,6 +68,21 @@ def test_a_million_update_schedule_of_uneven_steps_has_a_small_bucket_index():
   steps = schedules.tabulate(rate, 1_000_000, "uneven steps")
   assert steps.num_runs > 20_000 and steps._bucket_bits == 5  # (0.97**k reaches 0 late)
   assert_lookup_matches_the_host(steps)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+  warmup=st.integers(0, 100),
+  step=st.integers(2, 50),
+  steps=st.integers(1, 400),
+  tail=st.lists(st.integers(1, 90), max_size=5),
+)
+def test_a_warmup_then_a_step_decay_reads_every_run(warmup, step, steps, tail):
+  """A warmup of one count per run, runs of one length, then a few runs (the NaN past a
+  horizon): a few stretches, each divided."""
+  schedule = schedule_of_runs([*[1] * warmup, *[step] * steps, *tail])
+  assert schedule._form in ("stretches", "per count", "single")
+  assert_lookup_matches_the_host(schedule)
 
 
 def test_a_million_step_schedule_is_indexed_by_a_division():

@@ -84,6 +84,21 @@ class ExactSchedule:
     self._even_length = int(starts[1]) if starts.size > 1 else 1
     even = starts == np.arange(starts.size) * self._even_length
     self._even_runs = int(starts.size if even.all() else np.argmin(even))
+    self._stretches = _stretches(starts)
+    self._form = self._lookup_form()
+
+  def _lookup_form(self) -> str:
+    """How :meth:`_index` finds a count's run (see there), the cheapest that applies."""
+    runs = self._starts.size
+    if runs == 1:
+      return "single"
+    if self._starts[-1] == runs - 1:
+      return "per count"
+    if self._stretches is not None:
+      return "stretches"
+    if self._even_runs > _SEARCH_RUNS:
+      return "division"
+    return "search" if self._bucket_runs is None else "buckets"
 
   def _mapped(self, run_values: np.ndarray, name: str, every: int = 1) -> "ExactSchedule":
     mapped = ExactSchedule.__new__(ExactSchedule)
@@ -127,26 +142,38 @@ class ExactSchedule:
   def _index(self, count) -> jax.Array:
     """The run that ``count`` (>= 0) falls in: the last run starting at or before it.
 
-    Integer operations only. Where the runs have one length up to a few last ones (a
-    run per count, a step decay), a division by the length finds the run. When every
-    run but the last spans at least ``2**k``
-    counts, each block of ``2**k`` counts holds at most one run start, so a table of
-    each block's first run and one comparison find it (:func:`_buckets`). Otherwise a
-    binary search unrolled into ``log2(num_runs)`` steps: ``jnp.searchsorted`` loops,
-    and a loop copies the table into its state at every update (300 microseconds a step
-    for a million runs on the CPU); unrolled, each step compiles a few instructions.
+    Integer operations only, in the first of these forms that applies
+    (:meth:`_lookup_form`):
+
+    * ``"per count"``: a run per count (a cosine), so the count is the index.
+    * ``"stretches"``: the run starts fall in a few stretches, each spaced one length
+      apart (a step decay; a warmup of a run per count, then a step decay, then the NaN
+      run past a horizon): each stretch's started runs by a division
+      (:meth:`_index_in_stretches`).
+    * ``"division"``: runs of one length up to some run, then the later runs (a step
+      decay whose rate underflows to 0 through the subnormals): a division up to there,
+      and the later runs counted, one comparison each, or searched.
+    * ``"buckets"``: when every run but the last spans at least ``2**k`` counts, each
+      block of ``2**k`` counts holds at most one run start, so a table of each block's
+      first run and one comparison find it (:func:`_buckets`).
+    * ``"search"``: a binary search unrolled into ``log2(num_runs)`` steps:
+      ``jnp.searchsorted`` loops, and a loop copies the table into its state at every
+      update (300 microseconds a step for a million runs on the CPU); unrolled, each
+      step compiles a few instructions.
+
+    The index is read by every lookup of the tables (float32 value, double pair), so it
+    is computed once (:func:`computed_once`).
     """
     count = jnp.asarray(count, jnp.int32)
-    runs = self.num_runs
-    if runs == 1:
+    runs, form = self.num_runs, self._form
+    if form == "single":
       return jnp.zeros_like(count)
-    if self._starts[-1] == runs - 1:  # a run per count: the count is the index
+    if form == "per count":
       return jnp.minimum(count, runs - 1)
-    even, length = self._even_runs, self._even_length
-    if even > _SEARCH_RUNS:
-      # Runs of one length up to run ``even - 1`` (a run per count, a step decay), then
-      # the later runs (a rate that underflows to 0 through the subnormals, the NaN past a
-      # horizon): a division finds the run up to there, and only the later runs are searched.
+    if form == "stretches":
+      return computed_once(self._index_in_stretches(count))
+    if form == "division":
+      even, length = self._even_runs, self._even_length
       in_even = jnp.minimum(count // length if length > 1 else count, even - 1)
       later = self._starts[even:]
       if later.size <= _COUNTED_RUNS:  # one more for each later run that has started
@@ -154,14 +181,24 @@ class ExactSchedule:
         return computed_once(in_even + jnp.sum(started, axis=-1, dtype=jnp.int32))
       in_later = even + _unrolled_search(later, count)
       return computed_once(jnp.where(count < int(later[0]), in_even, in_later))
-    starts = jnp.asarray(self._starts)
-    if self._bucket_runs is not None:  # the bucket's first run, or the next one
-      buckets = len(self._bucket_runs)
+    if form == "buckets":  # the bucket's first run, or the next one
+      starts, buckets = jnp.asarray(self._starts), len(self._bucket_runs)
       first = jnp.asarray(self._bucket_runs)[jnp.minimum(count >> self._bucket_bits, buckets - 1)]
       following = jnp.minimum(first + 1, runs - 1)
       return computed_once(jnp.where(starts[following] <= count, following, first))
-    # Read by every lookup of the tables (float32 value, double pair): searched once.
     return computed_once(_unrolled_search(self._starts, count))
+
+  def _index_in_stretches(self, count: jax.Array) -> jax.Array:
+    """The run of ``count`` when the run starts fall into a few stretches, each spaced
+    one length apart (:func:`_stretches`): the starts at or before ``count``, counted
+    stretch by stretch with a division, less one."""
+    started = jnp.zeros_like(count)
+    for first_start, length, starts in self._stretches:
+      past = jnp.maximum(count - first_start, 0)
+      # (at most the stretch's starts before the + 1: a count near 2**31 would overflow)
+      within = jnp.minimum(past // length if length > 1 else past, starts - 1) + 1
+      started += within if first_start == 0 else jnp.where(count >= first_start, within, 0)
+    return started - 1
 
   def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
     """The float32 learning rate at ``count`` (updates applied before this one)."""
@@ -192,12 +229,37 @@ class ExactSchedule:
     return f"{self.name}(horizon={self.horizon}, runs={self.num_runs})"
 
 
+# Stretches of evenly spaced run starts that a lookup counts one by one (a few scalar
+# operations each).
+_STRETCHES = 8
 # Runs a binary search handles in few enough steps; and how much larger than the runs
 # the bucket table may be.
 _SEARCH_RUNS, _BUCKET_TABLE_RATIO = 16, 2
 # Later runs after runs of one length that a step counts, one comparison each: one
 # vector operation, where a search would compile a gather per step.
 _COUNTED_RUNS = 16384
+
+
+def _stretches(starts: np.ndarray) -> list[tuple[int, int, int]] | None:
+  """``(first start, length, starts)`` of each stretch of ``starts`` spaced ``length``
+  apart, in order (a warmup of one count per run, then a step decay's runs of 30, then
+  the NaN run past a horizon: three), or ``None`` when they take more than
+  ``_STRETCHES``."""
+  gaps = np.diff(starts)
+  # Where the gap between consecutive starts changes: a stretch runs up to the next one.
+  changes = np.flatnonzero(gaps[1:] != gaps[:-1]) + 1
+  stretches, first = [], 0
+  while first < starts.size:
+    if len(stretches) == _STRETCHES:
+      return None
+    if first == starts.size - 1:
+      stretches.append((int(starts[first]), 1, 1))
+      break
+    later_changes = changes[np.searchsorted(changes, first, side="right") :]
+    last = int(later_changes[0]) if later_changes.size else gaps.size  # its last start
+    stretches.append((int(starts[first]), int(gaps[first]), last - first + 1))
+    first = last + 1
+  return stretches
 
 
 def _unrolled_search(starts: np.ndarray, count: jax.Array) -> jax.Array:
