@@ -24,6 +24,15 @@ def test_a_schedule_that_stops_changing_holds_its_exact_value_past_the_horizon(m
     module.MultiStepLR(milestones=[3, 5], gamma=0.5, horizon=10),
     module.LinearLR(start_factor=0.5, total_iters=4, horizon=10),
     module.ConstantLR(factor=0.5, total_iters=4, horizon=10),
+    # a sequence past its last milestone, whose last scheduler stops changing
+    module.SequentialLR(
+      schedulers=[
+        module.LinearLR(start_factor=0.5, total_iters=2),
+        module.MultiStepLR(milestones=[5], gamma=0.5),
+      ],
+      milestones=[2],
+      horizon=10,
+    ),
   ):
     table = table_of(scheduler)
     assert table.value_at(10**6) == table.value_at(9), scheduler

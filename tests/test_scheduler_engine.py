@@ -47,6 +47,39 @@ def test_skipping_quiet_steps_gives_every_value_of_stepping_through(module, data
     np.testing.assert_array_equal(skipped, stepped, err_msg=repr(scheduler))
 
 
+@pytest.mark.parametrize("module", [torch, mindspore], ids=["torch", "mindspore"])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data(), every=st.integers(1, 4))
+def test_a_sequence_skips_quiet_steps_up_to_each_milestone(module, data, every):
+  """SequentialLR skips its running scheduler's quiet steps, never past a milestone."""
+  milestones = sorted(data.draw(st.sets(st.integers(1, 250), min_size=1, max_size=3)))
+  order = data.draw(st.permutations(range(5)))[: len(milestones) + 1]
+  step_size, total = data.draw(st.integers(1, 50)), data.draw(st.integers(1, 60))
+  decays = data.draw(st.lists(st.integers(0, 400), max_size=6))
+
+  def sequence(step_by_step: bool):
+    made = [
+      module.StepLR(step_size=step_size, gamma=0.3),
+      module.MultiStepLR(milestones=decays, gamma=0.5),
+      module.ConstantLR(factor=0.25, total_iters=total),
+      module.LinearLR(start_factor=0.1, total_iters=total),
+      module.PolynomialLR(total_iters=max(total, 1), power=0.5),
+    ]
+    chosen = [made[i] for i in order]
+    if step_by_step:
+      for scheduler in chosen:
+        scheduler.quiet_steps = lambda run: 0
+    return module.SequentialLR(schedulers=chosen, milestones=milestones, horizon=HORIZON)
+
+  def every_lr(step_by_step: bool) -> np.ndarray:
+    # (up to the horizon: past it, a sequence whose last scheduler stops changing holds
+    # its exact value when skipped, where stepping through ends with the NaN run)
+    (table,), _ = sequence(step_by_step).tabulate_groups([0.01], every)
+    return table.values_at(np.arange(HORIZON))
+
+  np.testing.assert_array_equal(every_lr(False), every_lr(True))
+
+
 def test_a_step_schedule_steps_once_per_change():
   """A StepLR over a million updates replays one step per decay, not per update."""
   scheduler = torch.StepLR(step_size=41, gamma=0.97, horizon=1_000_000)

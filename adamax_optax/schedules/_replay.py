@@ -519,6 +519,20 @@ class _SteppedInSequence:
     else:
       self.runs[index].step()
 
+  def quiet_steps(self) -> int | None:
+    """The running scheduler's steps that change nothing, up to the next milestone
+    (where the next scheduler restarts); ``None`` when the last one never changes again."""
+    index = bisect.bisect_right(self.milestones, self.epoch)
+    own = self.runs[index].quiet_steps()
+    if index == len(self.milestones):
+      return own
+    to_milestone = self.milestones[index] - self.epoch - 1
+    return to_milestone if own is None else min(own, to_milestone)
+
+  def skip(self, steps: int) -> None:
+    self.runs[bisect.bisect_right(self.milestones, self.epoch)].skip(steps)
+    self.epoch += steps
+
   def alone(self) -> Run | None:
     """The run that takes every later step alone: the last one, from its milestone on
     (:func:`replay` then finishes the table with its :meth:`Scheduler.epoch_table`)."""
