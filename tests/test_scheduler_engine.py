@@ -47,11 +47,16 @@ def test_skipping_quiet_steps_gives_every_value_of_stepping_through(module, data
     np.testing.assert_array_equal(skipped, stepped, err_msg=repr(scheduler))
 
 
-@pytest.mark.parametrize("module", [torch, mindspore], ids=["torch", "mindspore"])
+@pytest.mark.parametrize(
+  "module, composite",
+  [(torch, "SequentialLR"), (mindspore, "SequentialLR"), (torch, "ChainedScheduler")],
+  ids=["torch-sequential", "mindspore-sequential", "torch-chained"],
+)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data(), every=st.integers(1, 4))
-def test_a_sequence_skips_quiet_steps_up_to_each_milestone(module, data, every):
-  """SequentialLR skips its running scheduler's quiet steps, never past a milestone."""
+def test_a_composite_skips_quiet_steps(module, composite, data, every):
+  """SequentialLR skips its running scheduler's quiet steps, never past a milestone;
+  ChainedScheduler the steps in which no scheduler changes anything."""
   milestones = sorted(data.draw(st.sets(st.integers(1, 250), min_size=1, max_size=3)))
   order = data.draw(st.permutations(range(5)))[: len(milestones) + 1]
   step_size, total = data.draw(st.integers(1, 50)), data.draw(st.integers(1, 60))
@@ -69,6 +74,8 @@ def test_a_sequence_skips_quiet_steps_up_to_each_milestone(module, data, every):
     if step_by_step:
       for scheduler in chosen:
         scheduler.quiet_steps = lambda run: 0
+    if composite == "ChainedScheduler":
+      return module.ChainedScheduler(schedulers=chosen, horizon=HORIZON)
     return module.SequentialLR(schedulers=chosen, milestones=milestones, horizon=HORIZON)
 
   def every_lr(step_by_step: bool) -> np.ndarray:

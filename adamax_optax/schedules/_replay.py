@@ -546,28 +546,8 @@ class Chained(_Composite):
   ``step()`` (PyTorch's ``ChainedScheduler``)."""
 
   def driver(self, group):
-    return _SteppedChained([scheduler.driver(group) for scheduler in self.schedulers])
-
-
-class _SteppedChained:
-  """The driver of :class:`Chained`: steps every scheduler's driver in turn."""
-
-  def __init__(self, drivers: Sequence[Callable[[], None]]):
-    self.drivers = drivers
-
-  def __call__(self) -> None:
-    for step in self.drivers:
-      step()
-
-  def alone(self) -> Run | None:
-    """The one run whose later steps can change anything, when every other scheduler's
-    never will again (a ``ConstantLR`` past ``total_iters``), else None."""
-    changing = [
-      step for step in self.drivers if getattr(step, "quiet_steps", lambda: 0)() is not None
-    ]
-    if len(changing) == 1 and isinstance(changing[0], Run):
-      return changing[0]
-    return None
+    drivers = [scheduler.driver(group) for scheduler in self.schedulers]
+    return _SteppedTogether(drivers, [1] * len(drivers))
 
 
 class Together(_Composite):
@@ -627,8 +607,9 @@ class Together(_Composite):
 
 
 class _SteppedTogether:
-  """The driver of :class:`Together`: steps each scheduler's driver at its cadence, and
-  skips epochs in which every stepped scheduler's step changes nothing."""
+  """The driver of :class:`Together` (and of :class:`Chained`, every cadence 1): steps
+  each scheduler's driver at its cadence, and skips epochs in which every stepped
+  scheduler's step changes nothing."""
 
   def __init__(self, drivers, cadences):
     self.drivers, self.cadences, self.epoch = drivers, cadences, 0
@@ -654,17 +635,30 @@ class _SteppedTogether:
       quiet = gap if quiet is None else min(quiet, gap)
     return quiet
 
+  def _changing(self) -> list[tuple[Callable[[], None], int]]:
+    """The drivers whose later steps may still change something, with their cadences."""
+    return [
+      (step, cadence)
+      for step, cadence in zip(self.drivers, self.cadences, strict=True)
+      if getattr(step, "quiet_steps", lambda: 0)() is not None
+    ]
+
+  def alone(self) -> Run | None:
+    """The one run whose later steps can change anything, stepped at every epoch, when
+    every other scheduler's never will again (a ``ConstantLR`` past ``total_iters``);
+    :func:`replay` then finishes the table with its :meth:`Scheduler.epoch_table`."""
+    changing = self._changing()
+    if len(changing) == 1 and isinstance(changing[0][0], Run) and changing[0][1] == 1:
+      return changing[0][0]
+    return None
+
   def multiplying(self) -> tuple[Any, int, type] | None:
     """``(factor, cadence, dtype)`` when every later change is one scheduler's step
     multiplying the lr by ``factor`` (:meth:`Scheduler.step_factor`, e.g. an
     ``ExponentialLR`` once a ``ConstantLR`` beside it has ended), at its cadence, in its
     numbers' ``dtype``; :func:`replay` then finishes the table with
     ``np.multiply.accumulate`` instead of a Python step per epoch. Otherwise ``None``."""
-    changing = [
-      (step, cadence)
-      for step, cadence in zip(self.drivers, self.cadences, strict=True)
-      if getattr(step, "quiet_steps", lambda: 0)() is not None
-    ]
+    changing = self._changing()
     if len(changing) != 1 or not isinstance(changing[0][0], Run):
       return None
     run, cadence = changing[0]
