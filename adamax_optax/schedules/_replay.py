@@ -217,6 +217,9 @@ class Scheduler:
   per_group: tuple[str, ...] = ()
   #: Whether the scheduler writes ``betas[0]`` (PyTorch's cycle_momentum).
   cycles_beta1: bool = False
+  #: Whether a per-group list argument must have one entry when the scheduler is used
+  #: alone (PyTorch checks it against the optimizer's one group).
+  standalone_checks_groups: bool = False
   #: Whether the framework's scheduler keeps its last value from ``horizon`` on (a
   #: schedule that ends there); otherwise the rate past the horizon is NaN.
   holds_past_horizon: bool = False
@@ -325,6 +328,12 @@ class Scheduler:
       self.check_groups(len(lrs))
     return self.cached(("groups", lrs, every, beta1), lambda: self._tabulate(lrs, every, beta1))
 
+  def group_schedules(self, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
+    """One :class:`ExactSchedule` per group starting at ``lrs`` (in group order),
+    ``every`` updates per ``scheduler.step()``: value ``n`` is the group's lr at the
+    update at count ``n``."""
+    return self.tabulate_groups(lrs, every)[0]
+
   def cached(self, key, make: Callable[[], Any]):
     """``make()``, computed once per ``key`` and kept with the scheduler (its tables)."""
     tables = self.__dict__.setdefault("_tables", {})
@@ -355,7 +364,8 @@ class Scheduler:
 
   def __call__(self, count):
     """The lr at optax ``count`` for one group starting at :meth:`standalone_lr`."""
-    (schedule,), _ = self.tabulate_groups([self.standalone_lr()], check_groups=False)
+    lrs = [self.standalone_lr()]
+    (schedule,), _ = self.tabulate_groups(lrs, check_groups=self.standalone_checks_groups)
     return schedule(count)
 
 

@@ -14,13 +14,10 @@ Counting, horizons, plateau metrics, cycled ``betas[0]`` and resuming: the
 import dataclasses
 from collections.abc import Callable, Sequence
 
-import jax
-
 from adamax_optax._preset import learning_rates
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   Chained,
-  ExactSchedule,
   PlateauScheduler,
   Scheduler,
   Sequential,
@@ -44,11 +41,7 @@ class LRScheduler(Scheduler):
 
   lr: float | None = None
   horizon: int = DEFAULT_HORIZON
-
-  def group_schedules(self, lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
-    """One :class:`ExactSchedule` per group starting at ``lrs``, ``every`` updates per
-    ``scheduler.step()``: value ``n`` is ``group["lr"]`` at the update at count ``n``."""
-    return self.tabulate_groups(lrs, every)[0]
+  standalone_checks_groups = True  # (as PyTorch checks a list against its one group)
 
   def standalone_lr(self) -> float:
     if self.lr is None:
@@ -57,11 +50,6 @@ class LRScheduler(Scheduler):
         f"lr_scheduler=...), or give lr= to use it as a standalone optax schedule."
       )
     return self.lr
-
-  def __call__(self, count: jax.typing.ArrayLike) -> jax.Array:
-    """The learning rate at optax count ``count`` for a single group starting at ``lr``."""
-    (schedule,), _ = self.tabulate_groups([self.standalone_lr()])
-    return schedule(count)
 
   def __post_init__(self):
     if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr < 0):

@@ -14,7 +14,7 @@ the plateau metric: the :doc:`MindSpore porting guide </porting/mindspore>` and
 """
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -27,7 +27,6 @@ from adamax_optax.mindspore._checks import check_float, check_int
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   FLOAT32,
-  ExactSchedule,
   PlateauScheduler,
   Scheduler,
   Sequential,
@@ -62,16 +61,6 @@ class LRScheduler(Scheduler):
       check_float(name, "initial_lr", initial_lr, 0.0, ints=True)
     self.last_epoch, self.initial_lr = last_epoch, initial_lr
     self.horizon = check_horizon(horizon, name)
-
-  def group_schedules(self, initial_lrs: Sequence[float], every: int = 1) -> list[ExactSchedule]:
-    """One optax schedule per group (what the optimizer preset uses).
-
-    Args:
-      initial_lrs: each group's lr, in group order.
-      every: updates per ``scheduler.step()``; the update at count ``n`` uses epoch
-        ``n // every``.
-    """
-    return self.tabulate_groups(initial_lrs, every)[0]
 
   def standalone_lr(self) -> float:
     if self.initial_lr is None:
