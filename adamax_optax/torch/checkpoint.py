@@ -248,15 +248,21 @@ def from_torch_optimizer_file(
   """
   tree = load(path)
   with interpreting(path, "torch.optim.Adamax state_dict"):
-    state_dict = _entry(tree, "optimizer", _is_optimizer_state, entry, path)
-    return from_torch_state_dict(
-      tree if state_dict is None else state_dict,
-      params,
-      order=order,
-      param_groups=param_groups,
-      model=model,
-      source=str(path),
-    )
+    return _moments_and_step(tree, path, params, entry, order, param_groups, model)
+
+
+def _moments_and_step(tree, path, params, entry, order, param_groups, model):
+  """:func:`from_torch_state_dict` of the optimizer's entry of a loaded file (or of the
+  whole file, a bare ``state_dict``)."""
+  state_dict = _entry(tree, "optimizer", _is_optimizer_state, entry, path)
+  return from_torch_state_dict(
+    tree if state_dict is None else state_dict,
+    params,
+    order=order,
+    param_groups=param_groups,
+    model=model,
+    source=str(path),
+  )
 
 
 def from_torch_model_file(path, params, *, entry=None):
@@ -552,19 +558,11 @@ def from_torch_checkpoint_file(path, opt, params, *, order=None, param_groups=No
   scheduler = _preset_scheduler(opt)
   tree = load(path)
   with interpreting(path, "PyTorch training checkpoint"):
-    optimizer_state = _entry(tree, "optimizer", _is_optimizer_state, None, path)
     if order is None and param_groups is None and model is None:
       order = opt.param_order  # None where opt was not given the parameters
     if model is None:
       model = _entry(tree, "model", _is_model_state, None, path)
-    mu, nu, step = from_torch_state_dict(
-      tree if optimizer_state is None else optimizer_state,
-      params,
-      order=order,
-      param_groups=param_groups,
-      model=model,
-      source=str(path),
-    )
+    mu, nu, step = _moments_and_step(tree, path, params, None, order, param_groups, model)
     saved = _entry(tree, "scheduler", _is_scheduler_state, None, path)
     if saved is not None:
       plateau = from_torch_scheduler_state(saved, opt, step=step, source=str(path))
