@@ -25,10 +25,12 @@ import operator
 from collections.abc import Callable, Iterator, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
 from adamax_optax import _double_float as df
+from adamax_optax._rounding import rounded
 from adamax_optax.schedules import (
   DEFAULT_HORIZON,
   DOUBLE,
@@ -1160,6 +1162,11 @@ class ReduceOnPlateau(PlateauScheduler):
     min_lr: >= 0, default 0.
     epsilon: >= 0, default 1e-8.
     verbose: accepted for Paddle's signature; nothing is printed.
+    metrics_dtype: keyword-only, the type of the metrics the script passes to
+      ``scheduler.step``, which Paddle keeps as ``best`` and compares in: ``"float64"``
+      (default; a Python float or ``np.float64``: doubles) or ``"float32"`` (a float32
+      Tensor or ``np.float32``, as ``scheduler.step(loss)`` passes the loss:
+      ``best - best * threshold`` rounded to float32 at each operation).
 
   Example:
     >>> import jax.numpy as jnp
@@ -1193,8 +1200,16 @@ class ReduceOnPlateau(PlateauScheduler):
     min_lr: float = 0,
     epsilon: float = 1e-8,
     verbose: bool = False,
+    *,
+    metrics_dtype: str = "float64",
   ):
     self.base_lr = _check_learning_rate(learning_rate)
+    if metrics_dtype not in ("float64", "float32"):
+      raise ValueError(
+        f"metrics_dtype must be 'float64' (Python float metrics) or 'float32' (float32 "
+        f"Tensor or np.float32 metrics, as scheduler.step(loss) passes), got {metrics_dtype!r}."
+      )
+    self.metrics_dtype = metrics_dtype
     if mode not in ("min", "max"):
       raise ValueError(f"mode: {mode} is unknown!")
     _check_finite("factor", factor)
@@ -1242,10 +1257,26 @@ class ReduceOnPlateau(PlateauScheduler):
     step = times(best, self.threshold)
     return df.add(best, df.negate(step) if self.mode == "min" else step)
 
+  def compared(self, value: df.DoubleFloat) -> df.DoubleFloat:
+    """The metric or ``best`` as Paddle holds it: the double, or its float32 rounding
+    (the pair's high part, its low part 0) with ``metrics_dtype="float32"``."""
+    if self.metrics_dtype == "float64":
+      return value
+    high = jnp.asarray(value.hi, jnp.float32)
+    return df.DoubleFloat(high, jnp.zeros_like(high))
+
   def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
-    """PyTorch's comparison with Paddle's bound; the first metric always improves
-    (Paddle's ``best is None``)."""
-    return super().improved(metric, best) | (best.hi == self.initial_best())
+    """PyTorch's comparison with Paddle's bound, in the metrics' type; the first metric
+    always improves (Paddle's ``best is None``)."""
+    first = best.hi == self.initial_best()
+    if self.metrics_dtype == "float64":
+      return super().improved(metric, best) | first
+    best, threshold = best.hi, jnp.float32(self.threshold)
+    # Each float32 operation rounds, as NumPy's and Paddle's do: no multiply-add.
+    step = rounded(best * threshold) if self.threshold_mode == "rel" else threshold
+    if self.mode == "min":
+      return (metric.hi < best - step) | first
+    return (metric.hi > best + step) | first
 
   def optimizer(
     self,

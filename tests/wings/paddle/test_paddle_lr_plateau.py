@@ -121,3 +121,73 @@ def test_missing_metric():
 def test_validation(kwargs, match):
   with pytest.raises(ValueError, match=match):
     lr.ReduceOnPlateau(0.1, **kwargs)
+
+
+FLOAT32_METRICS = GOLDEN.with_name("plateau_float32_metrics.npz")
+
+
+def float32_metric_cases():
+  meta = json.loads(str(read_recording(FLOAT32_METRICS)["meta"]))
+  return list(meta["cases"])
+
+
+@pytest.mark.parametrize("case", float32_metric_cases())
+def test_float32_metrics_compare_as_paddle_compares_them(case):
+  """Recorded in Paddle 3.3.1: metrics passed as float32 Tensors or np.float32, each
+  picked to fall between the float32 and the double bound; and the same kind of run with
+  Python floats. Every step's rate, best, bad epochs and cooldown, bit for bit."""
+  data = read_recording(FLOAT32_METRICS)
+  settings = json.loads(str(data["meta"]))["cases"][case]
+  dtype = "float64" if settings["metric"] == "float" else "float32"
+  plateau = lr.ReduceOnPlateau(
+    settings["learning_rate"],
+    mode=settings["mode"],
+    factor=settings["factor"],
+    patience=settings["patience"],
+    threshold=settings["threshold"],
+    threshold_mode=settings["threshold_mode"],
+    cooldown=settings["cooldown"],
+    metrics_dtype=dtype,
+  )
+  opt = plateau.as_transformation()
+
+  def body(state, metric):
+    _, state = opt.update(jnp.ones(()), state, value=metric)
+    return state, state
+
+  metrics = jnp.asarray(data[f"{case}_metrics"], jnp.float32)
+  # The update at count t + 1 reads step t's metric (count 0 reads none), and after it
+  # the bookkeeping is Paddle's after step t.
+  _, states = jax.jit(lambda m: jax.lax.scan(body, opt.init(jnp.ones(())), m))(
+    jnp.concatenate([metrics[:1], metrics])
+  )
+  seen = jax.tree.map(lambda x: np.asarray(x)[1:], states)
+  got = {
+    "lr": np.asarray(plateau.levels)[seen.reductions],
+    "best": seen.best.hi.astype(np.float64) + seen.best.lo.astype(np.float64),
+    "bad": seen.num_bad_epochs,
+    "cooldown": seen.cooldown_counter,
+  }
+  for key, values in got.items():
+    want = data[f"{case}_{key}"]
+    differ = np.flatnonzero(values != want)
+    assert not differ.size, (
+      f"{case} {key}: first differing step {differ[0]}: {values[differ[0]]} != {want[differ[0]]}"
+    )
+  assert settings["split_steps"] > 50  # steps the two comparisons judge differently
+
+
+def test_float64_comparisons_miss_float32_metrics():
+  """The float32 run replayed with doubles takes another branch (why the keyword exists)."""
+  data = read_recording(FLOAT32_METRICS)
+  plateau = lr.ReduceOnPlateau(0.1, factor=0.9, patience=2, cooldown=1)
+  _, reductions = rates_seen(
+    plateau, jnp.asarray(paddle_order(data["min_rel_tensor_metrics"]), jnp.float32)
+  )
+  want = data["min_rel_tensor_lr"]
+  assert not np.array_equal(np.asarray(plateau.levels)[reductions[1:]], want[:-1])
+
+
+def test_metrics_dtype_is_checked():
+  with pytest.raises(ValueError, match="metrics_dtype must be 'float64'"):
+    lr.ReduceOnPlateau(0.1, metrics_dtype="half")
