@@ -47,6 +47,15 @@ def check_nonnegative_float(fn: str, name: str, value, *, positive: bool) -> Non
     )
 
 
+def check_lr_range(fn: str, min_lr, max_lr) -> None:
+  """MindSpore's cosine decays' ``min_lr`` below ``max_lr`` (each checked before)."""
+  if min_lr >= max_lr:
+    raise ValueError(
+      f"For '{fn}', the 'max_lr' must be greater than the 'min_lr', but got 'max_lr' "
+      f"value: {max_lr}, 'min_lr' value: {min_lr}."
+    )
+
+
 def check_bool(fn: str, name: str, value) -> None:
   if not isinstance(value, bool):
     raise TypeError(f"For '{fn}', the '{name}' must be bool, but got {type(value).__name__}.")

@@ -10,7 +10,12 @@ import math
 import operator
 from collections.abc import Sequence
 
-from adamax_optax.mindspore._checks import check_bool, check_nonnegative_float, check_positive_int
+from adamax_optax.mindspore._checks import (
+  check_bool,
+  check_lr_range,
+  check_nonnegative_float,
+  check_positive_int,
+)
 from adamax_optax.mindspore.nn._decay import (
   Operations,
   exponential_decay,
@@ -192,11 +197,7 @@ def cosine_decay_lr(
   check_nonnegative_float(fn, "min_lr", min_lr, positive=False)
   check_nonnegative_float(fn, "max_lr", max_lr, positive=True)
   _check_counts(fn, total_step=total_step, step_per_epoch=step_per_epoch, decay_epoch=decay_epoch)
-  if min_lr >= max_lr:
-    raise ValueError(
-      "For 'cosine_decay_lr', the 'max_lr' must be greater than the 'min_lr', but got "
-      f"'max_lr' value: {max_lr}, 'min_lr' value: {min_lr}."
-    )
+  check_lr_range(fn, min_lr, max_lr)
   # Not CosineDecayLR's formula: the cell computes ``sin(pi (p / decay_steps + 0.5))``.
   delta = 0.5 * (max_lr - min_lr)
   return [

@@ -13,7 +13,12 @@ import jax
 import numpy as np
 
 from adamax_optax._float32 import F32, powf, powf_each, rdiv, sinf
-from adamax_optax.mindspore._checks import check_bool, check_nonnegative_float, check_positive_int
+from adamax_optax.mindspore._checks import (
+  check_bool,
+  check_lr_range,
+  check_nonnegative_float,
+  check_positive_int,
+)
 from adamax_optax.mindspore.nn._decay import (
   Operations,
   exponential_decay,
@@ -253,11 +258,7 @@ class CosineDecayLR(LearningRateSchedule):
     check_nonnegative_float(cls, "min_lr", min_lr, positive=False)
     check_nonnegative_float(cls, "max_lr", max_lr, positive=True)
     check_positive_int(cls, "decay_steps", decay_steps)
-    if min_lr >= max_lr:
-      raise ValueError(
-        "For 'CosineDecayLR', the 'max_lr' must be greater than the 'min_lr', but got 'max_lr' "
-        f"value: {max_lr}, 'min_lr' value: {min_lr}."
-      )
+    check_lr_range(cls, min_lr, max_lr)
     self.min_lr, self.max_lr, self.decay_steps = float(min_lr), float(max_lr), int(decay_steps)
     self._delta = F32(0.5 * (self.max_lr - self.min_lr))
     super().__init__(horizon=horizon)
