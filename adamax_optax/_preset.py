@@ -58,7 +58,7 @@ from adamax_optax.schedules import (
   exact_table,
   on_plateau,
 )
-from adamax_optax.validation import check_bool, check_every, check_scheduled_lrs
+from adamax_optax.validation import check_bool, check_every, check_int, check_scheduled_lrs
 
 
 def check_gradients(updates, params) -> None:
@@ -205,6 +205,8 @@ class Preset(optax.GradientTransformationExtraArgs):
   learning_rates: Callable[[Any], list[float]] | None = None
   #: Updates per scheduler step (``load_state`` continues a plateau's epochs from it).
   lr_scheduler_every: int = 1
+  #: The update at which a count-driven scheduler was built (its epoch 0).
+  lr_scheduler_start: int = 0
   #: The ``lr_scheduler`` given (several: their :class:`~adamax_optax.schedules.Together`),
   #: or None; a wing's checkpoint reader checks a saved scheduler against it.
   lr_scheduler: Any = None
@@ -372,6 +374,9 @@ class PresetSettings:
       ``lr``; Paddle's ``ReduceOnPlateau``, with its ``base_lr``: one rate,
       ``defaults["lr"]``, that the groups scale).
     lr_scheduler_every: updates per ``scheduler.step()``.
+    lr_scheduler_start: the update count at which a count-driven scheduler was built:
+      its epoch 0 is that update (a script that resumes and builds its scheduler
+      afresh); the rate before it is the scheduler's first.
     skip_nonfinite: skip steps whose gradients hold NaN or inf.
     round_at_entry: round the incoming gradients (see :func:`rounding_at_entry`).
     exact_apply: return the updates as :class:`~adamax_optax.NewValue` leaves (see
@@ -390,6 +395,7 @@ class PresetSettings:
   build_ungrouped: Callable[[dict], optax.GradientTransformation] | None = None
   lr_scheduler: Any = None
   lr_scheduler_every: int = 1
+  lr_scheduler_start: int = 0
   skip_nonfinite: bool = False
   round_at_entry: bool = True
   exact_apply: bool = False
@@ -490,10 +496,11 @@ def _tabulated(scheduler, settings: PresetSettings) -> tuple[dict, list | None]:
   def tabulated(groups: list[dict]) -> list[dict]:
     lrs = [float(group["lr"]) for group in groups]
     lr_tables, beta1_tables = scheduler.tabulate_groups(lrs, settings.lr_scheduler_every)
+    start = settings.lr_scheduler_start
     for index, group in enumerate(groups):
-      group["lr"] = lr_tables[index]
+      group["lr"] = lr_tables[index].delayed(start)
       if beta1_tables is not None:
-        group["betas"] = (beta1_tables[index], group["betas"][1])
+        group["betas"] = (beta1_tables[index].delayed(start), group["betas"][1])
     return groups
 
   defaults = dict(settings.defaults)
@@ -581,6 +588,13 @@ def assemble(
     return skipping(opt) if settings.skip_nonfinite else opt
 
   scheduler, every = settings.lr_scheduler, settings.lr_scheduler_every
+  start = check_int("lr_scheduler_start", settings.lr_scheduler_start, 0)
+  if start and (scheduler is None or is_plateau(scheduler)):
+    raise ValueError(
+      f"lr_scheduler_start={start} delays a count-driven lr_scheduler, but the optimizer has "
+      f"{'a metric-driven one' if scheduler is not None else 'none'}: a plateau scheduler "
+      "built afresh restarts through load_state(plateau=...); leave lr_scheduler_start at 0."
+    )
   defaults, param_groups = dict(settings.defaults), settings.param_groups
   # Each group's rate source (a number, schedule or table) and what indexes the tables.
   position = adamax_count
@@ -611,6 +625,7 @@ def assemble(
   opt.rates_at = None if lrs is None else rate_reader(lrs, int)
   opt.lr_scheduler = scheduler
   opt.lr_scheduler_every = every
+  opt.lr_scheduler_start = start
   return opt
 
 

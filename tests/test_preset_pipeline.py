@@ -84,3 +84,39 @@ def test_the_common_keyword_docs_are_in_every_preset_help(factory):
   for line in COMMON_KEYWORDS.splitlines():
     assert line.strip() in doc
   assert doc.index("mu_dtype:") < doc.index("nu_dtype:") < doc.index("skip_nonfinite:")
+
+
+@pytest.mark.parametrize(
+  ("changes", "message"),
+  [
+    ({"lr_scheduler_start": -1}, r"lr_scheduler_start must be an int >= 0, got -1"),
+    ({"lr_scheduler_start": 1.5}, r"lr_scheduler_start must be an int >= 0, got 1.5"),
+    (
+      {"lr_scheduler": ms_lr.ReduceLROnPlateau(), "lr_scheduler_start": 10},
+      r"lr_scheduler_start=10 delays a count-driven lr_scheduler, but the optimizer has a "
+      r"metric-driven one.*load_state\(plateau=\.\.\.\)",
+    ),
+    (
+      {"lr_scheduler": None, "lr_scheduler_start": 10},
+      r"but the optimizer has none",
+    ),
+  ],
+)
+def test_lr_scheduler_start_is_checked(changes, message):
+  keywords = {"lr": 0.01, "lr_scheduler": ms_lr.StepLR(step_size=3), **changes}
+  with pytest.raises(ValueError, match=message):
+    ax.mindspore_adamax(**keywords)
+
+
+def test_a_scheduler_built_at_a_later_update_starts_there():
+  params = {"w": jnp.ones(2)}
+  opt = ax.mindspore_adamax(lr=0.1, lr_scheduler=ms_lr.StepLR(step_size=2, gamma=0.5))
+  later = ax.mindspore_adamax(
+    lr=0.1, lr_scheduler=ms_lr.StepLR(step_size=2, gamma=0.5), lr_scheduler_start=7
+  )
+  assert later.rates_at(7) == opt.rates_at(0) and later.rates_at(11) == opt.rates_at(4)
+  assert later.rates_at(0) == opt.rates_at(0) and later.lr_scheduler_start == 7
+  zeros = {"w": jnp.zeros(2)}
+  state = ax.load_state(later, params, mu=zeros, nu=zeros, step=9)
+  before = ax.load_state(opt, params, mu=zeros, nu=zeros, step=2)
+  assert ms_lr.get_last_lr(later, state) == ms_lr.get_last_lr(opt, before)

@@ -126,3 +126,15 @@ def test_a_scheduler_that_keeps_a_table_hands_it_to_scale_by_adamax():
     return np.stack(out)
 
   np.testing.assert_array_equal(steps(scheduler), steps(scheduler.table))
+
+
+def test_a_delayed_table_starts_its_first_value_at_the_delay():
+  table = schedule_of_runs([3, 2, 4])  # 1.0 x3, 0.99 x2, 0.9801 x4
+  delayed = table.delayed(100)
+  counts = np.arange(120)
+  want = np.where(counts < 100, 1.0, table.values_at(np.maximum(counts - 100, 0)))
+  np.testing.assert_array_equal(delayed.values_at(counts), want)
+  assert table.delayed(0) is table and delayed.horizon == table.horizon + 100
+  assert_lookup_matches_the_host(delayed)
+  with pytest.raises(ValueError, match="passes the int32 step count"):
+    table.delayed(2**31 - 5)

@@ -457,7 +457,9 @@ def from_mindspore_scheduler_entries(entries: Mapping, opt, *, step: int, source
   checked for a count-driven scheduler, and the state continues the schedule at the
   file's step, as the uncut run does. MindSpore itself, resuming from such a file with
   its scheduler built afresh, restarts the schedule at each group's lr (recorded in
-  ``tests/golden/mindspore/ms_resume_steplr.npz``); the preset has no such restart. A
+  ``tests/golden/mindspore/ms_resume_steplr.npz``): build ``opt`` with
+  ``lr_scheduler_start=`` the file's step to do the same (what the file holds of the
+  scheduler is then not read, as that script does not read it). A
   ReduceLROnPlateau cannot continue without its entries: the message says what to save,
   or to pass ``plateau=`` to :func:`~adamax_optax.load_state` yourself (MindSpore's fresh
   scheduler: ``best`` inf, or -inf for ``mode="max"``, and zeros).
@@ -490,6 +492,15 @@ def from_mindspore_scheduler_entries(entries: Mapping, opt, *, step: int, source
   if not is_python_int(step) or step < 0:
     raise ValueError(f"step must be an int >= 0 (the file's step_t), got {step!r}.")
   scheduler = _preset_scheduler(opt)
+  if opt.lr_scheduler_start:  # built afresh at the resume: what the file holds is not read
+    if opt.lr_scheduler_start != step:
+      raise ValueError(
+        f"The optimizer's scheduler was built at update lr_scheduler_start="
+        f"{opt.lr_scheduler_start}, but {source} resumes at step {step}: a script that "
+        f"builds its scheduler afresh on resuming builds it there; pass "
+        f"lr_scheduler_start={step}."
+      )
+    return None
   rates = _saved_rates(entries, len(opt.rates_at(0)), source)
   counts = sorted(key for key in entries if key.startswith(LAST_EPOCH))
   if scheduler is None or isinstance(scheduler, Together):

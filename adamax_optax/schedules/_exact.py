@@ -111,6 +111,20 @@ class ExactSchedule:
     a scheduler stepped once per ``every`` updates, from its table by epoch."""
     return self if every == 1 else self._mapped(self._double, self.name, every)
 
+  def delayed(self, updates: int) -> "ExactSchedule":
+    """Value ``n`` at count ``updates + n``, and the first value before: the table of a
+    scheduler built ``updates`` updates into the run (a script that resumes and builds
+    its scheduler afresh, its epoch 0 at the resumed step)."""
+    if updates == 0:
+      return self
+    if self.horizon + updates >= 2**31:
+      raise ValueError(
+        f"{self.name}: a table of {self.horizon} updates delayed by {updates} passes the "
+        "int32 step count (2**31 - 1); build the scheduler with a smaller horizon."
+      )
+    starts = np.concatenate([[0], self._starts[1:].astype(np.int64) + updates])
+    return ExactSchedule.from_runs(starts, self._double, self.horizon + updates, self.name)
+
   def scaled(self, factor: float) -> "ExactSchedule":
     """Every value times ``factor``, multiplied in double on the host (MXNet's
     ``lr * lr_mult``), so no product reaches the compiled step unrounded."""

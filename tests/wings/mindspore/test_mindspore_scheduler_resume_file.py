@@ -69,6 +69,7 @@ def optimizer(meta, **changes):
     param_groups=changes.pop("groups", meta["groups"]),
     lr_scheduler=changes.pop("scheduler"),
     lr_scheduler_every=changes.pop("every", meta["every"]),
+    lr_scheduler_start=changes.pop("start", 0),
   )
 
 
@@ -216,13 +217,20 @@ def test_counting_the_saved_epochs_loss_again_leaves_mindspores_run():
 
 def test_mindspores_fresh_scheduler_restarts_and_a_plateau_restart_is_replayed():
   # A script that only calls load_param_into_net builds its scheduler afresh: StepLR's rates
-  # go back to each group's lr (the preset has no such restart: it continues the schedule),
-  # a ReduceLROnPlateau starts again from best=inf and its groups' lrs, which load_state's
-  # plateau= reproduces.
+  # go back to each group's lr while Adamax's step goes on, which lr_scheduler_start= the
+  # file's step reproduces; a ReduceLROnPlateau starts again from best=inf and its groups'
+  # lrs, which load_state's plateau= reproduces.
   data, meta = recording("steplr")
   initial = np.float32([group["lr"] for group in meta["groups"]])
   assert not first_bit_difference(data["fresh_lr"][0], initial)
   assert first_bit_difference(data["restored_lr"][0], initial)
+  cut = meta["cut"]
+  opt, params, keywords = resume("steplr", start=cut)
+  assert keywords["step"] == cut and keywords["plateau"] is None
+  history = run(opt, params, load_state(opt, params, **keywords), data, cut, meta["steps"])
+  assert (diff := first_difference(history, data, cut, "fresh_")) is None, diff
+  with pytest.raises(ValueError, match=f"resumes at step {cut}.*lr_scheduler_start={cut}"):
+    resume("steplr", start=cut - 1)
   data, meta = recording("plateau")
   opt, params, keywords = resume("plateau")
   fresh = {"best": math.inf, "num_bad_epochs": 0, "cooldown_counter": 0, "reductions": 0}

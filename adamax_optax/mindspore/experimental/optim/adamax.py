@@ -99,6 +99,7 @@ def mindspore_adamax(
   skip_nonfinite: bool = False,
   lr_scheduler: LRScheduler | ReduceLROnPlateau | Sequence[LRScheduler] | None = None,
   lr_scheduler_every: int | Sequence[int] | None = None,
+  lr_scheduler_start: int | None = None,
 ) -> optax.GradientTransformation:
   r"""MindSpore's ``mindspore.experimental.optim.Adamax`` (2.10), reproduced bit for bit.
 
@@ -160,6 +161,11 @@ def mindspore_adamax(
       after every update; the number of batches per epoch steps it once per epoch. With
       a list of schedulers, one int for all or a list with one per scheduler. Python
       ints, static (not a hyperparameter of ``optax.inject_hyperparams``).
+    lr_scheduler_start: the update at which ``lr_scheduler`` was built: ``None``
+      (default) or 0, the first. A script that resumes with ``load_param_into_net`` and
+      builds its scheduler afresh restarts the schedule at each group's lr while
+      Adamax's step goes on: pass the resumed step here (the scheduler's epoch 0 is then
+      that update). Count-driven schedulers only; a Python int, static.
 
   Raises:
     ValueError: MindSpore's message for lr <= 0, eps <= 0, weight_decay < 0 or a beta
@@ -219,6 +225,7 @@ def mindspore_adamax(
     ungrouped=ungrouped,
     lr_scheduler=lr_scheduler,
     lr_scheduler_every=lr_scheduler_every,
+    lr_scheduler_start=0 if lr_scheduler_start is None else lr_scheduler_start,
     skip_nonfinite=skip_nonfinite,
   )
   opt = assemble(
