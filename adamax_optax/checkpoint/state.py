@@ -10,6 +10,7 @@ can move between frameworks (see each wing's ``checkpoint`` module). optax's own
 a run can move from optax to a preset and back.
 """
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,18 +89,18 @@ def moments(opt_state) -> tuple[Any, Any, int]:
 def _first_b1(opt, params) -> jax.Array:
   """beta1 as the state stores its running power: one zero-gradient step from a fresh
   state leaves ``b1_power = f32(beta1)`` in every group."""
-  state = opt.init(params)
-  zeros = jax.tree.map(jnp.zeros_like, params)
+  return _b1_powers(opt, jax.tree.map(jnp.zeros_like, params), opt.init(params), params)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _b1_powers(opt, grads, state, params):
+  """The ``b1_power`` of each group after ``opt.update``. Only the powers come out, so
+  the leaves' arithmetic is dead code, removed before XLA compiles; compiled once per
+  optimizer (the static ``opt`` keys jit's cache)."""
   # A plateau scheduler's update takes the metric; the first update never reads it.
   extra = {"value": 0.0} if _plateau_states(state) else {}
-
-  def b1_powers(grads, state, params):
-    # Only the powers come out, so the leaves' arithmetic is dead code, removed before
-    # XLA compiles: a fraction of the whole step's compile time.
-    _, state = opt.update(grads, state, params, **extra)
-    return [s.b1_power for s in _adamax_states(state, ScaleByAdamaxState)]
-
-  return jax.jit(b1_powers)(zeros, state, params)
+  _, state = opt.update(grads, state, params, **extra)
+  return [s.b1_power for s in _adamax_states(state, ScaleByAdamaxState)]
 
 
 def _plateau_states(opt_state) -> list[PlateauState]:
