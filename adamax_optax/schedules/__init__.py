@@ -23,6 +23,7 @@ from adamax_optax.schedules._exact import (
 from adamax_optax.schedules._plateau import (
   PlateauScheduler,
   PlateauState,
+  float32_metric,
   greater_than_double,
   less_than_double,
   metric_value,
@@ -60,6 +61,7 @@ __all__ = [
   "Sequential",
   "Together",
   "exact_table",
+  "float32_metric",
   "greater_than_double",
   "is_exact",
   "less_than_double",

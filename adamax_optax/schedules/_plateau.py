@@ -128,6 +128,13 @@ def metric_value(value: float) -> df.DoubleFloat:
   return df.from_number(float(value))
 
 
+def float32_metric(value: df.DoubleFloat) -> df.DoubleFloat:
+  """A metric or ``best`` as a framework holding it in float32 compares it: the pair's
+  high part (its float32 rounding), the low part 0."""
+  high = jnp.asarray(value.hi, jnp.float32)
+  return df.DoubleFloat(high, jnp.zeros_like(high))
+
+
 def less_than_double(a: df.DoubleFloat, b: df.DoubleFloat) -> jax.Array:
   """``a < b`` for doubles held as ``hi + lo`` (``hi`` the float32 rounding)."""
   return (a.hi < b.hi) | ((a.hi == b.hi) & (a.lo < b.lo))
@@ -313,6 +320,7 @@ class PlateauScheduler:
 __all__ = [
   "PlateauScheduler",
   "PlateauState",
+  "float32_metric",
   "greater_than_double",
   "less_than_double",
   "metric_value",

@@ -39,6 +39,7 @@ from adamax_optax.schedules import (
   PlateauScheduler,
   Run,
   Scheduler,
+  float32_metric,
   on_plateau,
 )
 from adamax_optax.schedules import _pytorch_family as family
@@ -1260,10 +1261,7 @@ class ReduceOnPlateau(PlateauScheduler):
   def compared(self, value: df.DoubleFloat) -> df.DoubleFloat:
     """The metric or ``best`` as Paddle holds it: the double, or its float32 rounding
     (the pair's high part, its low part 0) with ``metrics_dtype="float32"``."""
-    if self.metrics_dtype == "float64":
-      return value
-    high = jnp.asarray(value.hi, jnp.float32)
-    return df.DoubleFloat(high, jnp.zeros_like(high))
+    return value if self.metrics_dtype == "float64" else float32_metric(value)
 
   def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
     """PyTorch's comparison with Paddle's bound, in the metrics' type; the first metric

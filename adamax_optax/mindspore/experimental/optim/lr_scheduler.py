@@ -30,6 +30,7 @@ from adamax_optax.schedules import (
   PlateauScheduler,
   Scheduler,
   Sequential,
+  float32_metric,
 )
 from adamax_optax.schedules import _pytorch_family as family
 from adamax_optax.validation import check_horizon
@@ -646,8 +647,7 @@ class ReduceLROnPlateau(PlateauScheduler):
 
   def compared(self, value: df.DoubleFloat) -> df.DoubleFloat:
     """MindSpore casts the metric to float32: the pair's high part (its low part 0)."""
-    high = jnp.asarray(value.hi, jnp.float32)
-    return df.DoubleFloat(high, jnp.zeros_like(high))
+    return float32_metric(value)
 
   def improved(self, metric: df.DoubleFloat, best: df.DoubleFloat) -> jax.Array:
     """MindSpore's ``_is_improvement`` in float32."""
