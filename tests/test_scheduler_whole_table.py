@@ -81,6 +81,19 @@ def test_warm_restarts_whole_table_is_the_replay(module, t_0, t_mult, eta_min):
   )
 
 
+def cyclic_arguments(mode, up, down) -> dict:
+  """The CyclicLR arguments both wings' tests take: three groups, exp_range's gamma."""
+  return {
+    "base_lr": [1e-3, 0.03, 0.3],
+    "max_lr": [1e-2, 0.3, 0.7],
+    "step_size_up": up,
+    "step_size_down": down,
+    "mode": mode,
+    "gamma": 0.9993,
+    "horizon": HORIZON,
+  }
+
+
 @pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 @pytest.mark.parametrize("steps", [(41, None), (41, 7), (1, 1), (2000, None)])
 @pytest.mark.parametrize("cycle_momentum", [True, False])
@@ -90,16 +103,10 @@ def test_torch_cyclic_whole_table_is_the_replay(mode, steps, cycle_momentum):
   up, down = steps
   assert_whole_table_is_the_replay(
     lambda: torch.CyclicLR(
-      base_lr=[1e-3, 0.03, 0.3],
-      max_lr=[1e-2, 0.3, 0.7],
-      step_size_up=up,
-      step_size_down=down,
-      mode=mode,
-      gamma=0.9993,
+      **cyclic_arguments(mode, up, down),
       cycle_momentum=cycle_momentum,
       base_momentum=0.8,
       max_momentum=0.93,
-      horizon=HORIZON,
     ),
     every=3,
   )
@@ -109,17 +116,7 @@ def test_torch_cyclic_whole_table_is_the_replay(mode, steps, cycle_momentum):
 @pytest.mark.parametrize("steps", [(41, None), (41, 7), (1, 1), (3, 0)])
 def test_mindspore_cyclic_whole_table_is_the_replay(mode, steps):
   up, down = steps
-  assert_whole_table_is_the_replay(
-    lambda: mindspore.CyclicLR(
-      base_lr=[1e-3, 0.03, 0.3],
-      max_lr=[1e-2, 0.3, 0.7],
-      step_size_up=up,
-      step_size_down=down,
-      mode=mode,
-      gamma=0.9993,
-      horizon=HORIZON,
-    )
-  )
+  assert_whole_table_is_the_replay(lambda: mindspore.CyclicLR(**cyclic_arguments(mode, up, down)))
 
 
 LAMBDAS = {
