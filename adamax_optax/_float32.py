@@ -45,8 +45,11 @@ def _load_powf():
 _POWF = _load_powf()
 
 
-def powf(a, b) -> np.float32:
-  """glibc ``powf(f32(a), f32(b))``: MindSpore's ``Pow`` on float32 scalars."""
+def powf(a, b) -> np.float32 | np.ndarray:
+  """glibc ``powf(f32(a), f32(b))``: MindSpore's ``Pow`` on float32 scalars (on arrays,
+  element by element: :func:`powf_each`)."""
+  if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    return powf_each(a, b)
   a, b = float(F32(a)), float(F32(b))
   if _POWF is not None:
     return F32(_POWF(a, b))
@@ -92,6 +95,12 @@ class Tensor32:
   ``last_epoch`` (a float32 Parameter), so their arithmetic is float32 with the rules
   above; this class reproduces it for ``+ - * / // % **``, comparisons, ``abs``,
   ``float()`` and ``int()``.
+
+  :meth:`many` holds a 1-d array instead: the arithmetic then gives each element what it
+  gives that element alone (the operations are NumPy's element-wise float32 ones and
+  :func:`powf_each`), so a lambda of arithmetic only is evaluated for every epoch in one
+  call; comparisons, ``bool()``, ``float()`` and ``int()`` raise on it, as a lambda that
+  branches needs one epoch at a time.
   """
 
   __slots__ = ("value",)
@@ -109,6 +118,13 @@ class Tensor32:
       tensor.value = value
       made.append(tensor)
     return made
+
+  @staticmethod
+  def many(values: np.ndarray) -> "Tensor32":
+    """One value holding every element of ``values`` (a 1-d array, made float32)."""
+    tensor = object.__new__(Tensor32)
+    tensor.value = np.asarray(values).astype(F32)
+    return tensor
 
   def _wrap(self, v) -> "Tensor32":
     # Skips __init__: every result is already a float32 scalar (a hot path of the replays).
@@ -195,6 +211,8 @@ class Tensor32:
     return int(self.value)
 
   def __repr__(self):
+    if isinstance(self.value, np.ndarray):
+      return f"Tensor32.many({self.value!r})"
     return f"Tensor32({float(self.value)!r})"
 
 

@@ -124,6 +124,8 @@ LAMBDAS = {
   "ints": lambda e: int(e) % 3,
   "one ratio": lambda e: 1.0001,
   "floats and ints": lambda e: 0.97 if int(e) % 2 else 1,
+  "every operation": lambda e: 1 + ((0.5 + e / 41) ** -0.3 / (1 + e % 7) - e // 3 + abs(-e)) * 1e-9,
+  "a branch": lambda e: 0.5 if e < 10 else 0.25**e,
 }
 
 
@@ -138,6 +140,30 @@ def test_lambda_whole_tables_are_the_replay(module, kind, every):
   assert_whole_table_is_the_replay(
     lambda: module.MultiplicativeLR(lr_lambda=lr_lambda, horizon=HORIZON), every
   )
+
+
+@pytest.mark.parametrize(
+  ("lr_lambda", "calls"),
+  [
+    # The constructor's step, then all at once, checked at 9 epochs alone.
+    (lambda e: 0.97**e * (1 + e % 41), 1 + 1 + 9),
+    (lambda e: 0.97, 1 + 1 + 9),
+    # The comparison raises on the array: then epoch by epoch.
+    (lambda e: 0.5 if e < 10 else 0.25, 1 + 1 + HORIZON),
+  ],
+)
+def test_mindspore_lambdas_of_arithmetic_are_called_once_for_every_epoch(lr_lambda, calls):
+  """MindSpore's lambdas receive a float32 Tensor: one of arithmetic only is called on an
+  array of every epoch (and at a few epochs alone, to check), the others epoch by epoch."""
+  made = []
+
+  def counted(epoch):
+    made.append(epoch)
+    return lr_lambda(epoch)
+
+  scheduler = mindspore.LambdaLR(lr_lambda=counted, horizon=HORIZON)
+  scheduler.tabulate_groups([0.01])
+  assert len(made) == calls
 
 
 def test_numpy_scalars_from_a_lambda_are_replayed_step_by_step():

@@ -57,10 +57,16 @@ def _lambda_epochs(scheduler: Scheduler, first: int, count: int) -> list:
   return list(range(first, first + count))  # (the numbers' epoch is int)
 
 
-def _lambda_factors(scheduler: Scheduler, results: list):
-  """The array a scheduler's ``lr * lr_lambda(e)`` multiplies by, one entry per result,
-  in its number type; ``None`` where a result is not a number that multiplies a double
-  as a double (a NumPy scalar, an int past 2**53): those are replayed step by step."""
+def _lambda_factors(scheduler: Scheduler, lr_lambda, first: int, count: int):
+  """The array a scheduler's ``lr * lr_lambda(e)`` multiplies by, one entry for each of
+  ``count`` epochs from ``first`` on, in its number type; ``None`` where a result is not
+  a number that multiplies a double as a double (a NumPy scalar, an int past 2**53):
+  those are replayed step by step."""
+  if scheduler.numbers is FLOAT32:
+    factors = _float32_factors_at_once(lr_lambda, first, count)
+    if factors is not None:
+      return factors
+  results = list(map(lr_lambda, _lambda_epochs(scheduler, first, count)))
   kinds = set(map(type, results))
   if kinds <= {float, int, bool}:
     factors = np.array(results, np.float64)
@@ -73,6 +79,53 @@ def _lambda_factors(scheduler: Scheduler, results: list):
       return factors.astype(np.float32)
     return np.array([Tensor32(result).value for result in results], np.float32)
   return factors
+
+
+#: Epochs at which :func:`_float32_factors_at_once` checks its values against single calls.
+_LAMBDA_CHECKS = 9
+
+
+def _float32_factors_at_once(lr_lambda, first: int, count: int) -> np.ndarray | None:
+  """``lr_lambda`` of ``count`` float32 epochs from ``first`` on in one call, on a
+  :meth:`Tensor32.many` of them all, as float32 factors.
+
+  A lambda of arithmetic only (``0.95 ** e``, ``1 / (1 + e)``) then gives every epoch
+  the value it gives that epoch alone, without a Python call and float32 scalars per
+  epoch (MindSpore's lambdas cost about 4 us an epoch one by one). ``None`` where the
+  lambda needs one epoch at a time (a comparison, ``float(e)`` or a ``math`` function
+  raises on the array), returns something else than a number, or gives at a few epochs
+  called alone a value that differs in any bit: the caller then calls it epoch by epoch.
+  """
+  if count < 2:
+    return None
+  epochs = np.arange(first, first + count).astype(np.float32)
+  try:
+    factors = _float32_factors(lr_lambda(Tensor32.many(epochs)), count)
+  except Exception:  # the lambda takes one epoch at a time; the step-by-step call tells
+    return None
+  if factors is None:
+    return None
+  for index in np.linspace(0, count - 1, _LAMBDA_CHECKS).astype(int).tolist():
+    try:
+      alone = _float32_factors(lr_lambda(Tensor32.each(epochs[index : index + 1])[0]), 1)
+    except Exception:
+      return None
+    if alone is None or alone.view(np.uint32)[0] != factors[index : index + 1].view(np.uint32)[0]:
+      return None
+  return factors
+
+
+def _float32_factors(result, count: int) -> np.ndarray | None:
+  """A lambda's result as ``count`` float32 factors, rounded as ``Tensor32 * result``
+  rounds it; ``None`` for a result that is not a number or a :class:`Tensor32`."""
+  if type(result) is Tensor32:
+    value = np.asarray(result.value)
+    if value.dtype != np.float32 or value.shape not in ((), (count,)):
+      return None
+    return np.broadcast_to(value, (count,)).copy()
+  if isinstance(result, (bool, int, float, np.integer, np.floating)):
+    return np.full(count, np.float32(result), np.float32)
+  return None
 
 
 class LambdaLR(Scheduler):
@@ -89,8 +142,7 @@ class LambdaLR(Scheduler):
     if not _whole_table_applies(self, LambdaLR, run, epochs):
       return None
     lr_lambda = self.for_group("lr_lambda", run)
-    epochs_given = _lambda_epochs(self, run.epoch, epochs)
-    factors = _lambda_factors(self, list(map(lr_lambda, epochs_given)))
+    factors = _lambda_factors(self, lr_lambda, run.epoch, epochs)
     if factors is None:
       return None
     return (_number(self, run.base) * factors).astype(np.float64), None
@@ -112,8 +164,7 @@ class MultiplicativeLR(Scheduler):
     if not _whole_table_applies(self, MultiplicativeLR, run, epochs):
       return None
     lr_lambda = self.for_group("lr_lambda", run)
-    epochs_given = _lambda_epochs(self, run.epoch + 1, epochs - 1)
-    factors = _lambda_factors(self, list(map(lr_lambda, epochs_given)))
+    factors = _lambda_factors(self, lr_lambda, run.epoch + 1, epochs - 1)
     if factors is None:
       return None
     first = np.array([_number(self, run.group.lr)], factors.dtype)
