@@ -119,6 +119,25 @@ def test_mindspore_cyclic_whole_table_is_the_replay(mode, steps):
   assert_whole_table_is_the_replay(lambda: mindspore.CyclicLR(**cyclic_arguments(mode, up, down)))
 
 
+def mindspore_cyclic_with(scale_fn, scale_mode):
+  return mindspore.CyclicLR(
+    **cyclic_arguments("triangular", 41, 7), scale_fn=scale_fn, scale_mode=scale_mode
+  )
+
+
+@pytest.mark.parametrize("scale_mode", ["cycle", "iterations"])
+@pytest.mark.parametrize(
+  "scale_fn", [lambda x: 1 / (1.0 + x * 0.3), lambda x: 0.97 ** (x % 41)], ids=["ratio", "power"]
+)
+def test_mindspore_cyclic_scale_fn_whole_table_is_the_replay(scale_fn, scale_mode):
+  """A float32 scale_fn of arithmetic is evaluated once on every cycle or epoch."""
+  assert_whole_table_is_the_replay(lambda: mindspore_cyclic_with(scale_fn, scale_mode), every=3)
+
+
+def test_a_scale_fn_that_branches_is_replayed_step_by_step():
+  assert not uses_whole_table(mindspore_cyclic_with(lambda x: 0.5 if x < 3 else 0.25, "cycle"))
+
+
 LAMBDAS = {
   "float powers": lambda e: 0.3 ** (e % 7),
   "ints": lambda e: int(e) % 3,

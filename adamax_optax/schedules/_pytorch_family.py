@@ -63,7 +63,7 @@ def _lambda_factors(scheduler: Scheduler, lr_lambda, first: int, count: int):
   a number that multiplies a double as a double (a NumPy scalar, an int past 2**53):
   those are replayed step by step."""
   if scheduler.numbers is FLOAT32:
-    factors = _float32_factors_at_once(lr_lambda, first, count)
+    factors = _float32_at_once(lr_lambda, np.arange(first, first + count).astype(np.float32))
     if factors is not None:
       return factors
   results = list(map(lr_lambda, _lambda_epochs(scheduler, first, count)))
@@ -81,33 +81,35 @@ def _lambda_factors(scheduler: Scheduler, lr_lambda, first: int, count: int):
   return factors
 
 
-#: Epochs at which :func:`_float32_factors_at_once` checks its values against single calls.
-_LAMBDA_CHECKS = 9
+#: Arguments at which :func:`_float32_at_once` checks its values against single calls.
+_SINGLE_CALL_CHECKS = 9
 
 
-def _float32_factors_at_once(lr_lambda, first: int, count: int) -> np.ndarray | None:
-  """``lr_lambda`` of ``count`` float32 epochs from ``first`` on in one call, on a
+def _float32_at_once(function, arguments: np.ndarray) -> np.ndarray | None:
+  """``function`` (a user's ``lr_lambda`` or ``scale_fn``) of each of ``arguments`` (a
+  float32 array: epochs or cycles as MindSpore's Parameters hold them) in one call, on a
   :meth:`Tensor32.many` of them all, as float32 factors.
 
-  A lambda of arithmetic only (``0.95 ** e``, ``1 / (1 + e)``) then gives every epoch
-  the value it gives that epoch alone, without a Python call and float32 scalars per
-  epoch (MindSpore's lambdas cost about 4 us an epoch one by one). ``None`` where the
-  lambda needs one epoch at a time (a comparison, ``float(e)`` or a ``math`` function
-  raises on the array), returns something else than a number, or gives at a few epochs
-  called alone a value that differs in any bit: the caller then calls it epoch by epoch.
+  A function of arithmetic only (``0.95 ** e``, ``1 / (1 + e)``) then gives every
+  argument the value it gives that argument alone, without a Python call and float32
+  scalars each (MindSpore's lambdas cost about 4 us an epoch one by one). ``None`` where
+  the function needs one value at a time (a comparison, ``float(e)`` or a ``math``
+  function raises on the array), returns something else than a number, or gives at a
+  few arguments called alone a value that differs in any bit: the caller then calls it
+  value by value.
   """
+  count = arguments.size
   if count < 2:
     return None
-  epochs = np.arange(first, first + count).astype(np.float32)
   try:
-    factors = _float32_factors(lr_lambda(Tensor32.many(epochs)), count)
-  except Exception:  # the lambda takes one epoch at a time; the step-by-step call tells
+    factors = _float32_factors(function(Tensor32.many(arguments)), count)
+  except Exception:  # the function takes one value at a time; the single calls tell
     return None
   if factors is None:
     return None
-  for index in np.linspace(0, count - 1, _LAMBDA_CHECKS).astype(int).tolist():
+  for index in np.linspace(0, count - 1, _SINGLE_CALL_CHECKS).astype(int).tolist():
     try:
-      alone = _float32_factors(lr_lambda(Tensor32.each(epochs[index : index + 1])[0]), 1)
+      alone = _float32_factors(function(Tensor32.each(arguments[index : index + 1])[0]), 1)
     except Exception:
       return None
     if alone is None or alone.view(np.uint32)[0] != factors[index : index + 1].view(np.uint32)[0]:
@@ -455,9 +457,12 @@ class CyclicLR(Scheduler):
 
   def epoch_table(self, run: Run, epochs: int):
     """:meth:`get_lr` on an array of every epoch: ``"triangular2"``'s scale once per
-    cycle, ``"exp_range"``'s power once per epoch (a ``scale_fn`` is replayed step by
-    step). Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises) the values end."""
-    if self.scale_fn is not None or not _whole_table_applies(self, CyclicLR, run, epochs):
+    cycle, ``"exp_range"``'s power once per epoch, a float32 ``scale_fn`` of arithmetic
+    once on every cycle or epoch (any other ``scale_fn`` is replayed step by step).
+    Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises) the values end."""
+    if self.scale_fn is not None and self.numbers is not FLOAT32:
+      return None
+    if not _whole_table_applies(self, CyclicLR, run, epochs):
       return None
     dtype, one = self.numbers.dtype, self.numbers.dtype(1)
     up = float(self.step_size_up)
@@ -469,7 +474,12 @@ class CyclicLR(Scheduler):
     with np.errstate(divide="ignore", invalid="ignore"):  # (the branch not taken)
       factor = np.where(x <= dtype(ratio), x / dtype(ratio), (x - one) / dtype(ratio - 1))
     scale = dtype(1.0)
-    if self.mode == "triangular2":  # the scalar scale of each cycle, in cycle order
+    if self.scale_fn is not None:
+      arguments = cycle if self.scale_mode == "cycle" else _epochs(self, run, epochs)
+      scale = _float32_at_once(self.scale_fn, arguments)
+      if scale is None:
+        return None
+    elif self.mode == "triangular2":  # the scalar scale of each cycle, in cycle order
       new_cycle = cycle[1:] != cycle[:-1]  # (the cycle never falls)
       which = np.concatenate([[0], np.cumsum(new_cycle)])
       cycles = cycle[np.concatenate([[0], np.flatnonzero(new_cycle) + 1])]
@@ -482,7 +492,7 @@ class CyclicLR(Scheduler):
           factor, which = factor[:epochs], which[:epochs]
           break
       scale = np.array(scales, dtype)[which]
-    if self.mode == "exp_range":  # gamma ** epoch: the numbers' power of every epoch
+    elif self.mode == "exp_range":  # gamma ** epoch: the numbers' power of every epoch
       if self.numbers is FLOAT32:
         scale = powf_each(self.gamma, _epochs(self, run, epochs))
       else:  # (Python's power of an int epoch; an overflow leaves it to the replay)
