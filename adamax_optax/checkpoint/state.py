@@ -25,7 +25,7 @@ from adamax_optax._typing import OptState
 from adamax_optax.master_weights import MultiPrecisionState
 from adamax_optax.param_groups import leaf_names
 from adamax_optax.scale_by_adamax import ScaleByAdamaxState
-from adamax_optax.schedules import PlateauState
+from adamax_optax.schedules import PlateauState, plateau_counters
 from adamax_optax.validation import is_python_int
 from adamax_optax.weight_decay import WeightDecayScheduleState
 
@@ -137,9 +137,7 @@ def _restored_plateau(node: PlateauState, plateau, step: int, every: int) -> Pla
   return node._replace(
     count=jnp.asarray(count, node.count.dtype),
     best=df.from_number(float(best)),
-    num_bad_epochs=jnp.asarray(plateau["num_bad_epochs"], node.num_bad_epochs.dtype),
-    cooldown_counter=jnp.asarray(plateau["cooldown_counter"], node.cooldown_counter.dtype),
-    reductions=jnp.asarray(plateau["reductions"], node.reductions.dtype),
+    counters=plateau_counters(*(plateau[key] for key in PLATEAU_KEYS[1:])),
   )
 
 

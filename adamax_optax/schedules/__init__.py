@@ -7,7 +7,8 @@
   (:data:`DOUBLE` or :data:`FLOAT32`) and tabulated; the PyTorch family of algorithms
   (:mod:`adamax_optax.schedules._pytorch_family`) is written once on it.
 * Metric-driven schedulers (:mod:`adamax_optax.schedules._plateau`): :func:`on_plateau`,
-  :class:`PlateauState`, :class:`PlateauScheduler` and :func:`reduction_levels`.
+  :class:`PlateauState` (:func:`plateau_counters`), :class:`PlateauScheduler` and
+  :func:`reduction_levels`.
 
 How the wings use them, and what they cost: :doc:`/schedules`.
 """
@@ -28,6 +29,7 @@ from adamax_optax.schedules._plateau import (
   less_than_double,
   metric_value,
   on_plateau,
+  plateau_counters,
   reduction_levels,
 )
 from adamax_optax.schedules._replay import (
@@ -67,6 +69,7 @@ __all__ = [
   "less_than_double",
   "metric_value",
   "on_plateau",
+  "plateau_counters",
   "reduction_levels",
   "replay",
   "tabulate",

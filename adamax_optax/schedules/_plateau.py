@@ -37,18 +37,40 @@ class PlateauState(NamedTuple):
       :func:`~adamax_optax.load_state` with ``plateau=`` the updates into the current
       epoch (``step % every``). (The Adamax step count is in ``inner``.)
     best: the best metric seen, a double in two float32 (+-inf before the first).
-    num_bad_epochs: scheduler steps since the last improvement, int32.
-    cooldown_counter: scheduler steps of cooldown left, int32.
-    reductions: ``k``, the reductions made so far, int32 (indexes the rate tables).
+    counters: int32 ``[num_bad_epochs, cooldown_counter, reductions]``, read by those
+      names (below). One array, because XLA's CPU backend compiles a kernel for each
+      scalar a step writes, about 10 ms apiece: with three fields the start-up of a
+      preset with a plateau scheduler was 1.65x to 1.85x that of a constant rate, with
+      the array it is 1.47x to 1.60x (16 leaves of 4,096; :doc:`/schedules`).
     inner: the wrapped optimizer's state.
   """
 
   count: jax.Array
   best: df.DoubleFloat
-  num_bad_epochs: jax.Array
-  cooldown_counter: jax.Array
-  reductions: jax.Array
+  counters: jax.Array
   inner: Any
+
+  @property
+  def num_bad_epochs(self) -> jax.Array:
+    """Scheduler steps since the last improvement, int32."""
+    return self.counters[..., 0]
+
+  @property
+  def cooldown_counter(self) -> jax.Array:
+    """Scheduler steps of cooldown left, int32."""
+    return self.counters[..., 1]
+
+  @property
+  def reductions(self) -> jax.Array:
+    """``k``, the reductions made so far, int32 (indexes the rate tables)."""
+    return self.counters[..., 2]
+
+
+def plateau_counters(num_bad_epochs, cooldown_counter, reductions) -> jax.Array:
+  """:attr:`PlateauState.counters` from its three counts."""
+  return jnp.stack(
+    [jnp.asarray(x, jnp.int32) for x in (num_bad_epochs, cooldown_counter, reductions)]
+  )
 
 
 Advance = Callable[[PlateauState, df.DoubleFloat], PlateauState]
@@ -90,9 +112,7 @@ def on_plateau(
     return PlateauState(
       count=zero,
       best=df.from_number(initial_best),
-      num_bad_epochs=zero,
-      cooldown_counter=zero,
-      reductions=zero,
+      counters=plateau_counters(zero, zero, zero),
       inner=build(rates(zero)).init(params),
     )
 
@@ -113,7 +133,7 @@ def on_plateau(
     if every > 1:
       due = due & (state.count % every == 0)
     keep = lambda new, old: jax.tree.map(lambda x, y: jnp.where(due, x, y), new, old)
-    fields = ("best", "num_bad_epochs", "cooldown_counter", "reductions")
+    fields = ("best", "counters")
     state = state._replace(**{f: keep(getattr(stepped, f), getattr(state, f)) for f in fields})
     inner = build(rates(state.reductions))
     new_updates, inner_state = inner.update(updates, state.inner, params, **extra_args)
@@ -311,9 +331,11 @@ class PlateauScheduler:
     cooldown_left = jnp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
     return state._replace(
       best=best,
-      num_bad_epochs=jnp.where(reduce, 0, bad),
-      cooldown_counter=jnp.where(reduce, self.cooldown, cooldown_left),
-      reductions=jnp.minimum(state.reductions + reduce, self.reduction_limit()),
+      counters=plateau_counters(
+        jnp.where(reduce, 0, bad),
+        jnp.where(reduce, self.cooldown, cooldown_left),
+        jnp.minimum(state.reductions + reduce, self.reduction_limit()),
+      ),
     )
 
 
@@ -325,5 +347,6 @@ __all__ = [
   "less_than_double",
   "metric_value",
   "on_plateau",
+  "plateau_counters",
   "reduction_levels",
 ]

@@ -187,10 +187,10 @@ def _plateau(meta):
 def _plateau_lrs(sched, metric, tables):
   """The lr of every update from the recorded metrics, the state advanced under jit."""
   from adamax_optax import _double_float as df
-  from adamax_optax.schedules import PlateauState
+  from adamax_optax.schedules import PlateauState, plateau_counters
 
   zero = jnp.zeros([], jnp.int32)
-  state = PlateauState(zero, df.from_number(sched.initial_best()), zero, zero, zero, None)
+  state = PlateauState(zero, df.from_number(sched.initial_best()), plateau_counters(0, 0, 0), None)
 
   def body(state, m):
     state = sched.advance(state, df.DoubleFloat(m, jnp.zeros_like(m)))

@@ -166,7 +166,9 @@ def test_reduce_on_plateau_follows_the_metric_as_pytorch(name):
   tables = scheduler.reduction_tables([group["lr"] for group in meta["groups"]])
   zero = jnp.zeros([], jnp.int32)
   best = adamax_optax._double_float.from_number(scheduler.initial_best())
-  start = adamax_optax.schedules.PlateauState(zero, best, zero, zero, zero, None)
+  start = adamax_optax.schedules.PlateauState(
+    zero, best, adamax_optax.schedules.plateau_counters(0, 0, 0), None
+  )
 
   def step(state, value):
     state = scheduler.advance(state, value)
