@@ -119,6 +119,66 @@ def test_mindspore_cyclic_whole_table_is_the_replay(mode, steps):
   assert_whole_table_is_the_replay(lambda: mindspore.CyclicLR(**cyclic_arguments(mode, up, down)))
 
 
+SCALE_FNS = {
+  "power": lambda x: 0.97 ** (x % 41),
+  "branch": lambda x: 1.0 if x < 3 else 1 / (1 + x),
+  "ints": lambda x: int(x) % 3,
+}
+
+
+@pytest.mark.parametrize("scale_mode", ["cycle", "iterations"])
+@pytest.mark.parametrize("kind", SCALE_FNS)
+@pytest.mark.parametrize("cycle_momentum", [True, False])
+def test_torch_cyclic_scale_fn_whole_table_is_the_replay(kind, scale_mode, cycle_momentum):
+  """Python's scale_fn, called once per cycle or epoch with the number a step passes."""
+  assert_whole_table_is_the_replay(
+    lambda: torch.CyclicLR(
+      **cyclic_arguments("triangular", 41, 7),
+      scale_fn=SCALE_FNS[kind],
+      scale_mode=scale_mode,
+      cycle_momentum=cycle_momentum,
+      base_momentum=0.8,
+      max_momentum=0.93,
+    ),
+    every=3,
+  )
+
+
+@pytest.mark.parametrize("scale_mode", ["cycle", "iterations"])
+def test_paddle_cyclic_scale_fn_whole_table_is_the_replay(scale_mode):
+  """Paddle's cycle reaches scale_fn as a float (``1 + e // c``)."""
+  make = lambda: paddle.CyclicLR(
+    1e-3, 0.3, 41, 7, scale_fn=lambda x: 0.97 ** (x % 41) + x / 7, scale_mode=scale_mode
+  )
+  fast, slow = make(), make()
+  for scheduler in (fast, slow):
+    scheduler._horizon_setting = HORIZON
+  slow.epoch_table = lambda run, epochs: None
+  assert uses_whole_table(make(), [make().base_lr])
+  counts = np.arange(HORIZON + 5)
+  values = [
+    s.tabulate_groups([s.base_lr], check_groups=False)[0][0].values_at(counts) for s in (fast, slow)
+  ]
+  np.testing.assert_array_equal(values[0].view(np.int64), values[1].view(np.int64))
+
+
+def test_a_torch_scale_fn_with_numpy_results_is_replayed_step_by_step():
+  """A NumPy result multiplies by NumPy's rules: the table is left to the replay."""
+  scheduler = torch.CyclicLR(
+    base_lr=1e-3, max_lr=1e-2, step_size_up=1, scale_fn=lambda x: np.float64(0.5) ** x
+  )
+  assert not uses_whole_table(scheduler, [0.01])
+
+
+def test_a_torch_scale_fn_that_raises_raises_as_the_replay_does():
+  """A call that raises leaves the table to the replay, which raises at that step."""
+  scheduler = torch.CyclicLR(
+    base_lr=1e-3, max_lr=1e-2, step_size_up=1, scale_fn=lambda x: 1 / (40 - x)
+  )
+  with pytest.raises(ZeroDivisionError):
+    scheduler.tabulate_groups([0.01])
+
+
 def mindspore_cyclic_with(scale_fn, scale_mode):
   return mindspore.CyclicLR(
     **cyclic_arguments("triangular", 41, 7), scale_fn=scale_fn, scale_mode=scale_mode

@@ -67,18 +67,33 @@ def _lambda_factors(scheduler: Scheduler, lr_lambda, first: int, count: int):
     if factors is not None:
       return factors
   results = list(map(lr_lambda, _lambda_epochs(scheduler, first, count)))
-  kinds = set(map(type, results))
-  if kinds <= {float, int, bool}:
-    factors = np.array(results, np.float64)
-    if int in kinds and np.abs(factors).max(initial=0.0) >= 2.0**53:
-      factors = None
-  else:
-    factors = None
+  factors = _doubles(results)
   if scheduler.numbers is FLOAT32:  # Tensor32 * x rounds x to float32 first
     if factors is not None:  # (exact doubles: rounded once, as float32(x) rounds them)
       return factors.astype(np.float32)
     return np.array([Tensor32(result).value for result in results], np.float32)
   return factors
+
+
+def _doubles(results: list) -> np.ndarray | None:
+  """A user's function's results as the doubles that Python's ``x * result`` multiplies
+  by; ``None`` where one is not a Python float, int or bool, or is an int from 2**53 on
+  (a NumPy scalar multiplies by NumPy's rules): the caller then replays step by step."""
+  kinds = set(map(type, results))
+  if not kinds <= {float, int, bool}:
+    return None
+  values = np.array(results, np.float64) if results else np.zeros(0)
+  if int in kinds and np.abs(values).max(initial=0.0) >= 2.0**53:
+    return None
+  return values
+
+
+def _cycles(cycle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """``(starts, which)`` of a cycle number per epoch (it never falls): the index of each
+  cycle's first epoch, and for every epoch its cycle's place among them."""
+  new_cycle = cycle[1:] != cycle[:-1]
+  starts = np.concatenate([[0], np.flatnonzero(new_cycle) + 1])
+  return starts, np.concatenate([[0], np.cumsum(new_cycle)])
 
 
 #: Arguments at which :func:`_float32_at_once` checks its values against single calls.
@@ -457,11 +472,9 @@ class CyclicLR(Scheduler):
 
   def epoch_table(self, run: Run, epochs: int):
     """:meth:`get_lr` on an array of every epoch: ``"triangular2"``'s scale once per
-    cycle, ``"exp_range"``'s power once per epoch, a float32 ``scale_fn`` of arithmetic
-    once on every cycle or epoch (any other ``scale_fn`` is replayed step by step).
-    Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises) the values end."""
-    if self.scale_fn is not None and self.numbers is not FLOAT32:
-      return None
+    cycle, ``"exp_range"``'s power once per epoch, a ``scale_fn`` once per cycle or
+    epoch (:meth:`scales_of`). Where ``2.0 ** (cycle - 1)`` overflows (PyTorch raises)
+    the values end."""
     if not _whole_table_applies(self, CyclicLR, run, epochs):
       return None
     dtype, one = self.numbers.dtype, self.numbers.dtype(1)
@@ -475,14 +488,12 @@ class CyclicLR(Scheduler):
       factor = np.where(x <= dtype(ratio), x / dtype(ratio), (x - one) / dtype(ratio - 1))
     scale = dtype(1.0)
     if self.scale_fn is not None:
-      arguments = cycle if self.scale_mode == "cycle" else _epochs(self, run, epochs)
-      scale = _float32_at_once(self.scale_fn, arguments)
+      scale = self.scales_of(run, cycle)
       if scale is None:
         return None
     elif self.mode == "triangular2":  # the scalar scale of each cycle, in cycle order
-      new_cycle = cycle[1:] != cycle[:-1]  # (the cycle never falls)
-      which = np.concatenate([[0], np.cumsum(new_cycle)])
-      cycles = cycle[np.concatenate([[0], np.flatnonzero(new_cycle) + 1])]
+      starts, which = _cycles(cycle)
+      cycles = cycle[starts]
       scales = []  # (the floor of a whole number is the cycle as a step holds it)
       for value in cycles.tolist():
         try:
@@ -510,6 +521,32 @@ class CyclicLR(Scheduler):
     low = _number(self, self.for_group("base_momentum", run))
     beta1s = top - (top - low) * factor * scale
     return lrs.astype(np.float64), beta1s.astype(np.float64)
+
+  def scales_of(self, run: Run, cycle: np.ndarray) -> np.ndarray | None:
+    """``scale_fn`` of every epoch's cycle or epoch (``scale_mode``), in the numbers'
+    type; ``None`` where the epochs must be replayed one by one.
+
+    Float32 (MindSpore): one call on an array of them all (:func:`_float32_at_once`).
+    Doubles: a call per cycle, or per epoch, with the Python number a step passes (the
+    numbers' floor of the cycle; the int epoch); ``None`` if a call raises (the replay
+    raises at that step) or a result is no plain Python number (:func:`_doubles`).
+    """
+    epochs = cycle.size
+    if self.numbers is FLOAT32:
+      by_cycle = self.scale_mode == "cycle"
+      return _float32_at_once(self.scale_fn, cycle if by_cycle else _epochs(self, run, epochs))
+    if self.scale_mode == "cycle":
+      starts, which = _cycles(cycle)
+      arguments = [self.numbers.floor(value) for value in cycle[starts].tolist()]
+    else:
+      which, arguments = None, list(range(run.epoch, run.epoch + epochs))
+    try:
+      values = _doubles(list(map(self.scale_fn, arguments)))
+    except Exception:  # raised at some epoch: the replay raises it there
+      return None
+    if values is None:
+      return None
+    return values if which is None else values[which]
 
 
 class OneCycleLR(Scheduler):
