@@ -374,13 +374,19 @@ class CosineAnnealingWarmRestarts(Scheduler):
   """``eta_min + (initial_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2``; ``T_cur`` counts
   the epochs of the period ``T_i``, which starts at ``T_0`` and grows by ``T_mult``."""
 
+  #: Whether a restart takes ``T_cur % T_i`` (PyTorch 2.13) or ``T_cur - T_i`` (Paddle):
+  #: the same but for a scheduler built with a ``last_epoch`` from ``2 T_0`` on.
+  restarts_by_remainder: bool = False
+
   def reset(self, run: Run) -> None:
-    run.t_cur, run.t_i = self.numbers.value(0), self.numbers.value(self.T_0)
+    # T_cur is last_epoch: 0 once the first step is made, or a rebuilt scheduler's epoch.
+    run.t_cur, run.t_i = self.numbers.value(max(run.epoch, 0)), self.numbers.value(self.T_0)
 
   def advance(self, run: Run) -> None:
     run.t_cur = run.t_cur + 1
     if run.t_cur >= run.t_i:
-      run.t_cur = run.t_cur - run.t_i
+      by_remainder = self.restarts_by_remainder
+      run.t_cur = run.t_cur % run.t_i if by_remainder else run.t_cur - run.t_i
       run.t_i = run.t_i * self.T_mult
 
   def get_lr(self, run: Run):

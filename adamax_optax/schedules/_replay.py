@@ -169,13 +169,19 @@ class Run:
     return self.scheduler.numbers.epoch(self.epoch)
 
   def construct(self) -> None:
-    """The scheduler's constructor: its setup, ``initial_lr``, then the first step."""
+    """The scheduler's constructor: its setup, ``initial_lr``, then the first step (which
+    keeps the group's lr for a scheduler rebuilt past epoch 0 that
+    :attr:`~Scheduler.keeps_lr_when_rebuilt`)."""
     self.scheduler.setup(self)
     if self.group.initial_lr is None:
       self.group.initial_lr = self.group.lr
     self.base = self.group.initial_lr
     self.scheduler.reset(self)
-    self.step()
+    if self.epoch >= 0 and self.scheduler.keeps_lr_when_rebuilt:
+      self.epoch += 1
+      self.scheduler.advance(self)
+    else:
+      self.step()
 
   def step(self) -> None:
     """``scheduler.step()``."""
@@ -223,6 +229,9 @@ class Scheduler:
   #: Whether the framework's scheduler keeps its last value from ``horizon`` on (a
   #: schedule that ends there); otherwise the rate past the horizon is NaN.
   holds_past_horizon: bool = False
+  #: Whether the constructor's step of a scheduler built with ``last_epoch >= 0`` keeps
+  #: the group's lr (PyTorch's "initial mode" for some of its schedulers).
+  keeps_lr_when_rebuilt: bool = False
 
   # --- the algorithm ---------------------------------------------------------------------
 
@@ -276,6 +285,13 @@ class Scheduler:
     if factor is None:
       return None
     return _products(run.group.lr, factor, epochs, self.numbers.dtype), None
+
+  def rebuilt_after(self) -> int | None:
+    """``None``, or the ``last_epoch`` of a scheduler rebuilt on an optimizer that was
+    saved after the scheduler's step to epoch ``last_epoch + 1``: the tables hold the
+    uncut run up to epoch ``last_epoch``, then the rebuilt scheduler's values, from its
+    constructor's step on (see :meth:`tabulate_groups`)."""
+    return None
 
   def driver(self, group: Group) -> Callable[[], None]:
     """Builds the scheduler on ``group``; the result is its ``scheduler.step()``.
@@ -348,15 +364,38 @@ class Scheduler:
     lr_tables, beta1_tables = [], []
     for index, lr in enumerate(lrs):
       group = Group(index, numbers.value(lr), numbers.value(beta1))
-      starts, lr_values, beta1_values = replay(
-        self.driver(group), group, epochs, holds_past_end=self.holds_past_horizon
-      )
+      replayed = replay(self.driver(group), group, epochs, holds_past_end=self.holds_past_horizon)
+      rebuilt = self.rebuilt_after()
+      if rebuilt is not None and rebuilt + 1 < epochs:
+        replayed = self._rebuilt(replayed, index, numbers.value(lr), rebuilt, epochs)
+      starts, lr_values, beta1_values = replayed
       tabulated = max(epochs, starts[-1] + 1)  # (a NaN run may start at the horizon)
       lr_tables.append(ExactSchedule.from_runs(starts, lr_values, tabulated, name).stretched(every))
       beta1_tables.append(
         ExactSchedule.from_runs(starts, beta1_values, tabulated, f"{name}.beta1").stretched(every)
       )
     return lr_tables, (beta1_tables if self.cycles_beta1 else None)
+
+  def _rebuilt(self, replayed, index: int, lr, last_epoch: int, epochs: int):
+    """``replayed`` (the uncut run's starts, lrs and beta1s) up to epoch ``last_epoch``,
+    then the scheduler built with ``last_epoch`` on the group as the optimizer was saved
+    after the step to epoch ``last_epoch + 1`` (its lr and ``betas[0]`` then, its
+    ``initial_lr`` the uncut run's)."""
+    starts, lrs, beta1s = (np.asarray(x) for x in replayed)
+    cut = last_epoch + 1
+    at = int(np.searchsorted(starts, cut, side="right")) - 1
+    numbers = self.numbers
+    group = Group(index, numbers.value(float(lrs[at])), numbers.value(float(beta1s[at])))
+    group.initial_lr = lr
+    run = Run(self, group, last_epoch)
+    run.construct()
+    later = replay(run, group, epochs - cut, holds_past_end=self.holds_past_horizon)
+    before = starts < cut
+    return (
+      np.concatenate([starts[before], np.asarray(later[0]) + cut]),
+      np.concatenate([lrs[before], np.asarray(later[1], np.float64)]),
+      np.concatenate([beta1s[before], np.asarray(later[2], np.float64)]),
+    )
 
   def standalone_lr(self) -> float:
     """The lr the scheduler starts from when called as an optax schedule on its own."""

@@ -358,7 +358,7 @@ def _argument_differences(saved: Mapping, scheduler) -> list[str]:
     names = [
       f.name
       for f in dataclasses.fields(scheduler)
-      if f.name not in ("lr", "horizon")
+      if f.name not in ("lr", "horizon", "last_epoch")  # (last_epoch: the file's position)
       and isinstance(getattr(scheduler, f.name), (int, float, str))
     ]
   pairs = [(name, saved[name], getattr(scheduler, name)) for name in names if name in saved]
@@ -460,6 +460,12 @@ def from_torch_scheduler_state(state_dict: Mapping, opt, *, step: int, source="s
     raise ValueError(
       f"{source} holds the state of a {kind}, but the optimizer's lr_scheduler is a {own}: "
       "build it with the scheduler the script saved."
+    )
+  if getattr(scheduler, "last_epoch", -1) != -1:
+    raise ValueError(
+      f"{source} holds the {kind}'s saved state, but the optimizer's {own} is built with "
+      f"last_epoch={scheduler.last_epoch}, as a script rebuilds one without that state: "
+      "build it with last_epoch=-1 to continue the saved run."
     )
   differences = _argument_differences(state_dict, scheduler)
   if differences:

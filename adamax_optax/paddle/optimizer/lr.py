@@ -1134,10 +1134,6 @@ class CosineAnnealingWarmRestarts(_Replayed, family.CosineAnnealingWarmRestarts)
     self.eta_min = float(_check_finite("eta_min", eta_min))
     super().__init__(learning_rate, last_epoch, verbose, horizon=horizon)
 
-  def reset(self, run: Run) -> None:
-    super().reset(run)
-    run.t_cur = self.numbers.value(max(run.epoch, 0))  # the constructor's step adds one
-
 
 class ReduceOnPlateau(PlateauScheduler):
   r"""Paddle's ``ReduceOnPlateau``: the rate times ``factor`` when a metric stops improving.

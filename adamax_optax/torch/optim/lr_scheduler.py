@@ -33,15 +33,26 @@ class LRScheduler(Scheduler):
   """Base of the schedulers: the keywords every one takes besides PyTorch's own.
 
   Attributes:
+    last_epoch: PyTorch's, default -1. ``last_epoch=k`` is a scheduler rebuilt on an
+      optimizer loaded from a run saved after its scheduler's step to epoch ``k + 1``
+      (the resume ``Scheduler(opt, ..., last_epoch=start_epoch - 1)`` without the
+      scheduler's state): the table holds the uncut run up to epoch ``k``, then what
+      PyTorch's rebuilt scheduler gives from its constructor's step on (``StepLR``
+      decays again at a boundary; ``CosineAnnealingLR`` keeps the loaded lr). Resume
+      with ``load_state(..., step=(k + 1) * lr_scheduler_every)``.
     lr: the starting rate when used alone as an optax schedule (the preset passes each
       group's own).
     horizon: updates tabulated, default 1,000,000; past it a rate that still changes is
       NaN (:doc:`/schedules`, "Past the end of a table").
   """
 
+  last_epoch: int = -1
   lr: float | None = None
   horizon: int = DEFAULT_HORIZON
   standalone_checks_groups = True  # (as PyTorch checks a list against its one group)
+
+  def rebuilt_after(self) -> int | None:
+    return self.last_epoch if self.last_epoch >= 0 else None
 
   def standalone_lr(self) -> float:
     if self.lr is None:
@@ -54,6 +65,7 @@ class LRScheduler(Scheduler):
   def __post_init__(self):
     if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr < 0):
       raise ValueError(f"lr must be a number >= 0, got {self.lr!r}.")
+    check_int("last_epoch", self.last_epoch, -1, type(self).__name__)
     check_horizon(self.horizon)
 
 
@@ -86,6 +98,8 @@ class MultiplicativeLR(LRScheduler, family.MultiplicativeLR):
     >>> print(schedule(0), schedule(2))
     0.1 0.025
   """
+
+  keeps_lr_when_rebuilt = True  # (PyTorch's initial mode)
 
   lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
 
@@ -174,6 +188,8 @@ class LinearLR(LRScheduler, family.LinearLR):
     [0.5, 0.75, 1.0, 1.0]
   """
 
+  keeps_lr_when_rebuilt = True  # (PyTorch's initial mode)
+
   start_factor: float = 1.0 / 3
   end_factor: float = 1.0
   total_iters: int = 5
@@ -203,6 +219,8 @@ class ExponentialLR(LRScheduler, family.ExponentialLR):
     [1.0, 0.5, 0.25]
   """
 
+  keeps_lr_when_rebuilt = True  # (PyTorch's initial mode)
+
   gamma: float
 
 
@@ -218,6 +236,8 @@ class PolynomialLR(LRScheduler, family.PolynomialLR):
     >>> print([float(schedule(n)) for n in range(5)])
     [1.0, 0.75, 0.5, 0.25, 0.0]
   """
+
+  keeps_lr_when_rebuilt = True  # (PyTorch's initial mode)
 
   total_iters: int = 5
   power: float = 1.0
@@ -245,6 +265,8 @@ class CosineAnnealingLR(LRScheduler, family.CosineAnnealingLR):
     [1.0, 0.5, 0.0, 0.5]
   """
 
+  keeps_lr_when_rebuilt = True  # (PyTorch's initial mode)
+
   T_max: int
   eta_min: float = 0.0
 
@@ -266,6 +288,8 @@ class CosineAnnealingWarmRestarts(LRScheduler, family.CosineAnnealingWarmRestart
     >>> print([round(float(schedule(n)), 6) for n in range(4)])
     [1.0, 0.5, 1.0, 0.5]
   """
+
+  restarts_by_remainder = True
 
   T_0: int
   T_mult: int = 1
@@ -398,6 +422,7 @@ class SequentialLR(LRScheduler, Sequential):
     super().__post_init__()
     object.__setattr__(self, "schedulers", tuple(self.schedulers))
     object.__setattr__(self, "milestones", tuple(self.milestones))
+    _refuse_rebuild(self)
     if len(self.schedulers) < 1 or len(self.milestones) != len(self.schedulers) - 1:
       raise ValueError(
         "Sequential Schedulers expects number of schedulers provided to be one more than "
@@ -427,6 +452,17 @@ class ChainedScheduler(LRScheduler, Chained):
     object.__setattr__(self, "schedulers", tuple(self.schedulers))
     if not self.schedulers:
       raise ValueError("ChainedScheduler expects at least one scheduler")
+    _refuse_rebuild(self)
+
+
+def _refuse_rebuild(composite: LRScheduler) -> None:
+  """A composite's ``last_epoch``: only -1 (rebuilding one is not modelled)."""
+  if composite.last_epoch != -1:
+    raise ValueError(
+      f"{type(composite).__name__}: last_epoch={composite.last_epoch} (rebuilding it on a "
+      "loaded optimizer) is not supported; resume it from its saved state instead "
+      "(from_torch_checkpoint_file reads the file's scheduler entry)."
+    )
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)

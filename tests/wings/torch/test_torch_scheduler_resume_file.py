@@ -385,6 +385,11 @@ def test_a_count_driven_scheduler_resumes_from_the_step_bit_for_bit(name):
     ),
     ("resume_steplr_per_epoch", {"scheduler": StepLR(step_size=4, gamma=0.5)}, "step_size=3"),
     (
+      "resume_steplr_per_epoch",
+      {"scheduler": StepLR(step_size=3, gamma=0.5, last_epoch=5)},
+      "StepLR is built with last_epoch=5, as a script rebuilds one without that state",
+    ),
+    (
       "resume_multisteplr",
       {"scheduler": MultiStepLR(milestones=[10, 20, 40], gamma=0.5)},
       r"milestones=\[10, 20, 20, 40\] in the file, \[10, 20, 40\] here",
