@@ -147,19 +147,11 @@ def test_torch_cyclic_scale_fn_whole_table_is_the_replay(kind, scale_mode, cycle
 @pytest.mark.parametrize("scale_mode", ["cycle", "iterations"])
 def test_paddle_cyclic_scale_fn_whole_table_is_the_replay(scale_mode):
   """Paddle's cycle reaches scale_fn as a float (``1 + e // c``)."""
-  make = lambda: paddle.CyclicLR(
-    1e-3, 0.3, 41, 7, scale_fn=lambda x: 0.97 ** (x % 41) + x / 7, scale_mode=scale_mode
+  assert_paddle_whole_table_is_the_replay(
+    lambda: paddle.CyclicLR(
+      1e-3, 0.3, 41, 7, scale_fn=lambda x: 0.97 ** (x % 41) + x / 7, scale_mode=scale_mode
+    )
   )
-  fast, slow = make(), make()
-  for scheduler in (fast, slow):
-    scheduler._horizon_setting = HORIZON
-  slow.epoch_table = lambda run, epochs: None
-  assert uses_whole_table(make(), [make().base_lr])
-  counts = np.arange(HORIZON + 5)
-  values = [
-    s.tabulate_groups([s.base_lr], check_groups=False)[0][0].values_at(counts) for s in (fast, slow)
-  ]
-  np.testing.assert_array_equal(values[0].view(np.int64), values[1].view(np.int64))
 
 
 def test_a_torch_scale_fn_with_numpy_results_is_replayed_step_by_step():
@@ -270,15 +262,24 @@ def test_paddle_whole_tables_are_the_replay(last_epoch):
     lambda: paddle.CosineAnnealingWarmRestarts(0.3, T_0=41, T_mult=2, last_epoch=last_epoch),
   ]
   for make in makes:
-    fast, slow = make(), make()
-    for scheduler in (fast, slow):
-      scheduler._horizon_setting = HORIZON
-    slow.epoch_table = lambda run, epochs: None
-    assert uses_whole_table(make(), [make().base_lr])
-    counts = np.arange(HORIZON + 5)
-    fast_values = fast.tabulate_groups([fast.base_lr], check_groups=False)[0][0].values_at(counts)
-    slow_values = slow.tabulate_groups([slow.base_lr], check_groups=False)[0][0].values_at(counts)
-    np.testing.assert_array_equal(fast_values, slow_values, err_msg=repr(fast))
+    assert_paddle_whole_table_is_the_replay(make)
+
+
+def assert_paddle_whole_table_is_the_replay(make):
+  """A Paddle scheduler (its own rate; ``HORIZON``) tabulated from its whole table and
+  step by step: the same bits at every count, past the horizon's NaN included."""
+  fast, slow = make(), make()
+  for scheduler in (fast, slow):
+    scheduler._horizon_setting = HORIZON
+  slow.epoch_table = lambda run, epochs: None
+  assert uses_whole_table(make(), [make().base_lr])
+  counts = np.arange(HORIZON + 5)
+  fast_values, slow_values = (
+    s.tabulate_groups([s.base_lr], check_groups=False)[0][0].values_at(counts) for s in (fast, slow)
+  )
+  np.testing.assert_array_equal(
+    fast_values.view(np.int64), slow_values.view(np.int64), err_msg=repr(fast)
+  )
 
 
 @pytest.mark.parametrize("numbers", [DOUBLE, FLOAT32], ids=["double", "float32"])
