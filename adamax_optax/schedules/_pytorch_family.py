@@ -545,7 +545,7 @@ class CyclicLR(Scheduler):
       starts, which = _cycles(cycle)
       arguments = [self.numbers.floor(value) for value in cycle[starts].tolist()]
     else:
-      which, arguments = None, list(range(run.epoch, run.epoch + epochs))
+      which, arguments = None, _lambda_epochs(self, run.epoch, epochs)
     try:
       values = _doubles(list(map(self.scale_fn, arguments)))
     except Exception:  # raised at some epoch: the replay raises it there

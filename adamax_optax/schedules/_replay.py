@@ -362,11 +362,15 @@ class Scheduler:
     epochs = -(-self.horizon // every)
     name = type(self).__name__
     lr_tables, beta1_tables = [], []
+    rebuilt = self.rebuilt_after()
+    rebuilt = rebuilt if rebuilt is not None and rebuilt + 1 < epochs else None
+    # A rebuilt scheduler's uncut run is needed up to the epoch of the save only.
+    uncut_epochs = epochs if rebuilt is None else rebuilt + 2
     for index, lr in enumerate(lrs):
       group = Group(index, numbers.value(lr), numbers.value(beta1))
-      replayed = replay(self.driver(group), group, epochs, holds_past_end=self.holds_past_horizon)
-      rebuilt = self.rebuilt_after()
-      if rebuilt is not None and rebuilt + 1 < epochs:
+      holds = self.holds_past_horizon
+      replayed = replay(self.driver(group), group, uncut_epochs, holds_past_end=holds)
+      if rebuilt is not None:
         replayed = self._rebuilt(replayed, index, numbers.value(lr), rebuilt, epochs)
       starts, lr_values, beta1_values = replayed
       tabulated = max(epochs, starts[-1] + 1)  # (a NaN run may start at the horizon)
