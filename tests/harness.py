@@ -184,6 +184,23 @@ def first_bit_difference(got, want) -> str:
   )
 
 
+def assert_schedule_is(schedule, want: np.ndarray, what: str) -> None:
+  """An exact schedule against a framework's recorded doubles, one per count: the doubles
+  on the host bit for bit, and under jit the float32 rounding and the double as a float32
+  pair (the two forms a compiled step reads)."""
+  counts = np.arange(want.shape[0])
+  doubles = schedule.values_at(counts)
+  differ = np.flatnonzero(doubles.view(np.int64) != np.asarray(want, np.float64).view(np.int64))
+  assert not differ.size, (
+    f"{what}: count {differ[0]}: {doubles[differ[0]]!r} != {want[differ[0]]!r}"
+  )
+  floats = np.asarray(jax.jit(jax.vmap(schedule))(jnp.asarray(counts)))
+  np.testing.assert_array_equal(floats, want.astype(np.float32), err_msg=what)
+  pair = jax.jit(jax.vmap(schedule.double_float))(jnp.asarray(counts))
+  hi, lo = np.asarray(pair.hi, np.float64), np.asarray(pair.lo, np.float64)
+  np.testing.assert_array_equal((want - hi).astype(np.float32), lo.astype(np.float32), err_msg=what)
+
+
 def assert_same_bits(got: dict, want: dict, what: str) -> None:
   """Every leaf of ``want`` has ``got``'s dtype, shape and bits; ``what`` says where."""
   for k in want:

@@ -34,6 +34,8 @@ def _build(cls_path: str, kwargs: dict, horizon: int):
   kwargs = dict(kwargs)
   if "lr_lambda" in kwargs:  # recorded as the lambdas' own source text
     kwargs["lr_lambda"] = [eval(src) for src in kwargs["lr_lambda"]]
+  if "scale_fn" in kwargs:  # (likewise)
+    kwargs["scale_fn"] = eval(kwargs["scale_fn"])
   if "schedulers" in kwargs:
     kwargs["schedulers"] = [_build(s["class"], s["kwargs"], horizon) for s in kwargs["schedulers"]]
   return cls(**kwargs, horizon=horizon)

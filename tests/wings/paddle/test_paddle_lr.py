@@ -108,3 +108,26 @@ def paddle_trajectory_optimizer(name, horizon=400):
 @pytest.mark.parametrize("name", ["traj_step", "traj_warmup_cosine", "traj_group_wd_none"])
 def test_golden_trajectory_bit_for_bit(name):
   assert run_trajectory(name, paddle_trajectory_optimizer(name)) == 300
+
+
+@pytest.mark.parametrize(
+  ("case", "scale_fn"),
+  [("cycle", lambda x: 1 / (1.0 + x * 0.3)), ("iterations", lambda x: 0.9993**x)],
+)
+def test_cyclic_lr_with_a_scale_fn_is_paddles(case, scale_fn):
+  """Recorded in Paddle 3.3.1 (gen_cyclic_scale_fn.py): 1,500 epochs, every value bit for
+  bit (Paddle hands scale_fn the cycle as a float)."""
+  data = read_recording(GOLDEN / "cyclic_scale_fn.npz")
+  epochs = json.loads(str(data["meta"]))["epochs"]
+  schedule = lr.CyclicLR(
+    1e-3,
+    0.1,
+    step_size_up=41,
+    step_size_down=7,
+    scale_fn=scale_fn,
+    scale_mode=case,
+    horizon=epochs,
+  )
+  got = schedule.values_at(np.arange(epochs))
+  want = data[f"{case}_lr"]
+  assert np.array_equal(got.view(np.int64), want.view(np.int64))

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from golden_data import read_recording
+from harness import assert_schedule_is
 
 import adamax_optax as ax
 from adamax_optax.torch.optim import lr_scheduler
@@ -37,27 +38,20 @@ def rebuilt(case: str, every: int = 1) -> lr_scheduler.LRScheduler:
   return cls(**kwargs, last_epoch=settings["cut"] - 1, horizon=horizon)
 
 
-def first_difference(got, want):
-  differ = np.flatnonzero(np.asarray(got).view(np.int64) != np.asarray(want).view(np.int64))
-  return None if differ.size == 0 else int(differ[0])
-
-
 @pytest.mark.parametrize("case", list(META["cases"]))
 @pytest.mark.parametrize("every", [1, 3])
 def test_rebuilt_scheduler_is_pytorchs(case, every):
   cut, epochs = META["cases"][case]["cut"], META["epochs_after_cut"]
   lr_tables, beta1_tables = rebuilt(case, every).tabulate_groups(META["lrs"], every)
-  uncut, after = DATA[f"{case}_uncut"], DATA[f"{case}_rebuilt"]
-  want = np.concatenate([uncut[:cut], after])
-  counts = np.arange(cut + epochs) * every
+  # Each epoch's value for every one of its updates (the count, not the epoch, indexes).
+  by_count = lambda values: np.repeat(values, every, axis=0)[: (cut + epochs) * every]
+  want = np.concatenate([DATA[f"{case}_uncut"][:cut], DATA[f"{case}_rebuilt"]])
   for g, table in enumerate(lr_tables):
-    got = table.values_at(counts)
-    where = first_difference(got, want[:, g])
-    assert where is None, f"{case} group {g}: epoch {where}: {got[where]!r} != {want[where, g]!r}"
+    assert_schedule_is(table, by_count(want[:, g]), f"{case} group {g}")
   if f"{case}_rebuilt_beta1" in DATA:
     want = np.concatenate([DATA[f"{case}_uncut_beta1"][:cut], DATA[f"{case}_rebuilt_beta1"]])
     for g, table in enumerate(beta1_tables):
-      assert first_difference(table.values_at(counts), want[:, g]) is None
+      assert_schedule_is(table, by_count(want[:, g]), f"{case} beta1 {g}")
 
 
 def test_the_recording_tells_rebuilt_from_uncut():

@@ -13,7 +13,7 @@ import numpy as np
 import optax
 import pytest
 from golden_data import read_recording
-from harness import assert_replays
+from harness import assert_replays, assert_schedule_is
 
 import adamax_optax
 import adamax_optax.schedules
@@ -70,16 +70,8 @@ def test_every_value_is_pytorchs(name):
     for g, schedule in enumerate(beta1):
       doubles = np.array([schedule.value_at(n) for n in range(steps)])
       assert first_difference(doubles, data["beta1"][:, g]) is None, ("beta1", g)
-  counts = jnp.arange(steps)
   for g, schedule in enumerate(schedules):
-    doubles = np.array([schedule.value_at(n) for n in range(steps)])
-    assert first_difference(doubles, want[:, g]) is None, (g, first_difference(doubles, want[:, g]))
-    # Under jit: the float32 rounding, and the double held as a float32 pair.
-    floats = np.asarray(jax.jit(jax.vmap(schedule))(counts))
-    np.testing.assert_array_equal(floats, want[:, g].astype(np.float32))
-    pair = jax.jit(jax.vmap(schedule.double_float))(counts)
-    hi, lo = np.asarray(pair.hi, np.float64), np.asarray(pair.lo, np.float64)
-    np.testing.assert_array_equal((want[:, g] - hi).astype(np.float32), lo.astype(np.float32))
+    assert_schedule_is(schedule, want[:, g], f"{name} group {g}")
 
 
 def test_a_scheduler_is_an_optax_schedule():
@@ -201,3 +193,30 @@ def test_torch_adamax_reads_the_metric_from_update():
   # before it (measured after update n - 1): 2 improves on inf, then two bad steps
   # exceed patience 1 and halve the rate for update 3, and again for update 5.
   np.testing.assert_allclose(steps, [0.1, 0.1, 0.1, 0.05, 0.05, 0.025], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+  ("case", "scale_fn", "keywords"),
+  [
+    (
+      "cycle",
+      lambda x: 1 / (1.0 + x * 0.3),
+      {"scale_mode": "cycle", "base_momentum": 0.8, "max_momentum": 0.93},
+    ),
+    ("iterations", lambda x: 0.9993**x, {"scale_mode": "iterations", "cycle_momentum": False}),
+  ],
+)
+def test_cyclic_lr_with_a_scale_fn_is_pytorchs(case, scale_fn, keywords):
+  """Recorded in PyTorch 2.13 (gen_cyclic_scale_fn.py): two groups, 1,500 epochs, each
+  group's lr and betas[0], bit for bit; the table comes from the scale_fn called once
+  per cycle or epoch."""
+  data, meta = load("cyclic_scale_fn")
+  scheduler = lr_scheduler.CyclicLR(
+    **meta["common"], scale_fn=scale_fn, **keywords, horizon=meta["epochs"]
+  )
+  lr_tables, beta1_tables = scheduler.tabulate_groups([0.1, 0.1])
+  for g in range(2):
+    assert_schedule_is(lr_tables[g], data[f"{case}_lr"][:, g], f"{case} group {g}")
+    if beta1_tables is not None:
+      assert_schedule_is(beta1_tables[g], data[f"{case}_beta1"][:, g], f"{case} beta1 {g}")
+  assert (beta1_tables is not None) == keywords.get("cycle_momentum", True)

@@ -88,6 +88,11 @@ def cases():
           "step_size_down": 7, "mode": mode}
     kw.update(extra)
     c["cycliclr_" + mode] = ("CyclicLR", kw, None)
+  for scale_mode, source in (("cycle", "lambda x: 1 / (1.0 + x * 0.3)"),
+                             ("iterations", "lambda x: 0.9993 ** x")):
+    kw = {"base_lr": [0.001, 0.0003, 0.005], "max_lr": [0.01, 0.003, 0.05], "step_size_up": 41,
+          "step_size_down": 7, "scale_fn": source, "scale_mode": scale_mode}
+    c["cycliclr_scale_fn_" + scale_mode] = ("CyclicLR", kw, None)
   c["lambdalr"] = ("LambdaLR", {"lr_lambda": LAMBDA_SRC}, None)
   c["multiplicativelr"] = ("MultiplicativeLR", {"lr_lambda": MULT_SRC}, None)
   c["sequential_warmup_cosine"] = (
@@ -117,6 +122,8 @@ def build(name, cls, kw, opt):
     for s in kw["schedulers"]:
       subs.append(getattr(L, s["class"].rsplit(".", 1)[1])(opt, **s["kwargs"]))
     return L.SequentialLR(opt, schedulers=subs, milestones=kw["milestones"])
+  if "scale_fn" in kw:  # recorded as the function's own source text
+    kw = {**kw, "scale_fn": eval(kw["scale_fn"])}  # noqa: S307 - our own literal sources above
   return getattr(L, cls)(opt, **kw)
 
 
