@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import torch
 from common import save
+from gen_last_epoch_rebuild import record
 from torch.optim.lr_scheduler import CyclicLR
 
 warnings.filterwarnings("ignore")
@@ -44,14 +45,8 @@ def main():
   for name, kwargs in CASES.items():
     params = [torch.nn.Parameter(torch.zeros(2)) for _ in range(2)]
     opt = torch.optim.Adamax([{"params": [p], "lr": 0.1} for p in params])
-    scheduler = CyclicLR(opt, **COMMON, **kwargs)
-    lrs, beta1s = [], []
-    for _ in range(EPOCHS):
-      lrs.append([group["lr"] for group in opt.param_groups])
-      beta1s.append([group["betas"][0] for group in opt.param_groups])
-      opt.step()
-      scheduler.step()
-    arrays |= {f"{name}_lr": np.array(lrs, np.float64), f"{name}_beta1": np.array(beta1s)}
+    lrs, beta1s = record(opt, CyclicLR(opt, **COMMON, **kwargs), EPOCHS)
+    arrays |= {f"{name}_lr": lrs, f"{name}_beta1": beta1s}
   print(save("cyclic_scale_fn", arrays, epochs=EPOCHS, common=COMMON))
 
 
